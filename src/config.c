@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#define GENERAL "General"
+
+typedef enum {
+	KEY_BOOL,
+	KEY_UINT,
+	KEY_STRING,
+	KEY_URL,
+	KEY_LIST,
+	KEY_TECH_LIST,
+	KEY_ENUM,
+	KEY_DEPRECATED_ONLINE_CHECK,
+	KEY_DEPRECATED_ONLINE_TO_READY,
+} KeyType;
+
+typedef struct {
+	const char *name;
+	KeyType type;
+	size_t offset;
+	guint max;                 /* KEY_UINT: largest accepted value */
+	const char *const *values; /* KEY_ENUM: accepted words, index = value */
+} KeyDesc;
+
+static const char *const online_check_modes[] = { "none", "one-shot", "continuous", NULL };
+static const char *const interval_styles[] = { "geometric", "fibonacci", NULL };
+static const char *const technologies[] = {
+	"ethernet", "wifi", "bluetooth", "cellular", "gadget", "p2p", "vpn", NULL
+};
+
+#define F(field) offsetof(NfcConfig, field)
+static const KeyDesc keys[] = {
+	{ "InputRequestTimeout", KEY_UINT, F(input_request_timeout), 3600, NULL },
+	{ "BrowserLaunchTimeout", KEY_UINT, F(browser_launch_timeout), 3600, NULL },
+	{ "BackgroundScanning", KEY_BOOL, F(background_scanning), 0, NULL },
+	{ "UseGatewaysAsTimeservers", KEY_BOOL, F(use_gateways_as_timeservers), 0, NULL },
+	{ "FallbackTimeservers", KEY_LIST, F(fallback_timeservers), 0, NULL },
+	{ "FallbackNameservers", KEY_LIST, F(fallback_nameservers), 0, NULL },
+	{ "DefaultAutoConnectTechnologies", KEY_TECH_LIST, F(default_autoconnect_technologies), 0, NULL },
+	{ "DefaultFavoriteTechnologies", KEY_TECH_LIST, F(default_favorite_technologies), 0, NULL },
+	{ "AlwaysConnectedTechnologies", KEY_TECH_LIST, F(always_connected_technologies), 0, NULL },
+	{ "PreferredTechnologies", KEY_TECH_LIST, F(preferred_technologies), 0, NULL },
+	{ "NetworkInterfaceBlacklist", KEY_LIST, F(network_interface_blacklist), 0, NULL },
+	{ "AllowHostnameUpdates", KEY_BOOL, F(allow_hostname_updates), 0, NULL },
+	{ "AllowDomainnameUpdates", KEY_BOOL, F(allow_domainname_updates), 0, NULL },
+	{ "SingleConnectedTechnology", KEY_BOOL, F(single_connected_technology), 0, NULL },
+	{ "TetheringTechnologies", KEY_TECH_LIST, F(tethering_technologies), 0, NULL },
+	{ "PersistentTetheringMode", KEY_BOOL, F(persistent_tethering_mode), 0, NULL },
+	{ "Enable6to4", KEY_BOOL, F(enable_6to4), 0, NULL },
+	{ "VendorClassID", KEY_STRING, F(vendor_class_id), 0, NULL },
+	{ "OnlineCheckMode", KEY_ENUM, F(online_check_mode), 0, online_check_modes },
+	{ "EnableOnlineCheck", KEY_DEPRECATED_ONLINE_CHECK, F(online_check_mode), 0, NULL },
+	{ "EnableOnlineToReadyTransition", KEY_DEPRECATED_ONLINE_TO_READY, F(online_check_mode), 0, NULL },
+	{ "OnlineCheckIPv4URL", KEY_URL, F(online_check_ipv4_url), 0, NULL },
+	{ "OnlineCheckIPv6URL", KEY_URL, F(online_check_ipv6_url), 0, NULL },
+	{ "OnlineCheckConnectTimeout", KEY_UINT, F(online_check_connect_timeout), 3600, NULL },
+	{ "OnlineCheckInitialInterval", KEY_UINT, F(online_check_initial_interval), 3600, NULL },
+	{ "OnlineCheckMaxInterval", KEY_UINT, F(online_check_max_interval), 3600, NULL },
+	{ "OnlineCheckIntervalStyle", KEY_ENUM, F(online_check_interval_style), 0, interval_styles },
+	{ "OnlineCheckFailuresThreshold", KEY_UINT, F(online_check_failures_threshold), 1000, NULL },
+	{ "OnlineCheckSuccessesThreshold", KEY_UINT, F(online_check_successes_threshold), 1000, NULL },
+	{ "AutoConnectRoamingServices", KEY_BOOL, F(autoconnect_roaming_services), 0, NULL },
+	{ "AddressConflictDetection", KEY_BOOL, F(address_conflict_detection), 0, NULL },
+	{ "Localtime", KEY_STRING, F(localtime), 0, NULL },
+	{ "RegdomFollowsTimezone", KEY_BOOL, F(regdom_follows_timezone), 0, NULL },
+	{ "ResolvConf", KEY_STRING, F(resolv_conf), 0, NULL },
+};
+#undef F
+
+#define FIELD(config, desc, type) ((type *)((char *)(config) + (desc)->offset))
+
+bool nfc_config_is_technology(const char *name)
+{
+	return g_strv_contains(technologies, name);
+}
+
+static char **strv_of(const char *comma_list)
+{
+	return g_strsplit(comma_list, ",", -1);
+}
+
+NfcConfig *nfc_config_new_defaults(void)
+{
+	NfcConfig *c = g_new0(NfcConfig, 1);
+
+	c->input_request_timeout = 120;
+	c->browser_launch_timeout = 300;
+	c->background_scanning = true;
+	c->fallback_timeservers = g_new0(char *, 1);
+	c->fallback_nameservers = g_new0(char *, 1);
+	c->default_autoconnect_technologies = strv_of("wifi,ethernet,cellular");
+	c->default_favorite_technologies = strv_of("ethernet");
+	c->always_connected_technologies = g_new0(char *, 1);
+	c->preferred_technologies = g_new0(char *, 1);
+	c->network_interface_blacklist = strv_of("vmnet,vboxnet,virbr,ifb,ve-,vb-,ham");
+	c->allow_hostname_updates = true;
+	c->allow_domainname_updates = true;
+	c->tethering_technologies = strv_of("wifi,bluetooth,gadget");
+	c->online_check_mode = NFC_ONLINE_CHECK_ONE_SHOT;
+	c->online_check_ipv4_url = g_strdup("http://ipv4.connman.net/online/status.html");
+	c->online_check_ipv6_url = g_strdup("http://ipv6.connman.net/online/status.html");
+	c->online_check_initial_interval = 1;
+	c->online_check_max_interval = 12;
+	c->online_check_interval_style = NFC_INTERVAL_GEOMETRIC;
+	c->online_check_failures_threshold = 6;
+	c->online_check_successes_threshold = 6;
+	c->localtime = g_strdup("/etc/localtime");
+	return c;
+}
+
+void nfc_config_free(NfcConfig *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		switch (keys[i].type) {
+		case KEY_STRING:
+		case KEY_URL:
+			g_free(*FIELD(c, &keys[i], char *));
+			break;
+		case KEY_LIST:
+		case KEY_TECH_LIST:
+			g_strfreev(*FIELD(c, &keys[i], char **));
+			break;
+		default:
+			break;
+		}
+	}
+	g_free(c);
+}
+
+static void warn(GPtrArray *warnings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void warn(GPtrArray *warnings, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!warnings)
+		return;
+	va_start(ap, fmt);
+	g_ptr_array_add(warnings, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+static bool parse_bool(const char *text, bool *out)
+{
+	if (!g_ascii_strcasecmp(text, "true")) {
+		*out = true;
+		return true;
+	}
+	if (!g_ascii_strcasecmp(text, "false")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+/* Lists are comma-separated; blanks around items are dropped, empty items
+ * skipped, so "a, b,," is [a, b]. */
+static char **parse_list(const char *text)
+{
+	g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = parts; *p; p++) {
+		const char *item = g_strstrip(*p);
+
+		if (*item)
+			g_ptr_array_add(out, g_strdup(item));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static gboolean parse_key(NfcConfig *c, const KeyDesc *k, const char *raw,
+			  GPtrArray *warnings, GError **error)
+{
+	g_autofree char *text = g_strstrip(g_strdup(raw));
+	bool b;
+
+	switch (k->type) {
+	case KEY_BOOL:
+		if (!parse_bool(text, &b))
+			goto invalid;
+		*FIELD(c, k, bool) = b;
+		return TRUE;
+	case KEY_UINT: {
+		guint64 v;
+
+		if (!g_ascii_string_to_unsigned(text, 10, 0, k->max, &v, NULL))
+			goto invalid;
+		*FIELD(c, k, guint) = (guint)v;
+		return TRUE;
+	}
+	case KEY_URL:
+		if (!g_str_has_prefix(text, "http://") && !g_str_has_prefix(text, "https://"))
+			goto invalid;
+		/* fall through */
+	case KEY_STRING:
+		g_free(*FIELD(c, k, char *));
+		*FIELD(c, k, char *) = g_steal_pointer(&text);
+		return TRUE;
+	case KEY_TECH_LIST:
+	case KEY_LIST: {
+		char **list = parse_list(text);
+
+		if (k->type == KEY_TECH_LIST) {
+			for (char **t = list; *t; t++)
+				if (!nfc_config_is_technology(*t))
+					warn(warnings, "%s: unknown technology \"%s\" ignored",
+					     k->name, *t);
+		}
+		g_strfreev(*FIELD(c, k, char **));
+		*FIELD(c, k, char **) = list;
+		return TRUE;
+	}
+	case KEY_ENUM:
+		for (int i = 0; k->values[i]; i++) {
+			if (g_str_equal(k->values[i], text)) {
+				*FIELD(c, k, int) = i;
+				return TRUE;
+			}
+		}
+		goto invalid;
+	case KEY_DEPRECATED_ONLINE_CHECK:
+		/* EnableOnlineCheck=false means no check; true keeps the mode */
+		if (!parse_bool(text, &b))
+			goto invalid;
+		warn(warnings, "%s is deprecated, use OnlineCheckMode", k->name);
+		if (!b)
+			c->online_check_mode = NFC_ONLINE_CHECK_NONE;
+		return TRUE;
+	case KEY_DEPRECATED_ONLINE_TO_READY:
+		if (!parse_bool(text, &b))
+			goto invalid;
+		warn(warnings, "%s is deprecated, use OnlineCheckMode", k->name);
+		if (b && c->online_check_mode != NFC_ONLINE_CHECK_NONE)
+			c->online_check_mode = NFC_ONLINE_CHECK_CONTINUOUS;
+		return TRUE;
+	}
+invalid:
+	g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+		    "[%s] %s: invalid value \"%s\"", GENERAL, k->name, text);
+	return FALSE;
+}
+
+static const KeyDesc *find_key(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (g_str_equal(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
+			    GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(NfcConfig) c = nfc_config_new_defaults();
+	g_auto(GStrv) groups = NULL;
+	g_auto(GStrv) names = NULL;
+
+	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, error))
+		return NULL;
+
+	groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++)
+		if (!g_str_equal(*g, GENERAL))
+			warn(warnings, "unknown group [%s] ignored", *g);
+
+	if (!g_key_file_has_group(kf, GENERAL))
+		return g_steal_pointer(&c);
+
+	names = g_key_file_get_keys(kf, GENERAL, NULL, error);
+	if (!names)
+		return NULL;
+	/* the deprecated online-check keys refine OnlineCheckMode, so the
+	 * order of keys in the file must not matter: apply them last */
+	for (int pass = 0; pass < 2; pass++) {
+		for (char **n = names; *n; n++) {
+			const KeyDesc *k = find_key(*n);
+			g_autofree char *raw = NULL;
+			bool deprecated;
+
+			if (!k) {
+				if (pass == 0)
+					warn(warnings, "[%s] unknown key %s ignored", GENERAL, *n);
+				continue;
+			}
+			deprecated = k->type == KEY_DEPRECATED_ONLINE_CHECK ||
+				     k->type == KEY_DEPRECATED_ONLINE_TO_READY;
+			if (deprecated != (pass == 1))
+				continue;
+			if (deprecated && g_key_file_has_key(kf, GENERAL, "OnlineCheckMode", NULL)) {
+				warn(warnings, "%s ignored: OnlineCheckMode is set", k->name);
+				continue;
+			}
+			raw = g_key_file_get_value(kf, GENERAL, *n, error);
+			if (!raw || !parse_key(c, k, raw, warnings, error))
+				return NULL;
+		}
+	}
+
+	if (c->online_check_initial_interval == 0 ||
+	    c->online_check_max_interval < c->online_check_initial_interval) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] OnlineCheckInitialInterval must be at least 1 and at most OnlineCheckMaxInterval",
+			    GENERAL);
+		return NULL;
+	}
+	return g_steal_pointer(&c);
+}
+
+NfcConfig *nfc_config_load(const char *path, bool missing_ok, GPtrArray *warnings,
+			   GError **error)
+{
+	g_autofree char *data = NULL;
+	g_autoptr(GError) local = NULL;
+	gsize len;
+	NfcConfig *c;
+
+	if (!g_file_get_contents(path, &data, &len, &local)) {
+		if (missing_ok && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return nfc_config_new_defaults();
+		g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
+	c = nfc_config_parse(data, len, warnings, error);
+	if (!c)
+		g_prefix_error(error, "%s: ", path);
+	return c;
+}
+
+static NfcConfig *active_config;
+
+void nfc_config_set_active(NfcConfig *config)
+{
+	nfc_config_free(active_config);
+	active_config = config;
+}
+
+const NfcConfig *nfc_config_active(void)
+{
+	if (!active_config)
+		active_config = nfc_config_new_defaults();
+	return active_config;
+}
