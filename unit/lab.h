@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The test lab: network namespaces, veth "uplinks" into router namespaces,
+ * dnsmasq, a private dbus-daemon and nfconnd, for the system tests.
+ *
+ * Everything a lab creates is also told to a guardian process that outlives
+ * the test: when the test ends in any way other than nfc_lab_free() (failed
+ * assertion, signal, timeout), the guardian kills the lab's processes by
+ * PID and deletes its namespaces by name. */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct NfcLab NfcLab;
+
+/* Exit 77 (skip) unless running as root. */
+void nfc_lab_require_root(void);
+
+NfcLab *nfc_lab_new(void);
+void nfc_lab_free(NfcLab *lab);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcLab, nfc_lab_free)
+
+/* A scratch directory, removed with the lab. */
+const char *nfc_lab_dir(NfcLab *lab);
+
+/* A new namespace "<lab prefix>-<role>", with lo up. Returns its name
+ * (owned by the lab). */
+const char *nfc_lab_add_netns(NfcLab *lab, const char *role);
+
+/* A veth pair: if_a in ns_a, if_b in ns_b, both left down. */
+void nfc_lab_add_veth(NfcLab *lab, const char *ns_a, const char *if_a,
+		      const char *ns_b, const char *if_b);
+
+/* Run "sh -c CMD" inside ns (NULL: the test's own namespace, only for
+ * commands that touch nothing there, such as "nft -v"). Fails the test on
+ * a non-zero exit. nfc_lab_sh_output returns stdout. */
+void nfc_lab_sh(NfcLab *lab, const char *ns, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+char *nfc_lab_sh_output(NfcLab *lab, const char *ns, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Same, but returns the exit status instead of failing. */
+int nfc_lab_sh_status(NfcLab *lab, const char *ns, char **out, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
+
+/* Start a background process in ns; its output goes to <dir>/<name>.log.
+ * Tracked by the guardian until nfc_lab_stop(). */
+GPid nfc_lab_spawn(NfcLab *lab, const char *ns, const char *name, const char *const *argv);
+/* SIGTERM, wait up to timeout_ms (then SIGKILL and fail). Returns the
+ * wait status; elapsed_ms (may be NULL) gets how long the exit took. */
+int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *elapsed_ms);
+char *nfc_lab_log(NfcLab *lab, const char *name);
+
+/* dnsmasq serving DHCP (and what extra adds) on ifname in ns. The
+ * interface must already have its address. */
+GPid nfc_lab_start_dnsmasq(NfcLab *lab, const char *ns, const char *ifname,
+			   const char *range, const char *extra);
+
+/* The private bus (started on first use) and the test's connection to it. */
+const char *nfc_lab_bus_address(NfcLab *lab);
+GDBusConnection *nfc_lab_bus(NfcLab *lab);
+
+/* Start nfconnd in ns on the private bus with a state and run directory of
+ * its own (<dir>/state, <dir>/run) and extra arguments; waits until it owns
+ * net.connman. */
+GPid nfc_lab_start_nfconnd(NfcLab *lab, const char *ns, const char *const *extra_args);
+const char *nfc_lab_state_dir(NfcLab *lab);
+const char *nfc_lab_run_dir(NfcLab *lab);
+
+/* Wait (iterating the default main context) until cond(data) holds. */
+bool nfc_lab_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
+
+/* Synchronous call to net.connman; returns the reply or NULL with error. */
+GVariant *nfc_lab_call(NfcLab *lab, const char *path, const char *iface,
+		       const char *method, GVariant *params, GError **error);
+
+/* Collects the signals net.connman emits, in order. */
+typedef struct NfcLabSignals NfcLabSignals;
+NfcLabSignals *nfc_lab_signals_new(NfcLab *lab, const char *iface, const char *member);
+void nfc_lab_signals_free(NfcLabSignals *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcLabSignals, nfc_lab_signals_free)
+/* Waits up to timeout_ms for the next signal; returns its parameters
+ * (owned by the caller) or NULL on timeout. path (may be NULL) gets its
+ * object path. */
+GVariant *nfc_lab_signals_pop(NfcLabSignals *s, guint timeout_ms, char **path);

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tier: nfconnd's command line and configuration errors, run as a
+ * real process. Everything here fails before the daemon touches the
+ * network or the bus, so it needs no privileges. */
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+
+static int run(const char *args, char **out, char **err)
+{
+	g_autofree char *cmd = g_strdup_printf(NFC_BUILD_ROOT "/nfconnd %s", args);
+	g_auto(GStrv) argv = NULL;
+	g_autoptr(GError) error = NULL;
+	int status = -1;
+
+	g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+	g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
+	g_assert_no_error(error);
+	g_assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_version_and_help(void)
+{
+	g_autofree char *out = NULL, *err = NULL, *hout = NULL, *herr = NULL;
+
+	g_assert_cmpint(run("--version", &out, &err), ==, 0);
+	g_assert_true(g_regex_match_simple("^[0-9]+\\.[0-9]+\\.[0-9]+\\n$", out, 0, 0));
+	g_assert_cmpint(run("--help", &hout, &herr), ==, 0);
+	for (const char *opt = "--nodaemon\0--debug\0--config\0--state-dir\0--run-dir\0"
+			       "--plugin\0--noplugin\0--bus\0--version\0"; *opt; opt += strlen(opt) + 1)
+		g_assert_nonnull(strstr(hout, opt));
+}
+
+static void test_bad_option(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	g_assert_cmpint(run("--frobnicate", &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "frobnicate"));
+}
+
+static void test_bad_bus(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	g_assert_cmpint(run("-n --bus=nowhere", &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "--bus"));
+}
+
+static void test_bad_config(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
+	g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
+	g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
+	g_autofree char *state = g_build_filename(dir, "state", NULL);
+	g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+
+	g_file_set_contents(conf, "[General]\nOnlineCheckMode=often\n", -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(run(args, &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "OnlineCheckMode"));
+	g_assert_nonnull(strstr(err, "often"));
+	/* it stopped before creating any state */
+	g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
+
+	/* an explicitly named file that does not exist is an error too */
+	g_unlink(conf);
+	g_assert_cmpint(run(args, &out2, &err2), ==, 1);
+	g_assert_nonnull(strstr(err2, "main.conf"));
+	g_rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/daemon-cli/version-help", test_version_and_help);
+	g_test_add_func("/daemon-cli/bad-option", test_bad_option);
+	g_test_add_func("/daemon-cli/bad-bus", test_bad_bus);
+	g_test_add_func("/daemon-cli/bad-config", test_bad_config);
+	return g_test_run();
+}
