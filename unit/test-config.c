@@ -160,8 +160,10 @@ static NfcOptions *parse_args(const char *line, GError **error)
 	NfcOptions *o;
 
 	g_assert_true(g_shell_parse_argv(full, &argc, &argv, NULL));
-	args = argv;
+	/* GOption reorders the array it is given; argv keeps every string */
+	args = g_memdup2(argv, sizeof(char *) * (argc + 1));
 	o = nfc_options_parse(&argc, &args, error);
+	g_free(args);
 	return o;
 }
 
