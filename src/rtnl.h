@@ -1,20 +1,130 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rtnetlink: the only module that talks NETLINK_ROUTE. Every request
- * completes through a callback with 0 or a negative errno. */
+/* rtnetlink: the only module that talks NETLINK_ROUTE. It dumps, then
+ * monitors links, addresses and routes, keeps a cache of links and
+ * addresses, and sends changes; every request completes through a callback
+ * with 0 or a negative errno. ENOBUFS on the monitor socket triggers a full
+ * resync (a fresh dump diffed against the cache), never a silent drift. */
 #pragma once
 
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef void (*NfcRtnlDoneFunc)(int error, void *user_data);
 
+typedef union {
+	struct in_addr v4;
+	struct in6_addr v6;
+} NfcInAddr;
+
+typedef struct {
+	int index;
+	char name[IFNAMSIZ];
+	unsigned short type;        /* ARPHRD_* */
+	unsigned int flags;         /* IFF_* (IFF_LOWER_UP = carrier) */
+	uint8_t address[32];        /* hardware address */
+	unsigned int address_len;
+	unsigned int mtu;
+	uint8_t operstate;          /* IF_OPER_* */
+	char kind[16];              /* IFLA_INFO_KIND ("veth", "bridge"), "" if none */
+	int master;                 /* ifindex of the master (bridge), 0 if none */
+	bool has_stats;
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	uint64_t rx_errors, tx_errors, rx_dropped, tx_dropped;
+} NfcRtnlLink;
+
+typedef struct {
+	int family;                 /* AF_INET or AF_INET6 */
+	int index;
+	uint8_t prefixlen;
+	uint8_t scope;              /* RT_SCOPE_* */
+	uint32_t flags;             /* IFA_F_* */
+	NfcInAddr address;          /* IFA_LOCAL for IPv4 (IFA_ADDRESS if none), IFA_ADDRESS for IPv6 */
+	NfcInAddr broadcast;        /* IPv4 only, zero if none */
+	uint32_t valid_lft;         /* seconds, 0xffffffff = forever */
+	uint32_t preferred_lft;
+} NfcRtnlAddr;
+
+typedef struct {
+	int family;
+	uint32_t table;             /* RT_TABLE_MAIN (254) etc. */
+	uint8_t dst_len;
+	uint8_t protocol;           /* RTPROT_* (ours: RTPROT_STATIC unless set) */
+	uint8_t scope;              /* RT_SCOPE_UNIVERSE for gateway routes, LINK for on-link */
+	uint8_t type;               /* RTN_UNICAST, RTN_UNREACHABLE ... */
+	NfcInAddr dst;
+	NfcInAddr gateway;          /* zero: none */
+	NfcInAddr prefsrc;          /* zero: none */
+	int oif;                    /* 0: none */
+	uint32_t priority;          /* metric */
+	uint32_t flags;             /* RTNH_F_* as reported (RTNH_F_LINKDOWN) */
+} NfcRtnlRoute;
+
+typedef struct {
+	int family;
+	uint32_t priority;          /* FRA_PRIORITY; 0 = let the kernel pick */
+	uint32_t table;             /* FRA_TABLE */
+	uint8_t action;             /* FR_ACT_TO_TBL, FR_ACT_UNREACHABLE ... */
+	uint32_t fwmark, fwmask;    /* both 0: no mark match */
+	NfcInAddr src;              /* with src_len > 0: "from src/src_len" */
+	uint8_t src_len;
+	uint8_t protocol;           /* FRA_PROTOCOL (RTPROT_*), 0 = unspec */
+} NfcRtnlRule;
+
+/* Events. Every pointer is valid for the call only. link_changed is called
+ * for new links and for every change of an existing one. */
+typedef struct {
+	void (*link_changed)(const NfcRtnlLink *link, void *user_data);
+	void (*link_removed)(int index, const char *name, void *user_data);
+	void (*addr_added)(const NfcRtnlAddr *addr, void *user_data);
+	void (*addr_removed)(const NfcRtnlAddr *addr, void *user_data);
+	void (*route_added)(const NfcRtnlRoute *route, void *user_data);
+	void (*route_removed)(const NfcRtnlRoute *route, void *user_data);
+} NfcRtnlWatch;
+
+/* Opens the sockets and starts the initial dumps (asynchronous). */
 int nfc_rtnl_init(void);
 void nfc_rtnl_cleanup(void);
 
-/* Set IFF_UP on (up) or off a link. Returns 0 when the request is on its
- * way (done will be called), or a negative errno when it could not be sent
- * (done will not be called). */
+/* Register for events; the links and addresses already known are replayed
+ * to the new watcher at once (link_changed / addr_added). Returns an id. */
+unsigned int nfc_rtnl_watch_add(const NfcRtnlWatch *watch, void *user_data);
+void nfc_rtnl_watch_remove(unsigned int id);
+
+/* true once the initial dumps have completed */
+bool nfc_rtnl_is_ready(void);
+/* called once when the initial dumps complete (at once if already) */
+void nfc_rtnl_when_ready(void (*func)(void *user_data), void *user_data);
+
+/* The cached link, or NULL. */
+const NfcRtnlLink *nfc_rtnl_link_get(int index);
+const NfcRtnlLink *nfc_rtnl_link_get_by_name(const char *name);
+
+/* Requests: 0 when sent (done will be called exactly once, unless
+ * cancelled), negative errno when it could not be sent (done not called). */
 int nfc_rtnl_link_set_up(int ifindex, bool up, NfcRtnlDoneFunc done, void *user_data);
+int nfc_rtnl_addr_add(const NfcRtnlAddr *addr, NfcRtnlDoneFunc done, void *user_data);
+int nfc_rtnl_addr_del(const NfcRtnlAddr *addr, NfcRtnlDoneFunc done, void *user_data);
+/* replace: NLM_F_REPLACE instead of NLM_F_EXCL */
+int nfc_rtnl_route_add(const NfcRtnlRoute *route, bool replace, NfcRtnlDoneFunc done,
+		       void *user_data);
+int nfc_rtnl_route_del(const NfcRtnlRoute *route, NfcRtnlDoneFunc done, void *user_data);
+int nfc_rtnl_rule_add(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_data);
+int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_data);
+
+/* Dumps (for cleaning up leftovers at start): each is called per object,
+ * then done. */
+int nfc_rtnl_rule_dump(int family, void (*each)(const NfcRtnlRule *rule, void *user_data),
+		       NfcRtnlDoneFunc done, void *user_data);
+int nfc_rtnl_route_dump(int family, uint32_t table,
+			void (*each)(const NfcRtnlRoute *route, void *user_data),
+			NfcRtnlDoneFunc done, void *user_data);
 
 /* Forget the callbacks of requests still in flight for user_data: the
  * caller is going away. */
 void nfc_rtnl_cancel(void *user_data);
+
+/* Printable address ("198.51.100.7", "2001:db8::1"); buf of INET6_ADDRSTRLEN. */
+const char *nfc_inaddr_to_string(int family, const NfcInAddr *addr, char *buf);
+bool nfc_inaddr_is_zero(int family, const NfcInAddr *addr);
