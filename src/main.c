@@ -9,6 +9,7 @@
 #include <glib-unix.h>
 
 #include "config.h"
+#include "connection.h"
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -16,7 +17,9 @@
 #include "options.h"
 #include "plugin.h"
 #include "rtnl.h"
+#include "service.h"
 #include "storage.h"
+#include "technology.h"
 
 #define BUS_NAME "net.connman"
 
@@ -117,6 +120,10 @@ int main(int argc, char **argv)
 
 	if (!nfc_storage_init(opts->state_dir, &error))
 		return fail("storage", error);
+	if (g_mkdir_with_parents(opts->run_dir, 0755) < 0) {
+		nfc_error("cannot create %s: %s", opts->run_dir, g_strerror(errno));
+		return 1;
+	}
 
 	r = nfc_rtnl_init();
 	if (r < 0) {
@@ -133,6 +140,9 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
 
 	nfc_manager_init();
+	nfc_service_init();
+	nfc_technology_init();
+	nfc_connection_init(opts->run_dir);
 	if (!nfc_manager_dbus_export(conn, &error))
 		return fail("D-Bus export", error);
 	if (!nfc_plugins_init(opts->plugins, opts->noplugins, &error))
@@ -145,8 +155,11 @@ int main(int argc, char **argv)
 	g_main_loop_run(loop);
 
 	nfc_plugins_cleanup();
+	nfc_service_cleanup();
+	nfc_connection_cleanup();
 	g_bus_unown_name(owner_id);
 	nfc_manager_dbus_unexport();
+	nfc_technology_cleanup();
 	nfc_manager_cleanup();
 	g_dbus_connection_flush_sync(conn, NULL, NULL);
 	nfc_rtnl_cleanup();

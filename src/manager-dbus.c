@@ -5,8 +5,17 @@
 #include "log.h"
 #include "manager.h"
 #include "nfc-dbus.h"
+#include "service-dbus.h"
+#include "technology-dbus.h"
 
 static NfcDbusManager *skeleton;
+static unsigned int tech_watch, service_watch;
+static GHashTable *agents;       /* unique name → object path */
+
+/* ServicesChanged is coalesced: what happened since the last emission */
+static GHashTable *added_since;  /* NfcService* (set) */
+static GPtrArray *removed_since; /* object paths */
+static guint services_timer;
 
 static GVariant *property_value(const char *name)
 {
@@ -65,17 +74,142 @@ static gboolean on_set_property(NfcDbusManager *obj, GDBusMethodInvocation *inv,
 
 static gboolean on_get_technologies(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
 {
-	/* technologies appear with their first device (the ethernet plugin) */
-	nfc_dbus_manager_complete_get_technologies(obj, inv,
-		g_variant_new_array(G_VARIANT_TYPE("(oa{sv})"), NULL, 0));
+	GVariantBuilder b;
+
+	/* technologies appear with their first device */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(oa{sv})"));
+	for (GList *l = nfc_technology_get_list(); l; l = l->next)
+		g_variant_builder_add(&b, "(o@a{sv})", nfc_technology_get_path(l->data),
+				      nfc_technology_dbus_properties(l->data));
+	nfc_dbus_manager_complete_get_technologies(obj, inv, g_variant_builder_end(&b));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean on_get_services(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
 {
-	nfc_dbus_manager_complete_get_services(obj, inv,
-		g_variant_new_array(G_VARIANT_TYPE("(oa{sv})"), NULL, 0));
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(oa{sv})"));
+	for (GList *l = nfc_service_get_list(); l; l = l->next)
+		g_variant_builder_add(&b, "(o@a{sv})", nfc_service_get_path(l->data),
+				      nfc_service_dbus_properties(l->data));
+	nfc_dbus_manager_complete_get_services(obj, inv, g_variant_builder_end(&b));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_empty_list(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
+{
+	/* no peer-to-peer and no wifi access point: nothing to list */
+	g_dbus_method_invocation_return_value(inv, g_variant_new("(@a(oa{sv}))",
+		g_variant_new_array(G_VARIANT_TYPE("(oa{sv})"), NULL, 0)));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_tethering_clients(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
+{
+	/* only a wifi access point registers clients (as in ConnMan) */
+	static const char *const none[] = { NULL };
+
+	nfc_dbus_manager_complete_get_tethering_clients(obj, inv, none);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_not_supported(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
+{
+	/* VPN providers and P2P peer services are not part of nfconn */
+	nfc_dbus_return_error(inv, NFC_ERROR_NOT_SUPPORTED);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_register_agent(NfcDbusManager *obj, GDBusMethodInvocation *inv,
+				  const char *path, gpointer data)
+{
+	const char *sender = g_dbus_method_invocation_get_sender(inv);
+
+	if (g_hash_table_contains(agents, sender)) {
+		nfc_dbus_return_error(inv, NFC_ERROR_ALREADY_EXISTS);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	g_hash_table_insert(agents, g_strdup(sender), g_strdup(path));
+	nfc_dbus_manager_complete_register_agent(obj, inv);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_unregister_agent(NfcDbusManager *obj, GDBusMethodInvocation *inv,
+				    const char *path, gpointer data)
+{
+	const char *sender = g_dbus_method_invocation_get_sender(inv);
+
+	if (g_strcmp0(g_hash_table_lookup(agents, sender), path)) {
+		nfc_dbus_return_error(inv, NFC_ERROR_NOT_REGISTERED);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	g_hash_table_remove(agents, sender);
+	nfc_dbus_manager_complete_unregister_agent(obj, inv);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean emit_services_changed(gpointer data)
+{
+	GVariantBuilder changed;
+
+	services_timer = 0;
+	g_variant_builder_init(&changed, G_VARIANT_TYPE("a(oa{sv})"));
+	for (GList *l = nfc_service_get_list(); l; l = l->next) {
+		NfcService *s = l->data;
+		GVariant *props = g_hash_table_contains(added_since, s) ?
+			nfc_service_dbus_properties(s) :
+			g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+
+		g_variant_builder_add(&changed, "(o@a{sv})", nfc_service_get_path(s), props);
+	}
+	g_ptr_array_add(removed_since, NULL);
+	nfc_dbus_manager_emit_services_changed(skeleton, g_variant_builder_end(&changed),
+					       (const char *const *)removed_since->pdata);
+	g_hash_table_remove_all(added_since);
+	g_ptr_array_set_size(removed_since, 0);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_services_changed(void)
+{
+	if (!services_timer)
+		services_timer = g_timeout_add(100, emit_services_changed, NULL);
+}
+
+static void on_service_added(NfcService *s, void *user_data)
+{
+	const char *path = nfc_service_get_path(s);
+
+	g_hash_table_add(added_since, s);
+	/* back within the same 100 ms: it was never gone for the client */
+	for (guint i = 0; i < removed_since->len; i++)
+		if (g_str_equal(removed_since->pdata[i], path))
+			g_ptr_array_remove_index(removed_since, i--);
+	schedule_services_changed();
+}
+
+static void on_service_removed(NfcService *s, void *user_data)
+{
+	g_hash_table_remove(added_since, s);
+	g_ptr_array_add(removed_since, g_strdup(nfc_service_get_path(s)));
+	schedule_services_changed();
+}
+
+static void on_service_order(void *user_data)
+{
+	schedule_services_changed();
+}
+
+static void on_technology_added(NfcTechnology *t, void *user_data)
+{
+	nfc_dbus_manager_emit_technology_added(skeleton, nfc_technology_get_path(t),
+					       nfc_technology_dbus_properties(t));
+}
+
+static void on_technology_removed(NfcTechnology *t, void *user_data)
+{
+	nfc_dbus_manager_emit_technology_removed(skeleton, nfc_technology_get_path(t));
 }
 
 static void on_manager_changed(const char *property, void *user_data)
@@ -87,6 +221,17 @@ static void on_manager_changed(const char *property, void *user_data)
 	nfc_dbus_manager_emit_property_changed(skeleton, property, g_variant_new_variant(value));
 }
 
+static const NfcTechnologyWatch tech_cbs = {
+	.added = on_technology_added,
+	.removed = on_technology_removed,
+};
+
+static const NfcServiceWatch service_cbs = {
+	.added = on_service_added,
+	.removed = on_service_removed,
+	.order_changed = on_service_order,
+};
+
 gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 {
 	skeleton = nfc_dbus_manager_skeleton_new();
@@ -94,11 +239,27 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	g_signal_connect(skeleton, "handle-set-property", G_CALLBACK(on_set_property), NULL);
 	g_signal_connect(skeleton, "handle-get-technologies", G_CALLBACK(on_get_technologies), NULL);
 	g_signal_connect(skeleton, "handle-get-services", G_CALLBACK(on_get_services), NULL);
+	g_signal_connect(skeleton, "handle-get-peers", G_CALLBACK(on_empty_list), NULL);
+	g_signal_connect(skeleton, "handle-get-tethering-clients", G_CALLBACK(on_tethering_clients), NULL);
+	g_signal_connect(skeleton, "handle-register-agent", G_CALLBACK(on_register_agent), NULL);
+	g_signal_connect(skeleton, "handle-unregister-agent", G_CALLBACK(on_unregister_agent), NULL);
+	g_signal_connect(skeleton, "handle-connect-provider", G_CALLBACK(on_not_supported), NULL);
+	g_signal_connect(skeleton, "handle-remove-provider", G_CALLBACK(on_not_supported), NULL);
+	g_signal_connect(skeleton, "handle-register-peer-service", G_CALLBACK(on_not_supported), NULL);
+	g_signal_connect(skeleton, "handle-unregister-peer-service", G_CALLBACK(on_not_supported), NULL);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(skeleton), conn, "/", error)) {
 		g_clear_object(&skeleton);
 		return FALSE;
 	}
+	agents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	added_since = g_hash_table_new(NULL, NULL);
+	removed_since = g_ptr_array_new_with_free_func(g_free);
 	nfc_manager_watch(on_manager_changed, NULL);
+	/* after the object adapters: a client told of an object can call it */
+	nfc_technology_dbus_init(conn);
+	nfc_service_dbus_init(conn);
+	tech_watch = nfc_technology_watch_add(&tech_cbs, NULL);
+	service_watch = nfc_service_watch_add(&service_cbs, NULL);
 	return TRUE;
 }
 
@@ -106,6 +267,16 @@ void nfc_manager_dbus_unexport(void)
 {
 	if (!skeleton)
 		return;
+	nfc_technology_watch_remove(tech_watch);
+	nfc_service_watch_remove(service_watch);
+	nfc_service_dbus_cleanup();
+	nfc_technology_dbus_cleanup();
+	if (services_timer)
+		g_source_remove(services_timer);
+	services_timer = 0;
+	g_clear_pointer(&agents, g_hash_table_unref);
+	g_clear_pointer(&added_since, g_hash_table_unref);
+	g_clear_pointer(&removed_since, g_ptr_array_unref);
 	nfc_manager_unwatch(on_manager_changed, NULL);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(skeleton));
 	g_clear_object(&skeleton);

@@ -11,6 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* <net/if.h> stops short of the kernel's newer link flags */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
 typedef void (*NfcRtnlDoneFunc)(int error, void *user_data);
 
 typedef union {

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ipconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+
+#include "dhcp-client.h"
+#include "log.h"
+#include "rtnl.h"
+#include "sysctl.h"
+
+struct NfcIpconfig {
+	int index;
+	char *ifname;
+	unsigned char mac[6];
+	NfcIpconfigFunc func;
+	void *user_data;
+	bool running;
+	NfcIpv4Config v4_config;
+	NfcIpv6Config v6_config;
+	NfcIpv4State v4;
+	NfcIpv6State v6;
+	NfcDhcpClient *dhcp;
+	struct in_addr v4_added;   /* the address we put on the link, 0: none */
+	uint8_t v4_added_len;
+	bool v6_added;             /* manual IPv6 address on the link */
+	unsigned int rtnl_watch;
+};
+
+static void emit(NfcIpconfig *ipc, NfcIpconfigEvent ev)
+{
+	ipc->func(ipc, ev, ipc->user_data);
+}
+
+static void log_done(int error, void *user_data)
+{
+	if (error < 0 && error != -EEXIST && error != -EADDRNOTAVAIL && error != -ESRCH)
+		nfc_warn("ipconfig: address change failed: %s", g_strerror(-error));
+}
+
+static void v4_remove_address(NfcIpconfig *ipc)
+{
+	NfcRtnlAddr a = { 0 };
+
+	if (!ipc->v4_added.s_addr)
+		return;
+	a.family = AF_INET;
+	a.index = ipc->index;
+	a.prefixlen = ipc->v4_added_len;
+	a.address.v4 = ipc->v4_added;
+	nfc_rtnl_addr_del(&a, log_done, NULL);
+	ipc->v4_added.s_addr = 0;
+}
+
+static void v4_address_applied(int error, void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+
+	if (error < 0 && error != -EEXIST) {
+		char buf[INET_ADDRSTRLEN];
+
+		nfc_error("%s: cannot add %s/%u: %s", ipc->ifname,
+			  inet_ntop(AF_INET, &ipc->v4.address, buf, sizeof(buf)),
+			  ipc->v4.prefixlen, g_strerror(-error));
+		ipc->v4.up = false;
+		emit(ipc, NFC_IPCONFIG_IPV4_FAILED);
+		return;
+	}
+	ipc->v4.up = true;
+	emit(ipc, NFC_IPCONFIG_IPV4_UP);
+}
+
+static void v4_apply_address(NfcIpconfig *ipc)
+{
+	NfcRtnlAddr a = { 0 };
+	uint32_t mask = ipc->v4.prefixlen ? htonl(~0u << (32 - ipc->v4.prefixlen)) : 0;
+
+	if (ipc->v4_added.s_addr && ipc->v4_added.s_addr != ipc->v4.address.s_addr)
+		v4_remove_address(ipc);
+	a.family = AF_INET;
+	a.index = ipc->index;
+	a.prefixlen = ipc->v4.prefixlen;
+	a.address.v4 = ipc->v4.address;
+	if (ipc->v4.prefixlen < 31)
+		a.broadcast.v4.s_addr = ipc->v4.address.s_addr | ~mask;
+	a.valid_lft = a.preferred_lft = 0xffffffff;
+	ipc->v4_added = ipc->v4.address;
+	ipc->v4_added_len = ipc->v4.prefixlen;
+	if (nfc_rtnl_addr_add(&a, v4_address_applied, ipc) < 0)
+		v4_address_applied(-EIO, ipc);
+}
+
+static void on_dhcp(NfcDhcpClient *client, NfcDhcpEvent event, const NfcDhcpLease *lease,
+		    void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+	NfcIpv4State *s = &ipc->v4;
+
+	switch (event) {
+	case NFC_DHCP_BOUND:
+	case NFC_DHCP_RENEWED:
+		s->method = NFC_IPV4_DHCP;
+		s->address = lease->address;
+		s->prefixlen = lease->prefixlen;
+		s->gateway = lease->n_routers ? lease->routers[0] : (struct in_addr){ 0 };
+		s->n_dns = MIN(lease->n_dns, G_N_ELEMENTS(s->dns));
+		memcpy(s->dns, lease->dns, s->n_dns * sizeof(s->dns[0]));
+		s->n_ntp = MIN(lease->n_ntp, G_N_ELEMENTS(s->ntp));
+		memcpy(s->ntp, lease->ntp, s->n_ntp * sizeof(s->ntp[0]));
+		g_strlcpy(s->domain, lease->domain, sizeof(s->domain));
+		if (event == NFC_DHCP_BOUND || !s->up)
+			v4_apply_address(ipc);
+		else
+			emit(ipc, NFC_IPCONFIG_IPV4_UP);
+		break;
+	case NFC_DHCP_EXPIRED:
+		v4_remove_address(ipc);
+		memset(s, 0, sizeof(*s));
+		s->method = NFC_IPV4_DHCP;
+		emit(ipc, NFC_IPCONFIG_IPV4_DOWN);
+		break;
+	case NFC_DHCP_FAILED:
+		if (!s->up)
+			emit(ipc, NFC_IPCONFIG_IPV4_FAILED);
+		break;
+	}
+}
+
+static void v6_set(NfcIpconfig *ipc, const char *key, const char *value)
+{
+	nfc_sysctl_set_if("ipv6", ipc->ifname, key, value);
+}
+
+static void on_addr_added(const NfcRtnlAddr *a, void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+
+	if (!ipc->running || a->index != ipc->index || a->family != AF_INET6)
+		return;
+	if (a->scope != RT_SCOPE_UNIVERSE || (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+		return;
+	if (ipc->v6.up && !memcmp(&ipc->v6.address, &a->address.v6, sizeof(a->address.v6)))
+		return;
+	if (ipc->v6.up && ipc->v6_config.method == NFC_IPV6_MANUAL)
+		return;
+	ipc->v6.address = a->address.v6;
+	ipc->v6.prefixlen = a->prefixlen;
+	ipc->v6.up = true;
+	emit(ipc, NFC_IPCONFIG_IPV6_UP);
+}
+
+static void on_addr_removed(const NfcRtnlAddr *a, void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+
+	if (a->index != ipc->index)
+		return;
+	if (a->family == AF_INET6 && ipc->v6.up &&
+	    !memcmp(&ipc->v6.address, &a->address.v6, sizeof(a->address.v6))) {
+		ipc->v6.up = false;
+		memset(&ipc->v6.address, 0, sizeof(ipc->v6.address));
+		emit(ipc, NFC_IPCONFIG_IPV6_DOWN);
+	} else if (a->family == AF_INET && ipc->v4.up && ipc->running &&
+		   a->address.v4.s_addr == ipc->v4.address.s_addr) {
+		/* someone removed our address: put it back */
+		nfc_warn("%s: address removed from outside, restoring it", ipc->ifname);
+		ipc->v4_added.s_addr = 0;
+		v4_apply_address(ipc);
+	}
+}
+
+static void on_route(const NfcRtnlRoute *r, bool added, NfcIpconfig *ipc)
+{
+	if (r->family != AF_INET6 || r->oif != ipc->index || r->dst_len != 0 ||
+	    r->table != RT_TABLE_MAIN || ipc->v6_config.method != NFC_IPV6_AUTO)
+		return;
+	if (added)
+		ipc->v6.gateway = r->gateway.v6;
+	else if (!memcmp(&ipc->v6.gateway, &r->gateway.v6, sizeof(r->gateway.v6)))
+		memset(&ipc->v6.gateway, 0, sizeof(ipc->v6.gateway));
+	else
+		return;
+	if (ipc->v6.up)
+		emit(ipc, NFC_IPCONFIG_IPV6_UP);
+}
+
+static void on_route_added(const NfcRtnlRoute *r, void *user_data)
+{
+	on_route(r, true, user_data);
+}
+
+static void on_route_removed(const NfcRtnlRoute *r, void *user_data)
+{
+	on_route(r, false, user_data);
+}
+
+static const NfcRtnlWatch rtnl_watch = {
+	.addr_added = on_addr_added,
+	.addr_removed = on_addr_removed,
+	.route_added = on_route_added,
+	.route_removed = on_route_removed,
+};
+
+NfcIpconfig *nfc_ipconfig_new(int ifindex, const char *ifname, const unsigned char mac[6],
+			      NfcIpconfigFunc func, void *user_data)
+{
+	NfcIpconfig *ipc = g_new0(NfcIpconfig, 1);
+
+	ipc->index = ifindex;
+	ipc->ifname = g_strdup(ifname);
+	memcpy(ipc->mac, mac, 6);
+	ipc->func = func;
+	ipc->user_data = user_data;
+	ipc->rtnl_watch = nfc_rtnl_watch_add(&rtnl_watch, ipc);
+	return ipc;
+}
+
+void nfc_ipconfig_free(NfcIpconfig *ipc)
+{
+	if (!ipc)
+		return;
+	nfc_ipconfig_stop(ipc, false);
+	nfc_rtnl_watch_remove(ipc->rtnl_watch);
+	nfc_rtnl_cancel(ipc);
+	g_free(ipc->ifname);
+	g_free(ipc);
+}
+
+static void v6_manual_applied(int error, void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+
+	if (error < 0 && error != -EEXIST) {
+		nfc_error("%s: cannot add the IPv6 address: %s", ipc->ifname, g_strerror(-error));
+		return;
+	}
+	ipc->v6.up = true;
+	emit(ipc, NFC_IPCONFIG_IPV6_UP);
+}
+
+void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6Config *v6,
+			struct in_addr last_dhcp)
+{
+	if (ipc->running)
+		nfc_ipconfig_stop(ipc, false);
+	ipc->running = true;
+	ipc->v4_config = *v4;
+	ipc->v6_config = *v6;
+	memset(&ipc->v4, 0, sizeof(ipc->v4));
+	memset(&ipc->v6, 0, sizeof(ipc->v6));
+	ipc->v4.method = v4->method;
+	ipc->v6.method = v6->method;
+
+	/* the kernel fails over before we hear of a carrier loss only if it
+	 * ignores routes through links that are down */
+	nfc_sysctl_set_if("ipv4", ipc->ifname, "ignore_routes_with_linkdown", "1");
+	nfc_sysctl_set_if("ipv6", ipc->ifname, "ignore_routes_with_linkdown", "1");
+
+	switch (v4->method) {
+	case NFC_IPV4_DHCP:
+		ipc->dhcp = nfc_dhcp_client_new(ipc->index, ipc->mac, on_dhcp, ipc);
+		if (nfc_dhcp_client_start(ipc->dhcp, last_dhcp.s_addr ? &last_dhcp : NULL) < 0)
+			emit(ipc, NFC_IPCONFIG_IPV4_FAILED);
+		break;
+	case NFC_IPV4_MANUAL:
+		ipc->v4.address = v4->address;
+		ipc->v4.prefixlen = v4->prefixlen;
+		ipc->v4.gateway = v4->gateway;
+		v4_apply_address(ipc);
+		break;
+	case NFC_IPV4_OFF:
+		break;
+	}
+
+	switch (v6->method) {
+	case NFC_IPV6_AUTO:
+		v6_set(ipc, "accept_ra", "2");
+		v6_set(ipc, "autoconf", "1");
+		v6_set(ipc, "use_tempaddr", g_str_equal(v6->privacy, "disabled") || !*v6->privacy ? "0" :
+					      g_str_equal(v6->privacy, "enabled") ? "1" : "2");
+		/* off and on again: a fresh router solicitation */
+		v6_set(ipc, "disable_ipv6", "1");
+		v6_set(ipc, "disable_ipv6", "0");
+		break;
+	case NFC_IPV6_MANUAL: {
+		NfcRtnlAddr a = { .family = AF_INET6, .index = ipc->index,
+				  .prefixlen = v6->prefixlen, .address.v6 = v6->address,
+				  .valid_lft = 0xffffffff, .preferred_lft = 0xffffffff };
+
+		v6_set(ipc, "accept_ra", "0");
+		v6_set(ipc, "autoconf", "0");
+		v6_set(ipc, "disable_ipv6", "0");
+		ipc->v6.address = v6->address;
+		ipc->v6.prefixlen = v6->prefixlen;
+		ipc->v6.gateway = v6->gateway;
+		ipc->v6_added = true;
+		if (nfc_rtnl_addr_add(&a, v6_manual_applied, ipc) < 0)
+			nfc_error("%s: cannot send the IPv6 address", ipc->ifname);
+		break;
+	}
+	case NFC_IPV6_OFF:
+		v6_set(ipc, "disable_ipv6", "1");
+		break;
+	}
+}
+
+void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release)
+{
+	bool v4_was_up = ipc->v4.up, v6_was_up = ipc->v6.up;
+
+	if (!ipc->running)
+		return;
+	ipc->running = false;
+	if (ipc->dhcp) {
+		nfc_dhcp_client_stop(ipc->dhcp, release);
+		g_clear_pointer(&ipc->dhcp, nfc_dhcp_client_free);
+	}
+	v4_remove_address(ipc);
+	/* IPv6 off drops SLAAC and manual addresses with it */
+	if (ipc->v6_config.method != NFC_IPV6_OFF)
+		v6_set(ipc, "disable_ipv6", "1");
+	ipc->v6_added = false;
+	memset(&ipc->v4, 0, sizeof(ipc->v4));
+	memset(&ipc->v6, 0, sizeof(ipc->v6));
+	if (v4_was_up)
+		emit(ipc, NFC_IPCONFIG_IPV4_DOWN);
+	if (v6_was_up)
+		emit(ipc, NFC_IPCONFIG_IPV6_DOWN);
+}
+
+bool nfc_ipconfig_is_running(NfcIpconfig *ipc)
+{
+	return ipc->running;
+}
+
+const NfcIpv4State *nfc_ipconfig_get_ipv4(NfcIpconfig *ipc)
+{
+	return &ipc->v4;
+}
+
+const NfcIpv6State *nfc_ipconfig_get_ipv6(NfcIpconfig *ipc)
+{
+	return &ipc->v6;
+}
+
+const char *nfc_ipv4_method_to_string(NfcIpv4Method m)
+{
+	switch (m) {
+	case NFC_IPV4_DHCP: return "dhcp";
+	case NFC_IPV4_MANUAL: return "manual";
+	case NFC_IPV4_OFF: break;
+	}
+	return "off";
+}
+
+bool nfc_ipv4_method_from_string(const char *s, NfcIpv4Method *m)
+{
+	if (g_str_equal(s, "dhcp"))
+		*m = NFC_IPV4_DHCP;
+	else if (g_str_equal(s, "manual"))
+		*m = NFC_IPV4_MANUAL;
+	else if (g_str_equal(s, "off"))
+		*m = NFC_IPV4_OFF;
+	else
+		return false;
+	return true;
+}
+
+const char *nfc_ipv6_method_to_string(NfcIpv6Method m)
+{
+	switch (m) {
+	case NFC_IPV6_AUTO: return "auto";
+	case NFC_IPV6_MANUAL: return "manual";
+	case NFC_IPV6_OFF: break;
+	}
+	return "off";
+}
+
+bool nfc_ipv6_method_from_string(const char *s, NfcIpv6Method *m)
+{
+	if (g_str_equal(s, "auto"))
+		*m = NFC_IPV6_AUTO;
+	else if (g_str_equal(s, "manual"))
+		*m = NFC_IPV6_MANUAL;
+	else if (g_str_equal(s, "off"))
+		*m = NFC_IPV6_OFF;
+	else
+		return false;
+	return true;
+}
+
+bool nfc_netmask_to_prefixlen(const char *netmask, uint8_t *prefixlen)
+{
+	struct in_addr a;
+	uint32_t m;
+	uint8_t len = 0;
+
+	if (inet_pton(AF_INET, netmask, &a) != 1)
+		return false;
+	m = ntohl(a.s_addr);
+	while (m & 0x80000000u) {
+		len++;
+		m <<= 1;
+	}
+	if (m)
+		return false; /* a hole in the mask */
+	*prefixlen = len;
+	return true;
+}
+
+void nfc_prefixlen_to_netmask(uint8_t prefixlen, char buf[INET_ADDRSTRLEN])
+{
+	struct in_addr a;
+
+	a.s_addr = prefixlen ? htonl(~0u << (32 - MIN(prefixlen, 32))) : 0;
+	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}

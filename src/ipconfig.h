@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* IP configuration of one interface: IPv4 (dhcp, manual, off) through our
+ * DHCP client and rtnl, IPv6 (auto = kernel SLAAC, manual, off) through
+ * sysctls and rtnl. Reports what it has; routes are the connection
+ * module's business. */
+#pragma once
+
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+	NFC_IPV4_OFF,
+	NFC_IPV4_DHCP,
+	NFC_IPV4_MANUAL,
+} NfcIpv4Method;
+
+typedef enum {
+	NFC_IPV6_OFF,
+	NFC_IPV6_AUTO,
+	NFC_IPV6_MANUAL,
+} NfcIpv6Method;
+
+typedef struct {
+	NfcIpv4Method method;
+	struct in_addr address;  /* manual only */
+	uint8_t prefixlen;
+	struct in_addr gateway;  /* 0: none */
+} NfcIpv4Config;
+
+typedef struct {
+	NfcIpv6Method method;
+	struct in6_addr address; /* manual only */
+	uint8_t prefixlen;
+	struct in6_addr gateway;
+	char privacy[12];        /* "disabled", "enabled", "prefered" */
+} NfcIpv6Config;
+
+/* What the interface has now. */
+typedef struct {
+	bool up;
+	NfcIpv4Method method;
+	struct in_addr address;
+	uint8_t prefixlen;
+	struct in_addr gateway;
+	struct in_addr dns[8];
+	unsigned int n_dns;
+	struct in_addr ntp[4];
+	unsigned int n_ntp;
+	char domain[256];
+} NfcIpv4State;
+
+typedef struct {
+	bool up;
+	NfcIpv6Method method;
+	struct in6_addr address;
+	uint8_t prefixlen;
+	struct in6_addr gateway;
+} NfcIpv6State;
+
+typedef enum {
+	NFC_IPCONFIG_IPV4_UP,       /* an address is configured (first or changed) */
+	NFC_IPCONFIG_IPV4_DOWN,     /* lost it (lease expired, method off) */
+	NFC_IPCONFIG_IPV4_FAILED,   /* DHCP found no server (still trying) */
+	NFC_IPCONFIG_IPV6_UP,
+	NFC_IPCONFIG_IPV6_DOWN,
+} NfcIpconfigEvent;
+
+typedef struct NfcIpconfig NfcIpconfig;
+typedef void (*NfcIpconfigFunc)(NfcIpconfig *ipc, NfcIpconfigEvent event, void *user_data);
+
+NfcIpconfig *nfc_ipconfig_new(int ifindex, const char *ifname, const unsigned char mac[6],
+			      NfcIpconfigFunc func, void *user_data);
+void nfc_ipconfig_free(NfcIpconfig *ipc);
+
+/* Start with these methods; last_dhcp is the previous lease's address for
+ * INIT-REBOOT (0: none). Stop removes every address it added; with
+ * release, a DHCP lease is released. */
+void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6Config *v6,
+			struct in_addr last_dhcp);
+void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release);
+bool nfc_ipconfig_is_running(NfcIpconfig *ipc);
+
+const NfcIpv4State *nfc_ipconfig_get_ipv4(NfcIpconfig *ipc);
+const NfcIpv6State *nfc_ipconfig_get_ipv6(NfcIpconfig *ipc);
+
+/* Parsing and printing of the D-Bus/storage forms, pure. */
+const char *nfc_ipv4_method_to_string(NfcIpv4Method m);
+bool nfc_ipv4_method_from_string(const char *s, NfcIpv4Method *m);
+const char *nfc_ipv6_method_to_string(NfcIpv6Method m);
+bool nfc_ipv6_method_from_string(const char *s, NfcIpv6Method *m);
+/* "255.255.255.0" ↔ 24; false for a non-contiguous mask */
+bool nfc_netmask_to_prefixlen(const char *netmask, uint8_t *prefixlen);
+void nfc_prefixlen_to_netmask(uint8_t prefixlen, char buf[INET_ADDRSTRLEN]);

@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "online.h"
+#include "storage.h"
+
+struct NfcService {
+	char *identifier;
+	char *path;
+	char *type;
+	char *name;
+	char *ifname;
+	char *mac;
+	int index;
+	unsigned int mtu;
+	NfcServiceState state;
+	NfcServiceError error;
+	bool favorite;
+	bool autoconnect;
+	bool user_disconnected; /* Disconnect(): no autoconnect until Connect() */
+	int order;
+	NfcIpconfig *ipconfig;
+	NfcIpv4Config v4_config;
+	NfcIpv6Config v6_config;
+	struct in_addr last_dhcp;
+	char **nameservers_config;
+	char **timeservers_config;
+	char **domains_config;
+	NfcOnlineCheck *online;
+};
+
+typedef struct {
+	NfcServiceWatch cbs;
+	void *user_data;
+	unsigned int id;
+} Watch;
+
+static GHashTable *services; /* identifier → NfcService */
+static GList *ordered;
+static GArray *watches;
+static unsigned int next_watch_id = 1;
+
+#define EACH_WATCH(w)                                                           \
+	for (guint i_ = 0; i_ < watches->len; i_++)                             \
+		for (Watch *w = &g_array_index(watches, Watch, i_); w; w = NULL)
+
+static void notify_changed(NfcService *s, const char *property)
+{
+	EACH_WATCH(w)
+		if (w->cbs.changed)
+			w->cbs.changed(s, property, w->user_data);
+}
+
+static void notify_order(void)
+{
+	EACH_WATCH(w)
+		if (w->cbs.order_changed)
+			w->cbs.order_changed(w->user_data);
+}
+
+unsigned int nfc_service_watch_add(const NfcServiceWatch *cbs, void *user_data)
+{
+	Watch w = { *cbs, user_data, next_watch_id++ };
+
+	g_array_append_val(watches, w);
+	return w.id;
+}
+
+void nfc_service_watch_remove(unsigned int id)
+{
+	for (guint i = 0; watches && i < watches->len; i++) {
+		if (g_array_index(watches, Watch, i).id == id) {
+			g_array_remove_index(watches, i);
+			return;
+		}
+	}
+}
+
+/* ---- ordering ------------------------------------------------------------ */
+
+static bool state_connected(NfcServiceState s)
+{
+	return s == NFC_SERVICE_READY || s == NFC_SERVICE_ONLINE;
+}
+
+static bool state_connecting(NfcServiceState s)
+{
+	return s == NFC_SERVICE_ASSOCIATION || s == NFC_SERVICE_CONFIGURATION;
+}
+
+static int type_rank(const char *type)
+{
+	static const char *const order[] = {
+		"ethernet", "wifi", "gadget", "bluetooth", "cellular", "vpn", NULL
+	};
+
+	for (int i = 0; order[i]; i++)
+		if (g_str_equal(order[i], type))
+			return i;
+	return G_N_ELEMENTS(order);
+}
+
+static int preferred_rank(char **preferred, const char *type)
+{
+	for (int i = 0; preferred && preferred[i]; i++)
+		if (g_str_equal(preferred[i], type))
+			return i;
+	return G_MAXINT;
+}
+
+int nfc_service_rank_compare(const NfcServiceRank *a, const NfcServiceRank *b,
+			     char **preferred)
+{
+	bool ac = state_connected(a->state), bc = state_connected(b->state);
+	int pa, pb;
+
+	if (ac != bc)
+		return ac ? -1 : 1;
+	if (ac) {
+		/* among connected services the user's order counts first, then
+		 * preferred technologies, then online before ready */
+		if (a->order != b->order)
+			return a->order > b->order ? -1 : 1;
+		pa = preferred_rank(preferred, a->type);
+		pb = preferred_rank(preferred, b->type);
+		if (pa != pb)
+			return pa < pb ? -1 : 1;
+		if ((a->state == NFC_SERVICE_ONLINE) != (b->state == NFC_SERVICE_ONLINE))
+			return a->state == NFC_SERVICE_ONLINE ? -1 : 1;
+	} else if (state_connecting(a->state) != state_connecting(b->state)) {
+		return state_connecting(a->state) ? -1 : 1;
+	}
+	if (a->favorite != b->favorite)
+		return a->favorite ? -1 : 1;
+	if (!g_str_equal(a->type, b->type)) {
+		pa = preferred_rank(preferred, a->type);
+		pb = preferred_rank(preferred, b->type);
+		if (pa != pb)
+			return pa < pb ? -1 : 1;
+		return type_rank(a->type) < type_rank(b->type) ? -1 : 1;
+	}
+	/* deterministic to the end: never hash order */
+	return strcmp(a->identifier, b->identifier);
+}
+
+static NfcServiceRank rank_of(NfcService *s)
+{
+	return (NfcServiceRank){ s->identifier, s->type, s->state, s->favorite, s->order };
+}
+
+static int compare(gconstpointer a, gconstpointer b)
+{
+	NfcServiceRank ra = rank_of((NfcService *)a), rb = rank_of((NfcService *)b);
+
+	return nfc_service_rank_compare(&ra, &rb, nfc_config_active()->preferred_technologies);
+}
+
+/* Re-sort; tell watchers when the order changed. */
+static void resort(bool force_notify)
+{
+	GList *old = g_list_copy(ordered);
+	bool changed = force_notify;
+
+	ordered = g_list_sort(ordered, compare);
+	for (GList *a = old, *b = ordered; !changed && (a || b); a = a->next, b = b->next)
+		changed = !a || !b || a->data != b->data;
+	g_list_free(old);
+	if (changed)
+		notify_order();
+}
+
+static void update_manager(void)
+{
+	bool ready = false, online = false;
+
+	for (GList *l = ordered; l; l = l->next) {
+		NfcService *s = l->data;
+
+		ready |= s->state == NFC_SERVICE_READY;
+		online |= s->state == NFC_SERVICE_ONLINE;
+	}
+	nfc_manager_set_connectivity(ready, online);
+}
+
+/* ---- persistence --------------------------------------------------------- */
+
+static char *settings_name(NfcService *s)
+{
+	return g_strdup_printf("%s/settings", s->identifier);
+}
+
+static char **strv_or_empty(char **v)
+{
+	return v ? v : g_new0(char *, 1);
+}
+
+static void load(NfcService *s)
+{
+	g_autofree char *name = settings_name(s);
+	g_autoptr(GKeyFile) kf = nfc_storage_load(name);
+	const char *g = s->identifier;
+	g_autofree char *m4 = g_key_file_get_string(kf, g, "IPv4.method", NULL);
+	g_autofree char *m6 = g_key_file_get_string(kf, g, "IPv6.method", NULL);
+	g_autofree char *last = g_key_file_get_string(kf, g, "IPv4.DHCP.LastAddress", NULL);
+	g_autoptr(GError) error = NULL;
+	bool ac;
+
+	s->v4_config.method = NFC_IPV4_DHCP;
+	s->v6_config.method = NFC_IPV6_AUTO;
+	g_strlcpy(s->v6_config.privacy, "disabled", sizeof(s->v6_config.privacy));
+
+	ac = g_key_file_get_boolean(kf, g, "AutoConnect", &error);
+	s->autoconnect = error ? true : ac;
+
+	if (m4 && !nfc_ipv4_method_from_string(m4, &s->v4_config.method))
+		nfc_warn("%s: ignoring IPv4.method=%s", s->identifier, m4);
+	if (s->v4_config.method == NFC_IPV4_MANUAL) {
+		g_autofree char *addr = g_key_file_get_string(kf, g, "IPv4.local_address", NULL);
+		g_autofree char *gw = g_key_file_get_string(kf, g, "IPv4.gateway", NULL);
+		int plen = g_key_file_get_integer(kf, g, "IPv4.netmask_prefixlen", NULL);
+
+		if (!addr || inet_pton(AF_INET, addr, &s->v4_config.address) != 1 ||
+		    plen < 1 || plen > 32) {
+			nfc_warn("%s: incomplete manual IPv4 settings, using dhcp", s->identifier);
+			s->v4_config.method = NFC_IPV4_DHCP;
+		} else {
+			s->v4_config.prefixlen = plen;
+			if (gw)
+				inet_pton(AF_INET, gw, &s->v4_config.gateway);
+		}
+	}
+	if (last)
+		inet_pton(AF_INET, last, &s->last_dhcp);
+
+	if (m6 && !nfc_ipv6_method_from_string(m6, &s->v6_config.method))
+		nfc_warn("%s: ignoring IPv6.method=%s", s->identifier, m6);
+	if (s->v6_config.method == NFC_IPV6_MANUAL) {
+		g_autofree char *addr = g_key_file_get_string(kf, g, "IPv6.local_address", NULL);
+		g_autofree char *gw = g_key_file_get_string(kf, g, "IPv6.gateway", NULL);
+		int plen = g_key_file_get_integer(kf, g, "IPv6.prefix_length", NULL);
+
+		if (!addr || inet_pton(AF_INET6, addr, &s->v6_config.address) != 1 ||
+		    plen < 1 || plen > 128) {
+			nfc_warn("%s: incomplete manual IPv6 settings, using auto", s->identifier);
+			s->v6_config.method = NFC_IPV6_AUTO;
+		} else {
+			s->v6_config.prefixlen = plen;
+			if (gw)
+				inet_pton(AF_INET6, gw, &s->v6_config.gateway);
+		}
+	}
+	{
+		g_autofree char *privacy = g_key_file_get_string(kf, g, "IPv6.privacy", NULL);
+
+		if (privacy && (g_str_equal(privacy, "disabled") || g_str_equal(privacy, "enabled") ||
+				g_str_equal(privacy, "prefered")))
+			g_strlcpy(s->v6_config.privacy, privacy, sizeof(s->v6_config.privacy));
+	}
+	s->nameservers_config = strv_or_empty(g_key_file_get_string_list(kf, g, "Nameservers", NULL, NULL));
+	s->timeservers_config = strv_or_empty(g_key_file_get_string_list(kf, g, "Timeservers", NULL, NULL));
+	s->domains_config = strv_or_empty(g_key_file_get_string_list(kf, g, "Domains", NULL, NULL));
+}
+
+static void save(NfcService *s)
+{
+	g_autofree char *name = settings_name(s);
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *modified = g_date_time_format_iso8601(now);
+	const char *g = s->identifier;
+	char buf[INET6_ADDRSTRLEN];
+
+	g_key_file_set_string(kf, g, "Name", s->name);
+	g_key_file_set_boolean(kf, g, "AutoConnect", s->autoconnect);
+	g_key_file_set_string(kf, g, "Modified", modified);
+	g_key_file_set_string(kf, g, "IPv4.method", nfc_ipv4_method_to_string(s->v4_config.method));
+	if (s->v4_config.method == NFC_IPV4_MANUAL) {
+		g_key_file_set_integer(kf, g, "IPv4.netmask_prefixlen", s->v4_config.prefixlen);
+		g_key_file_set_string(kf, g, "IPv4.local_address",
+				      inet_ntop(AF_INET, &s->v4_config.address, buf, sizeof(buf)));
+		if (s->v4_config.gateway.s_addr)
+			g_key_file_set_string(kf, g, "IPv4.gateway",
+					      inet_ntop(AF_INET, &s->v4_config.gateway, buf, sizeof(buf)));
+	}
+	if (s->last_dhcp.s_addr)
+		g_key_file_set_string(kf, g, "IPv4.DHCP.LastAddress",
+				      inet_ntop(AF_INET, &s->last_dhcp, buf, sizeof(buf)));
+	g_key_file_set_string(kf, g, "IPv6.method", nfc_ipv6_method_to_string(s->v6_config.method));
+	g_key_file_set_string(kf, g, "IPv6.privacy", s->v6_config.privacy);
+	if (s->v6_config.method == NFC_IPV6_MANUAL) {
+		g_key_file_set_integer(kf, g, "IPv6.prefix_length", s->v6_config.prefixlen);
+		g_key_file_set_string(kf, g, "IPv6.local_address",
+				      inet_ntop(AF_INET6, &s->v6_config.address, buf, sizeof(buf)));
+		if (memcmp(&s->v6_config.gateway, &in6addr_any, sizeof(in6addr_any)))
+			g_key_file_set_string(kf, g, "IPv6.gateway",
+					      inet_ntop(AF_INET6, &s->v6_config.gateway, buf, sizeof(buf)));
+	}
+	if (s->nameservers_config[0])
+		g_key_file_set_string_list(kf, g, "Nameservers",
+					   (const char *const *)s->nameservers_config,
+					   g_strv_length(s->nameservers_config));
+	if (s->timeservers_config[0])
+		g_key_file_set_string_list(kf, g, "Timeservers",
+					   (const char *const *)s->timeservers_config,
+					   g_strv_length(s->timeservers_config));
+	if (s->domains_config[0])
+		g_key_file_set_string_list(kf, g, "Domains", (const char *const *)s->domains_config,
+					   g_strv_length(s->domains_config));
+	if (!nfc_storage_save(name, kf, &error))
+		nfc_error("%s: cannot save settings: %s", s->identifier, error->message);
+}
+
+/* ---- state machine ------------------------------------------------------- */
+
+static void set_state(NfcService *s, NfcServiceState state)
+{
+	bool was_connected;
+
+	if (s->state == state)
+		return;
+	nfc_info("%s (%s): %s -> %s", s->identifier, s->ifname,
+		 nfc_service_state_to_string(s->state), nfc_service_state_to_string(state));
+	was_connected = state_connected(s->state);
+	s->state = state;
+	if (state != NFC_SERVICE_FAILURE && s->error != NFC_SERVICE_ERROR_NONE) {
+		s->error = NFC_SERVICE_ERROR_NONE;
+		notify_changed(s, "Error");
+	}
+	notify_changed(s, "State");
+	if (was_connected != state_connected(state)) {
+		/* the lists that are empty unless connected */
+		notify_changed(s, "Nameservers");
+		notify_changed(s, "Timeservers");
+		notify_changed(s, "Domains");
+	}
+	resort(false);
+	update_manager();
+}
+
+static void on_online(bool online, void *user_data)
+{
+	NfcService *s = user_data;
+
+	nfc_service_set_online(s, online);
+}
+
+static void start_online_check(NfcService *s)
+{
+	const NfcConfig *cfg = nfc_config_active();
+
+	if (s->online)
+		return;
+	if (cfg->online_check_mode == NFC_ONLINE_CHECK_NONE)
+		return;
+	s->online = nfc_online_check_start(s->ifname, cfg->online_check_ipv4_url, on_online, s);
+}
+
+static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
+{
+	NfcService *s = user_data;
+	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(ipc);
+	const NfcIpv6State *v6 = nfc_ipconfig_get_ipv6(ipc);
+
+	switch (ev) {
+	case NFC_IPCONFIG_IPV4_UP:
+		if (v4->method == NFC_IPV4_DHCP && v4->address.s_addr != s->last_dhcp.s_addr) {
+			s->last_dhcp = v4->address;
+			save(s);
+		}
+		notify_changed(s, "IPv4");
+		notify_changed(s, "Nameservers");
+		notify_changed(s, "Timeservers");
+		notify_changed(s, "Domains");
+		if (!state_connected(s->state))
+			set_state(s, NFC_SERVICE_READY);
+		start_online_check(s);
+		break;
+	case NFC_IPCONFIG_IPV6_UP:
+		notify_changed(s, "IPv6");
+		if (!state_connected(s->state))
+			set_state(s, NFC_SERVICE_READY);
+		break;
+	case NFC_IPCONFIG_IPV4_DOWN:
+	case NFC_IPCONFIG_IPV6_DOWN:
+		notify_changed(s, ev == NFC_IPCONFIG_IPV4_DOWN ? "IPv4" : "IPv6");
+		if (ev == NFC_IPCONFIG_IPV4_DOWN) {
+			notify_changed(s, "Nameservers");
+			notify_changed(s, "Domains");
+		}
+		if (state_connected(s->state) && !v4->up && !v6->up && nfc_ipconfig_is_running(ipc)) {
+			g_clear_pointer(&s->online, nfc_online_check_stop);
+			set_state(s, NFC_SERVICE_CONFIGURATION);
+		}
+		break;
+	case NFC_IPCONFIG_IPV4_FAILED:
+		if (!v6->up && s->state == NFC_SERVICE_CONFIGURATION) {
+			s->error = NFC_SERVICE_ERROR_DHCP_FAILED;
+			set_state(s, NFC_SERVICE_FAILURE);
+			notify_changed(s, "Error");
+		}
+		break;
+	}
+}
+
+static void start(NfcService *s)
+{
+	if (nfc_ipconfig_is_running(s->ipconfig))
+		return;
+	set_state(s, NFC_SERVICE_CONFIGURATION);
+	nfc_ipconfig_start(s->ipconfig, &s->v4_config, &s->v6_config, s->last_dhcp);
+	if (s->v4_config.method == NFC_IPV4_OFF && s->v6_config.method == NFC_IPV6_OFF)
+		/* nothing to configure: connected at link level only */
+		set_state(s, NFC_SERVICE_READY);
+}
+
+static void stop(NfcService *s, bool release)
+{
+	g_clear_pointer(&s->online, nfc_online_check_stop);
+	if (!nfc_ipconfig_is_running(s->ipconfig) && s->state == NFC_SERVICE_IDLE)
+		return;
+	if (state_connected(s->state) || s->state == NFC_SERVICE_CONFIGURATION)
+		set_state(s, NFC_SERVICE_DISCONNECT);
+	nfc_ipconfig_stop(s->ipconfig, release);
+	set_state(s, NFC_SERVICE_IDLE);
+}
+
+static void restart(NfcService *s)
+{
+	if (!nfc_ipconfig_is_running(s->ipconfig))
+		return;
+	stop(s, false);
+	start(s);
+}
+
+static bool may_autoconnect(NfcService *s)
+{
+	const NfcConfig *cfg = nfc_config_active();
+
+	return s->autoconnect && !s->user_disconnected && !nfc_manager_get_offline_mode() &&
+	       g_strv_contains((const char *const *)cfg->default_autoconnect_technologies, s->type);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+NfcService *nfc_service_new_ethernet(int ifindex, const char *ifname,
+				     const unsigned char mac[6], unsigned int mtu)
+{
+	NfcService *s = g_new0(NfcService, 1);
+
+	s->identifier = g_strdup_printf("ethernet_%02x%02x%02x%02x%02x%02x_cable",
+					mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	s->path = g_strdup_printf("/net/connman/service/%s", s->identifier);
+	s->mac = g_strdup_printf("%02X:%02X:%02X:%02X:%02X:%02X",
+				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	s->type = g_strdup("ethernet");
+	s->name = g_strdup("Wired");
+	s->ifname = g_strdup(ifname);
+	s->index = ifindex;
+	s->mtu = mtu;
+	s->state = NFC_SERVICE_IDLE;
+	s->favorite = g_strv_contains((const char *const *)
+				      nfc_config_active()->default_favorite_technologies, "ethernet");
+	load(s);
+	s->ipconfig = nfc_ipconfig_new(ifindex, ifname, mac, on_ipconfig, s);
+
+	g_hash_table_insert(services, s->identifier, s);
+	ordered = g_list_insert_sorted(ordered, s, compare);
+	nfc_info("service %s on %s", s->identifier, ifname);
+	EACH_WATCH(w)
+		if (w->cbs.added)
+			w->cbs.added(s, w->user_data);
+	notify_order();
+	if (may_autoconnect(s))
+		start(s);
+	return s;
+}
+
+static void service_free(NfcService *s)
+{
+	nfc_ipconfig_free(s->ipconfig);
+	g_strfreev(s->nameservers_config);
+	g_strfreev(s->timeservers_config);
+	g_strfreev(s->domains_config);
+	g_free(s->identifier);
+	g_free(s->path);
+	g_free(s->type);
+	g_free(s->name);
+	g_free(s->ifname);
+	g_free(s->mac);
+	g_free(s);
+}
+
+void nfc_service_remove(NfcService *s)
+{
+	nfc_info("service %s gone", s->identifier);
+	stop(s, false);
+	ordered = g_list_remove(ordered, s);
+	g_hash_table_steal(services, s->identifier);
+	EACH_WATCH(w)
+		if (w->cbs.removed)
+			w->cbs.removed(s, w->user_data);
+	notify_order();
+	update_manager();
+	service_free(s);
+}
+
+void nfc_service_init(void)
+{
+	services = g_hash_table_new(g_str_hash, g_str_equal);
+	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
+}
+
+void nfc_service_cleanup(void)
+{
+	while (ordered)
+		nfc_service_remove(ordered->data);
+	g_clear_pointer(&services, g_hash_table_unref);
+	g_clear_pointer(&watches, g_array_unref);
+}
+
+/* ---- getters ------------------------------------------------------------- */
+
+NfcService *nfc_service_lookup(const char *identifier)
+{
+	return services ? g_hash_table_lookup(services, identifier) : NULL;
+}
+
+NfcService *nfc_service_lookup_by_index(int ifindex)
+{
+	for (GList *l = ordered; l; l = l->next)
+		if (((NfcService *)l->data)->index == ifindex)
+			return l->data;
+	return NULL;
+}
+
+GList *nfc_service_get_list(void) { return ordered; }
+
+NfcService *nfc_service_get_default(void)
+{
+	NfcService *s = ordered ? ordered->data : NULL;
+
+	return s && state_connected(s->state) ? s : NULL;
+}
+
+const char *nfc_service_get_identifier(NfcService *s) { return s->identifier; }
+const char *nfc_service_get_path(NfcService *s) { return s->path; }
+const char *nfc_service_get_type(NfcService *s) { return s->type; }
+const char *nfc_service_get_name(NfcService *s) { return s->name; }
+const char *nfc_service_get_interface(NfcService *s) { return s->ifname; }
+int nfc_service_get_index(NfcService *s) { return s->index; }
+const char *nfc_service_get_mac(NfcService *s) { return s->mac; }
+unsigned int nfc_service_get_mtu(NfcService *s) { return s->mtu; }
+NfcServiceState nfc_service_get_state(NfcService *s) { return s->state; }
+NfcServiceError nfc_service_get_error(NfcService *s) { return s->error; }
+bool nfc_service_get_favorite(NfcService *s) { return s->favorite; }
+bool nfc_service_get_autoconnect(NfcService *s) { return s->favorite && s->autoconnect; }
+bool nfc_service_is_connected(NfcService *s) { return state_connected(s->state); }
+NfcIpconfig *nfc_service_get_ipconfig(NfcService *s) { return s->ipconfig; }
+char **nfc_service_get_nameservers_config(NfcService *s) { return s->nameservers_config; }
+char **nfc_service_get_timeservers_config(NfcService *s) { return s->timeservers_config; }
+char **nfc_service_get_domains_config(NfcService *s) { return s->domains_config; }
+
+const char *nfc_service_state_to_string(NfcServiceState st)
+{
+	switch (st) {
+	case NFC_SERVICE_ASSOCIATION: return "association";
+	case NFC_SERVICE_CONFIGURATION: return "configuration";
+	case NFC_SERVICE_READY: return "ready";
+	case NFC_SERVICE_ONLINE: return "online";
+	case NFC_SERVICE_DISCONNECT: return "disconnect";
+	case NFC_SERVICE_FAILURE: return "failure";
+	case NFC_SERVICE_IDLE: break;
+	}
+	return "idle";
+}
+
+const char *nfc_service_error_to_string(NfcServiceError e)
+{
+	switch (e) {
+	case NFC_SERVICE_ERROR_DHCP_FAILED: return "dhcp-failed";
+	case NFC_SERVICE_ERROR_CONNECT_FAILED: return "connect-failed";
+	case NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED: return "online-check-failed";
+	case NFC_SERVICE_ERROR_NONE: break;
+	}
+	return NULL;
+}
+
+static void strv_append_unique(GPtrArray *out, const char *item)
+{
+	for (guint i = 0; i < out->len; i++)
+		if (g_str_equal(out->pdata[i], item))
+			return;
+	g_ptr_array_add(out, g_strdup(item));
+}
+
+static char **finish_list(GPtrArray *out)
+{
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+char **nfc_service_get_nameservers(NfcService *s)
+{
+	GPtrArray *out = g_ptr_array_new();
+	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(s->ipconfig);
+	char buf[INET_ADDRSTRLEN];
+
+	if (!state_connected(s->state))
+		return finish_list(out);
+	if (s->nameservers_config[0]) {
+		for (char **n = s->nameservers_config; *n; n++)
+			strv_append_unique(out, *n);
+	} else if (v4->up) {
+		for (unsigned int i = 0; i < v4->n_dns; i++)
+			strv_append_unique(out, inet_ntop(AF_INET, &v4->dns[i], buf, sizeof(buf)));
+	}
+	for (char **n = nfc_config_active()->fallback_nameservers; *n; n++)
+		strv_append_unique(out, *n);
+	return finish_list(out);
+}
+
+char **nfc_service_get_timeservers(NfcService *s)
+{
+	GPtrArray *out = g_ptr_array_new();
+	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(s->ipconfig);
+	char buf[INET_ADDRSTRLEN];
+
+	if (!state_connected(s->state))
+		return finish_list(out);
+	if (s->timeservers_config[0]) {
+		for (char **n = s->timeservers_config; *n; n++)
+			strv_append_unique(out, *n);
+	} else if (v4->up) {
+		for (unsigned int i = 0; i < v4->n_ntp; i++)
+			strv_append_unique(out, inet_ntop(AF_INET, &v4->ntp[i], buf, sizeof(buf)));
+	}
+	return finish_list(out);
+}
+
+char **nfc_service_get_domains(NfcService *s)
+{
+	GPtrArray *out = g_ptr_array_new();
+	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(s->ipconfig);
+
+	if (!state_connected(s->state))
+		return finish_list(out);
+	if (s->domains_config[0]) {
+		for (char **n = s->domains_config; *n; n++)
+			strv_append_unique(out, *n);
+	} else if (v4->up && v4->domain[0]) {
+		strv_append_unique(out, v4->domain);
+	}
+	return finish_list(out);
+}
+
+/* ---- setters ------------------------------------------------------------- */
+
+int nfc_service_set_autoconnect(NfcService *s, bool autoconnect)
+{
+	if (!s->favorite)
+		return -ENOENT; /* the D-Bus layer answers InvalidService */
+	if (s->autoconnect == autoconnect)
+		return 0;
+	s->autoconnect = autoconnect;
+	save(s);
+	notify_changed(s, "AutoConnect");
+	if (autoconnect && may_autoconnect(s) && s->state == NFC_SERVICE_IDLE)
+		start(s);
+	return 0;
+}
+
+static int set_list(NfcService *s, char ***field, char **list, const char *property)
+{
+	g_strfreev(*field);
+	*field = g_strdupv(list);
+	save(s);
+	notify_changed(s, property);
+	return 0;
+}
+
+int nfc_service_set_nameservers_config(NfcService *s, char **list)
+{
+	set_list(s, &s->nameservers_config, list, "Nameservers.Configuration");
+	notify_changed(s, "Nameservers");
+	return 0;
+}
+
+int nfc_service_set_timeservers_config(NfcService *s, char **list)
+{
+	set_list(s, &s->timeservers_config, list, "Timeservers.Configuration");
+	notify_changed(s, "Timeservers");
+	return 0;
+}
+
+int nfc_service_set_domains_config(NfcService *s, char **list)
+{
+	set_list(s, &s->domains_config, list, "Domains.Configuration");
+	notify_changed(s, "Domains");
+	return 0;
+}
+
+int nfc_service_set_ipv4_config(NfcService *s, const NfcIpv4Config *config)
+{
+	s->v4_config = *config;
+	save(s);
+	notify_changed(s, "IPv4.Configuration");
+	restart(s);
+	return 0;
+}
+
+int nfc_service_set_ipv6_config(NfcService *s, const NfcIpv6Config *config)
+{
+	s->v6_config = *config;
+	save(s);
+	notify_changed(s, "IPv6.Configuration");
+	restart(s);
+	return 0;
+}
+
+const NfcIpv4Config *nfc_service_get_ipv4_config(NfcService *s) { return &s->v4_config; }
+const NfcIpv6Config *nfc_service_get_ipv6_config(NfcService *s) { return &s->v6_config; }
+
+int nfc_service_clear_error(NfcService *s)
+{
+	if (s->state != NFC_SERVICE_FAILURE)
+		return 0;
+	stop(s, false);
+	return 0;
+}
+
+int nfc_service_connect(NfcService *s)
+{
+	if (state_connected(s->state))
+		return -EISCONN;
+	if (s->state == NFC_SERVICE_CONFIGURATION || s->state == NFC_SERVICE_ASSOCIATION)
+		return -EINPROGRESS;
+	s->user_disconnected = false;
+	if (s->state == NFC_SERVICE_FAILURE)
+		stop(s, false);
+	start(s);
+	return 0;
+}
+
+int nfc_service_disconnect(NfcService *s)
+{
+	s->user_disconnected = true;
+	if (s->state == NFC_SERVICE_IDLE)
+		return -ENOTCONN;
+	stop(s, true);
+	return 0;
+}
+
+int nfc_service_move(NfcService *s, NfcService *target, bool before)
+{
+	if (s == target)
+		return 0;
+	if (!s->favorite || !target->favorite)
+		return -EOPNOTSUPP;
+	/* make room next to target, keeping everyone else's relative order */
+	for (GList *l = ordered; l; l = l->next) {
+		NfcService *o = l->data;
+
+		if (o == s)
+			continue;
+		if (before && o->order > target->order)
+			o->order++;
+		if (!before && o->order < target->order)
+			o->order--;
+	}
+	s->order = before ? target->order + 1 : target->order - 1;
+	resort(false);
+	return 0;
+}
+
+void nfc_service_set_online(NfcService *s, bool online)
+{
+	if (online && s->state == NFC_SERVICE_READY)
+		set_state(s, NFC_SERVICE_ONLINE);
+	else if (!online && s->state == NFC_SERVICE_ONLINE)
+		set_state(s, NFC_SERVICE_READY);
+}
+
+void nfc_service_autoconnect_all(void)
+{
+	for (GList *l = ordered; l; l = l->next) {
+		NfcService *s = l->data;
+
+		if (s->state == NFC_SERVICE_IDLE && may_autoconnect(s))
+			start(s);
+	}
+}
