@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "uplinks.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char *const router_addr[2] = { "198.51.100.1/25", "198.51.100.129/25" };
+static const char *const router_gw[2] = { "198.51.100.1", "198.51.100.129" };
+static const char *const pool[2] = {
+	"198.51.100.50,198.51.100.99,255.255.255.128,2m",
+	"198.51.100.150,198.51.100.199,255.255.255.128,2m",
+};
+static const char *const dns[2] = { "198.51.100.53", "198.51.100.153" };
+static const char *const domain[2] = { "one.example", "two.example" };
+static const char *const prefix6[2] = { "2001:db8:a::1/64", "2001:db8:b::1/64" };
+
+void uplinks_setup(Uplinks *u, const char *extra_conf)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *conf = NULL;
+
+	memset(u, 0, sizeof(*u));
+	u->lab = nfc_lab_new();
+	u->host = nfc_lab_add_netns(u->lab, "host");
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *role = g_strdup_printf("router%d", i);
+		g_autofree char *host_if = g_strdup_printf("uplink%d", i);
+		g_autofree char *router_if = g_strdup_printf("r%d", i);
+		g_autofree char *extra = NULL;
+		g_autofree char *range6 = NULL;
+		g_autofree char *www = NULL;
+		const char *r;
+
+		u->router[i] = r = nfc_lab_add_netns(u->lab, role);
+		nfc_lab_add_veth(u->lab, u->host, host_if, r, router_if);
+		nfc_lab_sh(u->lab, r,
+			   "ip addr add %s dev %s && ip -6 addr add %s dev %s nodad && "
+			   "ip addr add " UPLINK_SERVER4 "/32 dev lo && "
+			   "ip -6 addr add " UPLINK_SERVER6 "/128 dev lo nodad && "
+			   "ip link set %s up && sysctl -qw net.ipv6.conf.all.forwarding=1",
+			   router_addr[i], router_if, prefix6[i], router_if, router_if);
+		range6 = g_strdup_printf("--dhcp-range=::,constructor:%s,ra-only,64,2m", router_if);
+		extra = g_strdup_printf("--dhcp-option=option:router,%s "
+					"--dhcp-option=option:dns-server,%s "
+					"--dhcp-option=option:domain-name,%s "
+					"--enable-ra --ra-param=%s,3,60 %s",
+					router_gw[i], dns[i], domain[i], router_if, range6);
+		u->dnsmasq[i] = nfc_lab_start_dnsmasq(u->lab, r, router_if, pool[i], extra);
+		/* the online check's target, answering on both routers */
+		www = g_strdup_printf("%s/www%d", nfc_lab_dir(u->lab), i);
+		nfc_lab_sh(u->lab, NULL, "mkdir -p %s && echo online > %s/index.html", www, www);
+		{
+			g_autofree char *name = g_strdup_printf("http%d", i);
+			const char *argv[] = { "python3", "-m", "http.server", "--bind", UPLINK_SERVER4,
+					       "--directory", www, "8080", NULL };
+
+			nfc_lab_spawn(u->lab, r, name, argv);
+		}
+	}
+	u->config = g_build_filename(nfc_lab_dir(u->lab), "main.conf", NULL);
+	conf = g_strdup_printf("[General]\n"
+			       "OnlineCheckIPv4URL=http://" UPLINK_SERVER4 ":8080/\n"
+			       "OnlineCheckIPv6URL=http://[" UPLINK_SERVER6 "]:8080/\n"
+			       "%s\n", extra_conf ? extra_conf : "");
+	g_file_set_contents(u->config, conf, -1, &error);
+	g_assert_no_error(error);
+}
+
+void uplinks_start_nfconnd(Uplinks *u)
+{
+	g_autofree char *c = g_strdup_printf("--config=%s", u->config);
+	const char *args[] = { c, NULL };
+
+	u->nfconnd = nfc_lab_start_nfconnd(u->lab, u->host, args);
+}
+
+void uplinks_stop_nfconnd(Uplinks *u)
+{
+	int status = nfc_lab_stop(u->lab, u->nfconnd, SIGTERM, 3000, NULL);
+
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	u->nfconnd = 0;
+}
+
+void uplinks_teardown(Uplinks *u)
+{
+	nfc_lab_free(u->lab);
+	g_free(u->config);
+}
+
+void uplinks_set_carrier(Uplinks *u, int i, bool on)
+{
+	nfc_lab_sh(u->lab, u->router[i], "ip link set r%d %s", i, on ? "up" : "down");
+}
+
+GVariant *uplinks_services(Uplinks *u)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(u->lab, "/", "net.connman.Manager", "GetServices",
+					     NULL, &error);
+
+	g_assert_no_error(error);
+	return g_variant_get_child_value(r, 0);
+}
+
+static bool services_match(Uplinks *u, guint n, const char *states)
+{
+	g_autoptr(GVariant) list = uplinks_services(u);
+	g_auto(GStrv) want = g_strsplit(states, "|", -1);
+
+	if (g_variant_n_children(list) != n)
+		return false;
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GVariant) props = NULL;
+		const char *state = NULL;
+
+		g_variant_get_child(list, i, "(&o@a{sv})", NULL, &props);
+		if (!g_variant_lookup(props, "State", "&s", &state) ||
+		    !g_strv_contains((const char *const *)want, state))
+			return false;
+	}
+	return true;
+}
+
+void uplinks_wait_services(Uplinks *u, guint n, const char *states, guint timeout_ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	while (!services_match(u, n, states)) {
+		if (g_get_monotonic_time() > end) {
+			g_autoptr(GVariant) list = uplinks_services(u);
+			g_autofree char *text = g_variant_print(list, FALSE);
+			g_autofree char *log = nfc_lab_log(u->lab, "nfconnd");
+
+			g_error("timeout waiting for %u services in %s; have %s\n%s", n, states,
+				text, log);
+		}
+		g_usleep(50 * 1000);
+	}
+}
+
+char *uplinks_service_id(Uplinks *u, int i)
+{
+	/* not /sys: it shows the namespace it was mounted in */
+	g_autofree char *mac = nfc_lab_sh_output(u->lab, u->host,
+						 "ip -br link show uplink%d | awk '{print $3}'", i);
+	g_autofree char *hex = NULL;
+	g_auto(GStrv) parts = g_strsplit(g_strstrip(mac), ":", -1);
+
+	hex = g_strjoinv("", parts);
+	return g_strdup_printf("ethernet_%s_cable", hex);
+}
+
+GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name)
+{
+	g_autofree char *path = g_strdup_printf("/net/connman/service/%s", id);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(u->lab, path, "net.connman.Service", "GetProperties",
+					     NULL, &error);
+	g_autoptr(GVariant) props = NULL;
+
+	if (!r)
+		return NULL;
+	props = g_variant_get_child_value(r, 0);
+	return g_variant_lookup_value(props, name, NULL);
+}
+
+void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const char *value,
+			   guint timeout_ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	for (;;) {
+		g_autoptr(GVariant) v = uplinks_service_property(u, id, name);
+
+		if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) &&
+		    g_str_equal(g_variant_get_string(v, NULL), value))
+			return;
+		if (g_get_monotonic_time() > end) {
+			g_autofree char *log = nfc_lab_log(u->lab, "nfconnd");
+
+			g_error("timeout waiting for %s %s=%s\n%s", id, name, value, log);
+		}
+		g_usleep(50 * 1000);
+	}
+}

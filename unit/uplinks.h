@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A two-uplink world for the system tests, built on the lab: namespace
+ * "host" (nfconnd) with links uplink0 and uplink1, each a veth to its own
+ * router namespace running dnsmasq (DHCPv4 and router advertisements) and
+ * an HTTP server for the online check. Behind both routers the same
+ * "internet" addresses answer: 203.0.113.10 and 2001:db8:ffff::10.
+ *   uplink0: 198.51.100.0/25,   router .1,   pool .50-.99,   2001:db8:a::/64
+ *   uplink1: 198.51.100.128/25, router .129, pool .150-.199, 2001:db8:b::/64 */
+#pragma once
+
+#include "lab.h"
+
+typedef struct {
+	NfcLab *lab;
+	const char *host;       /* namespace names */
+	const char *router[2];
+	GPid nfconnd;
+	GPid dnsmasq[2];
+	char *config;           /* main.conf path */
+} Uplinks;
+
+#define UPLINK_SERVER4 "203.0.113.10"
+#define UPLINK_SERVER6 "2001:db8:ffff::10"
+
+/* Builds the world; the router ends are up, the host ends down (nfconnd
+ * brings them up). extra_conf is appended to main.conf's [General]. */
+void uplinks_setup(Uplinks *u, const char *extra_conf);
+void uplinks_teardown(Uplinks *u);
+void uplinks_start_nfconnd(Uplinks *u);
+void uplinks_stop_nfconnd(Uplinks *u);
+
+/* Carrier of uplink i, by taking the router's end down or up. */
+void uplinks_set_carrier(Uplinks *u, int i, bool on);
+
+/* GetServices, as (path, props) pairs in order. */
+GVariant *uplinks_services(Uplinks *u);
+/* Wait until n services exist and all have one of the states in
+ * states ("online", "ready|online"). Fails the test on timeout. */
+void uplinks_wait_services(Uplinks *u, guint n, const char *states, guint timeout_ms);
+/* The identifier of uplink i's service ("ethernet_<mac>_cable"). */
+char *uplinks_service_id(Uplinks *u, int i);
+/* A property of a service, or NULL. */
+GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name);
+/* Wait until a service property equals the given string. */
+void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const char *value,
+			   guint timeout_ms);
