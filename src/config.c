@@ -69,6 +69,8 @@ static const KeyDesc keys[] = {
 	{ "Localtime", KEY_STRING, F(localtime), 0, NULL },
 	{ "RegdomFollowsTimezone", KEY_BOOL, F(regdom_follows_timezone), 0, NULL },
 	{ "ResolvConf", KEY_STRING, F(resolv_conf), 0, NULL },
+	{ "SessionsPerClient", KEY_UINT, F(sessions_per_client), 1048576, NULL },
+	{ "SessionsMax", KEY_UINT, F(sessions_max), 1048576, NULL },
 };
 #undef F
 
@@ -110,6 +112,8 @@ NfcConfig *nfc_config_new_defaults(void)
 	c->online_check_failures_threshold = 6;
 	c->online_check_successes_threshold = 6;
 	c->localtime = g_strdup("/etc/localtime");
+	c->sessions_per_client = 1024;
+	c->sessions_max = 65536;
 	return c;
 }
 

@@ -50,6 +50,9 @@ typedef struct {
 	char *localtime;
 	bool regdom_follows_timezone;
 	char *resolv_conf;               /* NULL: <run-dir>/resolv.conf */
+	/* nfconn's own keys */
+	guint sessions_per_client;       /* SessionsPerClient, default 1024 */
+	guint sessions_max;              /* SessionsMax, default 65536 */
 } NfcConfig;
 
 NfcConfig *nfc_config_new_defaults(void);

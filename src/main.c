@@ -13,11 +13,13 @@
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
+#include "session-dbus.h"
 #include "nfconn-build.h"
 #include "options.h"
 #include "plugin.h"
 #include "rtnl.h"
 #include "service.h"
+#include "session.h"
 #include "storage.h"
 #include "technology.h"
 
@@ -142,6 +144,7 @@ int main(int argc, char **argv)
 	nfc_manager_init();
 	nfc_service_init();
 	nfc_technology_init();
+	nfc_session_init();
 	nfc_connection_init(opts->run_dir);
 	if (!nfc_manager_dbus_export(conn, &error))
 		return fail("D-Bus export", error);
@@ -154,6 +157,9 @@ int main(int argc, char **argv)
 
 	g_main_loop_run(loop);
 
+	/* clients hear Release() before anything goes down under them */
+	nfc_session_dbus_cleanup();
+	nfc_session_cleanup();
 	nfc_plugins_cleanup();
 	nfc_service_cleanup();
 	nfc_connection_cleanup();

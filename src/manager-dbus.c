@@ -6,6 +6,7 @@
 #include "manager.h"
 #include "nfc-dbus.h"
 #include "service-dbus.h"
+#include "session-dbus.h"
 #include "technology-dbus.h"
 
 static NfcDbusManager *skeleton;
@@ -149,6 +150,20 @@ static gboolean on_unregister_agent(NfcDbusManager *obj, GDBusMethodInvocation *
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean on_create_session(NfcDbusManager *obj, GDBusMethodInvocation *inv,
+				  GVariant *settings, const char *notifier, gpointer data)
+{
+	nfc_session_dbus_create(inv, settings, notifier);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_destroy_session(NfcDbusManager *obj, GDBusMethodInvocation *inv,
+				   const char *path, gpointer data)
+{
+	nfc_session_dbus_destroy(inv, path);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean emit_services_changed(gpointer data)
 {
 	GVariantBuilder changed;
@@ -243,6 +258,8 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	g_signal_connect(skeleton, "handle-get-tethering-clients", G_CALLBACK(on_tethering_clients), NULL);
 	g_signal_connect(skeleton, "handle-register-agent", G_CALLBACK(on_register_agent), NULL);
 	g_signal_connect(skeleton, "handle-unregister-agent", G_CALLBACK(on_unregister_agent), NULL);
+	g_signal_connect(skeleton, "handle-create-session", G_CALLBACK(on_create_session), NULL);
+	g_signal_connect(skeleton, "handle-destroy-session", G_CALLBACK(on_destroy_session), NULL);
 	g_signal_connect(skeleton, "handle-connect-provider", G_CALLBACK(on_not_supported), NULL);
 	g_signal_connect(skeleton, "handle-remove-provider", G_CALLBACK(on_not_supported), NULL);
 	g_signal_connect(skeleton, "handle-register-peer-service", G_CALLBACK(on_not_supported), NULL);
@@ -258,6 +275,7 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	/* after the object adapters: a client told of an object can call it */
 	nfc_technology_dbus_init(conn);
 	nfc_service_dbus_init(conn);
+	nfc_session_dbus_init(conn);
 	tech_watch = nfc_technology_watch_add(&tech_cbs, NULL);
 	service_watch = nfc_service_watch_add(&service_cbs, NULL);
 	return TRUE;
@@ -269,6 +287,7 @@ void nfc_manager_dbus_unexport(void)
 		return;
 	nfc_technology_watch_remove(tech_watch);
 	nfc_service_watch_remove(service_watch);
+	nfc_session_dbus_cleanup();
 	nfc_service_dbus_cleanup();
 	nfc_technology_dbus_cleanup();
 	if (services_timer)

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "session.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define N_KEYS 11
+
+struct NfcSession {
+	char *path;
+	char *owner;
+	char *notifier;
+	uint32_t id;
+	NfcIdentity identity;
+	NfcSessionSettings settings;
+	NfcPolicyConfig *policy;
+	char **bearers;            /* effective */
+	NfcService *service;
+	NfcSessionState state;
+	bool active;               /* Connect() called */
+	bool initial_sent;
+	uint32_t sent[N_KEYS];
+};
+
+typedef struct {
+	NfcSessionWatch cbs;
+	void *user_data;
+	unsigned int id;
+} Watch;
+
+static GHashTable *sessions;       /* path → session */
+static GHashTable *owners;         /* owner → guint count */
+static GArray *watches;
+static unsigned int next_watch_id = 1;
+static unsigned int service_watch;
+static GArray *free_ids;           /* uint32_t, reusable session ids */
+static uint32_t next_id = 1;
+static guint reselect_idle;
+
+typedef enum { EV_CREATED, EV_CHANGED, EV_DESTROYED } Event;
+
+static void notify(NfcSession *s, Event ev)
+{
+	for (guint i = 0; i < watches->len; i++) {
+		Watch *w = &g_array_index(watches, Watch, i);
+		void (*cb)(NfcSession *, void *) = ev == EV_CREATED ? w->cbs.created :
+						   ev == EV_CHANGED ? w->cbs.changed :
+						   w->cbs.destroyed;
+
+		if (cb)
+			cb(s, w->user_data);
+	}
+}
+
+unsigned int nfc_session_watch_add(const NfcSessionWatch *cbs, void *user_data)
+{
+	Watch w = { *cbs, user_data, next_watch_id++ };
+
+	g_array_append_val(watches, w);
+	return w.id;
+}
+
+void nfc_session_watch_remove(unsigned int id)
+{
+	for (guint i = 0; watches && i < watches->len; i++) {
+		if (g_array_index(watches, Watch, i).id == id) {
+			g_array_remove_index(watches, i);
+			return;
+		}
+	}
+}
+
+const char *nfc_session_state_to_string(NfcSessionState st)
+{
+	switch (st) {
+	case NFC_SESSION_CONNECTED: return "connected";
+	case NFC_SESSION_ONLINE: return "online";
+	case NFC_SESSION_DISCONNECTED: break;
+	}
+	return "disconnected";
+}
+
+static const NfcSessionPolicy *policy_settings(NfcSession *s)
+{
+	return s->policy ? &s->policy->settings : NULL;
+}
+
+static void refresh_effective(NfcSession *s)
+{
+	g_strfreev(s->bearers);
+	s->bearers = nfc_session_effective_bearers(&s->settings, policy_settings(s));
+}
+
+/* Pick the service; returns whether anything notifiable changed. */
+static bool select_service(NfcSession *s)
+{
+	GList *list = nfc_service_get_list();
+	guint n = g_list_length(list);
+	g_autofree NfcSelectCandidate *c = g_new0(NfcSelectCandidate, MAX(n, 1));
+	NfcService *chosen = NULL;
+	NfcSessionState state = NFC_SESSION_DISCONNECTED;
+	int i = 0, pick;
+
+	for (GList *l = list; l; l = l->next, i++) {
+		NfcServiceState st = nfc_service_get_state(l->data);
+
+		c[i].type = nfc_service_get_type(l->data);
+		c[i].ifname = nfc_service_get_interface(l->data);
+		c[i].ready = st == NFC_SERVICE_READY || st == NFC_SERVICE_ONLINE;
+		c[i].online = st == NFC_SERVICE_ONLINE;
+	}
+	pick = nfc_session_select(s->bearers, nfc_session_get_type(s),
+				  nfc_session_get_interface(s), c, (int)n);
+	if (pick >= 0) {
+		chosen = g_list_nth_data(list, pick);
+		/* local sessions report connected, as the API documents */
+		state = c[pick].online && nfc_session_get_type(s) != NFC_CONN_LOCAL ?
+			NFC_SESSION_ONLINE : NFC_SESSION_CONNECTED;
+	}
+	if (chosen == s->service && state == s->state)
+		return false;
+	if (chosen != s->service)
+		nfc_debug("session %s: service %s -> %s", s->path,
+			  s->service ? nfc_service_get_identifier(s->service) : "none",
+			  chosen ? nfc_service_get_identifier(chosen) : "none");
+	s->service = chosen;
+	s->state = state;
+	return true;
+}
+
+static void reselect_all(void)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (select_service(value))
+			notify(value, EV_CHANGED);
+}
+
+static gboolean on_reselect(gpointer data)
+{
+	reselect_idle = 0;
+	reselect_all();
+	return G_SOURCE_REMOVE;
+}
+
+/* One pass after a burst of service events; high priority so that
+ * sessions follow an uplink change before anything else runs. */
+static void schedule_reselect(void)
+{
+	if (!reselect_idle)
+		reselect_idle = g_idle_add_full(G_PRIORITY_HIGH, on_reselect, NULL, NULL);
+}
+
+static void on_service_changed(NfcService *svc, const char *property, void *user_data)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	if (g_str_equal(property, "State")) {
+		schedule_reselect();
+		return;
+	}
+	if (!g_str_equal(property, "IPv4") && !g_str_equal(property, "IPv6"))
+		return;
+	/* address changes: the sessions on this service re-announce */
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((NfcSession *)value)->service == svc)
+			notify(value, EV_CHANGED);
+}
+
+static void on_service_removed(NfcService *svc, void *user_data)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	/* no session may point at a freed service, not even until the idle */
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		NfcSession *s = value;
+
+		if (s->service == svc && select_service(s))
+			notify(s, EV_CHANGED);
+	}
+}
+
+static void on_service_order(void *user_data)
+{
+	schedule_reselect();
+}
+
+static void on_policy_changed(void *user_data)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		NfcSession *s = value;
+		NfcPolicyConfig *p = nfc_policy_lookup(&s->identity);
+
+		nfc_policy_config_free(s->policy);
+		s->policy = p;
+		refresh_effective(s);
+		select_service(s);
+		/* identity or routing may change even if the service did not */
+		notify(s, EV_CHANGED);
+	}
+}
+
+void nfc_session_init(void)
+{
+	static const NfcServiceWatch sw = {
+		.changed = on_service_changed,
+		.removed = on_service_removed,
+		.order_changed = on_service_order,
+	};
+
+	sessions = g_hash_table_new(g_str_hash, g_str_equal);
+	owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
+	free_ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	service_watch = nfc_service_watch_add(&sw, NULL);
+	nfc_policy_set_changed_func(on_policy_changed, NULL);
+}
+
+static void session_free(NfcSession *s)
+{
+	g_array_append_val(free_ids, s->id);
+	nfc_identity_clear(&s->identity);
+	nfc_session_settings_clear(&s->settings);
+	nfc_policy_config_free(s->policy);
+	g_strfreev(s->bearers);
+	g_free(s->path);
+	g_free(s->owner);
+	g_free(s->notifier);
+	g_free(s);
+}
+
+void nfc_session_cleanup(void)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	if (!sessions)
+		return;
+	if (reselect_idle)
+		g_source_remove(reselect_idle);
+	reselect_idle = 0;
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		g_hash_table_iter_remove(&it);
+		notify(value, EV_DESTROYED);
+		session_free(value);
+	}
+	nfc_policy_set_changed_func(NULL, NULL);
+	nfc_service_watch_remove(service_watch);
+	g_clear_pointer(&sessions, g_hash_table_unref);
+	g_clear_pointer(&owners, g_hash_table_unref);
+	g_clear_pointer(&watches, g_array_unref);
+	g_clear_pointer(&free_ids, g_array_unref);
+}
+
+guint nfc_session_count(void)
+{
+	return sessions ? g_hash_table_size(sessions) : 0;
+}
+
+guint nfc_session_count_owner(const char *owner)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(owners, owner));
+}
+
+int nfc_session_create(const char *path, const char *owner, const char *notifier,
+		       NfcSessionSettings *settings, NfcIdentity *identity, NfcSession **out)
+{
+	const NfcConfig *cfg = nfc_config_active();
+	guint have = nfc_session_count_owner(owner);
+	NfcSession *s;
+
+	if (g_hash_table_contains(sessions, path))
+		return -EEXIST;
+	if (have >= cfg->sessions_per_client)
+		return -EMLINK;
+	if (g_hash_table_size(sessions) >= cfg->sessions_max)
+		return -EUSERS;
+
+	s = g_new0(NfcSession, 1);
+	s->path = g_strdup(path);
+	s->owner = g_strdup(owner);
+	s->notifier = g_strdup(notifier);
+	s->settings = *settings;
+	memset(settings, 0, sizeof(*settings));
+	s->identity = *identity;
+	memset(identity, 0, sizeof(*identity));
+	if (free_ids->len) {
+		s->id = g_array_index(free_ids, uint32_t, free_ids->len - 1);
+		g_array_set_size(free_ids, free_ids->len - 1);
+	} else {
+		s->id = next_id++;
+	}
+	s->policy = nfc_policy_lookup(&s->identity);
+	refresh_effective(s);
+	select_service(s);
+
+	g_hash_table_insert(sessions, s->path, s);
+	g_hash_table_insert(owners, g_strdup(owner), GUINT_TO_POINTER(have + 1));
+	nfc_debug("session %s of %s (uid %u) created%s", path, owner, s->identity.uid,
+		  s->policy ? ", with a policy" : "");
+	notify(s, EV_CREATED);
+	*out = s;
+	return 0;
+}
+
+void nfc_session_destroy(NfcSession *s)
+{
+	guint have = nfc_session_count_owner(s->owner);
+
+	g_hash_table_remove(sessions, s->path);
+	if (have <= 1)
+		g_hash_table_remove(owners, s->owner);
+	else
+		g_hash_table_insert(owners, g_strdup(s->owner), GUINT_TO_POINTER(have - 1));
+	if (s->active)
+		nfc_session_disconnect(s);
+	notify(s, EV_DESTROYED);
+	nfc_debug("session %s destroyed", s->path);
+	session_free(s);
+}
+
+void nfc_session_destroy_owner(const char *owner)
+{
+	g_autoptr(GPtrArray) mine = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer value;
+
+	if (!g_hash_table_contains(owners, owner))
+		return;
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (g_str_equal(((NfcSession *)value)->owner, owner))
+			g_ptr_array_add(mine, value);
+	for (guint i = 0; i < mine->len; i++)
+		nfc_session_destroy(mine->pdata[i]);
+}
+
+NfcSession *nfc_session_lookup(const char *path)
+{
+	return sessions ? g_hash_table_lookup(sessions, path) : NULL;
+}
+
+void nfc_session_foreach(void (*func)(NfcSession *s, void *user_data), void *user_data)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		func(value, user_data);
+}
+
+int nfc_session_change(NfcSession *s, const char *name, GVariant *value)
+{
+	int r = nfc_session_settings_change(&s->settings, name, value);
+
+	if (r < 0)
+		return r;
+	refresh_effective(s);
+	/* every setting can change the choice: ConnectionType included */
+	select_service(s);
+	notify(s, EV_CHANGED);
+	return 0;
+}
+
+static void autoconnect_for(NfcSession *s)
+{
+	const char *ifname = nfc_session_get_interface(s);
+
+	if (s->service)
+		return;
+	for (GList *l = nfc_service_get_list(); l; l = l->next) {
+		NfcService *svc = l->data;
+
+		if (!g_strv_contains((const char *const *)s->bearers, nfc_service_get_type(svc)))
+			continue;
+		if (ifname && g_strcmp0(ifname, nfc_service_get_interface(svc)))
+			continue;
+		if (nfc_service_get_state(svc) == NFC_SERVICE_IDLE && nfc_service_get_autoconnect(svc)) {
+			nfc_service_connect(svc);
+			return;
+		}
+	}
+}
+
+void nfc_session_connect(NfcSession *s)
+{
+	s->active = true;
+	autoconnect_for(s);
+}
+
+void nfc_session_disconnect(NfcSession *s)
+{
+	s->active = false;
+}
+
+const char *nfc_session_get_path(NfcSession *s) { return s->path; }
+const char *nfc_session_get_owner(NfcSession *s) { return s->owner; }
+const char *nfc_session_get_notifier(NfcSession *s) { return s->notifier; }
+const NfcIdentity *nfc_session_get_identity(NfcSession *s) { return &s->identity; }
+const NfcSessionSettings *nfc_session_get_settings(NfcSession *s) { return &s->settings; }
+const NfcPolicyConfig *nfc_session_get_policy(NfcSession *s) { return s->policy; }
+char **nfc_session_get_bearers(NfcSession *s) { return s->bearers; }
+NfcService *nfc_session_get_service(NfcSession *s) { return s->service; }
+NfcSessionState nfc_session_get_state(NfcSession *s) { return s->state; }
+uint32_t nfc_session_get_id(NfcSession *s) { return s->id; }
+uint32_t *nfc_session_sent_hashes(NfcSession *s) { return s->sent; }
+bool nfc_session_get_initial_sent(NfcSession *s) { return s->initial_sent; }
+void nfc_session_set_initial_sent(NfcSession *s) { s->initial_sent = true; }
+
+NfcConnType nfc_session_get_type(NfcSession *s)
+{
+	return nfc_session_effective_type(&s->settings, policy_settings(s));
+}
+
+const char *nfc_session_get_interface(NfcSession *s)
+{
+	return nfc_session_effective_interface(&s->settings, policy_settings(s));
+}
+
+bool nfc_session_is_steered(NfcSession *s)
+{
+	return (s->policy && s->policy->match != NFC_POLICY_MATCH_NONE) ||
+	       nfc_session_get_interface(s) || s->settings.source_ip_rule;
+}
