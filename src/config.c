@@ -353,3 +353,16 @@ const NfcConfig *nfc_config_active(void)
 		active_config = nfc_config_new_defaults();
 	return active_config;
 }
+
+static char *config_dir;
+
+void nfc_config_set_dir(const char *dir)
+{
+	g_free(config_dir);
+	config_dir = g_strdup(dir);
+}
+
+const char *nfc_config_dir(void)
+{
+	return config_dir ? config_dir : "/etc/nfconn";
+}

@@ -74,3 +74,7 @@ bool nfc_config_is_technology(const char *name);
 /* The configuration the daemon runs with (set once at start, owned). */
 void nfc_config_set_active(NfcConfig *config);
 const NfcConfig *nfc_config_active(void);
+
+/* The directory of the configuration file (policy files live beside it). */
+void nfc_config_set_dir(const char *dir);
+const char *nfc_config_dir(void);

@@ -111,6 +111,11 @@ int main(int argc, char **argv)
 	if (!config)
 		return fail("configuration", error);
 	nfc_config_set_active(config);
+	{
+		g_autofree char *dir = g_path_get_dirname(opts->config_file);
+
+		nfc_config_set_dir(dir);
+	}
 
 	if (!opts->nodaemon) {
 		if (daemon(0, 0) < 0) {
@@ -171,6 +176,7 @@ int main(int argc, char **argv)
 	nfc_rtnl_cleanup();
 	nfc_storage_cleanup();
 	nfc_config_set_active(NULL);
+	nfc_config_set_dir(NULL);
 	g_main_loop_unref(loop);
 	nfc_info("exit");
 	nfc_log_cleanup();

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Parsing and matching of *.policy files, apart from the plugin's file
+ * watching, so that the unit tests can drive it. */
+#pragma once
+
+#include <glib.h>
+
+#include "policy.h"
+
+typedef struct NfcPolicySet NfcPolicySet;
+
+NfcPolicySet *nfc_policy_set_new(void);
+void nfc_policy_set_free(NfcPolicySet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcPolicySet, nfc_policy_set_free)
+
+/* Add one file's text; a bad file is refused whole (error says why) and
+ * the set is left as it was. */
+gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char *text,
+				 GError **error);
+/* Every *.policy file of a directory, in name order; bad ones are logged
+ * and skipped. Returns how many files were loaded. */
+guint nfc_policy_set_load_dir(NfcPolicySet *set, const char *dir);
+guint nfc_policy_set_count(NfcPolicySet *set);
+
+/* The policy for an identity, or NULL: label, then cgroup (the longest
+ * matching pattern), then uid, then gid (primary first); ties go to the
+ * first file in name order, then the first group in the file. */
+NfcPolicyConfig *nfc_policy_set_lookup(NfcPolicySet *set, const NfcIdentity *identity);
