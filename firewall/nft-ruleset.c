@@ -29,6 +29,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter_ipv4.h>
@@ -39,6 +40,8 @@
 #define NFT_TYPE_GID 25
 #define NFT_TYPE_CGROUPV2 46
 #define NFT_TYPE_BITS 6
+/* nft's byte order tag in set userdata */
+#define NFT_BYTEORDER_HOST 1
 
 #define CHAIN_OUTPUT "output"
 #define CHAIN_PREROUTING "prerouting"
@@ -110,6 +113,7 @@ static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_typ
 		    uint32_t key_len, bool map, bool counters)
 {
 	struct nftnl_set *set = nftnl_set_alloc();
+	struct nftnl_udata_buf *udata;
 	struct nlmsghdr *nlh;
 	uint32_t flags = 0;
 
@@ -130,6 +134,15 @@ static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_typ
 		nftnl_set_add_expr(set, nftnl_expr_alloc("counter"));
 	}
 	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, flags);
+	/* Keys and values are in host byte order (as meta, ct and socket
+	 * load them); tell nft so that `nft list` prints them right. */
+	udata = nftnl_udata_buf_alloc(64);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_BYTEORDER_HOST);
+	if (map)
+		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER, NFT_BYTEORDER_HOST);
+	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
+			   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
 	nlh = nft_batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, 1024);
 	nftnl_set_nlmsg_build_payload(nlh, set);
 	nft_batch_close(b, nlh);
