@@ -373,18 +373,6 @@ static void put_nat_rule(NftBatch *b, const NfcFirewallNat *nat)
 
 /* ---- state → messages -------------------------------------------------- */
 
-bool nft_slot_in_use(const NftState *s, unsigned int slot)
-{
-	GHashTableIter it;
-	gpointer value;
-
-	g_hash_table_iter_init(&it, s->identities);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		if (((NftIdentity *)value)->slot == slot)
-			return true;
-	return false;
-}
-
 bool nft_slot_missing(const NftState *s, unsigned int slot)
 {
 	return !s->installed[slot];

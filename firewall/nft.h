@@ -76,6 +76,5 @@ void nft_put_identity_elem(NftBatch *b, const NftIdentity *id, bool add);
 void nft_put_session_counters(NftBatch *b, uint32_t session_bits, bool add);
 /* The NAT chain rewritten with s->nats (a handful of tether subnets). */
 void nft_put_nat_rules(NftBatch *b, const NftState *s);
-bool nft_slot_in_use(const NftState *s, unsigned int slot);
 
 #define NFT_SET_COUNTERS "session_counters"

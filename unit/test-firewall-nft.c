@@ -252,10 +252,6 @@ static const char sender[] =
 	"        pass\n"
 	"print(got)\n";
 
-typedef struct {
-	Fixture *f;
-} ServerWait;
-
 static gboolean server_ready(gpointer data)
 {
 	Fixture *f = data;
