@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The backend-independent half of firewall.h: the mark layout, cgroup
+ * resolution and the dispatch to a backend's ops. */
+#include "firewall.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+struct NfcFirewall {
+	const NfcFirewallOps *ops;
+	NfcFirewallConfig config;
+	void *priv;
+};
+
+G_DEFINE_QUARK(nfc-firewall-error-quark, nfc_firewall_error)
+
+static uint32_t field_mask(unsigned int bits, unsigned int shift)
+{
+	if (bits == 0 || shift >= 32 || bits > 32 - shift)
+		return 0;
+	return (uint32_t)(((uint64_t)1 << bits) - 1) << shift;
+}
+
+gboolean nfc_mark_layout_validate(const NfcMarkLayout *layout, GError **error)
+{
+	uint32_t routing = field_mask(layout->routing_bits, layout->routing_shift);
+	uint32_t session = field_mask(layout->session_bits, layout->session_shift);
+
+	if (!routing) {
+		g_set_error(error, NFC_FIREWALL_ERROR, NFC_FIREWALL_ERROR_INVALID_LAYOUT,
+			    "routing mark field of %u bits at bit %u is empty or beyond 32 bits",
+			    layout->routing_bits, layout->routing_shift);
+		return FALSE;
+	}
+	if (!session) {
+		g_set_error(error, NFC_FIREWALL_ERROR, NFC_FIREWALL_ERROR_INVALID_LAYOUT,
+			    "session mark field of %u bits at bit %u is empty or beyond 32 bits",
+			    layout->session_bits, layout->session_shift);
+		return FALSE;
+	}
+	if (routing & session) {
+		g_set_error(error, NFC_FIREWALL_ERROR, NFC_FIREWALL_ERROR_INVALID_LAYOUT,
+			    "routing mark field 0x%08x overlaps session field 0x%08x",
+			    routing, session);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+uint32_t nfc_mark_layout_routing_mask(const NfcMarkLayout *layout)
+{
+	return field_mask(layout->routing_bits, layout->routing_shift);
+}
+
+uint32_t nfc_mark_layout_session_mask(const NfcMarkLayout *layout)
+{
+	return field_mask(layout->session_bits, layout->session_shift);
+}
+
+uint32_t nfc_mark_layout_mask(const NfcMarkLayout *layout)
+{
+	return nfc_mark_layout_routing_mask(layout) | nfc_mark_layout_session_mask(layout);
+}
+
+uint32_t nfc_mark_layout_routing_max(const NfcMarkLayout *layout)
+{
+	return nfc_mark_layout_routing_mask(layout) >> layout->routing_shift;
+}
+
+uint32_t nfc_mark_layout_session_max(const NfcMarkLayout *layout)
+{
+	return nfc_mark_layout_session_mask(layout) >> layout->session_shift;
+}
+
+bool nfc_mark_compose(const NfcMarkLayout *layout, uint32_t routing, uint32_t session,
+		      uint32_t *mark)
+{
+	if (routing > nfc_mark_layout_routing_max(layout) ||
+	    session > nfc_mark_layout_session_max(layout))
+		return false;
+	*mark = (routing << layout->routing_shift) | (session << layout->session_shift);
+	return true;
+}
+
+uint32_t nfc_mark_routing(const NfcMarkLayout *layout, uint32_t mark)
+{
+	return (mark & nfc_mark_layout_routing_mask(layout)) >> layout->routing_shift;
+}
+
+uint32_t nfc_mark_session(const NfcMarkLayout *layout, uint32_t mark)
+{
+	return (mark & nfc_mark_layout_session_mask(layout)) >> layout->session_shift;
+}
+
+static bool is_cgroup2(const char *path, struct stat *st)
+{
+	struct statfs sfs;
+
+	return stat(path, st) == 0 && statfs(path, &sfs) == 0 &&
+	       sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int nfc_cgroup_resolve(const char *path, uint64_t *cgroup_id, unsigned int *level)
+{
+	g_autofree char *real = realpath(path, NULL);
+	g_autofree char *dir = NULL;
+	struct stat st;
+	unsigned int depth = 0;
+
+	if (!real)
+		return -errno;
+	if (!is_cgroup2(real, &st))
+		return -ENOTDIR;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*cgroup_id = st.st_ino;
+	/* Climb until the parent is no longer the same cgroup2 mount: the
+	 * number of steps is the level `socket cgroupv2 level` compares. */
+	dir = g_strdup(real);
+	for (;;) {
+		g_autofree char *parent = g_path_get_dirname(dir);
+		struct stat pst;
+
+		if (g_str_equal(parent, dir) || !is_cgroup2(parent, &pst) ||
+		    pst.st_dev != st.st_dev)
+			break;
+		depth++;
+		g_free(dir);
+		dir = g_steal_pointer(&parent);
+	}
+	*level = depth;
+	return 0;
+}
+
+int nfc_firewall_new(const NfcFirewallOps *ops, const NfcFirewallConfig *config,
+		     NfcFirewall **firewall)
+{
+	g_autoptr(GError) error = NULL;
+	NfcFirewall *fw;
+	int err;
+
+	if (!nfc_mark_layout_validate(&config->layout, &error))
+		return -EINVAL;
+	fw = g_new0(NfcFirewall, 1);
+	fw->ops = ops;
+	fw->config = *config;
+	err = ops->create(&fw->config, &fw->priv);
+	if (err < 0) {
+		g_free(fw);
+		return err;
+	}
+	*firewall = fw;
+	return 0;
+}
+
+void nfc_firewall_free(NfcFirewall *fw)
+{
+	if (!fw)
+		return;
+	fw->ops->destroy(fw->priv);
+	g_free(fw);
+}
+
+const char *nfc_firewall_backend_name(NfcFirewall *fw)
+{
+	return fw->ops->name;
+}
+
+const NfcMarkLayout *nfc_firewall_layout(NfcFirewall *fw)
+{
+	return &fw->config.layout;
+}
+
+void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, void *user_data)
+{
+	fw->ops->set_event_func(fw->priv, func, user_data);
+}
+
+int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data)
+{
+	return fw->ops->init(fw->priv, done, user_data);
+}
+
+int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data)
+{
+	return fw->ops->cleanup(fw->priv, done, user_data);
+}
+
+static int check_identity(const NfcIdentity *identity)
+{
+	switch (identity->kind) {
+	case NFC_IDENTITY_UID:
+	case NFC_IDENTITY_GID:
+		return 0;
+	case NFC_IDENTITY_CGROUP:
+		return identity->cgroup_path && identity->cgroup_path[0] == '/' ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+int nfc_firewall_identity_add(NfcFirewall *fw, const NfcIdentity *identity, uint32_t mark,
+			      NfcFirewallDoneFunc done, void *user_data)
+{
+	uint32_t ours = nfc_mark_layout_mask(&fw->config.layout);
+
+	/* A zero mark could not be told from "no mark", and foreign bits are
+	 * not ours to set. */
+	if (check_identity(identity) < 0 || mark == 0 || (mark & ~ours))
+		return -EINVAL;
+	return fw->ops->identity_add(fw->priv, identity, mark, done, user_data);
+}
+
+int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcIdentity *identity,
+				 NfcFirewallDoneFunc done, void *user_data)
+{
+	if (check_identity(identity) < 0)
+		return -EINVAL;
+	return fw->ops->identity_remove(fw->priv, identity, done, user_data);
+}
+
+int nfc_firewall_counters_read(NfcFirewall *fw, NfcFirewallCountersFunc done, void *user_data)
+{
+	return fw->ops->counters_read(fw->priv, done, user_data);
+}
+
+static int check_nat(const NfcFirewallNat *nat)
+{
+	size_t len = strnlen(nat->ifname, sizeof(nat->ifname));
+
+	if (nat->prefixlen > 32 || len == 0 || len == sizeof(nat->ifname))
+		return -EINVAL;
+	return 0;
+}
+
+int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
+			 NfcFirewallDoneFunc done, void *user_data)
+{
+	if (check_nat(nat) < 0)
+		return -EINVAL;
+	return fw->ops->nat_add(fw->priv, nat, done, user_data);
+}
+
+int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
+			    NfcFirewallDoneFunc done, void *user_data)
+{
+	if (check_nat(nat) < 0)
+		return -EINVAL;
+	return fw->ops->nat_remove(fw->priv, nat, done, user_data);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The firewall backend interface of the policy engine: the one place the
+ * core asks for packet marking by identity (uid, gid, cgroup v2), per-session
+ * accounting and tethering NAT. A backend (nftables now, iptables later)
+ * implements NfcFirewallOps; no backend type leaks through this header.
+ *
+ * Requests are asynchronous and executed one after the other: each returns
+ * 0 when queued (its callback then runs exactly once, with 0 or a negative
+ * errno) or a negative errno when it was refused at once (no callback).
+ * The routing half of the policy engine (ip rules, tables) is not here: it
+ * goes through src/rtnl. Source-address rules (SourceIPRule) are pure FIB
+ * rules, so the firewall needs no hook for them. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the mark layout ---------------------------------------------------- */
+
+/* The 32-bit packet mark is shared with other software: nfconn owns two
+ * bit fields of it, a routing part (which routing class / uplink ladder)
+ * and a session part (which session, for accounting). Each field is
+ * `bits` wide starting at bit `shift`. */
+typedef struct {
+	unsigned int routing_bits, routing_shift;
+	unsigned int session_bits, session_shift;
+} NfcMarkLayout;
+
+#define NFC_FIREWALL_ERROR (nfc_firewall_error_quark())
+GQuark nfc_firewall_error_quark(void);
+typedef enum {
+	NFC_FIREWALL_ERROR_INVALID_LAYOUT,
+} NfcFirewallError;
+
+/* Both fields non-empty, inside 32 bits, not overlapping. */
+gboolean nfc_mark_layout_validate(const NfcMarkLayout *layout, GError **error);
+uint32_t nfc_mark_layout_routing_mask(const NfcMarkLayout *layout);
+uint32_t nfc_mark_layout_session_mask(const NfcMarkLayout *layout);
+/* All of our bits: the routing and the session mask. */
+uint32_t nfc_mark_layout_mask(const NfcMarkLayout *layout);
+/* The largest routing / session value the layout can hold. */
+uint32_t nfc_mark_layout_routing_max(const NfcMarkLayout *layout);
+uint32_t nfc_mark_layout_session_max(const NfcMarkLayout *layout);
+/* The mark for a routing value and a session value; false if either does
+ * not fit its field. */
+bool nfc_mark_compose(const NfcMarkLayout *layout, uint32_t routing, uint32_t session,
+		      uint32_t *mark);
+uint32_t nfc_mark_routing(const NfcMarkLayout *layout, uint32_t mark);
+uint32_t nfc_mark_session(const NfcMarkLayout *layout, uint32_t mark);
+
+/* ---- identities, counters, NAT --------------------------------------------- */
+
+typedef enum {
+	NFC_IDENTITY_UID,
+	NFC_IDENTITY_GID,
+	NFC_IDENTITY_CGROUP,   /* a cgroup v2 directory and everything below it */
+} NfcIdentityKind;
+
+typedef struct {
+	NfcIdentityKind kind;
+	uint32_t id;               /* uid or gid */
+	const char *cgroup_path;   /* absolute path of a directory in a cgroup2 mount */
+} NfcIdentity;
+
+/* Resolves a cgroup v2 directory to the id the kernel matches sockets on
+ * (its inode number) and its level (depth below the cgroup2 root: 1 for
+ * a directory right under it). Negative errno. */
+int nfc_cgroup_resolve(const char *path, uint64_t *cgroup_id, unsigned int *level);
+
+typedef struct {
+	uint32_t session;          /* session value (not shifted) */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t rx_packets, rx_bytes;
+} NfcSessionCounters;
+
+/* Masquerade IPv4 traffic from a tether subnet leaving through ifname. */
+typedef struct {
+	uint32_t subnet;           /* network byte order */
+	uint8_t prefixlen;
+	char ifname[16];
+} NfcFirewallNat;
+
+typedef void (*NfcFirewallDoneFunc)(int error, void *user_data);
+typedef void (*NfcFirewallCountersFunc)(int error, const NfcSessionCounters *counters,
+					size_t n_counters, void *user_data);
+
+typedef enum {
+	/* Our state was changed or removed from outside and has been
+	 * reinstalled (error 0), or reinstalling it failed. Counters restart
+	 * from zero after a repair. */
+	NFC_FIREWALL_EVENT_REPAIRED,
+} NfcFirewallEvent;
+typedef void (*NfcFirewallEventFunc)(NfcFirewallEvent event, int error, void *user_data);
+
+typedef struct {
+	NfcMarkLayout layout;
+	/* Without the owner flag the kernel neither protects the table from
+	 * other processes nor drops it when we exit: only for kernels that
+	 * lack it, and for tests of the tamper repair. */
+	bool no_owner;
+} NfcFirewallConfig;
+
+/* ---- the backend interface --------------------------------------------------- */
+
+typedef struct {
+	const char *name;
+	/* Opens what the backend needs (sockets in the current network
+	 * namespace). 0 or negative errno; *priv gets the backend's state. */
+	int (*create)(const NfcFirewallConfig *config, void **priv);
+	/* Drops pending requests without calling them back. */
+	void (*destroy)(void *priv);
+	/* Install the complete base state in one transaction, replacing any
+	 * state of ours already there (with the identities and NAT entries
+	 * known). */
+	int (*init)(void *priv, NfcFirewallDoneFunc done, void *user_data);
+	/* Remove everything of ours. */
+	int (*cleanup)(void *priv, NfcFirewallDoneFunc done, void *user_data);
+	/* Traffic of sockets matching the identity gets the mark (our bits
+	 * only; its session part names the session for accounting). Adding
+	 * a known identity with another mark moves it. */
+	int (*identity_add)(void *priv, const NfcIdentity *identity, uint32_t mark,
+			    NfcFirewallDoneFunc done, void *user_data);
+	int (*identity_remove)(void *priv, const NfcIdentity *identity,
+			       NfcFirewallDoneFunc done, void *user_data);
+	/* Per-session packets and bytes, both directions, in one read. */
+	int (*counters_read)(void *priv, NfcFirewallCountersFunc done, void *user_data);
+	int (*nat_add)(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
+		       void *user_data);
+	int (*nat_remove)(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
+			  void *user_data);
+	void (*set_event_func)(void *priv, NfcFirewallEventFunc func, void *user_data);
+} NfcFirewallOps;
+
+extern const NfcFirewallOps nfc_firewall_nft_ops;
+
+typedef struct NfcFirewall NfcFirewall;
+
+/* Validates the layout, then creates the backend in the caller's network
+ * namespace. Negative errno (-EINVAL for a bad layout). */
+int nfc_firewall_new(const NfcFirewallOps *ops, const NfcFirewallConfig *config,
+		     NfcFirewall **firewall);
+void nfc_firewall_free(NfcFirewall *fw);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcFirewall, nfc_firewall_free)
+
+const char *nfc_firewall_backend_name(NfcFirewall *fw);
+const NfcMarkLayout *nfc_firewall_layout(NfcFirewall *fw);
+void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, void *user_data);
+int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_identity_add(NfcFirewall *fw, const NfcIdentity *identity, uint32_t mark,
+			      NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcIdentity *identity,
+				 NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_counters_read(NfcFirewall *fw, NfcFirewallCountersFunc done, void *user_data);
+int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
+			 NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
+			    NfcFirewallDoneFunc done, void *user_data);

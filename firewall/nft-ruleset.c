@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What table inet nfconn contains, written as batch messages:
+ *
+ *   output      (route, mangle):  restore the mark from ct mark; else one
+ *                                 map lookup per identity slot in use; count TX
+ *   prerouting  (filter, mangle): restore the mark from ct mark; count RX
+ *   nat_postrouting (nat, srcnat): masquerade of tether subnets
+ *   maps uid_mark, gid_mark, cgroup_mark_L<n>: identity → mark
+ *   set session_counters: (session bits . direction) with a counter each
+ *
+ * The number of rules depends on the slots in use (at most uid, gid and a
+ * few cgroup levels) and the NAT entries, never on the number of sessions.
+ *
+ * Why "mark 0" instead of "our bits 0": nftables 1.0.6 (Debian 12) cannot
+ * combine two registers (meta mark & ~ours | value needs the OR-with-register
+ * bitwise op of Linux 6.13, which crashes that nft's `list`). So we steer
+ * only packets nobody else has marked (a socket with SO_MARK chose its own
+ * routing), set only our bits on them, and save to ct mark only while it is
+ * zero: other users' bits are never touched. */
+#include "nft.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_ipv4.h>
+
+/* nft's datatype ids (for `nft list` to print keys and values). */
+#define NFT_TYPE_MARK 19
+#define NFT_TYPE_UID 24
+#define NFT_TYPE_GID 25
+#define NFT_TYPE_CGROUPV2 46
+#define NFT_TYPE_BITS 6
+/* nft's byte order tag in set userdata */
+#define NFT_BYTEORDER_HOST 1
+
+#define CHAIN_OUTPUT "output"
+#define CHAIN_PREROUTING "prerouting"
+#define CHAIN_NAT "nat_postrouting"
+
+#define DIR_TX 0
+#define DIR_RX 1
+
+/* Set ids only need to be unique within a batch. */
+#define SET_ID_COUNTERS 1
+#define SET_ID_SLOT(slot) (2 + (slot))
+
+static void put_table(NftBatch *b, const NftState *s, uint16_t type, bool with_flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	if (with_flags)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, s->owner ? NFT_TABLE_F_OWNER : 0);
+	nlh = nft_batch_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, 512);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nft_batch_close(b, nlh);
+	nftnl_table_free(t);
+}
+
+static void put_chain(NftBatch *b, const char *name, const char *type, unsigned int hook, int prio)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, 1024);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nft_batch_close(b, nlh);
+	nftnl_chain_free(c);
+}
+
+/* Deletes every rule of a chain (a DELRULE without a handle). */
+static void put_chain_flush(NftBatch *b, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nlh = nft_batch_msg(b, NFT_MSG_DELRULE, 0, 512);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_close(b, nlh);
+	nftnl_rule_free(r);
+}
+
+static void slot_set_name(unsigned int slot, char *buf, size_t size)
+{
+	if (slot == NFT_SLOT_UID)
+		g_strlcpy(buf, "uid_mark", size);
+	else if (slot == NFT_SLOT_GID)
+		g_strlcpy(buf, "gid_mark", size);
+	else
+		g_snprintf(buf, size, "cgroup_mark_L%u", slot - NFT_SLOT_CGROUP(0));
+}
+
+static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_type,
+		    uint32_t key_len, bool map, bool counters)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nftnl_udata_buf *udata;
+	struct nlmsghdr *nlh;
+	uint32_t flags = 0;
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(set, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, key_len);
+	if (map) {
+		flags |= NFT_SET_MAP;
+		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_TYPE_MARK);
+		nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, sizeof(uint32_t));
+	}
+	if (counters) {
+		/* each element gets its own counter, bumped by the lookup */
+		flags |= NFT_SET_EXPR;
+		nftnl_set_add_expr(set, nftnl_expr_alloc("counter"));
+	}
+	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, flags);
+	/* Keys and values are in host byte order (as meta, ct and socket
+	 * load them); tell nft so that `nft list` prints them right. */
+	udata = nftnl_udata_buf_alloc(64);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_BYTEORDER_HOST);
+	if (map)
+		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER, NFT_BYTEORDER_HOST);
+	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
+			   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+	nlh = nft_batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, 1024);
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	nft_batch_close(b, nlh);
+	nftnl_set_free(set);
+}
+
+static void put_slot_set(NftBatch *b, unsigned int slot)
+{
+	char name[32];
+
+	slot_set_name(slot, name, sizeof(name));
+	if (slot == NFT_SLOT_UID)
+		put_set(b, name, SET_ID_SLOT(slot), NFT_TYPE_UID, 4, true, false);
+	else if (slot == NFT_SLOT_GID)
+		put_set(b, name, SET_ID_SLOT(slot), NFT_TYPE_GID, 4, true, false);
+	else
+		put_set(b, name, SET_ID_SLOT(slot), NFT_TYPE_CGROUPV2, 8, true, false);
+}
+
+/* ---- expressions ---------------------------------------------------------- */
+
+#define R0 NFT_REG32_00
+#define R1 NFT_REG32_01
+#define R2 NFT_REG32_02
+#define R3 NFT_REG32_03
+
+static void e_meta_load(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_ct_load(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* dreg = sreg & mask, over len bytes (mask given in memory order) */
+static void e_and(struct nftnl_rule *r, uint32_t sreg, uint32_t dreg, const void *mask,
+		  uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	static const uint8_t zero[16];
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, dreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_OP, NFT_BITWISE_BOOL);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_and32(struct nftnl_rule *r, uint32_t sreg, uint32_t dreg, uint32_t mask)
+{
+	e_and(r, sreg, dreg, &mask, sizeof(mask));
+}
+
+static void e_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *data,
+		  uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_cmp32(struct nftnl_rule *r, uint32_t sreg, uint32_t op, uint32_t value)
+{
+	e_cmp(r, sreg, op, &value, sizeof(value));
+}
+
+static void e_immediate32(struct nftnl_rule *r, uint32_t dreg, uint32_t value)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &value, sizeof(value));
+	nftnl_rule_add_expr(r, e);
+}
+
+/* dreg < 0: a plain set membership test */
+static void e_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set, uint32_t set_id,
+		     int dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_socket_cgroupv2(struct nftnl_rule *r, unsigned int level, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("socket");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_CGROUPV2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL, level);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_rule *rule_new(const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
+static void put_rule(NftBatch *b, struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh = nft_batch_msg(b, NFT_MSG_NEWRULE,
+					     NLM_F_CREATE | NLM_F_APPEND, 4096);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_close(b, nlh);
+	nftnl_rule_free(r);
+}
+
+/* meta mark 0 ct mark & ours != 0 → meta mark set ct mark & ours */
+static void put_restore_rule(NftBatch *b, const NftState *s, const char *chain)
+{
+	struct nftnl_rule *r = rule_new(chain);
+
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_cmp32(r, R0, NFT_CMP_EQ, 0);
+	e_ct_load(r, NFT_CT_MARK, R1);
+	e_and32(r, R1, R1, s->ours);
+	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
+	e_meta_set(r, NFT_META_MARK, R1);
+	put_rule(b, r);
+}
+
+/* meta mark 0 → meta mark set <key> map @slot; ct mark 0 → ct mark set it */
+static void put_slot_rule(NftBatch *b, unsigned int slot)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_OUTPUT);
+	char name[32];
+
+	slot_set_name(slot, name, sizeof(name));
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_cmp32(r, R0, NFT_CMP_EQ, 0);
+	if (slot == NFT_SLOT_UID)
+		e_meta_load(r, NFT_META_SKUID, R0);
+	else if (slot == NFT_SLOT_GID)
+		e_meta_load(r, NFT_META_SKGID, R0);
+	else
+		e_socket_cgroupv2(r, slot - NFT_SLOT_CGROUP(0), R0); /* R0, R1 */
+	e_lookup(r, R0, name, SET_ID_SLOT(slot), R2);
+	e_meta_set(r, NFT_META_MARK, R2);
+	e_ct_load(r, NFT_CT_MARK, R3);
+	e_cmp32(r, R3, NFT_CMP_EQ, 0);
+	e_ct_set(r, NFT_CT_MARK, R2);
+	put_rule(b, r);
+}
+
+/* meta mark & ~ours == 0 → (meta mark & session . dir) @session_counters */
+static void put_count_rule(NftBatch *b, const NftState *s, const char *chain, uint32_t dir)
+{
+	struct nftnl_rule *r = rule_new(chain);
+
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_and32(r, R0, R1, ~s->ours);
+	e_cmp32(r, R1, NFT_CMP_EQ, 0);
+	e_and32(r, R0, R0, s->session_mask);
+	e_immediate32(r, R1, dir);
+	e_lookup(r, R0, NFT_SET_COUNTERS, SET_ID_COUNTERS, -1);
+	put_rule(b, r);
+}
+
+static void put_nat_rule(NftBatch *b, const NfcFirewallNat *nat)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_NAT);
+	char ifname[IFNAMSIZ] = { 0 };
+	uint32_t mask = nat->prefixlen ? htonl(~(uint32_t)0 << (32 - nat->prefixlen)) : 0;
+	uint32_t subnet = nat->subnet & mask;
+	uint8_t proto = NFPROTO_IPV4;
+	struct nftnl_expr *e;
+
+	memcpy(ifname, nat->ifname, strnlen(nat->ifname, sizeof(nat->ifname)));
+	e_meta_load(r, NFT_META_NFPROTO, R0);
+	e_cmp(r, R0, NFT_CMP_EQ, &proto, sizeof(proto));
+	e_meta_load(r, NFT_META_OIFNAME, R0);
+	e_cmp(r, R0, NFT_CMP_EQ, ifname, sizeof(ifname));
+	e = nftnl_expr_alloc("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12); /* IPv4 saddr */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, R0);
+	nftnl_rule_add_expr(r, e);
+	e_and(r, R0, R0, &mask, sizeof(mask));
+	e_cmp(r, R0, NFT_CMP_EQ, &subnet, sizeof(subnet));
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+	put_rule(b, r);
+}
+
+/* ---- state → messages -------------------------------------------------- */
+
+bool nft_slot_missing(const NftState *s, unsigned int slot)
+{
+	return !s->installed[slot];
+}
+
+/* Precedence: the first lookup that finds the socket wins, so the most
+ * specific come first: deeper cgroup levels, then uid, then gid. */
+static void put_output_rules(NftBatch *b, const NftState *s, const uint8_t *slots)
+{
+	put_restore_rule(b, s, CHAIN_OUTPUT);
+	for (unsigned int level = NFT_MAX_CGROUP_LEVEL + 1; level-- > 0;)
+		if (slots[NFT_SLOT_CGROUP(level)])
+			put_slot_rule(b, NFT_SLOT_CGROUP(level));
+	if (slots[NFT_SLOT_UID])
+		put_slot_rule(b, NFT_SLOT_UID);
+	if (slots[NFT_SLOT_GID])
+		put_slot_rule(b, NFT_SLOT_GID);
+	put_count_rule(b, s, CHAIN_OUTPUT, DIR_TX);
+}
+
+void nft_put_slot_install(NftBatch *b, const NftState *s, unsigned int slot)
+{
+	uint8_t slots[NFT_N_SLOTS];
+
+	memcpy(slots, s->installed, sizeof(slots));
+	slots[slot] = 1;
+	put_slot_set(b, slot);
+	put_chain_flush(b, CHAIN_OUTPUT);
+	put_output_rules(b, s, slots);
+}
+
+static struct nlmsghdr *elem_msg(NftBatch *b, struct nftnl_set *set, bool add)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nft_batch_msg(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+			    add ? NLM_F_CREATE : 0, 96 * 512 + 1024);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	return nlh;
+}
+
+static void identity_elem(struct nftnl_set *set, const NftIdentity *id, bool with_data)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (id->slot == NFT_SLOT_UID || id->slot == NFT_SLOT_GID) {
+		uint32_t key = (uint32_t)id->key;
+
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
+	} else {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &id->key, sizeof(id->key));
+	}
+	if (with_data)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &id->mark, sizeof(id->mark));
+	nftnl_set_elem_add(set, e);
+}
+
+static struct nftnl_set *elem_set_new(const char *name)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
+	return set;
+}
+
+void nft_put_identity_elem(NftBatch *b, const NftIdentity *id, bool add)
+{
+	char name[32];
+	struct nftnl_set *set;
+	struct nlmsghdr *nlh;
+
+	slot_set_name(id->slot, name, sizeof(name));
+	set = elem_set_new(name);
+	identity_elem(set, id, add);
+	nlh = elem_msg(b, set, add);
+	nft_batch_close(b, nlh);
+	nftnl_set_free(set);
+}
+
+static void counter_elems(struct nftnl_set *set, uint32_t session_bits)
+{
+	for (uint32_t dir = DIR_TX; dir <= DIR_RX; dir++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		uint32_t key[2] = { session_bits, dir };
+
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nftnl_set_elem_add(set, e);
+	}
+}
+
+void nft_put_session_counters(NftBatch *b, uint32_t session_bits, bool add)
+{
+	struct nftnl_set *set = elem_set_new(NFT_SET_COUNTERS);
+	struct nlmsghdr *nlh;
+
+	counter_elems(set, session_bits);
+	nlh = elem_msg(b, set, add);
+	nft_batch_close(b, nlh);
+	nftnl_set_free(set);
+}
+
+void nft_put_nat_rules(NftBatch *b, const NftState *s)
+{
+	put_chain_flush(b, CHAIN_NAT);
+	for (guint i = 0; i < s->nats->len; i++)
+		put_nat_rule(b, &g_array_index(s->nats, NfcFirewallNat, i));
+}
+
+/* Elements go in messages of at most this many (bounded message size). */
+#define ELEMS_PER_MSG 256
+
+static void flush_elems(NftBatch *b, struct nftnl_set **set, const char *name,
+			unsigned int *count, bool force)
+{
+	if (*count == 0 || (!force && *count < ELEMS_PER_MSG))
+		return;
+	nft_batch_close(b, elem_msg(b, *set, true));
+	nftnl_set_free(*set);
+	*set = elem_set_new(name);
+	*count = 0;
+}
+
+void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	memset(slots, 0, NFT_N_SLOTS);
+	put_table(b, s, NFT_MSG_NEWTABLE, true);
+	put_table(b, s, NFT_MSG_DELTABLE, false);
+	put_table(b, s, NFT_MSG_NEWTABLE, true);
+	put_chain(b, CHAIN_OUTPUT, "route", NF_INET_LOCAL_OUT, NF_IP_PRI_MANGLE);
+	put_chain(b, CHAIN_PREROUTING, "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE);
+	put_chain(b, CHAIN_NAT, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
+	put_set(b, NFT_SET_COUNTERS, SET_ID_COUNTERS, (NFT_TYPE_MARK << NFT_TYPE_BITS) | NFT_TYPE_MARK,
+		2 * sizeof(uint32_t), false, true);
+
+	g_hash_table_iter_init(&it, s->identities);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		slots[((NftIdentity *)value)->slot] = 1;
+	for (unsigned int slot = 0; slot < NFT_N_SLOTS; slot++)
+		if (slots[slot])
+			put_slot_set(b, slot);
+
+	put_output_rules(b, s, slots);
+	put_restore_rule(b, s, CHAIN_PREROUTING);
+	put_count_rule(b, s, CHAIN_PREROUTING, DIR_RX);
+	for (guint i = 0; i < s->nats->len; i++)
+		put_nat_rule(b, &g_array_index(s->nats, NfcFirewallNat, i));
+
+	for (unsigned int slot = 0; slot < NFT_N_SLOTS; slot++) {
+		char name[32];
+		struct nftnl_set *set;
+		unsigned int count = 0;
+
+		if (!slots[slot])
+			continue;
+		slot_set_name(slot, name, sizeof(name));
+		set = elem_set_new(name);
+		g_hash_table_iter_init(&it, s->identities);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			NftIdentity *id = value;
+
+			if (id->slot != slot)
+				continue;
+			identity_elem(set, id, true);
+			count++;
+			flush_elems(b, &set, name, &count, false);
+		}
+		flush_elems(b, &set, name, &count, true);
+		nftnl_set_free(set);
+	}
+	{
+		struct nftnl_set *set = elem_set_new(NFT_SET_COUNTERS);
+		unsigned int count = 0;
+
+		g_hash_table_iter_init(&it, s->sessions);
+		while (g_hash_table_iter_next(&it, &key, NULL)) {
+			counter_elems(set, GPOINTER_TO_UINT(key));
+			count += 2;
+			flush_elems(b, &set, NFT_SET_COUNTERS, &count, false);
+		}
+		flush_elems(b, &set, NFT_SET_COUNTERS, &count, true);
+		nftnl_set_free(set);
+	}
+}
+
+void nft_put_table_delete(NftBatch *b, const NftState *s)
+{
+	put_table(b, s, NFT_MSG_DELTABLE, false);
+}

@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* System tests of the nftables backend (firewall/nft-*.c) against the
+ * real kernel. The test enters a lab namespace before it creates the
+ * backend, so nothing is ever installed in the machine's own namespace;
+ * real UDP traffic from processes running as a given uid or in a given
+ * cgroup goes to an echo server in a peer namespace, and the per-session
+ * counters read through the API must account for exactly it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "firewall.h"
+#include "lab.h"
+
+#define UID_A 4242
+#define UID_B 4343
+#define PEER "198.51.100.2"
+
+static const NfcFirewallConfig default_config = {
+	.layout = { .routing_bits = 8, .routing_shift = 16,
+		    .session_bits = 16, .session_shift = 0 },
+};
+
+static const char *self_path;
+
+typedef struct {
+	NfcLab *lab;
+	const char *ns, *peer;
+	int saved_netns;
+	NfcFirewall *fw;
+	int repaired, repair_error;
+} Fixture;
+
+/* ---- waiting for callbacks ------------------------------------------------------ */
+
+typedef struct {
+	int pending;
+	int error;
+} Wait;
+
+static void on_done(int error, void *data)
+{
+	Wait *w = data;
+
+	if (error && !w->error)
+		w->error = error;
+	w->pending--;
+}
+
+static gboolean wait_over(gpointer data)
+{
+	return ((Wait *)data)->pending == 0;
+}
+
+static int wait_all(Wait *w)
+{
+	g_assert_true(nfc_lab_wait_for(wait_over, w, 30000));
+	return w->error;
+}
+
+typedef struct {
+	bool done;
+	int error;
+	GArray *counters;
+} CountersWait;
+
+static void on_counters(int error, const NfcSessionCounters *c, size_t n, void *data)
+{
+	CountersWait *w = data;
+
+	w->done = true;
+	w->error = error;
+	w->counters = g_array_new(FALSE, TRUE, sizeof(NfcSessionCounters));
+	g_array_append_vals(w->counters, c, n);
+}
+
+static gboolean counters_over(gpointer data)
+{
+	return ((CountersWait *)data)->done;
+}
+
+/* The counters of one session (zeros if absent); found tells whether the
+ * dump had it. */
+static NfcSessionCounters read_counters(Fixture *f, uint32_t session, bool *found)
+{
+	CountersWait w = { 0 };
+	NfcSessionCounters result = { .session = session };
+
+	g_assert_cmpint(nfc_firewall_counters_read(f->fw, on_counters, &w), ==, 0);
+	g_assert_true(nfc_lab_wait_for(counters_over, &w, 30000));
+	g_assert_cmpint(w.error, ==, 0);
+	if (found)
+		*found = false;
+	for (guint i = 0; i < w.counters->len; i++) {
+		NfcSessionCounters *c = &g_array_index(w.counters, NfcSessionCounters, i);
+
+		if (c->session == session) {
+			result = *c;
+			if (found)
+				*found = true;
+		}
+	}
+	g_array_unref(w.counters);
+	return result;
+}
+
+/* ---- fixture ------------------------------------------------------------------ */
+
+static void on_event(NfcFirewallEvent event, int error, void *data)
+{
+	Fixture *f = data;
+
+	g_assert_cmpint(event, ==, NFC_FIREWALL_EVENT_REPAIRED);
+	f->repaired++;
+	f->repair_error = error;
+}
+
+static void enter_netns(const char *ns)
+{
+	g_autofree char *path = g_strdup_printf("/run/netns/%s", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
+	close(fd);
+}
+
+static void fw_start(Fixture *f, const NfcFirewallConfig *config)
+{
+	Wait w = { .pending = 1 };
+
+	g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, config, &f->fw), ==, 0);
+	nfc_firewall_set_event_func(f->fw, on_event, f);
+	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+	f->lab = nfc_lab_new();
+	f->ns = nfc_lab_add_netns(f->lab, "host");
+	f->peer = nfc_lab_add_netns(f->lab, "peer");
+	nfc_lab_add_veth(f->lab, f->ns, "veth0", f->peer, "veth1");
+	nfc_lab_sh(f->lab, f->ns, "ip addr add 198.51.100.1/24 dev veth0 && ip link set veth0 up");
+	nfc_lab_sh(f->lab, f->peer, "ip addr add 198.51.100.2/24 dev veth1 && ip link set veth1 up");
+	/* the backend opens its sockets in the namespace it is created in */
+	f->saved_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(f->saved_netns, >=, 0);
+	enter_netns(f->ns);
+	fw_start(f, data ? data : &default_config);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	g_assert_cmpint(setns(f->saved_netns, CLONE_NEWNET), ==, 0);
+	close(f->saved_netns);
+	nfc_lab_free(f->lab);
+}
+
+/* ---- looking at the ruleset ------------------------------------------------------ */
+
+static unsigned int count_substr(const char *haystack, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = haystack; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static char *table_json(Fixture *f)
+{
+	return nfc_lab_sh_output(f->lab, f->ns, "nft -j list table inet nfconn");
+}
+
+static unsigned int rule_count(Fixture *f)
+{
+	g_autofree char *json = table_json(f);
+
+	return count_substr(json, "{\"rule\": {");
+}
+
+/* The elements of a map, as "key : value" pairs of `nft list map`. */
+static unsigned int map_size(Fixture *f, const char *map)
+{
+	g_autofree char *text = nfc_lab_sh_output(f->lab, f->ns, "nft list map inet nfconn %s", map);
+
+	return count_substr(text, " : 0x");
+}
+
+static gboolean table_exists(Fixture *f)
+{
+	return nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn >/dev/null 2>&1") == 0;
+}
+
+static uint32_t mark_of(uint32_t routing, uint32_t session)
+{
+	uint32_t mark = 0;
+
+	g_assert_true(nfc_mark_compose(&default_config.layout, routing, session, &mark));
+	return mark;
+}
+
+static void identity_add(Fixture *f, const NfcIdentity *id, uint32_t mark)
+{
+	Wait w = { .pending = 1 };
+
+	g_assert_cmpint(nfc_firewall_identity_add(f->fw, id, mark, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+}
+
+static int identity_remove(Fixture *f, const NfcIdentity *id)
+{
+	Wait w = { .pending = 1 };
+
+	g_assert_cmpint(nfc_firewall_identity_remove(f->fw, id, on_done, &w), ==, 0);
+	return wait_all(&w);
+}
+
+/* ---- traffic ----------------------------------------------------------------------- */
+
+static const char echo_server[] =
+	"import socket\n"
+	"s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+	"s.bind(('0.0.0.0', 7777))\n"
+	"while True:\n"
+	"    d, a = s.recvfrom(4096)\n"
+	"    s.sendto(d, a)\n";
+
+/* Sends n datagrams of 100 bytes and waits for each echo; prints how many
+ * came back. */
+static const char sender[] =
+	"import socket, sys\n"
+	"s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+	"s.settimeout(10)\n"
+	"got = 0\n"
+	"for i in range(int(sys.argv[1])):\n"
+	"    s.sendto(b'x' * 100, ('" PEER "', 7777))\n"
+	"    try:\n"
+	"        s.recvfrom(4096)\n"
+	"        got += 1\n"
+	"    except OSError:\n"
+	"        pass\n"
+	"print(got)\n";
+
+static gboolean server_ready(gpointer data)
+{
+	Fixture *f = data;
+
+	return nfc_lab_sh_status(f->lab, f->peer, NULL, "ss -Huln | grep -q ':7777 '") == 0;
+}
+
+static void start_echo_server(Fixture *f)
+{
+	const char *argv[] = { "/usr/bin/python3", "-c", echo_server, NULL };
+
+	nfc_lab_spawn(f->lab, f->peer, "echo", argv);
+	g_assert_true(nfc_lab_wait_for(server_ready, f, 10000));
+}
+
+/* Runs the sender as uid (and gid) `uid`, inside cgroup directory `cgroup`
+ * if not NULL; asserts every echo came back. */
+static void send_as(Fixture *f, unsigned int uid, const char *cgroup, unsigned int n)
+{
+	g_autofree char *script = g_shell_quote(sender);
+	g_autofree char *enter = cgroup ? g_strdup_printf("echo $$ > %s/cgroup.procs && ", cgroup)
+					: g_strdup("");
+	g_autofree char *out = nfc_lab_sh_output(
+		f->lab, f->ns, "%sexec setpriv --reuid=%u --regid=%u --clear-groups /usr/bin/python3 -c %s %u",
+		enter, uid, uid, script, n);
+
+	g_assert_cmpuint(g_ascii_strtoull(out, NULL, 10), ==, n);
+}
+
+/* ---- tests -------------------------------------------------------------------------- */
+
+static void test_init(Fixture *f, gconstpointer data)
+{
+	g_autofree char *text = nfc_lab_sh_output(f->lab, f->ns, "nft list table inet nfconn");
+	g_autofree char *json = table_json(f);
+
+	g_test_message("%s", text);
+	g_assert_nonnull(strstr(text, "flags owner"));
+	g_assert_nonnull(strstr(text, "type route hook output priority mangle"));
+	g_assert_nonnull(strstr(text, "type filter hook prerouting priority mangle"));
+	g_assert_nonnull(strstr(text, "type nat hook postrouting priority srcnat"));
+	g_assert_nonnull(strstr(text, "set session_counters"));
+	g_assert_nonnull(strstr(text, "type mark . mark"));
+	/* restore + TX count on output, restore + RX count on prerouting */
+	g_assert_cmpuint(count_substr(json, "{\"rule\": {"), ==, 4);
+	g_assert_nonnull(strstr(text, "meta mark set ct mark & 0x00ffffff"));
+
+	/* the owner flag: our socket closing takes the table with it */
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	g_assert_false(table_exists(f));
+}
+
+static void test_rule_count_constant(Fixture *f, gconstpointer data)
+{
+	NfcIdentity id = { .kind = NFC_IDENTITY_UID };
+	g_autofree char *text = NULL;
+	unsigned int rules_one, rules_many;
+	Wait w = { 0 };
+
+	id.id = 10000;
+	identity_add(f, &id, mark_of(1, 1));
+	rules_one = rule_count(f);
+	/* one map lookup rule for the uid slot joins the four base rules */
+	g_assert_cmpuint(rules_one, ==, 5);
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
+
+	for (unsigned int i = 1; i < 1000; i++) {
+		id.id = 10000 + i;
+		w.pending++;
+		g_assert_cmpint(nfc_firewall_identity_add(f->fw, &id, mark_of(1 + i % 3, 1 + i),
+							  on_done, &w), ==, 0);
+	}
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	rules_many = rule_count(f);
+	g_assert_cmpuint(rules_many, ==, rules_one);
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1000);
+
+	text = nfc_lab_sh_output(f->lab, f->ns, "nft list map inet nfconn uid_mark");
+	g_assert_nonnull(strstr(text, "type uid : mark"));
+	g_assert_nonnull(strstr(text, "10999 : 0x000103e8")); /* routing 1 + 999 % 3, session 1000 */
+
+	/* removal is one element, the rules stay as they are */
+	id.id = 10500;
+	g_assert_cmpint(identity_remove(f, &id), ==, 0);
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 999);
+	g_assert_cmpuint(rule_count(f), ==, rules_one);
+	g_assert_cmpint(identity_remove(f, &id), ==, -ENOENT);
+
+	/* moving an identity to another mark replaces its element */
+	id.id = 10001;
+	identity_add(f, &id, mark_of(7, 4000));
+	g_clear_pointer(&text, g_free);
+	text = nfc_lab_sh_output(f->lab, f->ns, "nft list map inet nfconn uid_mark");
+	g_assert_nonnull(strstr(text, "10001 : 0x00070fa0"));
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 999);
+
+	/* a gid identity adds exactly one more lookup rule, once */
+	id.kind = NFC_IDENTITY_GID;
+	id.id = 20000;
+	identity_add(f, &id, mark_of(1, 5000));
+	g_assert_cmpuint(rule_count(f), ==, rules_one + 1);
+	id.id = 20001;
+	identity_add(f, &id, mark_of(1, 5001));
+	g_assert_cmpuint(rule_count(f), ==, rules_one + 1);
+	g_assert_cmpuint(map_size(f, "gid_mark"), ==, 2);
+}
+
+static void test_uid_traffic(Fixture *f, gconstpointer data)
+{
+	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcSessionCounters c;
+	bool found;
+
+	start_echo_server(f);
+	identity_add(f, &id, mark_of(1, 7));
+	c = read_counters(f, 7, &found);
+	g_assert_true(found);
+	g_assert_cmpuint(c.tx_packets, ==, 0);
+
+	send_as(f, UID_A, NULL, 10);
+	c = read_counters(f, 7, NULL);
+	g_test_message("session 7: tx %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+		       " rx %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+		       c.tx_packets, c.tx_bytes, c.rx_packets, c.rx_bytes);
+	g_assert_cmpuint(c.tx_packets, ==, 10);
+	/* 100 bytes of payload plus the IPv4 and UDP headers each */
+	g_assert_cmpuint(c.tx_bytes, ==, 10 * 128);
+	/* replies are counted through the mark restored from ct mark */
+	g_assert_cmpuint(c.rx_packets, ==, 10);
+	g_assert_cmpuint(c.rx_bytes, ==, 10 * 128);
+
+	/* another uid is not counted for this session */
+	send_as(f, UID_B, NULL, 5);
+	c = read_counters(f, 7, NULL);
+	g_assert_cmpuint(c.tx_packets, ==, 10);
+	g_assert_cmpuint(c.rx_packets, ==, 10);
+
+	/* and after removal neither is uid A any more */
+	g_assert_cmpint(identity_remove(f, &id), ==, 0);
+	read_counters(f, 7, &found);
+	g_assert_false(found);
+	identity_add(f, &id, mark_of(2, 8));
+	send_as(f, UID_A, NULL, 3);
+	c = read_counters(f, 8, NULL);
+	g_assert_cmpuint(c.tx_packets, ==, 3);
+	g_assert_cmpuint(c.rx_packets, ==, 3);
+}
+
+static void test_cgroup_traffic(Fixture *f, gconstpointer data)
+{
+	g_autofree char *cgroup = g_strdup_printf("/sys/fs/cgroup/unified/nfconn-test-%d", getpid());
+	NfcIdentity id = { .kind = NFC_IDENTITY_CGROUP, .cgroup_path = cgroup };
+	NfcIdentity uid = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcSessionCounters c;
+	g_autofree char *text = NULL;
+	uint64_t cgid;
+	unsigned int level;
+
+	if (g_mkdir(cgroup, 0755) < 0) {
+		g_test_skip("cannot create a cgroup v2 directory");
+		return;
+	}
+	g_assert_cmpint(nfc_cgroup_resolve(cgroup, &cgid, &level), ==, 0);
+	g_assert_cmpuint(level, ==, 1);
+	start_echo_server(f);
+	identity_add(f, &id, mark_of(3, 9));
+	/* the uid would match too: the cgroup lookup comes first */
+	identity_add(f, &uid, mark_of(1, 7));
+	text = nfc_lab_sh_output(f->lab, f->ns, "nft list table inet nfconn");
+	g_assert_nonnull(strstr(text, "socket cgroupv2 level 1"));
+
+	send_as(f, UID_A, cgroup, 6);
+	c = read_counters(f, 9, NULL);
+	g_assert_cmpuint(c.tx_packets, ==, 6);
+	g_assert_cmpuint(c.rx_packets, ==, 6);
+	c = read_counters(f, 7, NULL);
+	g_assert_cmpuint(c.tx_packets, ==, 0);
+
+	/* outside the cgroup, the same uid is counted for its own session */
+	send_as(f, UID_A, NULL, 4);
+	c = read_counters(f, 7, NULL);
+	g_assert_cmpuint(c.tx_packets, ==, 4);
+	c = read_counters(f, 9, NULL);
+	g_assert_cmpuint(c.tx_packets, ==, 6);
+
+	g_assert_cmpint(identity_remove(f, &id), ==, 0);
+	g_assert_cmpuint(map_size(f, "cgroup_mark_L1"), ==, 0);
+	g_assert_cmpint(g_rmdir(cgroup), ==, 0);
+}
+
+static void test_tamper_owner(Fixture *f, gconstpointer data)
+{
+	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	g_autofree char *out = NULL;
+
+	identity_add(f, &id, mark_of(1, 7));
+	/* With the owner flag the kernel protects the table: `nft flush
+	 * ruleset` skips tables owned by another socket, and deleting it
+	 * from another process fails with EPERM. */
+	nfc_lab_sh(f->lab, f->ns, "nft flush ruleset");
+	g_assert_true(table_exists(f));
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
+	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, &out,
+					  "nft delete table inet nfconn 2>&1"), !=, 0);
+	g_assert_nonnull(strstr(out, "Operation not permitted"));
+	g_assert_true(table_exists(f));
+	g_assert_cmpuint(rule_count(f), ==, 5);
+	g_assert_cmpint(f->repaired, ==, 0);
+}
+
+static gboolean repaired_once_more(gpointer data)
+{
+	Fixture *f = data;
+
+	return f->repaired > 0;
+}
+
+static void test_tamper_repair(Fixture *f, gconstpointer data)
+{
+	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallNat nat = { .prefixlen = 24, .ifname = "veth0" };
+	unsigned int rules;
+	Wait w = { .pending = 1 };
+
+	/* without the owner flag anybody can break our table: the watch must
+	 * notice and put everything back, identities included */
+	inet_pton(AF_INET, "203.0.113.0", &nat.subnet);
+	identity_add(f, &id, mark_of(1, 7));
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &nat, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	rules = rule_count(f);
+	g_assert_cmpuint(rules, ==, 6);
+
+	nfc_lab_sh(f->lab, f->ns, "nft flush ruleset");
+	g_assert_true(nfc_lab_wait_for(repaired_once_more, f, 10000));
+	g_assert_cmpint(f->repair_error, ==, 0);
+	g_assert_true(table_exists(f));
+	g_assert_cmpuint(rule_count(f), ==, rules);
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
+
+	f->repaired = 0;
+	nfc_lab_sh(f->lab, f->ns, "nft delete table inet nfconn");
+	g_assert_true(nfc_lab_wait_for(repaired_once_more, f, 10000));
+	g_assert_cmpint(f->repair_error, ==, 0);
+	g_assert_cmpuint(rule_count(f), ==, rules);
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
+
+	/* a changed rule set is repaired too */
+	f->repaired = 0;
+	nfc_lab_sh(f->lab, f->ns, "nft flush chain inet nfconn output");
+	g_assert_true(nfc_lab_wait_for(repaired_once_more, f, 10000));
+	g_assert_cmpuint(rule_count(f), ==, rules);
+
+	/* and the repaired state works: traffic is still counted */
+	start_echo_server(f);
+	send_as(f, UID_A, NULL, 2);
+	g_assert_cmpuint(read_counters(f, 7, NULL).tx_packets, ==, 2);
+
+	/* our own cleanup is not mistaken for tampering */
+	f->repaired = 0;
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_false(table_exists(f));
+	/* give a wrongly triggered repair time to show up */
+	g_usleep(200000);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpint(f->repaired, ==, 0);
+	g_assert_false(table_exists(f));
+}
+
+static void test_cleanup_and_reinit(Fixture *f, gconstpointer data)
+{
+	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	Wait w = { .pending = 1 };
+
+	identity_add(f, &id, mark_of(1, 7));
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_false(table_exists(f));
+
+	/* init again installs the identities still known */
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
+	g_assert_cmpuint(rule_count(f), ==, 5);
+}
+
+static void test_nat(Fixture *f, gconstpointer data)
+{
+	NfcFirewallNat a = { .prefixlen = 24, .ifname = "veth0" };
+	NfcFirewallNat b = { .prefixlen = 26, .ifname = "veth0" };
+	g_autofree char *text = NULL;
+	Wait w = { .pending = 2 };
+
+	inet_pton(AF_INET, "203.0.113.0", &a.subnet);
+	inet_pton(AF_INET, "203.0.113.64", &b.subnet);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &a, on_done, &w), ==, 0);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &b, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	text = nfc_lab_sh_output(f->lab, f->ns, "nft list chain inet nfconn nat_postrouting");
+	g_test_message("%s", text);
+	g_assert_nonnull(strstr(text, "oifname \"veth0\" ip saddr 203.0.113.0/24 masquerade"));
+	g_assert_nonnull(strstr(text, "oifname \"veth0\" ip saddr 203.0.113.64/26 masquerade"));
+
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_clear_pointer(&text, g_free);
+	text = nfc_lab_sh_output(f->lab, f->ns, "nft list chain inet nfconn nat_postrouting");
+	g_assert_null(strstr(text, "203.0.113.0/24"));
+	g_assert_nonnull(strstr(text, "203.0.113.64/26"));
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, on_done, &w), ==, 0);
+	g_assert_cmpint(wait_all(&w), ==, -ENOENT);
+}
+
+static gboolean table_appeared(gpointer data)
+{
+	return table_exists(data);
+}
+
+static void test_owner_killed(Fixture *f, gconstpointer data)
+{
+	const char *argv[] = { self_path, "--owner-helper", NULL };
+	GPid pid;
+
+	/* the fixture's own table is in the way of a second owner */
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	g_assert_false(table_exists(f));
+	pid = nfc_lab_spawn(f->lab, f->ns, "owner-helper", argv);
+	g_assert_true(nfc_lab_wait_for(table_appeared, f, 10000));
+	/* a second owner is refused while the first one lives */
+	{
+		Wait w = { .pending = 1 };
+
+		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &f->fw), ==, 0);
+		g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
+		g_assert_cmpint(wait_all(&w), ==, -EPERM);
+		g_clear_pointer(&f->fw, nfc_firewall_free);
+	}
+	nfc_lab_stop(f->lab, pid, SIGKILL, 10000, NULL);
+	g_assert_false(table_exists(f));
+}
+
+/* The helper process: install the table and wait to be killed. */
+static void on_helper_init(int error, void *data)
+{
+	if (error) {
+		fprintf(stderr, "init failed: %s\n", g_strerror(-error));
+		_exit(1);
+	}
+}
+
+static int owner_helper(void)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	NfcFirewall *fw = NULL;
+
+	if (nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &fw) < 0)
+		return 1;
+	nfc_firewall_init(fw, on_helper_init, NULL);
+	g_main_loop_run(loop);
+	return 0;
+}
+
+static const NfcFirewallConfig no_owner_config = {
+	.layout = { .routing_bits = 8, .routing_shift = 16,
+		    .session_bits = 16, .session_shift = 0 },
+	.no_owner = true,
+};
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && g_str_equal(argv[1], "--owner-helper"))
+		return owner_helper();
+
+	nfc_lab_require_root();
+	self_path = argv[0];
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, func, config) \
+	g_test_add("/firewall-nft/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+	ADD("init", test_init, NULL);
+	ADD("rule-count-constant", test_rule_count_constant, NULL);
+	ADD("uid-traffic", test_uid_traffic, NULL);
+	ADD("cgroup-traffic", test_cgroup_traffic, NULL);
+	ADD("tamper-owner", test_tamper_owner, NULL);
+	ADD("tamper-repair", test_tamper_repair, &no_owner_config);
+	ADD("cleanup-and-reinit", test_cleanup_and_reinit, NULL);
+	ADD("nat", test_nat, NULL);
+	ADD("owner-killed", test_owner_killed, NULL);
+	return g_test_run();
+}
