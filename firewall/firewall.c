@@ -191,7 +191,7 @@ int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_d
 	return fw->ops->cleanup(fw->priv, done, user_data);
 }
 
-static int check_identity(const NfcIdentity *identity)
+static int check_identity(const NfcFirewallIdentity *identity)
 {
 	switch (identity->kind) {
 	case NFC_IDENTITY_UID:
@@ -203,7 +203,7 @@ static int check_identity(const NfcIdentity *identity)
 	return -EINVAL;
 }
 
-int nfc_firewall_identity_add(NfcFirewall *fw, const NfcIdentity *identity, uint32_t mark,
+int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identity, uint32_t mark,
 			      NfcFirewallDoneFunc done, void *user_data)
 {
 	uint32_t ours = nfc_mark_layout_mask(&fw->config.layout);
@@ -215,7 +215,7 @@ int nfc_firewall_identity_add(NfcFirewall *fw, const NfcIdentity *identity, uint
 	return fw->ops->identity_add(fw->priv, identity, mark, done, user_data);
 }
 
-int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcIdentity *identity,
+int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcFirewallIdentity *identity,
 				 NfcFirewallDoneFunc done, void *user_data)
 {
 	if (check_identity(identity) < 0)

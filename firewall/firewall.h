@@ -62,7 +62,7 @@ typedef struct {
 	NfcIdentityKind kind;
 	uint32_t id;               /* uid or gid */
 	const char *cgroup_path;   /* absolute path of a directory in a cgroup2 mount */
-} NfcIdentity;
+} NfcFirewallIdentity;
 
 /* Resolves a cgroup v2 directory to the id the kernel matches sockets on
  * (its inode number) and its level (depth below the cgroup2 root: 1 for
@@ -120,9 +120,9 @@ typedef struct {
 	/* Traffic of sockets matching the identity gets the mark (our bits
 	 * only; its session part names the session for accounting). Adding
 	 * a known identity with another mark moves it. */
-	int (*identity_add)(void *priv, const NfcIdentity *identity, uint32_t mark,
+	int (*identity_add)(void *priv, const NfcFirewallIdentity *identity, uint32_t mark,
 			    NfcFirewallDoneFunc done, void *user_data);
-	int (*identity_remove)(void *priv, const NfcIdentity *identity,
+	int (*identity_remove)(void *priv, const NfcFirewallIdentity *identity,
 			       NfcFirewallDoneFunc done, void *user_data);
 	/* Per-session packets and bytes, both directions, in one read. */
 	int (*counters_read)(void *priv, NfcFirewallCountersFunc done, void *user_data);
@@ -149,9 +149,9 @@ const NfcMarkLayout *nfc_firewall_layout(NfcFirewall *fw);
 void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, void *user_data);
 int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
 int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
-int nfc_firewall_identity_add(NfcFirewall *fw, const NfcIdentity *identity, uint32_t mark,
+int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identity, uint32_t mark,
 			      NfcFirewallDoneFunc done, void *user_data);
-int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcIdentity *identity,
+int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcFirewallIdentity *identity,
 				 NfcFirewallDoneFunc done, void *user_data);
 int nfc_firewall_counters_read(NfcFirewall *fw, NfcFirewallCountersFunc done, void *user_data);
 int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,

@@ -734,7 +734,7 @@ static int nft_cleanup(void *priv, NfcFirewallDoneFunc done, void *user_data)
 	return enqueue(priv, request_new(REQ_CLEANUP, done, user_data));
 }
 
-static int identity_prepare(const NfcIdentity *identity, Request *req)
+static int identity_prepare(const NfcFirewallIdentity *identity, Request *req)
 {
 	switch (identity->kind) {
 	case NFC_IDENTITY_UID:
@@ -754,7 +754,7 @@ static int identity_prepare(const NfcIdentity *identity, Request *req)
 	return -EINVAL;
 }
 
-static int nft_identity_add(void *priv, const NfcIdentity *identity, uint32_t mark,
+static int nft_identity_add(void *priv, const NfcFirewallIdentity *identity, uint32_t mark,
 			    NfcFirewallDoneFunc done, void *user_data)
 {
 	Request *req = request_new(REQ_ID_ADD, done, user_data);
@@ -778,7 +778,7 @@ static int nft_identity_add(void *priv, const NfcIdentity *identity, uint32_t ma
 	return enqueue(priv, req);
 }
 
-static int nft_identity_remove(void *priv, const NfcIdentity *identity,
+static int nft_identity_remove(void *priv, const NfcFirewallIdentity *identity,
 			       NfcFirewallDoneFunc done, void *user_data)
 {
 	Request *req = request_new(REQ_ID_DEL, done, user_data);

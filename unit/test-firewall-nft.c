@@ -210,7 +210,7 @@ static uint32_t mark_of(uint32_t routing, uint32_t session)
 	return mark;
 }
 
-static void identity_add(Fixture *f, const NfcIdentity *id, uint32_t mark)
+static void identity_add(Fixture *f, const NfcFirewallIdentity *id, uint32_t mark)
 {
 	Wait w = { .pending = 1 };
 
@@ -218,7 +218,7 @@ static void identity_add(Fixture *f, const NfcIdentity *id, uint32_t mark)
 	g_assert_cmpint(wait_all(&w), ==, 0);
 }
 
-static int identity_remove(Fixture *f, const NfcIdentity *id)
+static int identity_remove(Fixture *f, const NfcFirewallIdentity *id)
 {
 	Wait w = { .pending = 1 };
 
@@ -306,7 +306,7 @@ static void test_init(Fixture *f, gconstpointer data)
 
 static void test_rule_count_constant(Fixture *f, gconstpointer data)
 {
-	NfcIdentity id = { .kind = NFC_IDENTITY_UID };
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID };
 	g_autofree char *text = NULL;
 	unsigned int rules_one, rules_many;
 	Wait w = { 0 };
@@ -361,7 +361,7 @@ static void test_rule_count_constant(Fixture *f, gconstpointer data)
 
 static void test_uid_traffic(Fixture *f, gconstpointer data)
 {
-	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	NfcSessionCounters c;
 	bool found;
 
@@ -403,8 +403,8 @@ static void test_uid_traffic(Fixture *f, gconstpointer data)
 static void test_cgroup_traffic(Fixture *f, gconstpointer data)
 {
 	g_autofree char *cgroup = g_strdup_printf("/sys/fs/cgroup/unified/nfconn-test-%d", getpid());
-	NfcIdentity id = { .kind = NFC_IDENTITY_CGROUP, .cgroup_path = cgroup };
-	NfcIdentity uid = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_CGROUP, .cgroup_path = cgroup };
+	NfcFirewallIdentity uid = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	NfcSessionCounters c;
 	g_autofree char *text = NULL;
 	uint64_t cgid;
@@ -444,7 +444,7 @@ static void test_cgroup_traffic(Fixture *f, gconstpointer data)
 
 static void test_tamper_owner(Fixture *f, gconstpointer data)
 {
-	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	g_autofree char *out = NULL;
 
 	identity_add(f, &id, mark_of(1, 7));
@@ -471,7 +471,7 @@ static gboolean repaired_once_more(gpointer data)
 
 static void test_tamper_repair(Fixture *f, gconstpointer data)
 {
-	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	NfcFirewallNat nat = { .prefixlen = 24, .ifname = "veth0" };
 	unsigned int rules;
 	Wait w = { .pending = 1 };
@@ -526,7 +526,7 @@ static void test_tamper_repair(Fixture *f, gconstpointer data)
 
 static void test_cleanup_and_reinit(Fixture *f, gconstpointer data)
 {
-	NfcIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	Wait w = { .pending = 1 };
 
 	identity_add(f, &id, mark_of(1, 7));
