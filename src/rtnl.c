@@ -4,7 +4,9 @@
  * to link, address and route events. A sync (at start, and after the
  * monitor overran) dumps links and addresses, diffs them against the cache
  * and emits the differences; monitor events that arrive meanwhile are held
- * back and replayed on top, so the cache ends where the kernel is. */
+ * back and replayed on top, so the cache ends where the kernel is. Events
+ * queued before an overrun was noticed are dropped: the dump, sent after
+ * them, already includes their changes. */
 #include "rtnl.h"
 
 #include <errno.h>
@@ -672,6 +674,27 @@ static void sync_dump(int type)
 		sync_failed(r);
 }
 
+/* After an overrun, the events still queued and held back are older than
+ * the loss: replayed over the fresh dump they would bring back what a lost
+ * event undid. The dump, sent after this, covers them all. */
+static void drain_monitor(void)
+{
+	GBytes *bytes;
+
+	while ((bytes = g_queue_pop_head(&backlog)))
+		g_bytes_unref(bytes);
+	/* bounded: an endless storm must not hang the daemon */
+	for (int i = 0; i < 4096; i++) {
+		ssize_t n = receive(mon_sock);
+
+		if (n == -EAGAIN)
+			return;
+		if (n < 0 && n != -ENOBUFS && n != -EMSGSIZE)
+			return;
+	}
+	nfc_warn("rtnetlink: events keep coming, resyncing anyway");
+}
+
 static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
 {
 	for (;;) {
@@ -684,6 +707,7 @@ static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
 		if (n == -ENOBUFS || n == -EMSGSIZE) {
 			nfc_warn("rtnetlink: events lost (%s), resynchronising",
 				 g_strerror((int)-n));
+			drain_monitor();
 			start_sync();
 			continue;
 		}
