@@ -671,6 +671,50 @@ static void test_link_removed(Fixture *f, gconstpointer data)
 	assert_matches_kernel(f);
 }
 
+static gboolean all_done(gpointer data)
+{
+	Result *r = data;
+
+	for (int i = 0; i < 100; i++)
+		if (r[i].calls == 0)
+			return FALSE;
+	return TRUE;
+}
+
+static void test_queue_and_cancel(Fixture *f, gconstpointer data)
+{
+	Result gone = { 0 }, kept = { 0 };
+	Result many[100] = { 0 };
+	g_autofree char *count = NULL;
+
+	/* cancelled: the requests still happen, their caller hears nothing */
+	g_assert_cmpint(nfc_rtnl_link_set_up(f->up0, true, on_done, &gone), ==, 0);
+	g_assert_cmpint(nfc_rtnl_link_set_up(99999, true, on_done, &gone), ==, 0);
+	nfc_rtnl_cancel(&gone);
+	/* completions come in order: once this one is done, so are those */
+	g_assert_cmpint(finish(nfc_rtnl_link_set_up(f->up0, true, on_done, &kept), &kept), ==, 0);
+	expect_event(f, "link %d up0 up=1 carrier=0 mtu=1500", f->up0);
+	g_assert_cmpint(gone.calls, ==, 0);
+
+	/* more requests than may be in flight: all go out, each completes once */
+	for (int i = 0; i < 100; i++) {
+		NfcRtnlAddr a = { .family = AF_INET, .index = f->up0, .prefixlen = 32 };
+		g_autofree char *text = g_strdup_printf("203.0.113.%d", i + 1);
+
+		a.address = inaddr(AF_INET, text);
+		g_assert_cmpint(nfc_rtnl_addr_add(&a, on_done, &many[i]), ==, 0);
+	}
+	g_assert_true(nfc_lab_wait_for(all_done, many, 10000));
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	for (int i = 0; i < 100; i++) {
+		g_assert_cmpint(many[i].calls, ==, 1);
+		g_assert_cmpint(many[i].error, ==, 0);
+	}
+	count = nfc_lab_sh_output(f->lab, f->ns, "ip -4 -o addr show dev up0 | grep -c 203.0.113.");
+	g_assert_cmpstr(count, ==, "100\n");
+}
+
 static gboolean resynced(gpointer data)
 {
 	struct pollfd pfd = { .fd = nfc_rtnl_test_monitor_fd(), .events = POLLIN };
@@ -734,6 +778,7 @@ int main(int argc, char **argv)
 	ADD("/rtnl/routes", test_routes);
 	ADD("/rtnl/rules", test_rules);
 	ADD("/rtnl/link-removed", test_link_removed);
+	ADD("/rtnl/queue-and-cancel", test_queue_and_cancel);
 	ADD("/rtnl/resync", test_resync);
 	return g_test_run();
 }
