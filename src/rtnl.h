@@ -107,6 +107,9 @@ const NfcRtnlLink *nfc_rtnl_link_get_by_name(const char *name);
 /* Requests: 0 when sent (done will be called exactly once, unless
  * cancelled), negative errno when it could not be sent (done not called). */
 int nfc_rtnl_link_set_up(int ifindex, bool up, NfcRtnlDoneFunc done, void *user_data);
+/* addr_add replaces an address we have (a renewed lease refreshes its
+ * lifetimes); valid_lft 0 reads as forever. rule_add of a duplicate fails
+ * with -EEXIST. */
 int nfc_rtnl_addr_add(const NfcRtnlAddr *addr, NfcRtnlDoneFunc done, void *user_data);
 int nfc_rtnl_addr_del(const NfcRtnlAddr *addr, NfcRtnlDoneFunc done, void *user_data);
 /* replace: NLM_F_REPLACE instead of NLM_F_EXCL */
