@@ -88,8 +88,11 @@ typedef struct {
 	void (*route_removed)(const NfcRtnlRoute *route, void *user_data);
 } NfcRtnlWatch;
 
-/* Opens the sockets and starts the initial dumps (asynchronous). */
+/* Opens the sockets and starts the initial dumps (asynchronous): links,
+ * addresses, then the routes of every table (told to the watchers as
+ * route_added; routes are not cached). */
 int nfc_rtnl_init(void);
+/* Requests still pending complete with -ECANCELED (unless cancelled). */
 void nfc_rtnl_cleanup(void);
 
 /* Register for events; the links and addresses already known are replayed
@@ -109,6 +112,9 @@ const NfcRtnlLink *nfc_rtnl_link_get_by_name(const char *name);
 /* Requests: 0 when sent (done will be called exactly once, unless
  * cancelled), negative errno when it could not be sent (done not called). */
 int nfc_rtnl_link_set_up(int ifindex, bool up, NfcRtnlDoneFunc done, void *user_data);
+/* addr_add replaces an address we have (a renewed lease refreshes its
+ * lifetimes); valid_lft 0 reads as forever. rule_add of a duplicate fails
+ * with -EEXIST. */
 int nfc_rtnl_addr_add(const NfcRtnlAddr *addr, NfcRtnlDoneFunc done, void *user_data);
 int nfc_rtnl_addr_del(const NfcRtnlAddr *addr, NfcRtnlDoneFunc done, void *user_data);
 /* replace: NLM_F_REPLACE instead of NLM_F_EXCL */
@@ -133,3 +139,9 @@ void nfc_rtnl_cancel(void *user_data);
 /* Printable address ("198.51.100.7", "2001:db8::1"); buf of INET6_ADDRSTRLEN. */
 const char *nfc_inaddr_to_string(int family, const NfcInAddr *addr, char *buf);
 bool nfc_inaddr_is_zero(int family, const NfcInAddr *addr);
+
+/* For the tests only: the monitor socket (to shrink its buffer and force
+ * an overrun), and how many resyncs after an overrun have completed (busy:
+ * one is running or its held-back events are not replayed yet). */
+int nfc_rtnl_test_monitor_fd(void);
+unsigned int nfc_rtnl_test_resyncs(bool *busy);

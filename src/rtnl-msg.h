@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rtnetlink messages without sockets: building requests from our structs
+ * and parsing the kernel's messages into them. Pure code, so the unit tier
+ * can check it; src/rtnl.c does the talking. */
+#pragma once
+
+#include <linux/netlink.h>
+#include <stddef.h>
+
+#include "rtnl.h"
+
+/* Big enough for any request we build and any message the kernel sends us
+ * (the kernel sizes dump messages by our receive buffer, up to 32 KiB). */
+#define NFC_RTNL_BUF_SIZE 65536
+#define NFC_RTNL_REQUEST_SIZE 4096
+
+/* Each builder writes one request into buf (NFC_RTNL_REQUEST_SIZE bytes) with
+ * NLM_F_REQUEST (and the create/delete flags) set but no sequence number
+ * yet, and returns it; NULL for a request that makes no sense (a family
+ * other than AF_INET/AF_INET6, a prefix longer than the address). type is
+ * the RTM_NEW* or RTM_DEL* of the object. */
+struct nlmsghdr *nfc_rtnl_msg_link_set_up(void *buf, int ifindex, bool up);
+struct nlmsghdr *nfc_rtnl_msg_addr(void *buf, int type, const NfcRtnlAddr *addr);
+struct nlmsghdr *nfc_rtnl_msg_route(void *buf, int type, bool replace,
+				    const NfcRtnlRoute *route);
+struct nlmsghdr *nfc_rtnl_msg_rule(void *buf, int type, const NfcRtnlRule *rule);
+/* A dump request (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETRULE). */
+struct nlmsghdr *nfc_rtnl_msg_dump(void *buf, int type, int family);
+
+/* Parsers: 0, or -EINVAL for a message that is truncated or malformed,
+ * -EAFNOSUPPORT for a family we do not handle (skip it). */
+int nfc_rtnl_parse_link(const struct nlmsghdr *nlh, NfcRtnlLink *link);
+int nfc_rtnl_parse_addr(const struct nlmsghdr *nlh, NfcRtnlAddr *addr);
+int nfc_rtnl_parse_route(const struct nlmsghdr *nlh, NfcRtnlRoute *route, bool *cloned);
+int nfc_rtnl_parse_rule(const struct nlmsghdr *nlh, NfcRtnlRule *rule);
+
+/* The errno of an NLMSG_ERROR message (0 for an ACK), or -EINVAL if it is
+ * truncated. msg (may be NULL) gets the kernel's extended ACK text. */
+int nfc_rtnl_parse_error(const struct nlmsghdr *nlh, const char **msg);

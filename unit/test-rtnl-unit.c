@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tier: rtnetlink messages built and parsed without a socket; the
+ * parsers must refuse truncated and malformed input. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "rtnl-msg.h"
+
+static NfcInAddr inaddr(int family, const char *text)
+{
+	NfcInAddr a = { 0 };
+
+	g_assert_cmpint(inet_pton(family, text, &a), ==, 1);
+	return a;
+}
+
+static void test_inaddr(void)
+{
+	NfcInAddr v4 = inaddr(AF_INET, "198.51.100.7"), v6 = inaddr(AF_INET6, "2001:db8::1");
+	NfcInAddr zero = { 0 };
+	char buf[INET6_ADDRSTRLEN];
+
+	g_assert_cmpstr(nfc_inaddr_to_string(AF_INET, &v4, buf), ==, "198.51.100.7");
+	g_assert_cmpstr(nfc_inaddr_to_string(AF_INET6, &v6, buf), ==, "2001:db8::1");
+	g_assert_cmpstr(nfc_inaddr_to_string(AF_UNIX, &v6, buf), ==, "(bad address)");
+	g_assert_false(nfc_inaddr_is_zero(AF_INET, &v4));
+	g_assert_true(nfc_inaddr_is_zero(AF_INET, &zero));
+	g_assert_true(nfc_inaddr_is_zero(AF_INET6, &zero));
+	/* only the family's bytes count */
+	zero.v6.s6_addr[15] = 1;
+	g_assert_true(nfc_inaddr_is_zero(AF_INET, &zero));
+	g_assert_false(nfc_inaddr_is_zero(AF_INET6, &zero));
+}
+
+static void test_addr_round_trip(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	NfcRtnlAddr in = {
+		.family = AF_INET, .index = 3, .prefixlen = 24,
+		.address = inaddr(AF_INET, "198.51.100.2"),
+		.broadcast = inaddr(AF_INET, "198.51.100.255"),
+		.flags = IFA_F_NOPREFIXROUTE, .valid_lft = 600, .preferred_lft = 900,
+	};
+	NfcRtnlAddr out;
+	struct nlmsghdr *nlh = nfc_rtnl_msg_addr(buf, RTM_NEWADDR, &in);
+
+	g_assert_nonnull(nlh);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+	g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &out), ==, 0);
+	g_assert_cmpint(out.family, ==, AF_INET);
+	g_assert_cmpint(out.index, ==, 3);
+	g_assert_cmpuint(out.prefixlen, ==, 24);
+	g_assert_cmpmem(&out.address, 4, &in.address, 4);
+	g_assert_cmpmem(&out.broadcast, 4, &in.broadcast, 4);
+	/* a flag above the first 8 bits travels in IFA_FLAGS */
+	g_assert_cmpuint(out.flags, ==, IFA_F_NOPREFIXROUTE);
+	g_assert_cmpuint(out.valid_lft, ==, 600);
+	/* preferred never outlives valid */
+	g_assert_cmpuint(out.preferred_lft, ==, 600);
+
+	in.family = AF_INET6;
+	in.prefixlen = 64;
+	in.address = inaddr(AF_INET6, "2001:db8:1::2");
+	in.flags = 0;
+	in.valid_lft = 0;
+	nlh = nfc_rtnl_msg_addr(buf, RTM_DELADDR, &in);
+	g_assert_nonnull(nlh);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST);
+	g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &out), ==, 0);
+	g_assert_cmpmem(&out.address, 16, &in.address, 16);
+	g_assert_cmpuint(out.valid_lft, ==, 0xffffffff);
+	g_assert_true(nfc_inaddr_is_zero(AF_INET6, &out.broadcast));
+
+	/* nonsense is refused */
+	in.prefixlen = 129;
+	g_assert_null(nfc_rtnl_msg_addr(buf, RTM_NEWADDR, &in));
+	in.prefixlen = 64;
+	in.family = AF_UNIX;
+	g_assert_null(nfc_rtnl_msg_addr(buf, RTM_NEWADDR, &in));
+	in.family = AF_INET6;
+	in.index = 0;
+	g_assert_null(nfc_rtnl_msg_addr(buf, RTM_NEWADDR, &in));
+}
+
+static void test_route_round_trip(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	NfcRtnlRoute in = {
+		.family = AF_INET, .table = 1234, .dst_len = 25,
+		.dst = inaddr(AF_INET, "198.51.100.128"), .prefsrc = inaddr(AF_INET, "198.51.100.2"),
+		.oif = 4, .priority = 20,
+	};
+	NfcRtnlRoute out;
+	struct nlmsghdr *nlh = nfc_rtnl_msg_route(buf, RTM_NEWROUTE, false, &in);
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	bool cloned = true;
+
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
+	/* tables above 255 only fit RTA_TABLE */
+	g_assert_cmpuint(rtm->rtm_table, ==, RT_TABLE_UNSPEC);
+	g_assert_cmpint(nfc_rtnl_parse_route(nlh, &out, &cloned), ==, 0);
+	g_assert_false(cloned);
+	g_assert_cmpuint(out.table, ==, 1234);
+	g_assert_cmpuint(out.dst_len, ==, 25);
+	g_assert_cmpmem(&out.dst, 4, &in.dst, 4);
+	g_assert_cmpmem(&out.prefsrc, 4, &in.prefsrc, 4);
+	g_assert_true(nfc_inaddr_is_zero(AF_INET, &out.gateway));
+	g_assert_cmpint(out.oif, ==, 4);
+	g_assert_cmpuint(out.priority, ==, 20);
+	/* no gateway: on-link; ours: static; unicast by default */
+	g_assert_cmpuint(out.scope, ==, RT_SCOPE_LINK);
+	g_assert_cmpuint(out.protocol, ==, RTPROT_STATIC);
+	g_assert_cmpuint(out.type, ==, RTN_UNICAST);
+
+	in.family = AF_INET6;
+	in.table = RT_TABLE_MAIN;
+	in.dst_len = 0;
+	in.gateway = inaddr(AF_INET6, "2001:db8:1::1");
+	in.prefsrc = (NfcInAddr){ 0 };
+	nlh = nfc_rtnl_msg_route(buf, RTM_NEWROUTE, true, &in);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+	g_assert_cmpint(nfc_rtnl_parse_route(nlh, &out, NULL), ==, 0);
+	g_assert_cmpuint(out.table, ==, RT_TABLE_MAIN);
+	g_assert_cmpuint(out.scope, ==, RT_SCOPE_UNIVERSE);
+	g_assert_cmpmem(&out.gateway, 16, &in.gateway, 16);
+	g_assert_true(nfc_inaddr_is_zero(AF_INET6, &out.dst));
+
+	/* a delete matches any protocol, type and scope unless told */
+	nlh = nfc_rtnl_msg_route(buf, RTM_DELROUTE, false, &in);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST);
+	g_assert_cmpuint(rtm->rtm_scope, ==, RT_SCOPE_NOWHERE);
+	g_assert_cmpuint(rtm->rtm_protocol, ==, 0);
+	g_assert_cmpuint(rtm->rtm_type, ==, 0);
+
+	in.dst_len = 129;
+	g_assert_null(nfc_rtnl_msg_route(buf, RTM_NEWROUTE, false, &in));
+	in.dst_len = 0;
+	g_assert_null(nfc_rtnl_msg_route(buf, RTM_NEWLINK, false, &in));
+}
+
+static void test_rule_round_trip(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	NfcRtnlRule in = {
+		.family = AF_INET, .priority = 1000, .table = 1234, .fwmark = 0x100,
+		.fwmask = 0xff00, .src = inaddr(AF_INET, "198.51.100.0"), .src_len = 24,
+		.protocol = RTPROT_STATIC,
+	};
+	NfcRtnlRule out;
+	struct nlmsghdr *nlh = nfc_rtnl_msg_rule(buf, RTM_NEWRULE, &in);
+
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
+	g_assert_cmpint(nfc_rtnl_parse_rule(nlh, &out), ==, 0);
+	g_assert_cmpuint(out.priority, ==, 1000);
+	g_assert_cmpuint(out.table, ==, 1234);
+	/* no action given: to the table */
+	g_assert_cmpuint(out.action, ==, FR_ACT_TO_TBL);
+	g_assert_cmphex(out.fwmark, ==, 0x100);
+	g_assert_cmphex(out.fwmask, ==, 0xff00);
+	g_assert_cmpuint(out.src_len, ==, 24);
+	g_assert_cmpmem(&out.src, 4, &in.src, 4);
+	g_assert_cmpuint(out.protocol, ==, RTPROT_STATIC);
+
+	in = (NfcRtnlRule){ .family = AF_INET6, .priority = 7, .action = FR_ACT_UNREACHABLE };
+	nlh = nfc_rtnl_msg_rule(buf, RTM_DELRULE, &in);
+	g_assert_cmpint(nfc_rtnl_parse_rule(nlh, &out), ==, 0);
+	g_assert_cmpint(out.family, ==, AF_INET6);
+	g_assert_cmpuint(out.action, ==, FR_ACT_UNREACHABLE);
+	g_assert_cmpuint(out.table, ==, 0);
+	g_assert_cmpuint(out.fwmark | out.fwmask | out.src_len | out.protocol, ==, 0);
+
+	in.src_len = 129;
+	g_assert_null(nfc_rtnl_msg_rule(buf, RTM_NEWRULE, &in));
+}
+
+/* An RTM_NEWLINK as the kernel would send it. */
+static struct nlmsghdr *kernel_link(void *buf, int family, const char *name)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct rtnl_link_stats64 st = { .rx_packets = 11, .tx_packets = 12, .rx_bytes = 1ull << 40,
+					.tx_bytes = 14, .rx_dropped = 3 };
+	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
+	struct nlattr *nest;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = family;
+	ifi->ifi_index = 5;
+	ifi->ifi_type = 1;
+	ifi->ifi_flags = IFF_UP | 0x10000;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1400);
+	mnl_attr_put_u32(nlh, IFLA_MASTER, 9);
+	mnl_attr_put_u8(nlh, IFLA_OPERSTATE, 6 /* IF_OPER_UP */);
+	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
+	mnl_attr_put(nlh, IFLA_STATS64, sizeof(st), &st);
+	nest = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	mnl_attr_nest_end(nlh, nest);
+	return nlh;
+}
+
+static void test_link_parse(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = kernel_link(buf, AF_UNSPEC, "up0");
+	NfcRtnlLink link;
+	struct nlattr *attr;
+
+	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, 0);
+	g_assert_cmpint(link.index, ==, 5);
+	g_assert_cmpstr(link.name, ==, "up0");
+	g_assert_cmpuint(link.mtu, ==, 1400);
+	g_assert_cmpint(link.master, ==, 9);
+	g_assert_cmpuint(link.operstate, ==, 6 /* IF_OPER_UP */);
+	g_assert_cmpuint(link.address_len, ==, 6);
+	g_assert_cmpuint(link.address[5], ==, 9);
+	g_assert_cmpstr(link.kind, ==, "veth");
+	g_assert_true(link.has_stats);
+	g_assert_cmpuint(link.rx_packets, ==, 11);
+	g_assert_cmpuint(link.rx_bytes, ==, 1ull << 40);
+	g_assert_cmpuint(link.rx_dropped, ==, 3);
+	g_assert_cmpuint(link.flags & 0x10000, !=, 0);
+
+	/* bridge port news is not link news */
+	nlh = kernel_link(buf, AF_BRIDGE, "up0");
+	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, -EAFNOSUPPORT);
+
+	/* a name that does not fit */
+	nlh = kernel_link(buf, AF_UNSPEC, "a-name-longer-than-ifnamsiz");
+	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, -EINVAL);
+
+	/* a short MTU attribute */
+	nlh = kernel_link(buf, AF_UNSPEC, "up0");
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg))
+		if (mnl_attr_get_type(attr) == IFLA_MTU)
+			attr->nla_len = NLA_HDRLEN + 2;
+	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, -EINVAL);
+
+	/* a message too short for its header */
+	nlh = kernel_link(buf, AF_UNSPEC, "up0");
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg) - 1);
+	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, -EINVAL);
+
+	/* stats too short to hold the counters */
+	nlh = kernel_link(buf, AF_UNSPEC, "up0");
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg))
+		if (mnl_attr_get_type(attr) == IFLA_STATS64)
+			attr->nla_len = NLA_HDRLEN + 16;
+	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, -EINVAL);
+}
+
+static void test_truncated(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	NfcRtnlAddr addr = {
+		.family = AF_INET6, .index = 2, .prefixlen = 64,
+		.address = inaddr(AF_INET6, "2001:db8::2"),
+	};
+	NfcRtnlRoute route;
+	NfcRtnlRule rule;
+	struct nlmsghdr *nlh = nfc_rtnl_msg_addr(buf, RTM_NEWADDR, &addr);
+	struct nlattr *attr;
+
+	/* an IPv6 address attribute with 4 bytes */
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifaddrmsg))
+		if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			attr->nla_len = NLA_HDRLEN + 4;
+	g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &addr), ==, -EINVAL);
+
+	/* no address at all */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	((struct ifaddrmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifaddrmsg)))->ifa_family = AF_INET;
+	g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &addr), ==, -EINVAL);
+
+	/* a header cut short */
+	nlh->nlmsg_len = NLMSG_LENGTH(2);
+	g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &addr), ==, -EINVAL);
+	g_assert_cmpint(nfc_rtnl_parse_route(nlh, &route, NULL), ==, -EINVAL);
+	g_assert_cmpint(nfc_rtnl_parse_rule(nlh, &rule), ==, -EINVAL);
+
+	/* MPLS routes are not ours */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	((struct rtmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg)))->rtm_family = AF_MPLS;
+	g_assert_cmpint(nfc_rtnl_parse_route(nlh, &route, NULL), ==, -EAFNOSUPPORT);
+}
+
+static void test_error(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *err;
+	const char *text = "x";
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
+	err = mnl_nlmsg_put_extra_header(nlh, sizeof(*err));
+	err->error = -EEXIST;
+	err->msg.nlmsg_len = 200; /* capped: the request is not echoed */
+	mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, "File exists here");
+	g_assert_cmpint(nfc_rtnl_parse_error(nlh, &text), ==, -EEXIST);
+	g_assert_cmpstr(text, ==, "File exists here");
+
+	/* an ack */
+	err->error = 0;
+	nlh->nlmsg_flags = 0;
+	g_assert_cmpint(nfc_rtnl_parse_error(nlh, &text), ==, 0);
+	g_assert_null(text);
+
+	nlh->nlmsg_len = NLMSG_LENGTH(2);
+	g_assert_cmpint(nfc_rtnl_parse_error(nlh, NULL), ==, -EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/rtnl-msg/inaddr", test_inaddr);
+	g_test_add_func("/rtnl-msg/addr", test_addr_round_trip);
+	g_test_add_func("/rtnl-msg/route", test_route_round_trip);
+	g_test_add_func("/rtnl-msg/rule", test_rule_round_trip);
+	g_test_add_func("/rtnl-msg/link", test_link_parse);
+	g_test_add_func("/rtnl-msg/truncated", test_truncated);
+	g_test_add_func("/rtnl-msg/error", test_error);
+	return g_test_run();
+}

@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* System tier: src/rtnl against the real kernel. The test's thread enters a
+ * lab namespace before nfc_rtnl_init(), so both sockets live there; every
+ * result is checked against "ip -j" in the same namespace. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <net/if_arp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lab.h"
+/* <linux/if.h> has it, but clashes with <net/if.h> */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+#include "rtnl.h"
+
+#define TABLE 1234
+/* "ip -j" output as one line per object: sorted key=value pairs */
+#define NORM "| python3 -c 'import json,sys; [print(\" \".join(\"{}={}\".format(k, v) for k, v in " \
+	     "sorted(o.items()) if v not in ([], None))) for o in json.load(sys.stdin)]'"
+#define LINKS "ip -j link | python3 -c 'import json,sys; [print(l[\"ifindex\"], " \
+	      "l[\"ifname\"]) for l in sorted(json.load(sys.stdin), key=lambda l: l[\"ifindex\"])]'"
+#define ADDRS "ip -j addr | python3 -c 'import json,sys; [print(x) for x in sorted(\"{} {}/{}\".format" \
+	      "(l[\"ifindex\"], a[\"local\"], a[\"prefixlen\"]) for l in json.load(sys.stdin) " \
+	      "for a in l.get(\"addr_info\", []))]'"
+
+typedef struct {
+	NfcLab *lab;
+	const char *ns, *peer;
+	int root_fd;
+	int up0;
+	unsigned int watch;
+	GPtrArray *events;      /* what the watcher heard, as text */
+	GHashTable *model_links; /* index → name, from the events */
+	GHashTable *model_addrs; /* "index addr/len" */
+} Fixture;
+
+typedef struct {
+	int calls;
+	int error;
+} Result;
+
+static char *addr_text(const NfcRtnlAddr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return g_strdup_printf("%d %s/%u", a->index, nfc_inaddr_to_string(a->family, &a->address, buf),
+			       a->prefixlen);
+}
+
+static char *route_text(const NfcRtnlRoute *r)
+{
+	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
+
+	return g_strdup_printf("table=%u %s/%u gw=%s src=%s oif=%d metric=%u type=%u linkdown=%d",
+			       r->table, nfc_inaddr_to_string(r->family, &r->dst, dst), r->dst_len,
+			       nfc_inaddr_is_zero(r->family, &r->gateway) ? "-" :
+			       nfc_inaddr_to_string(r->family, &r->gateway, gw),
+			       nfc_inaddr_is_zero(r->family, &r->prefsrc) ? "-" :
+			       nfc_inaddr_to_string(r->family, &r->prefsrc, src),
+			       r->oif, r->priority, r->type, !!(r->flags & RTNH_F_LINKDOWN));
+}
+
+static void on_link(const NfcRtnlLink *link, void *data)
+{
+	Fixture *f = data;
+
+	g_hash_table_replace(f->model_links, GINT_TO_POINTER(link->index), g_strdup(link->name));
+	g_ptr_array_add(f->events, g_strdup_printf("link %d %s up=%d carrier=%d mtu=%u", link->index,
+						   link->name, !!(link->flags & IFF_UP),
+						   !!(link->flags & IFF_LOWER_UP), link->mtu));
+}
+
+static void on_link_removed(int index, const char *name, void *data)
+{
+	Fixture *f = data;
+
+	g_assert_true(g_hash_table_remove(f->model_links, GINT_TO_POINTER(index)));
+	g_ptr_array_add(f->events, g_strdup_printf("link-removed %d %s", index, name));
+}
+
+static void on_addr_added(const NfcRtnlAddr *addr, void *data)
+{
+	Fixture *f = data;
+	char *text = addr_text(addr);
+
+	g_ptr_array_add(f->events, g_strdup_printf("addr+ %s", text));
+	g_hash_table_add(f->model_addrs, text);
+}
+
+static void on_addr_removed(const NfcRtnlAddr *addr, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = addr_text(addr);
+
+	g_ptr_array_add(f->events, g_strdup_printf("addr- %s", text));
+	g_hash_table_remove(f->model_addrs, text);
+}
+
+static void on_route_added(const NfcRtnlRoute *route, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = route_text(route);
+
+	g_ptr_array_add(f->events, g_strdup_printf("route+ %s", text));
+}
+
+static void on_route_removed(const NfcRtnlRoute *route, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = route_text(route);
+
+	g_ptr_array_add(f->events, g_strdup_printf("route- %s", text));
+}
+
+static const NfcRtnlWatch watch_cb = {
+	.link_changed = on_link,
+	.link_removed = on_link_removed,
+	.addr_added = on_addr_added,
+	.addr_removed = on_addr_removed,
+	.route_added = on_route_added,
+	.route_removed = on_route_removed,
+};
+
+static gboolean is_ready(gpointer data)
+{
+	return nfc_rtnl_is_ready();
+}
+
+static void enter_netns(const char *name)
+{
+	g_autofree char *path = g_strdup_printf("/run/netns/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
+	close(fd);
+}
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	f->lab = nfc_lab_new();
+	f->ns = nfc_lab_add_netns(f->lab, "host");
+	f->peer = nfc_lab_add_netns(f->lab, "peer");
+	nfc_lab_add_veth(f->lab, f->ns, "up0", f->peer, "peer0");
+	f->events = g_ptr_array_new_with_free_func(g_free);
+	f->model_links = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	f->model_addrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	/* never in the root namespace: the sockets are made in this one */
+	f->root_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(f->root_fd, >=, 0);
+	enter_netns(f->ns);
+	g_assert_cmpint(nfc_rtnl_init(), ==, 0);
+	g_assert_true(nfc_lab_wait_for(is_ready, NULL, 5000));
+	g_assert_nonnull(nfc_rtnl_link_get_by_name("up0"));
+	f->up0 = nfc_rtnl_link_get_by_name("up0")->index;
+	f->watch = nfc_rtnl_watch_add(&watch_cb, f);
+	g_assert_cmpuint(f->watch, >, 0);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	nfc_rtnl_watch_remove(f->watch);
+	nfc_rtnl_cleanup();
+	g_assert_cmpint(setns(f->root_fd, CLONE_NEWNET), ==, 0);
+	close(f->root_fd);
+	g_ptr_array_unref(f->events);
+	g_hash_table_unref(f->model_links);
+	g_hash_table_unref(f->model_addrs);
+	nfc_lab_free(f->lab);
+}
+
+static void on_done(int error, void *data)
+{
+	Result *r = data;
+
+	r->calls++;
+	r->error = error;
+}
+
+static gboolean result_done(gpointer data)
+{
+	return ((Result *)data)->calls > 0;
+}
+
+/* The request was sent; wait for its completion, which must come once. */
+static int finish(int sent, Result *r)
+{
+	g_assert_cmpint(sent, ==, 0);
+	g_assert_true(nfc_lab_wait_for(result_done, r, 5000));
+	/* let anything else in the queue through, then count again */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpint(r->calls, ==, 1);
+	return r->error;
+}
+
+typedef struct {
+	Fixture *f;
+	const char *want;
+} EventWait;
+
+static gboolean has_event(gpointer data)
+{
+	EventWait *w = data;
+
+	for (guint i = 0; i < w->f->events->len; i++)
+		if (g_str_equal(w->f->events->pdata[i], w->want))
+			return TRUE;
+	return FALSE;
+}
+
+static guint event_pos(Fixture *f, const char *want)
+{
+	for (guint i = 0; i < f->events->len; i++)
+		if (g_str_equal(f->events->pdata[i], want))
+			return i;
+	return G_MAXUINT;
+}
+
+static void expect_event(Fixture *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void expect_event(Fixture *f, const char *fmt, ...)
+{
+	g_autofree char *want = NULL;
+	EventWait w = { f, NULL };
+	va_list ap;
+
+	va_start(ap, fmt);
+	want = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	w.want = want;
+	if (!nfc_lab_wait_for(has_event, &w, 5000)) {
+		for (guint i = 0; i < f->events->len; i++)
+			g_test_message("heard: %s", (char *)f->events->pdata[i]);
+		g_error("no event \"%s\"", want);
+	}
+}
+
+static NfcInAddr inaddr(int family, const char *text)
+{
+	NfcInAddr a = { 0 };
+
+	g_assert_cmpint(inet_pton(family, text, &a), ==, 1);
+	return a;
+}
+
+static gint int_cmp(gconstpointer a, gconstpointer b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The watcher's model of links and addresses, in the form of LINKS/ADDRS. */
+static char *model_links_text(GHashTable *model)
+{
+	g_autoptr(GArray) idx = g_array_new(FALSE, FALSE, sizeof(int));
+	GString *s = g_string_new(NULL);
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, model);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		int i = GPOINTER_TO_INT(key);
+
+		g_array_append_val(idx, i);
+	}
+	g_array_sort(idx, int_cmp);
+	for (guint i = 0; i < idx->len; i++) {
+		int index = g_array_index(idx, int, i);
+
+		g_string_append_printf(s, "%d %s\n", index,
+				       (char *)g_hash_table_lookup(model, GINT_TO_POINTER(index)));
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *model_addrs_text(GHashTable *model)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer key;
+	GString *s = g_string_new(NULL);
+
+	g_hash_table_iter_init(&it, model);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(all, key);
+	/* the same order as Python's sorted() on these ASCII strings */
+	g_ptr_array_sort(all, str_cmp);
+	for (guint i = 0; i < all->len; i++)
+		g_string_append_printf(s, "%s\n", (char *)all->pdata[i]);
+	return g_string_free(s, FALSE);
+}
+
+/* The watcher's view, and a fresh watcher's replay of the cache, are what
+ * the kernel says. */
+static void assert_matches_kernel(Fixture *f)
+{
+	g_autofree char *k_links = nfc_lab_sh_output(f->lab, f->ns, "%s", LINKS);
+	g_autofree char *k_addrs = nfc_lab_sh_output(f->lab, f->ns, "%s", ADDRS);
+	g_autofree char *m_links = model_links_text(f->model_links);
+	g_autofree char *m_addrs = model_addrs_text(f->model_addrs);
+	g_autofree char *c_links = NULL, *c_addrs = NULL;
+	Fixture replay = { 0 };
+	unsigned int id;
+
+	g_assert_cmpstr(m_links, ==, k_links);
+	g_assert_cmpstr(m_addrs, ==, k_addrs);
+
+	replay.events = g_ptr_array_new_with_free_func(g_free);
+	replay.model_links = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	replay.model_addrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	id = nfc_rtnl_watch_add(&watch_cb, &replay);
+	nfc_rtnl_watch_remove(id);
+	c_links = model_links_text(replay.model_links);
+	c_addrs = model_addrs_text(replay.model_addrs);
+	g_assert_cmpstr(c_links, ==, k_links);
+	g_assert_cmpstr(c_addrs, ==, k_addrs);
+	g_ptr_array_unref(replay.events);
+	g_hash_table_unref(replay.model_links);
+	g_hash_table_unref(replay.model_addrs);
+}
+
+static void test_dump(Fixture *f, gconstpointer data)
+{
+	const NfcRtnlLink *up0 = nfc_rtnl_link_get(f->up0);
+	const NfcRtnlLink *lo = nfc_rtnl_link_get_by_name("lo");
+	g_autofree char *kernel = nfc_lab_sh_output(f->lab, f->ns,
+		"ip -j link show up0 | python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; "
+		"print(l[\"ifindex\"], l[\"address\"], l[\"mtu\"])'");
+	g_autofree char *ours = NULL;
+	g_autofree char *mac = NULL;
+
+	g_assert_nonnull(up0);
+	g_assert_cmpstr(up0->name, ==, "up0");
+	g_assert_cmpstr(up0->kind, ==, "veth");
+	g_assert_cmpuint(up0->type, ==, ARPHRD_ETHER);
+	g_assert_cmpuint(up0->address_len, ==, 6);
+	g_assert_true(up0->has_stats);
+	g_assert_false(up0->flags & IFF_UP);
+	g_assert_cmpint(up0->master, ==, 0);
+	mac = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", up0->address[0], up0->address[1],
+			      up0->address[2], up0->address[3], up0->address[4], up0->address[5]);
+	ours = g_strdup_printf("%d %s %u\n", up0->index, mac, up0->mtu);
+	g_assert_cmpstr(ours, ==, kernel);
+
+	g_assert_nonnull(lo);
+	g_assert_true(lo->flags & IFF_LOOPBACK);
+	g_assert_true(lo->flags & IFF_UP);
+	g_assert_cmpstr(lo->kind, ==, "");
+	g_assert_null(nfc_rtnl_link_get_by_name("peer0"));
+
+	/* the replay to our watcher holds every link and address: lo's too */
+	g_assert_true(g_hash_table_contains(f->model_addrs, "1 127.0.0.1/8"));
+	g_assert_true(g_hash_table_contains(f->model_addrs, "1 ::1/128"));
+	assert_matches_kernel(f);
+}
+
+static void test_carrier(Fixture *f, gconstpointer data)
+{
+	Result r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+	g_autofree char *flags = NULL;
+
+	g_assert_cmpint(finish(nfc_rtnl_link_set_up(f->up0, true, on_done, &r1), &r1), ==, 0);
+	expect_event(f, "link %d up0 up=1 carrier=0 mtu=1500", f->up0);
+	g_assert_true(nfc_rtnl_link_get(f->up0)->flags & IFF_UP);
+
+	nfc_lab_sh(f->lab, f->peer, "ip link set peer0 up");
+	expect_event(f, "link %d up0 up=1 carrier=1 mtu=1500", f->up0);
+	g_assert_true(nfc_rtnl_link_get(f->up0)->flags & IFF_LOWER_UP);
+
+	g_ptr_array_set_size(f->events, 0);
+	nfc_lab_sh(f->lab, f->peer, "ip link set peer0 down");
+	expect_event(f, "link %d up0 up=1 carrier=0 mtu=1500", f->up0);
+	g_assert_false(nfc_rtnl_link_get(f->up0)->flags & IFF_LOWER_UP);
+
+	g_assert_cmpint(finish(nfc_rtnl_link_set_up(f->up0, false, on_done, &r2), &r2), ==, 0);
+	expect_event(f, "link %d up0 up=0 carrier=0 mtu=1500", f->up0);
+	flags = nfc_lab_sh_output(f->lab, f->ns, "ip -j link show up0 " NORM);
+	g_assert_null(strstr(flags, "'UP'"));
+
+	/* no such link: the kernel's errno reaches the callback */
+	g_assert_cmpint(finish(nfc_rtnl_link_set_up(99999, true, on_done, &r3), &r3), ==, -ENODEV);
+	/* nonsense is refused at once, with no callback */
+	g_assert_cmpint(nfc_rtnl_link_set_up(0, true, on_done, &r3), ==, -EINVAL);
+}
+
+static void test_addresses(Fixture *f, gconstpointer data)
+{
+	NfcRtnlAddr v4 = {
+		.family = AF_INET, .index = f->up0, .prefixlen = 24,
+		.address = inaddr(AF_INET, "198.51.100.2"),
+		.broadcast = inaddr(AF_INET, "198.51.100.255"),
+	};
+	NfcRtnlAddr v6 = {
+		.family = AF_INET6, .index = f->up0, .prefixlen = 64,
+		.address = inaddr(AF_INET6, "2001:db8:1::2"),
+	};
+	NfcRtnlAddr bad = v4;
+	Result r[6] = { 0 };
+	g_autofree char *both = NULL, *none = NULL;
+
+	g_assert_cmpint(finish(nfc_rtnl_addr_add(&v4, on_done, &r[0]), &r[0]), ==, 0);
+	g_assert_cmpint(finish(nfc_rtnl_addr_add(&v6, on_done, &r[1]), &r[1]), ==, 0);
+	expect_event(f, "addr+ %d 198.51.100.2/24", f->up0);
+	expect_event(f, "addr+ %d 2001:db8:1::2/64", f->up0);
+	both = nfc_lab_sh_output(f->lab, f->ns,
+		"ip -j addr show dev up0 | python3 -c 'import json,sys; "
+		"[print(a[\"local\"], a[\"prefixlen\"], a.get(\"broadcast\", \"-\")) "
+		"for a in json.load(sys.stdin)[0][\"addr_info\"]]'");
+	g_assert_cmpstr(both, ==, "198.51.100.2 24 198.51.100.255\n2001:db8:1::2 64 -\n");
+	assert_matches_kernel(f);
+
+	g_assert_cmpint(finish(nfc_rtnl_addr_del(&v4, on_done, &r[2]), &r[2]), ==, 0);
+	g_assert_cmpint(finish(nfc_rtnl_addr_del(&v6, on_done, &r[3]), &r[3]), ==, 0);
+	expect_event(f, "addr- %d 198.51.100.2/24", f->up0);
+	expect_event(f, "addr- %d 2001:db8:1::2/64", f->up0);
+	none = nfc_lab_sh_output(f->lab, f->ns, "ip -j addr show dev up0 " NORM);
+	g_assert_null(strstr(none, "198.51.100.2"));
+	g_assert_null(strstr(none, "2001:db8:1::2"));
+	assert_matches_kernel(f);
+
+	/* gone already */
+	g_assert_cmpint(finish(nfc_rtnl_addr_del(&v4, on_done, &r[4]), &r[4]), ==, -EADDRNOTAVAIL);
+	g_assert_cmpint(finish(nfc_rtnl_addr_del(&v6, on_done, &r[5]), &r[5]), ==, -EADDRNOTAVAIL);
+	bad.prefixlen = 33;
+	g_assert_cmpint(nfc_rtnl_addr_add(&bad, on_done, &r[0]), ==, -EINVAL);
+	bad.prefixlen = 24;
+	bad.family = AF_UNIX;
+	g_assert_cmpint(nfc_rtnl_addr_add(&bad, on_done, &r[0]), ==, -EINVAL);
+}
+
+/* Result first: on_done takes it for the whole */
+typedef struct {
+	Result r;
+	GPtrArray *list;
+} Dump;
+
+static void collect_route(const NfcRtnlRoute *route, void *data)
+{
+	Dump *d = data;
+
+	g_assert_cmpint(d->r.calls, ==, 0);
+	g_ptr_array_add(d->list, route_text(route));
+}
+
+static bool contains(GPtrArray *list, const char *want)
+{
+	for (guint i = 0; i < list->len; i++)
+		if (g_str_equal(list->pdata[i], want))
+			return true;
+	return false;
+}
+
+static gboolean carrier_up(gpointer data)
+{
+	const NfcRtnlLink *link = nfc_rtnl_link_get(GPOINTER_TO_INT(data));
+
+	return link && (link->flags & IFF_LOWER_UP);
+}
+
+static void test_routes(Fixture *f, gconstpointer data)
+{
+	NfcRtnlRoute gw4 = {
+		.family = AF_INET, .table = TABLE, .dst_len = 24,
+		.dst = inaddr(AF_INET, "203.0.113.0"), .gateway = inaddr(AF_INET, "198.51.100.1"),
+		.oif = f->up0, .priority = 10,
+	};
+	NfcRtnlRoute link4 = {
+		.family = AF_INET, .table = TABLE, .dst_len = 25,
+		.dst = inaddr(AF_INET, "198.51.100.128"), .prefsrc = inaddr(AF_INET, "198.51.100.2"),
+		.oif = f->up0, .priority = 20,
+	};
+	NfcRtnlRoute unreach4 = {
+		.family = AF_INET, .table = TABLE, .dst_len = 25, .type = RTN_UNREACHABLE,
+		.dst = inaddr(AF_INET, "203.0.113.128"),
+	};
+	NfcRtnlRoute gw6 = {
+		.family = AF_INET6, .table = TABLE, .dst_len = 64,
+		.dst = inaddr(AF_INET6, "2001:db8:2::"), .gateway = inaddr(AF_INET6, "2001:db8:1::1"),
+		.oif = f->up0, .priority = 10,
+	};
+	NfcRtnlRoute unreach6 = {
+		.family = AF_INET6, .table = TABLE, .dst_len = 48, .type = RTN_UNREACHABLE,
+		.dst = inaddr(AF_INET6, "2001:db8:3::"),
+	};
+	NfcRtnlRoute missing4 = gw4, missing6 = gw6;
+	g_autoptr(GPtrArray) dumped = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *k4 = NULL, *k6 = NULL, *k4_after = NULL, *k6_after = NULL;
+	Dump d = { { 0 }, dumped };
+	Result r[16] = { 0 };
+	int n = 0;
+
+	nfc_lab_sh(f->lab, f->ns, "ip link set up0 up && ip addr add 198.51.100.2/24 dev up0 && "
+		   "ip addr add 2001:db8:1::2/64 dev up0 nodad");
+
+	/* no carrier yet: the kernel marks the route linkdown */
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&gw4, false, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	expect_event(f, "route+ table=1234 203.0.113.0/24 gw=198.51.100.1 src=- oif=%d metric=10 "
+		     "type=1 linkdown=1", f->up0);
+	/* a duplicate is an error without the replace flag */
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&gw4, false, on_done, &r[n]), &r[n]), ==, -EEXIST);
+	n++;
+
+	nfc_lab_sh(f->lab, f->peer, "ip link set peer0 up");
+	g_assert_true(nfc_lab_wait_for(carrier_up, GINT_TO_POINTER(f->up0), 5000));
+
+	gw4.gateway = inaddr(AF_INET, "198.51.100.3");
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&gw4, true, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	expect_event(f, "route+ table=1234 203.0.113.0/24 gw=198.51.100.3 src=- oif=%d metric=10 "
+		     "type=1 linkdown=0", f->up0);
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&link4, false, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&unreach4, false, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&gw6, false, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_add(&unreach6, false, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	expect_event(f, "route+ table=1234 2001:db8:2::/64 gw=2001:db8:1::1 src=- oif=%d metric=10 "
+		     "type=1 linkdown=0", f->up0);
+
+	k4 = nfc_lab_sh_output(f->lab, f->ns, "ip -j route show table 1234 " NORM);
+	g_assert_cmpstr(k4, ==,
+		"dev=up0 dst=198.51.100.128/25 metric=20 prefsrc=198.51.100.2 protocol=static scope=link\n"
+		"dev=up0 dst=203.0.113.0/24 gateway=198.51.100.3 metric=10 protocol=static\n"
+		"dst=203.0.113.128/25 protocol=static type=unreachable\n");
+	k6 = nfc_lab_sh_output(f->lab, f->ns, "ip -6 -j route show table 1234 " NORM);
+	g_assert_nonnull(strstr(k6, "dev=up0 dst=2001:db8:2::/64 gateway=2001:db8:1::1 metric=10 "
+				    "pref=medium protocol=static\n"));
+	g_assert_nonnull(strstr(k6, "dst=2001:db8:3::/48"));
+	g_assert_nonnull(strstr(k6, "type=unreachable"));
+
+	/* the dump of the table finds them all, and nothing from elsewhere */
+	g_assert_cmpint(finish(nfc_rtnl_route_dump(AF_UNSPEC, TABLE, collect_route, on_done, &d),
+			       &d.r), ==, 0);
+	g_assert_cmpuint(dumped->len, ==, 5);
+	g_assert_true(contains(dumped, "table=1234 203.0.113.128/25 gw=- src=- oif=0 metric=0 type=7 "
+				       "linkdown=0"));
+	for (guint i = 0; i < dumped->len; i++)
+		g_assert_true(g_str_has_prefix(dumped->pdata[i], "table=1234 "));
+
+	/* deleting what is not there */
+	missing4.dst = inaddr(AF_INET, "203.0.113.64");
+	missing4.dst_len = 26;
+	missing6.dst = inaddr(AF_INET6, "2001:db8:9::");
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&missing4, on_done, &r[n]), &r[n]), ==, -ESRCH);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&missing6, on_done, &r[n]), &r[n]), ==, -ESRCH);
+	n++;
+
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&gw4, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	expect_event(f, "route- table=1234 203.0.113.0/24 gw=198.51.100.3 src=- oif=%d metric=10 "
+		     "type=1 linkdown=0", f->up0);
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&link4, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&unreach4, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&gw6, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_route_del(&unreach6, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(n, <=, (int)G_N_ELEMENTS(r));
+	k4_after = nfc_lab_sh_output(f->lab, f->ns, "ip -j route show table 1234");
+	k6_after = nfc_lab_sh_output(f->lab, f->ns, "ip -6 -j route show table 1234");
+	g_assert_cmpstr(k4_after, ==, "[]\n");
+	g_assert_cmpstr(k6_after, ==, "[]\n");
+}
+
+static void collect_rule(const NfcRtnlRule *rule, void *data)
+{
+	char src[INET6_ADDRSTRLEN];
+	Dump *d = data;
+
+	g_assert_cmpint(d->r.calls, ==, 0);
+	g_ptr_array_add(d->list, g_strdup_printf("%d %u: %s/%u mark=0x%x/0x%x table=%u action=%u proto=%u",
+					      rule->family, rule->priority,
+					      nfc_inaddr_to_string(rule->family, &rule->src, src),
+					      rule->src_len, rule->fwmark, rule->fwmask, rule->table,
+					      rule->action, rule->protocol));
+}
+
+static void test_rules(Fixture *f, gconstpointer data)
+{
+	NfcRtnlRule rules[] = {
+		{ .family = AF_INET, .priority = 1000, .table = TABLE, .action = FR_ACT_TO_TBL,
+		  .fwmark = 0x100, .fwmask = 0xff00, .protocol = RTPROT_STATIC },
+		{ .family = AF_INET, .priority = 1001, .table = TABLE, .action = FR_ACT_TO_TBL,
+		  .src = inaddr(AF_INET, "198.51.100.0"), .src_len = 24 },
+		{ .family = AF_INET, .priority = 1002, .action = FR_ACT_UNREACHABLE,
+		  .fwmark = 0x200, .fwmask = 0xff00 },
+		{ .family = AF_INET6, .priority = 1000, .table = TABLE, .action = FR_ACT_TO_TBL,
+		  .src = inaddr(AF_INET6, "2001:db8:1::"), .src_len = 64 },
+	};
+	g_autoptr(GPtrArray) dumped = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) dumped6 = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *k4 = NULL, *k6 = NULL, *k4_after = NULL;
+	Dump d4 = { { 0 }, dumped }, d6 = { { 0 }, dumped6 };
+	Result r[16] = { 0 };
+	int n = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(rules); i++, n++)
+		g_assert_cmpint(finish(nfc_rtnl_rule_add(&rules[i], on_done, &r[n]), &r[n]), ==, 0);
+	g_assert_cmpint(finish(nfc_rtnl_rule_add(&rules[0], on_done, &r[n]), &r[n]), ==, -EEXIST);
+	n++;
+
+	k4 = nfc_lab_sh_output(f->lab, f->ns, "ip -j rule " NORM);
+	g_assert_nonnull(strstr(k4, "fwmark=0x100 fwmask=0xff00 priority=1000 protocol=static "
+				    "src=all table=1234\n"));
+	g_assert_nonnull(strstr(k4, "priority=1001 src=198.51.100.0 srclen=24 table=1234\n"));
+	g_assert_nonnull(strstr(k4, "action=unreachable fwmark=0x200 fwmask=0xff00 priority=1002 "
+				    "src=all\n"));
+	k6 = nfc_lab_sh_output(f->lab, f->ns, "ip -6 -j rule " NORM);
+	g_assert_nonnull(strstr(k6, "priority=1000 src=2001:db8:1:: srclen=64 table=1234\n"));
+
+	g_assert_cmpint(finish(nfc_rtnl_rule_dump(AF_INET, collect_rule, on_done, &d4), &d4.r),
+			==, 0);
+	for (guint i = 0; i < dumped->len; i++)
+		g_test_message("rule: %s", (char *)dumped->pdata[i]);
+	g_assert_true(contains(dumped, "2 1000: 0.0.0.0/0 mark=0x100/0xff00 table=1234 action=1 proto=4"));
+	g_assert_true(contains(dumped, "2 1001: 198.51.100.0/24 mark=0x0/0x0 table=1234 action=1 proto=0"));
+	g_assert_true(contains(dumped, "2 1002: 0.0.0.0/0 mark=0x200/0xff00 table=0 action=7 proto=0"));
+	/* the kernel's own three, and only IPv4 */
+	g_assert_cmpuint(dumped->len, ==, 6);
+	g_assert_cmpint(finish(nfc_rtnl_rule_dump(AF_INET6, collect_rule, on_done, &d6), &d6.r),
+			==, 0);
+	g_assert_true(contains(dumped6, "10 1000: 2001:db8:1::/64 mark=0x0/0x0 table=1234 action=1 proto=0"));
+	g_assert_cmpuint(dumped6->len, ==, 3);
+
+	for (guint i = 0; i < G_N_ELEMENTS(rules); i++, n++)
+		g_assert_cmpint(finish(nfc_rtnl_rule_del(&rules[i], on_done, &r[n]), &r[n]), ==, 0);
+	g_assert_cmpint(finish(nfc_rtnl_rule_del(&rules[1], on_done, &r[n]), &r[n]), ==, -ENOENT);
+	n++;
+	g_assert_cmpint(n, <=, (int)G_N_ELEMENTS(r));
+	k4_after = nfc_lab_sh_output(f->lab, f->ns, "ip rule | wc -l; ip -6 rule | wc -l");
+	g_assert_cmpstr(k4_after, ==, "3\n2\n");
+}
+
+static void test_link_removed(Fixture *f, gconstpointer data)
+{
+	guint addr_pos, link_pos;
+	g_autofree char *addr_ev = NULL, *link_ev = NULL;
+
+	nfc_lab_sh(f->lab, f->ns, "ip addr add 198.51.100.7/24 dev up0");
+	expect_event(f, "addr+ %d 198.51.100.7/24", f->up0);
+	nfc_lab_sh(f->lab, f->ns, "ip link del up0");
+	expect_event(f, "link-removed %d up0", f->up0);
+	addr_ev = g_strdup_printf("addr- %d 198.51.100.7/24", f->up0);
+	link_ev = g_strdup_printf("link-removed %d up0", f->up0);
+	addr_pos = event_pos(f, addr_ev);
+	link_pos = event_pos(f, link_ev);
+	/* the address went before its link */
+	g_assert_cmpuint(addr_pos, <, link_pos);
+	g_assert_null(nfc_rtnl_link_get(f->up0));
+	g_assert_null(nfc_rtnl_link_get_by_name("up0"));
+	assert_matches_kernel(f);
+}
+
+static gboolean all_done(gpointer data)
+{
+	Result *r = data;
+
+	for (int i = 0; i < 100; i++)
+		if (r[i].calls == 0)
+			return FALSE;
+	return TRUE;
+}
+
+static void test_queue_and_cancel(Fixture *f, gconstpointer data)
+{
+	Result gone = { 0 }, kept = { 0 };
+	Result many[100] = { 0 };
+	g_autofree char *count = NULL;
+
+	/* cancelled: the requests still happen, their caller hears nothing */
+	g_assert_cmpint(nfc_rtnl_link_set_up(f->up0, true, on_done, &gone), ==, 0);
+	g_assert_cmpint(nfc_rtnl_link_set_up(99999, true, on_done, &gone), ==, 0);
+	nfc_rtnl_cancel(&gone);
+	/* completions come in order: once this one is done, so are those */
+	g_assert_cmpint(finish(nfc_rtnl_link_set_up(f->up0, true, on_done, &kept), &kept), ==, 0);
+	expect_event(f, "link %d up0 up=1 carrier=0 mtu=1500", f->up0);
+	g_assert_cmpint(gone.calls, ==, 0);
+
+	/* more requests than may be in flight: all go out, each completes once */
+	for (int i = 0; i < 100; i++) {
+		NfcRtnlAddr a = { .family = AF_INET, .index = f->up0, .prefixlen = 32 };
+		g_autofree char *text = g_strdup_printf("203.0.113.%d", i + 1);
+
+		a.address = inaddr(AF_INET, text);
+		g_assert_cmpint(nfc_rtnl_addr_add(&a, on_done, &many[i]), ==, 0);
+	}
+	g_assert_true(nfc_lab_wait_for(all_done, many, 10000));
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	for (int i = 0; i < 100; i++) {
+		g_assert_cmpint(many[i].calls, ==, 1);
+		g_assert_cmpint(many[i].error, ==, 0);
+	}
+	count = nfc_lab_sh_output(f->lab, f->ns, "ip -4 -o addr show dev up0 | grep -c 203.0.113.");
+	g_assert_cmpstr(count, ==, "100\n");
+}
+
+static gboolean resynced(gpointer data)
+{
+	struct pollfd pfd = { .fd = nfc_rtnl_test_monitor_fd(), .events = POLLIN };
+	bool busy = true;
+
+	if (nfc_rtnl_test_resyncs(&busy) < 1 || busy)
+		return FALSE;
+	/* and nothing left unread on the monitor */
+	return poll(&pfd, 1, 0) == 0;
+}
+
+static void test_resync(Fixture *f, gconstpointer data)
+{
+	int tiny = 1;
+	const NfcRtnlLink *up0;
+	bool busy = true;
+
+	nfc_lab_add_veth(f->lab, f->ns, "tmp0", f->peer, "tmp1");
+	nfc_lab_sh(f->lab, f->ns, "ip addr add 198.51.100.10/24 dev up0 && "
+		   "ip addr add 2001:db8:1::10/64 dev up0");
+	expect_event(f, "addr+ %d 2001:db8:1::10/64", f->up0);
+	g_assert_nonnull(nfc_rtnl_link_get_by_name("tmp0"));
+	assert_matches_kernel(f);
+	g_assert_cmpuint(nfc_rtnl_test_resyncs(&busy), ==, 0);
+	g_assert_false(busy);
+
+	/* a monitor buffer that holds one message, and a burst of changes
+	 * while the main loop is not running: the kernel must drop events */
+	g_assert_cmpint(setsockopt(nfc_rtnl_test_monitor_fd(), SOL_SOCKET, SO_RCVBUF, &tiny,
+				   sizeof(tiny)), ==, 0);
+	nfc_lab_sh(f->lab, f->ns,
+		   "for i in $(seq 20 119); do echo \"addr add 198.51.100.$i/32 dev up0\"; done | ip -batch - && "
+		   "ip addr del 198.51.100.10/24 dev up0 && ip addr del 2001:db8:1::10/64 dev up0 && "
+		   "ip link del tmp0 && "
+		   "ip link add new0 type veth peer name new1 && "
+		   "ip link set up0 mtu 1400 && ip link set up0 up && "
+		   "for i in $(seq 20 59); do echo \"addr del 198.51.100.$i/32 dev up0\"; done | ip -batch -");
+
+	g_assert_true(nfc_lab_wait_for(resynced, NULL, 10000));
+	g_assert_cmpuint(nfc_rtnl_test_resyncs(NULL), >=, 1);
+
+	/* the watcher, and the cache, caught up with everything */
+	assert_matches_kernel(f);
+	up0 = nfc_rtnl_link_get(f->up0);
+	g_assert_nonnull(up0);
+	g_assert_cmpuint(up0->mtu, ==, 1400);
+	g_assert_true(up0->flags & IFF_UP);
+	g_assert_null(nfc_rtnl_link_get_by_name("tmp0"));
+	g_assert_nonnull(nfc_rtnl_link_get_by_name("new0"));
+	g_assert_nonnull(nfc_rtnl_link_get_by_name("new1"));
+}
+
+int main(int argc, char **argv)
+{
+	nfc_lab_require_root();
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+	ADD("/rtnl/dump", test_dump);
+	ADD("/rtnl/carrier", test_carrier);
+	ADD("/rtnl/addresses", test_addresses);
+	ADD("/rtnl/routes", test_routes);
+	ADD("/rtnl/rules", test_rules);
+	ADD("/rtnl/link-removed", test_link_removed);
+	ADD("/rtnl/queue-and-cancel", test_queue_and_cancel);
+	ADD("/rtnl/resync", test_resync);
+	return g_test_run();
+}
