@@ -563,7 +563,7 @@ NfcCtl *nfc_ctl_new(GDBusConnection *bus)
 
 	ctl->bus = g_object_ref(bus);
 	ctl->loop = g_main_loop_new(NULL, FALSE);
-	ctl->subscriptions = g_array_new(FALSE, FALSE, sizeof(guint));
+	ctl->subscriptions = g_array_new(FALSE, TRUE, sizeof(guint));
 	return ctl;
 }
 
