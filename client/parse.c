@@ -117,13 +117,13 @@ static gboolean usage(GError **error, const char *fmt, ...)
 	return FALSE;
 }
 
-/* Words up to the next "--option" (of the given set) or the end. */
+/* Words up to the next option of the given set ("name" or "--name", as
+ * connmanctl accepts both) or the end. */
 static guint words_until_option(char **args, const char *const *options)
 {
 	guint n = 0;
 
-	while (args[n] && !(g_str_has_prefix(args[n], "--") &&
-			    nfc_ctl_option_name(args[n], options)))
+	while (args[n] && !nfc_ctl_option_name(args[n], options))
 		n++;
 	return n;
 }

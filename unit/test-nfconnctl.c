@@ -318,6 +318,151 @@ static void test_monitor(Fixture *f, gconstpointer data)
 	nfc_lab_stop(f->lab, p_theirs, SIGTERM, 5000, NULL);
 }
 
+typedef struct {
+	NfcLab *lab;
+	const char *name;
+} NameWait;
+
+static gboolean name_owned(gpointer data)
+{
+	NameWait *w = data;
+	g_autoptr(GVariant) has = NULL;
+	gboolean owned = FALSE;
+
+	has = g_dbus_connection_call_sync(nfc_lab_bus(w->lab), "org.freedesktop.DBus",
+					  "/org/freedesktop/DBus", "org.freedesktop.DBus",
+					  "NameHasOwner", g_variant_new("(s)", w->name),
+					  G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	if (has)
+		g_variant_get(has, "(b)", &owned);
+	return owned;
+}
+
+typedef struct {
+	Fixture *f;
+	char *id;
+} ServiceWait;
+
+/* An ethernet service is listed (settled: ready or online). */
+static gboolean service_listed(ServiceWait *w, gboolean settled)
+{
+	g_autofree char *out = NULL;
+	g_auto(GStrv) words = NULL;
+
+	if (run(w->f, &out, NULL, "services") != 0)
+		return FALSE;
+	if (settled && !g_str_has_prefix(out, "*AR ") && !g_str_has_prefix(out, "*AO "))
+		return FALSE;
+	words = g_strsplit_set(out, " \n", -1);
+	for (gsize i = 0; words[i] && !w->id; i++)
+		if (g_str_has_prefix(words[i], "ethernet_"))
+			w->id = g_strdup(words[i]);
+	return w->id != NULL;
+}
+
+static gboolean service_appeared(gpointer data)
+{
+	return service_listed(data, FALSE);
+}
+
+static gboolean service_settled(gpointer data)
+{
+	return service_listed(data, TRUE);
+}
+
+/* The same query through both clients; connmand's answer may change
+ * between calls (DHCP, online check), so compare only when connmanctl
+ * gave the same output before and after ours. */
+static void compare(Fixture *f, const char *args)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		g_autofree char *before = connmanctl(f, args);
+		g_autofree char *ours = run_ok(f, args);
+		g_autofree char *after = connmanctl(f, args);
+
+		if (g_strcmp0(before, after) != 0)
+			continue;
+		g_test_message("%s:\n%s", args, ours);
+		g_assert_cmpstr(ours, ==, before);
+		return;
+	}
+	g_assert_not_reached();
+}
+
+static void test_connmand(Fixture *f, gconstpointer data)
+{
+	const char *router = nfc_lab_add_netns(f->lab, "router");
+	g_autofree char *cmd = NULL, *services = NULL, *json = NULL, *one = NULL, *techs = NULL;
+	g_autofree char *jtechs = NULL, *cfg = NULL, *out = NULL, *props = NULL;
+	const char *argv[] = { "unshare", "--mount", "--uts", "sh", "-c", NULL, NULL };
+	NameWait nw = { f->lab, "net.connman" };
+	ServiceWait sw = { f, NULL };
+
+	if (!g_file_test("/usr/sbin/connmand", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmand is not installed");
+		return;
+	}
+	/* a peer with carrier; no DHCP (connmand's raw-socket client drops
+	 * veth's offloaded checksums), the address is set with "config" */
+	nfc_lab_add_veth(f->lab, f->ns, "eth0", router, "r0");
+	nfc_lab_sh(f->lab, router, "ip addr add 198.51.100.1/24 dev r0 && ip link set r0 up");
+
+	/* connmand keeps its state in /var/lib/connman and writes
+	 * /etc/resolv.conf: give it private copies in a mount namespace of
+	 * its own (and a hostname of its own), and only eth0 */
+	cmd = g_strdup_printf("mount -t tmpfs none /var/lib/connman && "
+			      "mount -t tmpfs none /run/connman && "
+			      ": > %s/resolv.conf && mount --bind %s/resolv.conf /etc/resolv.conf && "
+			      "exec env DBUS_SYSTEM_BUS_ADDRESS=%s connmand -n -r -i eth0 -p ethernet",
+			      nfc_lab_dir(f->lab), nfc_lab_dir(f->lab), nfc_lab_bus_address(f->lab));
+	argv[5] = cmd;
+	nfc_lab_spawn(f->lab, f->ns, "connmand", argv);
+	g_assert_true(nfc_lab_wait_for(name_owned, &nw, 10000));
+	g_assert_true(nfc_lab_wait_for(service_appeared, &sw, 30000));
+	cfg = g_strdup_printf("config %s --ipv4 manual 198.51.100.10 255.255.255.0 198.51.100.1 "
+			      "nameservers 198.51.100.1 --domains lab.test", sw.id);
+	out = run_ok(f, cfg);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_true(nfc_lab_wait_for(service_settled, &sw, 30000));
+
+	compare(f, "state");
+	compare(f, "technologies");
+	compare(f, "services");
+	one = g_strdup_printf("services %s", sw.id);
+	compare(f, one);
+	g_free(one);
+	one = g_strdup_printf("services --properties %s", sw.id);
+	compare(f, one);
+
+	/* what config set is what the daemon now reports */
+	g_free(one);
+	one = g_strdup_printf("services %s", sw.id);
+	props = run_ok(f, one);
+	g_assert_nonnull(strstr(props, "  IPv4.Configuration = [ Method=manual, Address=198.51.100.10, "
+				       "Netmask=255.255.255.0, Gateway=198.51.100.1 ]\n"));
+	g_assert_nonnull(strstr(props, "  Nameservers.Configuration = [ 198.51.100.1 ]\n"));
+	g_assert_nonnull(strstr(props, "  Domains.Configuration = [ lab.test ]\n"));
+
+	/* the JSON has the same content */
+	techs = run_ok(f, "technologies");
+	g_assert_nonnull(strstr(techs, "/net/connman/technology/ethernet\n  Name = Wired\n"));
+	jtechs = run_ok(f, "--json technologies");
+	g_assert_nonnull(strstr(jtechs, "{\"technologies\":[{\"id\":\"ethernet\","
+					"\"path\":\"/net/connman/technology/ethernet\","
+					"\"properties\":{\"Name\":\"Wired\",\"Type\":\"ethernet\","
+					"\"Powered\":true,\"Connected\":true,"));
+	g_free(one);
+	one = g_strdup_printf("--json services %s", sw.id);
+	json = run_ok(f, one);
+	g_assert_nonnull(strstr(json, "\"Type\":\"ethernet\""));
+	g_assert_nonnull(strstr(json, "\"Security\":[]"));
+	g_assert_nonnull(strstr(json, "\"Interface\":\"eth0\""));
+	g_assert_nonnull(strstr(json, "\"MTU\":1500"));
+	services = run_ok(f, "--json services");
+	g_assert_true(g_str_has_prefix(services, "{\"services\":[{\"id\":\"ethernet_"));
+	g_free(sw.id);
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -328,6 +473,6 @@ int main(int argc, char **argv)
 	ADD("/nfconnctl/empty-lists", test_empty_lists);
 	ADD("/nfconnctl/errors", test_errors);
 	ADD("/nfconnctl/monitor", test_monitor);
-	(void)setup_bare;
+	g_test_add("/nfconnctl/connmand", Fixture, NULL, setup_bare, test_connmand, teardown);
 	return g_test_run();
 }
