@@ -73,14 +73,31 @@ static void set_timeout(gpointer proxy)
 	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy), NFC_CTL_TIMEOUT_MS);
 }
 
+/* A proxy without an owner refuses calls with a message about proxy
+ * flags; say what it means instead. */
+static gpointer owned(gpointer proxy, GError **error)
+{
+	g_autofree char *owner = NULL;
+
+	if (!proxy)
+		return NULL;
+	owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(proxy));
+	if (!owner) {
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
+			    "nfconnd is not running (nobody owns %s)", NFC_CTL_SERVICE);
+		g_object_unref(proxy);
+		return NULL;
+	}
+	set_timeout(proxy);
+	return proxy;
+}
+
 static NfcDbusManager *manager(NfcCtl *ctl, GError **error)
 {
 	NfcDbusManager *m = nfc_dbus_manager_proxy_new_sync(ctl->bus, PROXY_FLAGS, NFC_CTL_SERVICE,
 							    "/", NULL, error);
 
-	if (m)
-		set_timeout(m);
-	return m;
+	return owned(m, error);
 }
 
 static NfcDbusService *service(NfcCtl *ctl, const char *id, GError **error)
@@ -89,9 +106,7 @@ static NfcDbusService *service(NfcCtl *ctl, const char *id, GError **error)
 	NfcDbusService *s = nfc_dbus_service_proxy_new_sync(ctl->bus, PROXY_FLAGS, NFC_CTL_SERVICE,
 							    path, NULL, error);
 
-	if (s)
-		set_timeout(s);
-	return s;
+	return owned(s, error);
 }
 
 static NfcDbusTechnology *technology(NfcCtl *ctl, const char *type, GError **error)
@@ -101,9 +116,7 @@ static NfcDbusTechnology *technology(NfcCtl *ctl, const char *type, GError **err
 								 NFC_CTL_SERVICE, path, NULL,
 								 error);
 
-	if (t)
-		set_timeout(t);
-	return t;
+	return owned(t, error);
 }
 
 static int check_args(char **argv, guint min, guint max)

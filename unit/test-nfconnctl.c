@@ -463,6 +463,13 @@ static void test_connmand(Fixture *f, gconstpointer data)
 	g_free(sw.id);
 }
 
+static void test_no_daemon(Fixture *f, gconstpointer data)
+{
+	expect_error(f, "state", 1, "Error state: nfconnd is not running (nobody owns net.connman)\n");
+	expect_error(f, "services x", 1,
+		     "Error services: nfconnd is not running (nobody owns net.connman)\n");
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -473,6 +480,7 @@ int main(int argc, char **argv)
 	ADD("/nfconnctl/empty-lists", test_empty_lists);
 	ADD("/nfconnctl/errors", test_errors);
 	ADD("/nfconnctl/monitor", test_monitor);
+	g_test_add("/nfconnctl/no-daemon", Fixture, NULL, setup_bare, test_no_daemon, teardown);
 	g_test_add("/nfconnctl/connmand", Fixture, NULL, setup_bare, test_connmand, teardown);
 	return g_test_run();
 }
