@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* System tier: nfconnctl against nfconnd on a private bus (state, offline
+ * mode, lists, monitor, error texts and exit statuses), and against
+ * Debian's connmand in a lab namespace, where its output must equal
+ * connmanctl's byte for byte. */
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "lab.h"
+
+#define CTL NFC_BUILD_ROOT "/client/nfconnctl"
+
+typedef struct {
+	NfcLab *lab;
+	const char *ns;
+} Fixture;
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	f->lab = nfc_lab_new();
+	f->ns = nfc_lab_add_netns(f->lab, "host");
+	nfc_lab_start_nfconnd(f->lab, f->ns, NULL);
+}
+
+static void setup_bare(Fixture *f, gconstpointer data)
+{
+	f->lab = nfc_lab_new();
+	f->ns = nfc_lab_add_netns(f->lab, "host");
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	nfc_lab_free(f->lab);
+}
+
+/* Runs "nfconnctl --bus ADDR ARGS" (the shell splits ARGS); returns its
+ * exit status with stdout in *out and stderr in *err. */
+static int run(Fixture *f, char **out, char **err, const char *args)
+{
+	g_autofree char *err_path = g_strdup_printf("%s/ctl.err", nfc_lab_dir(f->lab));
+	g_autofree char *o = NULL, *e = NULL;
+	int status;
+
+	status = nfc_lab_sh_status(f->lab, f->ns, &o, CTL " --bus %s %s </dev/null 2>%s",
+				   nfc_lab_bus_address(f->lab), args, err_path);
+	g_assert_true(g_file_get_contents(err_path, &e, NULL, NULL));
+	if (out)
+		*out = g_steal_pointer(&o);
+	if (err)
+		*err = g_steal_pointer(&e);
+	return status;
+}
+
+static char *run_ok(Fixture *f, const char *args)
+{
+	g_autofree char *err = NULL;
+	char *out = NULL;
+	int status = run(f, &out, &err, args);
+
+	if (status != 0)
+		g_test_message("nfconnctl %s: %s", args, err);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	return out;
+}
+
+/* Debian's connmanctl on the same bus. */
+static char *connmanctl(Fixture *f, const char *args)
+{
+	return nfc_lab_sh_output(f->lab, f->ns, "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
+				 nfc_lab_bus_address(f->lab), args);
+}
+
+static void test_state(Fixture *f, gconstpointer data)
+{
+	g_autofree char *plain = run_ok(f, "state");
+	g_autofree char *json = run_ok(f, "--json state");
+	g_autofree char *json2 = run_ok(f, "state --json");
+	g_autofree char *reference = connmanctl(f, "state");
+	g_autofree char *via_env = NULL;
+
+	g_assert_cmpstr(plain, ==, "  State = idle\n  OfflineMode = False\n  SessionMode = False\n");
+	g_assert_cmpstr(plain, ==, reference);
+	g_assert_cmpstr(json, ==, "{\"State\":\"idle\",\"OfflineMode\":false,\"SessionMode\":false}\n");
+	g_assert_cmpstr(json2, ==, json);
+
+	/* without --bus: the system bus, which DBUS_SYSTEM_BUS_ADDRESS names */
+	via_env = nfc_lab_sh_output(f->lab, f->ns, "DBUS_SYSTEM_BUS_ADDRESS=%s " CTL " state",
+				    nfc_lab_bus_address(f->lab));
+	g_assert_cmpstr(via_env, ==, plain);
+}
+
+static void test_offline(Fixture *f, gconstpointer data)
+{
+	g_autofree char *on = run_ok(f, "enable offline");
+	g_autofree char *state = run_ok(f, "state");
+	g_autofree char *json = run_ok(f, "--json state");
+	g_autofree char *off = run_ok(f, "disable offline");
+	g_autofree char *state2 = run_ok(f, "state");
+	g_autofree char *ref_on = connmanctl(f, "enable offline");
+	g_autofree char *ref_off = connmanctl(f, "disable offline");
+	g_autofree char *quiet = run_ok(f, "--json enable offline");
+	g_autofree char *state3 = run_ok(f, "state");
+
+	g_assert_cmpstr(on, ==, "Enabled offline\n");
+	g_assert_cmpstr(on, ==, ref_on);
+	g_assert_cmpstr(state, ==, "  State = offline\n  OfflineMode = True\n  SessionMode = False\n");
+	g_assert_cmpstr(json, ==, "{\"State\":\"offline\",\"OfflineMode\":true,\"SessionMode\":false}\n");
+	g_assert_cmpstr(off, ==, "Disable offline\n");
+	g_assert_cmpstr(off, ==, ref_off);
+	g_assert_cmpstr(state2, ==, "  State = idle\n  OfflineMode = False\n  SessionMode = False\n");
+	/* --json: actions print nothing, the exit status tells */
+	g_assert_cmpstr(quiet, ==, "");
+	g_assert_nonnull(strstr(state3, "OfflineMode = True"));
+}
+
+static void test_empty_lists(Fixture *f, gconstpointer data)
+{
+	g_autofree char *techs = run_ok(f, "technologies");
+	g_autofree char *services = run_ok(f, "services");
+	g_autofree char *ref_techs = connmanctl(f, "technologies");
+	g_autofree char *ref_services = connmanctl(f, "services");
+	g_autofree char *jtechs = run_ok(f, "--json technologies");
+	g_autofree char *jservices = run_ok(f, "--json services");
+
+	g_assert_cmpstr(techs, ==, ref_techs);
+	g_assert_cmpstr(services, ==, ref_services);
+	g_assert_cmpstr(techs, ==, "");
+	g_assert_cmpstr(jtechs, ==, "{\"technologies\":[]}\n");
+	g_assert_cmpstr(jservices, ==, "{\"services\":[]}\n");
+}
+
+static void expect_error(Fixture *f, const char *args, int want_status, const char *want_err)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int status = run(f, &out, &err, args);
+
+	g_test_message("nfconnctl %s -> %d: %s", args, status, err);
+	g_assert_cmpint(status, ==, want_status);
+	g_assert_cmpstr(err, ==, want_err);
+	g_assert_cmpstr(out, ==, "");
+}
+
+static void test_errors(Fixture *f, gconstpointer data)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int status;
+
+	/* the daemon's errors, in words */
+	expect_error(f, "services nosuch_id", 1,
+		     "Error services: Service nosuch_id is not available\n");
+	expect_error(f, "--json services nosuch_id", 1,
+		     "Error services: Service nosuch_id is not available\n");
+	expect_error(f, "connect nosuch_id", 1,
+		     "Error /net/connman/service/nosuch_id: Service nosuch_id is not available\n");
+	expect_error(f, "enable ethernet", 1, "Error ethernet: ethernet is not available\n");
+	expect_error(f, "tether ethernet on", 1,
+		     "Error enabling ethernet tethering: ethernet is not available\n");
+
+	/* our extensions, which this nfconnd does not have yet */
+	expect_error(f, "explain uid 0", 3, "Error explain: not supported by this nfconnd\n");
+	expect_error(f, "--json counters", 3, "Error counters: not supported by this nfconnd\n");
+	expect_error(f, "session stats /", 3, "Error session stats: not supported by this nfconnd\n");
+
+	/* usage errors */
+	expect_error(f, "bogus", 2, "Error 'bogus': Unknown command\n");
+	expect_error(f, "services bad-id", 2, "Error 'services': Invalid argument\n");
+	expect_error(f, "connect 'a b'", 2, "Error 'connect': Invalid argument\n");
+	expect_error(f, "enable", 2, "Error 'enable': Missing argument\n");
+	expect_error(f, "state extra", 2, "Error 'state': Argument list too long\n");
+	expect_error(f, "explain pid 1", 2, "Error 'explain': Invalid argument\n");
+	expect_error(f, "tether ethernet maybe", 2, "Error 'tether': Invalid argument\n");
+	expect_error(f, "config x_1 --ipv4 manual 300.1.1.1", 2,
+		     "Error 'config': '300.1.1.1' is not an IPv4 address\n");
+	expect_error(f, "config x_1 --colour blue", 2, "Error 'config': unknown option '--colour'\n");
+	expect_error(f, "monitor everything", 2, "Error 'monitor': Invalid argument\n");
+	expect_error(f, "--frobnicate state", 2,
+		     "Error '--frobnicate': Unknown option\n"
+		     "Usage: nfconnctl [--json] [--bus ADDRESS] [COMMAND [ARGS...]]\n"
+		     "Without a command: an interactive prompt on a terminal, else one command\n"
+		     "per line from stdin. 'nfconnctl help' lists the commands.\n");
+
+	/* commands from a pipe: no prompt, every command runs, a failure
+	 * makes the status */
+	status = nfc_lab_sh_status(f->lab, f->ns, &out,
+				   "printf 'state\\nbogus\\nservices\\n' | " CTL " --bus %s 2>&1",
+				   nfc_lab_bus_address(f->lab));
+	g_assert_cmpint(status, ==, 2);
+	g_assert_cmpstr(out, ==, "  State = idle\n  OfflineMode = False\n  SessionMode = False\n"
+			"Error 'bogus': Unknown command\n\n");
+
+	/* no daemon on the bus */
+	status = nfc_lab_sh_status(f->lab, f->ns, &err, CTL " --bus unix:path=%s/nobus state 2>&1",
+				   nfc_lab_dir(f->lab));
+	g_assert_cmpint(status, ==, 1);
+	g_assert_true(g_str_has_prefix(err, "Error bus: cannot connect"));
+}
+
+typedef struct {
+	NfcLab *lab;
+	const char *log;
+	const char *needle;
+} LogWait;
+
+static gboolean log_contains(gpointer data)
+{
+	LogWait *w = data;
+	g_autofree char *log = nfc_lab_log(w->lab, w->log);
+
+	return strstr(log, w->needle) != NULL;
+}
+
+/* Toggles OfflineMode until every monitor has shown it (a monitor
+ * subscribes asynchronously after it starts), then leaves it off. */
+static void toggle_until_seen(Fixture *f, const char *const *logs, const char *needle)
+{
+	gboolean seen = FALSE;
+
+	for (int tries = 0; tries < 50 && !seen; tries++) {
+		g_autofree char *o1 = run_ok(f, "enable offline");
+		g_autofree char *o2 = run_ok(f, "disable offline");
+
+		seen = TRUE;
+		for (gsize i = 0; logs[i]; i++) {
+			LogWait w = { f->lab, logs[i], needle };
+
+			seen = seen && nfc_lab_wait_for(log_contains, &w, 200);
+		}
+	}
+	for (gsize i = 0; !seen && logs[i]; i++) {
+		g_autofree char *log = nfc_lab_log(f->lab, logs[i]);
+
+		g_test_message("%s: %s", logs[i], log);
+	}
+	g_assert_true(seen);
+}
+
+typedef struct {
+	NfcLab *lab;
+	const char *log;
+	gsize from;
+	const char *want;
+} LogTail;
+
+static gboolean tail_complete(gpointer data)
+{
+	LogTail *t = data;
+	g_autofree char *log = nfc_lab_log(t->lab, t->log);
+
+	return strlen(log) >= t->from + strlen(t->want);
+}
+
+/* What a log gained since from, once it has gained as much as want. */
+static char *new_output(Fixture *f, const char *name, gsize from, const char *want)
+{
+	LogTail t = { f->lab, name, from, want };
+	g_autofree char *log = NULL;
+
+	g_assert_true(nfc_lab_wait_for(tail_complete, &t, 10000));
+	log = nfc_lab_log(f->lab, name);
+	return g_strdup(log + from);
+}
+
+static void test_monitor(Fixture *f, gconstpointer data)
+{
+	g_autofree char *bus_arg = g_strdup_printf("--bus=%s", nfc_lab_bus_address(f->lab));
+	g_autofree char *env = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s",
+					       nfc_lab_bus_address(f->lab));
+	const char *ours[] = { CTL, bus_arg, "monitor", "manager", NULL };
+	const char *json[] = { CTL, bus_arg, "--json", "monitor", "manager", NULL };
+	const char *theirs[] = { "env", env, "stdbuf", "-oL", "connmanctl", "monitor", "manager",
+				 NULL };
+	const char *logs[] = { "ours", "theirs", NULL };
+	const char *json_logs[] = { "json", NULL };
+	const char *expected = "Manager                           OfflineMode = True\n"
+			       "Manager                           State = offline\n"
+			       "Manager                           OfflineMode = False\n"
+			       "Manager                           State = idle\n";
+	const char *expected_json =
+		"{\"interface\":\"Manager\",\"path\":\"/\",\"member\":\"PropertyChanged\","
+		"\"args\":[\"OfflineMode\",true]}\n"
+		"{\"interface\":\"Manager\",\"path\":\"/\",\"member\":\"PropertyChanged\","
+		"\"args\":[\"State\",\"offline\"]}\n"
+		"{\"interface\":\"Manager\",\"path\":\"/\",\"member\":\"PropertyChanged\","
+		"\"args\":[\"OfflineMode\",false]}\n"
+		"{\"interface\":\"Manager\",\"path\":\"/\",\"member\":\"PropertyChanged\","
+		"\"args\":[\"State\",\"idle\"]}\n";
+	g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL;
+	g_autofree char *got = NULL, *got_json = NULL, *got_ref = NULL;
+	GPid p_ours, p_json, p_theirs;
+	int status;
+
+	p_ours = nfc_lab_spawn(f->lab, f->ns, "ours", ours);
+	p_json = nfc_lab_spawn(f->lab, f->ns, "json", json);
+	p_theirs = nfc_lab_spawn(f->lab, f->ns, "theirs", theirs);
+	toggle_until_seen(f, logs, "State = idle\n");
+	toggle_until_seen(f, json_logs, "[\"State\",\"idle\"]}\n");
+
+	/* every monitor is listening now: one more round, seen by all */
+	l1 = nfc_lab_log(f->lab, "ours");
+	l2 = nfc_lab_log(f->lab, "json");
+	l3 = nfc_lab_log(f->lab, "theirs");
+	g_free(run_ok(f, "enable offline"));
+	g_free(run_ok(f, "disable offline"));
+	got = new_output(f, "ours", strlen(l1), expected);
+	got_json = new_output(f, "json", strlen(l2), expected_json);
+	got_ref = new_output(f, "theirs", strlen(l3), expected);
+	g_assert_cmpstr(got_ref, ==, expected);
+	g_assert_cmpstr(got, ==, got_ref);
+	g_assert_cmpstr(got_json, ==, expected_json);
+
+	/* a monitor ends cleanly on SIGTERM */
+	status = nfc_lab_stop(f->lab, p_ours, SIGTERM, 5000, NULL);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	status = nfc_lab_stop(f->lab, p_json, SIGTERM, 5000, NULL);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	nfc_lab_stop(f->lab, p_theirs, SIGTERM, 5000, NULL);
+}
+
+typedef struct {
+	NfcLab *lab;
+	const char *name;
+} NameWait;
+
+static gboolean name_owned(gpointer data)
+{
+	NameWait *w = data;
+	g_autoptr(GVariant) has = NULL;
+	gboolean owned = FALSE;
+
+	has = g_dbus_connection_call_sync(nfc_lab_bus(w->lab), "org.freedesktop.DBus",
+					  "/org/freedesktop/DBus", "org.freedesktop.DBus",
+					  "NameHasOwner", g_variant_new("(s)", w->name),
+					  G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	if (has)
+		g_variant_get(has, "(b)", &owned);
+	return owned;
+}
+
+typedef struct {
+	Fixture *f;
+	char *id;
+} ServiceWait;
+
+/* An ethernet service is listed (settled: ready or online). */
+static gboolean service_listed(ServiceWait *w, gboolean settled)
+{
+	g_autofree char *out = NULL;
+	g_auto(GStrv) words = NULL;
+
+	if (run(w->f, &out, NULL, "services") != 0)
+		return FALSE;
+	if (settled && !g_str_has_prefix(out, "*AR ") && !g_str_has_prefix(out, "*AO "))
+		return FALSE;
+	words = g_strsplit_set(out, " \n", -1);
+	for (gsize i = 0; words[i] && !w->id; i++)
+		if (g_str_has_prefix(words[i], "ethernet_"))
+			w->id = g_strdup(words[i]);
+	return w->id != NULL;
+}
+
+static gboolean service_appeared(gpointer data)
+{
+	return service_listed(data, FALSE);
+}
+
+static gboolean service_settled(gpointer data)
+{
+	return service_listed(data, TRUE);
+}
+
+/* The same query through both clients; connmand's answer may change
+ * between calls (DHCP, online check), so compare only when connmanctl
+ * gave the same output before and after ours. */
+static void compare(Fixture *f, const char *args)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		g_autofree char *before = connmanctl(f, args);
+		g_autofree char *ours = run_ok(f, args);
+		g_autofree char *after = connmanctl(f, args);
+
+		if (g_strcmp0(before, after) != 0)
+			continue;
+		g_test_message("%s:\n%s", args, ours);
+		g_assert_cmpstr(ours, ==, before);
+		return;
+	}
+	g_assert_not_reached();
+}
+
+static void test_connmand(Fixture *f, gconstpointer data)
+{
+	const char *router = nfc_lab_add_netns(f->lab, "router");
+	g_autofree char *cmd = NULL, *services = NULL, *json = NULL, *one = NULL, *techs = NULL;
+	g_autofree char *jtechs = NULL, *cfg = NULL, *out = NULL, *props = NULL;
+	const char *argv[] = { "unshare", "--mount", "--uts", "sh", "-c", NULL, NULL };
+	NameWait nw = { f->lab, "net.connman" };
+	ServiceWait sw = { f, NULL };
+
+	if (!g_file_test("/usr/sbin/connmand", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmand is not installed");
+		return;
+	}
+	/* a peer with carrier; no DHCP (connmand's raw-socket client drops
+	 * veth's offloaded checksums), the address is set with "config" */
+	nfc_lab_add_veth(f->lab, f->ns, "eth0", router, "r0");
+	nfc_lab_sh(f->lab, router, "ip addr add 198.51.100.1/24 dev r0 && ip link set r0 up");
+
+	/* connmand keeps its state in /var/lib/connman and writes
+	 * /etc/resolv.conf: give it private copies in a mount namespace of
+	 * its own (and a hostname of its own), and only eth0 */
+	cmd = g_strdup_printf("mount -t tmpfs none /var/lib/connman && "
+			      "mount -t tmpfs none /run/connman && "
+			      ": > %s/resolv.conf && mount --bind %s/resolv.conf /etc/resolv.conf && "
+			      "exec env DBUS_SYSTEM_BUS_ADDRESS=%s connmand -n -r -i eth0 -p ethernet",
+			      nfc_lab_dir(f->lab), nfc_lab_dir(f->lab), nfc_lab_bus_address(f->lab));
+	argv[5] = cmd;
+	nfc_lab_spawn(f->lab, f->ns, "connmand", argv);
+	g_assert_true(nfc_lab_wait_for(name_owned, &nw, 10000));
+	g_assert_true(nfc_lab_wait_for(service_appeared, &sw, 30000));
+	cfg = g_strdup_printf("config %s --ipv4 manual 198.51.100.10 255.255.255.0 198.51.100.1 "
+			      "nameservers 198.51.100.1 --domains lab.test", sw.id);
+	out = run_ok(f, cfg);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_true(nfc_lab_wait_for(service_settled, &sw, 30000));
+
+	compare(f, "state");
+	compare(f, "technologies");
+	compare(f, "services");
+	one = g_strdup_printf("services %s", sw.id);
+	compare(f, one);
+	g_free(one);
+	one = g_strdup_printf("services --properties %s", sw.id);
+	compare(f, one);
+
+	/* what config set is what the daemon now reports */
+	g_free(one);
+	one = g_strdup_printf("services %s", sw.id);
+	props = run_ok(f, one);
+	g_assert_nonnull(strstr(props, "  IPv4.Configuration = [ Method=manual, Address=198.51.100.10, "
+				       "Netmask=255.255.255.0, Gateway=198.51.100.1 ]\n"));
+	g_assert_nonnull(strstr(props, "  Nameservers.Configuration = [ 198.51.100.1 ]\n"));
+	g_assert_nonnull(strstr(props, "  Domains.Configuration = [ lab.test ]\n"));
+
+	/* the JSON has the same content */
+	techs = run_ok(f, "technologies");
+	g_assert_nonnull(strstr(techs, "/net/connman/technology/ethernet\n  Name = Wired\n"));
+	jtechs = run_ok(f, "--json technologies");
+	g_assert_nonnull(strstr(jtechs, "{\"technologies\":[{\"id\":\"ethernet\","
+					"\"path\":\"/net/connman/technology/ethernet\","
+					"\"properties\":{\"Name\":\"Wired\",\"Type\":\"ethernet\","
+					"\"Powered\":true,\"Connected\":true,"));
+	g_free(one);
+	one = g_strdup_printf("--json services %s", sw.id);
+	json = run_ok(f, one);
+	g_assert_nonnull(strstr(json, "\"Type\":\"ethernet\""));
+	g_assert_nonnull(strstr(json, "\"Security\":[]"));
+	g_assert_nonnull(strstr(json, "\"Interface\":\"eth0\""));
+	g_assert_nonnull(strstr(json, "\"MTU\":1500"));
+	services = run_ok(f, "--json services");
+	g_assert_true(g_str_has_prefix(services, "{\"services\":[{\"id\":\"ethernet_"));
+	g_free(sw.id);
+}
+
+static void test_no_daemon(Fixture *f, gconstpointer data)
+{
+	expect_error(f, "state", 1, "Error state: nfconnd is not running (nobody owns net.connman)\n");
+	expect_error(f, "services x", 1,
+		     "Error services: nfconnd is not running (nobody owns net.connman)\n");
+}
+
+int main(int argc, char **argv)
+{
+	nfc_lab_require_root();
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+	ADD("/nfconnctl/state", test_state);
+	ADD("/nfconnctl/offline", test_offline);
+	ADD("/nfconnctl/empty-lists", test_empty_lists);
+	ADD("/nfconnctl/errors", test_errors);
+	ADD("/nfconnctl/monitor", test_monitor);
+	g_test_add("/nfconnctl/no-daemon", Fixture, NULL, setup_bare, test_no_daemon, teardown);
+	g_test_add("/nfconnctl/connmand", Fixture, NULL, setup_bare, test_connmand, teardown);
+	return g_test_run();
+}
