@@ -373,6 +373,31 @@ static void test_init_reboot_foreign(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(count(log, "DHCPDISCOVER(r0)"), ==, 1);
 }
 
+/* A server that ignores the INIT-REBOOT: after two unanswered REQUESTs
+ * the client falls back to DISCOVER. */
+static void test_init_reboot_silent(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL, *counters = NULL;
+	struct in_addr foreign;
+	NfcDhcpLease l;
+
+	start_dnsmasq(f, RANGE, NULL);
+	/* dnsmasq does not log requests it ignores: count them on the way
+	 * in, by option 50 = 203.0.113.9 at its place in our REQUEST (UDP
+	 * header 8 + BOOTP 240 + options 53 and 61, 12 bytes + code, length) */
+	nfc_lab_sh(f->lab, f->router,
+		   "nft 'add table ip t; add chain ip t in { type filter hook input priority 0; };"
+		   " add rule ip t in udp dport 67 @th,2096,32 0xcb007109 counter'");
+	g_assert_cmpint(inet_pton(AF_INET, "203.0.113.9", &foreign), ==, 1);
+	l = acquire(f, &foreign);
+	assert_in_range(l.address, 50, 99);
+	counters = nfc_lab_sh_output(f->lab, f->router, "nft list chain ip t in");
+	g_assert_nonnull(strstr(counters, "counter packets 2 "));
+	log = dnsmasq_log(f);
+	g_assert_cmpuint(count(log, "DHCPNAK"), ==, 0);
+	g_assert_cmpuint(count(log, "DHCPDISCOVER(r0)"), ==, 1);
+}
+
 /* The server forgets us and serves another range: the renewal is NAKed,
  * the lease is dropped (EXPIRED) and a new one acquired (BOUND). */
 static void test_nak_while_bound(Fixture *f, gconstpointer data)
@@ -441,6 +466,8 @@ int main(int argc, char **argv)
 	g_test_add("/dhcp-client/init-reboot", Fixture, NULL, setup, test_init_reboot, teardown);
 	g_test_add("/dhcp-client/init-reboot-foreign", Fixture, NULL, setup,
 		   test_init_reboot_foreign, teardown);
+	g_test_add("/dhcp-client/init-reboot-silent", Fixture, NULL, setup,
+		   test_init_reboot_silent, teardown);
 	g_test_add("/dhcp-client/nak-while-bound", Fixture, NULL, setup, test_nak_while_bound,
 		   teardown);
 	g_test_add("/dhcp-client/failed", Fixture, NULL, setup, test_failed, teardown);
