@@ -36,6 +36,8 @@ typedef enum {
 	NFC_DHCP_FAILED,    /* no lease after the initial attempts; the client keeps trying */
 } NfcDhcpEvent;
 
+/* The callback may call nfc_dhcp_client_stop() but must not free the
+ * client. */
 typedef void (*NfcDhcpEventFunc)(NfcDhcpClient *client, NfcDhcpEvent event,
 				 const NfcDhcpLease *lease, void *user_data);
 
@@ -47,6 +49,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcDhcpClient, nfc_dhcp_client_free)
 /* Optional, before start: option 12 and option 60. */
 void nfc_dhcp_client_set_hostname(NfcDhcpClient *client, const char *hostname);
 void nfc_dhcp_client_set_vendor_class(NfcDhcpClient *client, const char *vendor_class);
+/* Seconds without a lease before NFC_DHCP_FAILED (default 30); tests use
+ * a short one. */
+void nfc_dhcp_client_set_failure_timeout(NfcDhcpClient *client, unsigned int seconds);
 
 /* Start: INIT-REBOOT with last_address (REQUEST for it; NAK → DISCOVER),
  * else INIT (DISCOVER). 0 or negative errno. */
