@@ -17,6 +17,7 @@ typedef enum {
 	KEY_ENUM,
 	KEY_DEPRECATED_ONLINE_CHECK,
 	KEY_DEPRECATED_ONLINE_TO_READY,
+	KEY_MASK,        /* a contiguous bit mask, hex or decimal */
 } KeyType;
 
 typedef struct {
@@ -71,6 +72,11 @@ static const KeyDesc keys[] = {
 	{ "ResolvConf", KEY_STRING, F(resolv_conf), 0, NULL },
 	{ "SessionsPerClient", KEY_UINT, F(sessions_per_client), 1048576, NULL },
 	{ "SessionsMax", KEY_UINT, F(sessions_max), 1048576, NULL },
+	{ "RoutingMarkMask", KEY_MASK, F(routing_mark_mask), 0, NULL },
+	{ "SessionMarkMask", KEY_MASK, F(session_mark_mask), 0, NULL },
+	{ "RoutingTableBase", KEY_UINT, F(routing_table_base), 0xfffff000u, NULL },
+	{ "RulePriorityBase", KEY_UINT, F(rule_priority_base), 32000, NULL },
+	{ "RoutingRange", KEY_UINT, F(routing_range), 4096, NULL },
 };
 #undef F
 
@@ -114,6 +120,12 @@ NfcConfig *nfc_config_new_defaults(void)
 	c->localtime = g_strdup("/etc/localtime");
 	c->sessions_per_client = 1024;
 	c->sessions_max = 65536;
+	/* high bits: other software tends to use the low ones */
+	c->routing_mark_mask = 0xfe000000;
+	c->session_mark_mask = 0x01ffff00;
+	c->routing_table_base = 7000;
+	c->rule_priority_base = 7000;
+	c->routing_range = 256;
 	return c;
 }
 
@@ -196,6 +208,23 @@ static gboolean parse_key(NfcConfig *c, const KeyDesc *k, const char *raw,
 		guint64 v;
 
 		if (!g_ascii_string_to_unsigned(text, 10, 0, k->max, &v, NULL))
+			goto invalid;
+		*FIELD(c, k, guint) = (guint)v;
+		return TRUE;
+	}
+	case KEY_MASK: {
+		guint64 v;
+		const char *digits = text;
+		guint base = 10;
+
+		if (g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X")) {
+			digits = text + 2;
+			base = 16;
+		}
+		if (!g_ascii_string_to_unsigned(digits, base, 1, G_MAXUINT32, &v, NULL))
+			goto invalid;
+		/* contiguous: adding the lowest set bit clears all of them */
+		if (((v + (v & -v)) & v) != 0)
 			goto invalid;
 		*FIELD(c, k, guint) = (guint)v;
 		return TRUE;
@@ -309,6 +338,17 @@ NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
 		}
 	}
 
+	if (c->routing_mark_mask & c->session_mark_mask) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] RoutingMarkMask and SessionMarkMask overlap", GENERAL);
+		return NULL;
+	}
+	if (c->routing_range == 0 || c->rule_priority_base + c->routing_range > 32765) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] RulePriorityBase + RoutingRange must stay below 32765 "
+			    "(the main table's rule) and RoutingRange above 0", GENERAL);
+		return NULL;
+	}
 	if (c->online_check_initial_interval == 0 ||
 	    c->online_check_max_interval < c->online_check_initial_interval) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,

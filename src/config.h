@@ -53,6 +53,11 @@ typedef struct {
 	/* nfconn's own keys */
 	guint sessions_per_client;       /* SessionsPerClient, default 1024 */
 	guint sessions_max;              /* SessionsMax, default 65536 */
+	guint routing_mark_mask;         /* RoutingMarkMask: our routing bits of the fwmark */
+	guint session_mark_mask;         /* SessionMarkMask: our session bits */
+	guint routing_table_base;        /* RoutingTableBase: first table of ours */
+	guint rule_priority_base;        /* RulePriorityBase: first ip rule priority of ours */
+	guint routing_range;             /* RoutingRange: how many tables and priorities */
 } NfcConfig;
 
 NfcConfig *nfc_config_new_defaults(void);

@@ -44,7 +44,9 @@ static void test_good_file(void)
 		"OnlineCheckMode=continuous\n"
 		"OnlineCheckIPv4URL=http://198.51.100.1/online\n"
 		"FallbackNameservers=203.0.113.53,2001:db8::53\n"
-		"ResolvConf=/dev/null\n",
+		"ResolvConf=/dev/null\n"
+		"RoutingMarkMask=0x00ff0000\n"
+		"SessionMarkMask=65535\n",
 		warnings, &error);
 
 	g_assert_no_error(error);
@@ -60,6 +62,8 @@ static void test_good_file(void)
 	g_assert_cmpstr(c->online_check_ipv4_url, ==, "http://198.51.100.1/online");
 	g_assert_cmpstr(c->fallback_nameservers[1], ==, "2001:db8::53");
 	g_assert_cmpstr(c->resolv_conf, ==, "/dev/null");
+	g_assert_cmphex(c->routing_mark_mask, ==, 0x00ff0000);
+	g_assert_cmphex(c->session_mark_mask, ==, 0xffff);
 }
 
 static void test_warnings(void)
@@ -107,6 +111,10 @@ static void test_bad_values(void)
 		"[General]\nEnableOnlineCheck=nope\n",
 		"this is not a key file\n",
 		"[General\nA=1\n",
+		"[General]\nRoutingMarkMask=0x0f0f0000\n",
+		"[General]\nSessionMarkMask=0\n",
+		"[General]\nRoutingMarkMask=0xff000000\nSessionMarkMask=0x0fff0000\n",
+		"[General]\nRulePriorityBase=32700\nRoutingRange=100\n",
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
