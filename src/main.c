@@ -17,6 +17,7 @@
 #include "nfconn-build.h"
 #include "options.h"
 #include "plugin.h"
+#include "policy-engine.h"
 #include "rtnl.h"
 #include "service.h"
 #include "session.h"
@@ -151,6 +152,11 @@ int main(int argc, char **argv)
 	nfc_technology_init();
 	nfc_session_init();
 	nfc_connection_init(opts->run_dir);
+	r = nfc_policy_engine_init();
+	if (r < 0) {
+		nfc_error("policy engine: %s", g_strerror(-r));
+		return 1;
+	}
 	if (!nfc_manager_dbus_export(conn, &error))
 		return fail("D-Bus export", error);
 	if (!nfc_plugins_init(opts->plugins, opts->noplugins, &error))
@@ -164,6 +170,7 @@ int main(int argc, char **argv)
 
 	/* clients hear Release() before anything goes down under them */
 	nfc_session_dbus_cleanup();
+	nfc_policy_engine_cleanup();
 	nfc_session_cleanup();
 	nfc_plugins_cleanup();
 	nfc_service_cleanup();

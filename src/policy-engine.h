@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy engine: turns sessions into kernel state. Per uplink a routing
+ * table; per routing class (sessions allowing the same ordered uplinks) a
+ * short ladder of ip rules ending in unreachable; per steered identity one
+ * element in the firewall's maps. Nothing here grows with the number of
+ * sessions but the map elements. */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session.h"
+
+/* Clean leftovers of ours, then install the base state. 0 or -errno. */
+int nfc_policy_engine_init(void);
+/* Remove everything of ours (SIGTERM). */
+void nfc_policy_engine_cleanup(void);
+
+/* For explain and statistics. */
+typedef struct {
+	bool steered;
+	uint32_t mark;            /* full fwmark (our bits), 0 if not steered */
+	uint32_t routing_class;   /* 0 if not steered */
+	uint32_t table;           /* table of the uplink traffic takes now, 0 = main */
+	const char *identity;     /* "uid 1000", "gid 100", "cgroup /x", NULL */
+	bool identity_owner;      /* this session's mark is the one installed */
+} NfcPolicyEngineInfo;
+void nfc_policy_engine_session_info(NfcSession *s, NfcPolicyEngineInfo *info);
+
+typedef struct {
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+} NfcSessionTraffic;
+typedef void (*NfcPolicyEngineCountersFunc)(int error, void *user_data);
+/* Refresh the counters of every session (one dump). */
+int nfc_policy_engine_read_counters(NfcPolicyEngineCountersFunc done, void *user_data);
+/* Counters of a session as of the last read (per uplink it used). */
+void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total);
