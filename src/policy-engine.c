@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
@@ -51,7 +52,25 @@ typedef struct {
 
 typedef struct {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+} Counts;
+
+typedef struct {
+	char *service;            /* identifier */
+	Counts c;
+} UplinkCounts;
+
+typedef struct {
+	Counts last;              /* the kernel's totals at the last read */
+	GArray *per_uplink;       /* UplinkCounts: deltas credited to the uplink in use */
 } Traffic;
+
+static void traffic_free(Traffic *t)
+{
+	for (guint i = 0; i < t->per_uplink->len; i++)
+		g_free(g_array_index(t->per_uplink, UplinkCounts, i).service);
+	g_array_unref(t->per_uplink);
+	g_free(t);
+}
 
 static NfcFirewall *fw;
 static NfcMarkLayout layout;
@@ -713,7 +732,7 @@ int nfc_policy_engine_init(void)
 	have_routes = g_array_new(FALSE, TRUE, sizeof(Route));
 	have_elements = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					      (GDestroyNotify)element_free);
-	traffic = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	traffic = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)traffic_free);
 	service_watch = nfc_service_watch_add(&sw, NULL);
 	session_watch = nfc_session_watch_add(&ssw, NULL);
 
@@ -813,21 +832,61 @@ typedef struct {
 	void *user_data;
 } CountersRead;
 
+typedef struct {
+	GHashTable *by_id; /* session id → NfcSession* */
+} IdIndex;
+
+static void index_session(NfcSession *s, void *user_data)
+{
+	g_hash_table_insert(user_data, GUINT_TO_POINTER(nfc_session_get_id(s)), s);
+}
+
+/* Credit what a session sent and received since the last read to the
+ * uplink it uses now: per-uplink figures as fine as the read period. */
+static void credit(Traffic *t, NfcSession *s, const NfcSessionCounters *c)
+{
+	NfcService *svc = s ? nfc_session_get_service(s) : NULL;
+	const char *id = svc ? nfc_service_get_identifier(svc) : "";
+	UplinkCounts *u = NULL;
+
+	/* counters restart from zero after a repair of the table */
+	if (c->tx_packets < t->last.tx_packets || c->rx_packets < t->last.rx_packets)
+		memset(&t->last, 0, sizeof(t->last));
+	for (guint i = 0; i < t->per_uplink->len && !u; i++)
+		if (g_str_equal(g_array_index(t->per_uplink, UplinkCounts, i).service, id))
+			u = &g_array_index(t->per_uplink, UplinkCounts, i);
+	if (!u) {
+		UplinkCounts n = { g_strdup(id), { 0 } };
+
+		g_array_append_val(t->per_uplink, n);
+		u = &g_array_index(t->per_uplink, UplinkCounts, t->per_uplink->len - 1);
+	}
+	u->c.tx_packets += c->tx_packets - t->last.tx_packets;
+	u->c.tx_bytes += c->tx_bytes - t->last.tx_bytes;
+	u->c.rx_packets += c->rx_packets - t->last.rx_packets;
+	u->c.rx_bytes += c->rx_bytes - t->last.rx_bytes;
+	t->last.tx_packets = c->tx_packets;
+	t->last.tx_bytes = c->tx_bytes;
+	t->last.rx_packets = c->rx_packets;
+	t->last.rx_bytes = c->rx_bytes;
+}
+
 static void on_counters(int error, const NfcSessionCounters *c, size_t n, void *user_data)
 {
 	CountersRead *cr = user_data;
+	g_autoptr(GHashTable) by_id = g_hash_table_new(NULL, NULL);
 
-	for (size_t i = 0; error == 0 && i < n; i++) {
+	if (error == 0 && traffic)
+		nfc_session_foreach(index_session, by_id);
+	for (size_t i = 0; error == 0 && traffic && i < n; i++) {
 		Traffic *t = g_hash_table_lookup(traffic, GUINT_TO_POINTER(c[i].session));
 
 		if (!t) {
 			t = g_new0(Traffic, 1);
+			t->per_uplink = g_array_new(FALSE, TRUE, sizeof(UplinkCounts));
 			g_hash_table_insert(traffic, GUINT_TO_POINTER(c[i].session), t);
 		}
-		t->tx_packets = c[i].tx_packets;
-		t->tx_bytes = c[i].tx_bytes;
-		t->rx_packets = c[i].rx_packets;
-		t->rx_bytes = c[i].rx_bytes;
+		credit(t, g_hash_table_lookup(by_id, GUINT_TO_POINTER(c[i].session)), &c[i]);
 	}
 	if (cr->done)
 		cr->done(error, cr->user_data);
@@ -850,7 +909,11 @@ int nfc_policy_engine_read_counters(NfcPolicyEngineCountersFunc done, void *user
 	return r;
 }
 
-void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total)
+void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,
+				       void (*per_uplink)(const char *service,
+							  const NfcSessionTraffic *traffic,
+							  void *user_data),
+				       void *user_data)
 {
 	Traffic *t = traffic ? g_hash_table_lookup(traffic, GUINT_TO_POINTER(nfc_session_get_id(s)))
 			     : NULL;
@@ -858,8 +921,31 @@ void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total)
 	memset(total, 0, sizeof(*total));
 	if (!t)
 		return;
-	total->tx_packets = t->tx_packets;
-	total->tx_bytes = t->tx_bytes;
-	total->rx_packets = t->rx_packets;
-	total->rx_bytes = t->rx_bytes;
+	total->tx_packets = t->last.tx_packets;
+	total->tx_bytes = t->last.tx_bytes;
+	total->rx_packets = t->last.rx_packets;
+	total->rx_bytes = t->last.rx_bytes;
+	for (guint i = 0; per_uplink && i < t->per_uplink->len; i++) {
+		UplinkCounts *u = &g_array_index(t->per_uplink, UplinkCounts, i);
+		NfcSessionTraffic x = { u->c.tx_packets, u->c.tx_bytes, u->c.rx_packets, u->c.rx_bytes };
+
+		per_uplink(u->service, &x, user_data);
+	}
+}
+
+char **nfc_policy_engine_session_ladder(NfcSession *s)
+{
+	g_autofree char *key = ladder_key(s);
+	g_auto(GStrv) slots = g_strsplit(key, ",", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **sl = slots; *sl; sl++) {
+		guint slot = **sl ? (guint)atoi(*sl) : 0;
+
+		if (slot && slot <= uplinks->len && uplinks->pdata[slot - 1])
+			g_ptr_array_add(out, g_strdup(nfc_service_get_identifier(
+				((Uplink *)uplinks->pdata[slot - 1])->service)));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }

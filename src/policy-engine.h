@@ -34,5 +34,12 @@ typedef struct {
 typedef void (*NfcPolicyEngineCountersFunc)(int error, void *user_data);
 /* Refresh the counters of every session (one dump). */
 int nfc_policy_engine_read_counters(NfcPolicyEngineCountersFunc done, void *user_data);
-/* Counters of a session as of the last read (per uplink it used). */
-void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total);
+/* Counters of a session as of the last read; per_uplink (may be NULL) is
+ * called for each uplink it used, with what it sent and received there. */
+void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,
+				       void (*per_uplink)(const char *service,
+							  const NfcSessionTraffic *traffic,
+							  void *user_data),
+				       void *user_data);
+/* The uplinks (service identifiers) a steered session may use, best first. */
+char **nfc_policy_engine_session_ladder(NfcSession *s);

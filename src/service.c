@@ -34,6 +34,7 @@ struct NfcService {
 	char **timeservers_config;
 	char **domains_config;
 	NfcOnlineCheck *online;
+	gint64 connected_at;    /* monotonic µs when it became ready, 0 if not */
 };
 
 typedef struct {
@@ -330,6 +331,10 @@ static void set_state(NfcService *s, NfcServiceState state)
 		 nfc_service_state_to_string(s->state), nfc_service_state_to_string(state));
 	was_connected = state_connected(s->state);
 	s->state = state;
+	if (!was_connected && state_connected(state))
+		s->connected_at = g_get_monotonic_time();
+	else if (was_connected && !state_connected(state))
+		s->connected_at = 0;
 	if (state != NFC_SERVICE_FAILURE && s->error != NFC_SERVICE_ERROR_NONE) {
 		s->error = NFC_SERVICE_ERROR_NONE;
 		notify_changed(s, "Error");
@@ -796,4 +801,11 @@ void nfc_service_autoconnect_all(void)
 		if (s->state == NFC_SERVICE_IDLE && may_autoconnect(s))
 			start(s);
 	}
+}
+
+guint nfc_service_get_connected_seconds(NfcService *s)
+{
+	if (!s->connected_at)
+		return 0;
+	return (guint)((g_get_monotonic_time() - s->connected_at) / G_USEC_PER_SEC);
 }

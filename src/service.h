@@ -97,6 +97,8 @@ int nfc_service_move(NfcService *service, NfcService *target, bool before);
 
 /* The online check reports here. */
 void nfc_service_set_online(NfcService *service, bool online);
+/* Seconds since it became ready, 0 when not connected. */
+guint nfc_service_get_connected_seconds(NfcService *service);
 /* Start the idle services that may autoconnect (after offline mode). */
 void nfc_service_autoconnect_all(void);
 const NfcIpv4Config *nfc_service_get_ipv4_config(NfcService *service);

@@ -354,6 +354,32 @@ GPid nfc_lab_spawn(NfcLab *lab, const char *ns, const char *name, const char *co
 	return pid;
 }
 
+GPid nfc_lab_spawn_pipes(NfcLab *lab, const char *ns, const char *name,
+			 const char *const *argv, int *stdin_fd, int *stdout_fd)
+{
+	g_autofree char *log_path = g_strdup_printf("%s/%s.log", lab->dir, name);
+	g_autoptr(GError) error = NULL;
+	int in[2], out[2], log_fd;
+	GPid pid;
+
+	g_assert_cmpint(pipe2(in, O_CLOEXEC), ==, 0);
+	g_assert_cmpint(pipe2(out, O_CLOEXEC), ==, 0);
+	log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	g_assert_cmpint(log_fd, >=, 0);
+	g_spawn_async_with_fds(NULL, (char **)argv, NULL,
+			       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
+			       enter_netns, (gpointer)ns, &pid, in[0], out[1], log_fd, &error);
+	close(in[0]);
+	close(out[1]);
+	close(log_fd);
+	g_assert_no_error(error);
+	tell(lab, "P %d\nL %s\n", pid, log_path);
+	g_hash_table_insert(lab->procs, GINT_TO_POINTER(pid), g_strdup(name));
+	*stdin_fd = in[1];
+	*stdout_fd = out[0];
+	return pid;
+}
+
 char *nfc_lab_log(NfcLab *lab, const char *name)
 {
 	g_autofree char *path = g_strdup_printf("%s/%s.log", lab->dir, name);

@@ -44,6 +44,10 @@ int nfc_lab_sh_status(NfcLab *lab, const char *ns, char **out, const char *fmt, 
 /* Start a background process in ns; its output goes to <dir>/<name>.log.
  * Tracked by the guardian until nfc_lab_stop(). */
 GPid nfc_lab_spawn(NfcLab *lab, const char *ns, const char *name, const char *const *argv);
+/* Same, with pipes to its stdin and from its stdout (stderr goes to the
+ * log); the fds are the caller's to close. */
+GPid nfc_lab_spawn_pipes(NfcLab *lab, const char *ns, const char *name,
+			 const char *const *argv, int *stdin_fd, int *stdout_fd);
 /* SIGTERM, wait up to timeout_ms (then SIGKILL and fail). Returns the
  * wait status; elapsed_ms (may be NULL) gets how long the exit took. */
 int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *elapsed_ms);
