@@ -340,9 +340,10 @@ static gboolean on_failure_timeout(gpointer data)
 /* Armed when an acquisition begins without a lease, once. */
 static void arm_failure_timer(NfcDhcpClient *client)
 {
+	/* milliseconds: g_timeout_add_seconds may fire up to a second early */
 	if (!client->failure_timer)
-		client->failure_timer = g_timeout_add_seconds(client->failure_timeout,
-							      on_failure_timeout, client);
+		client->failure_timer = g_timeout_add(client->failure_timeout * 1000,
+						      on_failure_timeout, client);
 }
 
 /* Seconds left until `seconds` after the lease start (0 when past). */
@@ -673,7 +674,7 @@ void nfc_dhcp_client_set_vendor_class(NfcDhcpClient *client, const char *vendor_
 
 void nfc_dhcp_client_set_failure_timeout(NfcDhcpClient *client, unsigned int seconds)
 {
-	client->failure_timeout = MAX(seconds, 1u);
+	client->failure_timeout = CLAMP(seconds, 1u, 86400u);
 }
 
 int nfc_dhcp_client_start(NfcDhcpClient *client, const struct in_addr *last_address)

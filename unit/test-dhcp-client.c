@@ -19,7 +19,8 @@
 
 #define HOST_MAC "02:00:5e:00:53:01"
 #define RANGE "198.51.100.50,198.51.100.99,255.255.255.0,2m"
-#define OPTIONS "--dhcp-option=option:dns-server,198.51.100.53 " \
+/* --no-ping: dnsmasq would wait up to 3 s for an echo before each offer */
+#define OPTIONS "--no-ping --dhcp-option=option:dns-server,198.51.100.53 " \
 		"--dhcp-option=option:domain-name,lab.example " \
 		"--dhcp-option=option:router,198.51.100.1 " \
 		"--dhcp-option=option:ntp-server,198.51.100.123 " \
@@ -79,11 +80,25 @@ static void teardown(Fixture *f, gconstpointer data)
 	nfc_lab_free(f->lab);
 }
 
+static char *dnsmasq_log(Fixture *f);
+
+static gboolean dnsmasq_ready(gpointer data)
+{
+	Fixture *f = data;
+	g_autofree char *log = dnsmasq_log(f);
+	const char *last = g_strrstr(log, "started, version");
+
+	g_usleep(10000);
+	return last && strstr(last, "sockets bound exclusively to interface r0");
+}
+
 static void start_dnsmasq(Fixture *f, const char *range, const char *extra)
 {
 	g_autofree char *opts = g_strdup_printf("%s %s", OPTIONS, extra ? extra : "");
 
 	f->dnsmasq = nfc_lab_start_dnsmasq(f->lab, f->router, "r0", range, opts);
+	/* a DISCOVER before dnsmasq listens would cost a 4 s retransmission */
+	g_assert_true(nfc_lab_wait_for(dnsmasq_ready, f, 10000));
 }
 
 static char *dnsmasq_log(Fixture *f)
