@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "connection.h"
+#include "engine-dbus.h"
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -159,6 +160,7 @@ int main(int argc, char **argv)
 	}
 	if (!nfc_manager_dbus_export(conn, &error))
 		return fail("D-Bus export", error);
+	nfc_engine_dbus_init(conn);
 	if (!nfc_plugins_init(opts->plugins, opts->noplugins, &error))
 		return fail("plugins", error);
 
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
 	g_main_loop_run(loop);
 
 	/* clients hear Release() before anything goes down under them */
+	nfc_engine_dbus_cleanup();
 	nfc_session_dbus_cleanup();
 	nfc_policy_engine_cleanup();
 	nfc_session_cleanup();

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "engine-dbus.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbus-error.h"
+#include "log.h"
+#include "nfc-ext-dbus.h"
+#include "policy-engine.h"
+#include "rtnl.h"
+#include "service.h"
+#include "session.h"
+
+static GDBusConnection *bus;
+static NfcExtManager *manager;
+static GHashTable *registrations; /* NfcSession* → registration id */
+static GHashTable *periods;       /* NfcSession* → seconds (pushing Stats) */
+static unsigned int session_watch;
+static guint push_timer;
+static guint push_period;
+
+static void reschedule(void);
+
+/* ---- net.nfconn.SessionStats ------------------------------------------------ */
+
+static void add_traffic(GVariantBuilder *b, const NfcSessionTraffic *t)
+{
+	g_variant_builder_add(b, "{sv}", "TX.Packets", g_variant_new_uint64(t->tx_packets));
+	g_variant_builder_add(b, "{sv}", "TX.Bytes", g_variant_new_uint64(t->tx_bytes));
+	g_variant_builder_add(b, "{sv}", "RX.Packets", g_variant_new_uint64(t->rx_packets));
+	g_variant_builder_add(b, "{sv}", "RX.Bytes", g_variant_new_uint64(t->rx_bytes));
+}
+
+static void add_uplink(const char *service, const NfcSessionTraffic *t, void *user_data)
+{
+	GVariantBuilder *per = user_data, one;
+
+	g_variant_builder_init(&one, G_VARIANT_TYPE_VARDICT);
+	add_traffic(&one, t);
+	g_variant_builder_add(per, "{sv}", *service ? service : "none",
+			      g_variant_builder_end(&one));
+}
+
+static GVariant *stats_of(NfcSession *s)
+{
+	NfcPolicyEngineInfo info;
+	NfcSessionTraffic total;
+	GVariantBuilder b, per;
+	NfcService *svc = nfc_session_get_service(s);
+
+	nfc_policy_engine_session_info(s, &info);
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_init(&per, G_VARIANT_TYPE_VARDICT);
+	nfc_policy_engine_session_traffic(s, &total, add_uplink, &per);
+	add_traffic(&b, &total);
+	g_variant_builder_add(&b, "{sv}", "Uplinks", g_variant_builder_end(&per));
+	g_variant_builder_add(&b, "{sv}", "Steered", g_variant_new_boolean(info.steered));
+	g_variant_builder_add(&b, "{sv}", "Mark", g_variant_new_uint32(info.mark));
+	g_variant_builder_add(&b, "{sv}", "RoutingClass", g_variant_new_uint32(info.routing_class));
+	g_variant_builder_add(&b, "{sv}", "Table", g_variant_new_uint32(info.table));
+	g_variant_builder_add(&b, "{sv}", "Identity",
+			      g_variant_new_string(info.identity ? info.identity : ""));
+	g_variant_builder_add(&b, "{sv}", "Service",
+			      g_variant_new_string(svc ? nfc_service_get_identifier(svc) : ""));
+	return g_variant_builder_end(&b);
+}
+
+typedef struct {
+	GDBusMethodInvocation *inv;
+	char *path;
+} StatsCall;
+
+static void on_counters_for_call(int error, void *user_data)
+{
+	StatsCall *c = user_data;
+	NfcSession *s = nfc_session_lookup(c->path);
+
+	if (!s)
+		nfc_dbus_return_error(c->inv, NFC_ERROR_NOT_FOUND);
+	else
+		/* without a firewall the figures are zero, not an error */
+		g_dbus_method_invocation_return_value(c->inv, g_variant_new("(@a{sv})", stats_of(s)));
+	g_object_unref(c->inv);
+	g_free(c->path);
+	g_free(c);
+}
+
+static void stats_method(GDBusConnection *conn, const char *sender, const char *path,
+			 const char *iface, const char *method, GVariant *params,
+			 GDBusMethodInvocation *inv, gpointer user_data)
+{
+	NfcSession *s = nfc_session_lookup(path);
+
+	if (!s) {
+		nfc_dbus_return_error(inv, NFC_ERROR_NOT_FOUND);
+		return;
+	}
+	if (g_strcmp0(sender, nfc_session_get_owner(s))) {
+		nfc_dbus_return_error(inv, NFC_ERROR_PERMISSION_DENIED);
+		return;
+	}
+	if (g_str_equal(method, "GetStats")) {
+		StatsCall *c = g_new0(StatsCall, 1);
+
+		c->inv = g_object_ref(inv);
+		c->path = g_strdup(path);
+		if (nfc_policy_engine_read_counters(on_counters_for_call, c) < 0)
+			on_counters_for_call(0, c);
+	} else if (g_str_equal(method, "SetPeriod")) {
+		guint32 seconds;
+
+		g_variant_get(params, "(u)", &seconds);
+		if (seconds > 86400) {
+			nfc_dbus_return_error(inv, NFC_ERROR_INVALID_ARGUMENTS);
+			return;
+		}
+		if (seconds)
+			g_hash_table_insert(periods, s, GUINT_TO_POINTER(seconds));
+		else
+			g_hash_table_remove(periods, s);
+		reschedule();
+		g_dbus_method_invocation_return_value(inv, NULL);
+	}
+}
+
+static const GDBusInterfaceVTable stats_vtable = { stats_method, NULL, NULL, { 0 } };
+
+/* One timer at the shortest period asked for; every session is pushed at
+ * the first tick at or after its own period. */
+static void push_one(gpointer key, gpointer value, gpointer user_data)
+{
+	NfcSession *s = key;
+	guint period = GPOINTER_TO_UINT(value);
+	guint64 tick = *(guint64 *)user_data;
+
+	if ((tick * push_period) % period >= push_period)
+		return;
+	g_dbus_connection_emit_signal(bus, nfc_session_get_owner(s), nfc_session_get_path(s),
+				      "net.nfconn.SessionStats", "Stats",
+				      g_variant_new("(@a{sv})", stats_of(s)), NULL);
+}
+
+static guint64 ticks;
+
+static void on_counters_for_push(int error, void *user_data)
+{
+	if (periods)
+		g_hash_table_foreach(periods, push_one, &ticks);
+}
+
+static gboolean on_push(gpointer data)
+{
+	ticks++;
+	if (nfc_policy_engine_read_counters(on_counters_for_push, NULL) < 0)
+		on_counters_for_push(0, NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+static void min_period(gpointer key, gpointer value, gpointer user_data)
+{
+	guint *m = user_data;
+
+	*m = MIN(*m, GPOINTER_TO_UINT(value));
+}
+
+static void reschedule(void)
+{
+	guint m = G_MAXUINT;
+
+	g_hash_table_foreach(periods, min_period, &m);
+	if (m == G_MAXUINT)
+		m = 0;
+	if (m == push_period)
+		return;
+	if (push_timer)
+		g_source_remove(push_timer);
+	push_timer = m ? g_timeout_add_seconds(m, on_push, NULL) : 0;
+	push_period = m;
+	ticks = 0;
+}
+
+static void on_created(NfcSession *s, void *user_data)
+{
+	g_autoptr(GError) error = NULL;
+	guint id = g_dbus_connection_register_object(bus, nfc_session_get_path(s),
+						     nfc_ext_session_stats_interface_info(),
+						     &stats_vtable, NULL, NULL, &error);
+
+	if (!id) {
+		nfc_warn("no SessionStats on %s: %s", nfc_session_get_path(s), error->message);
+		return;
+	}
+	g_hash_table_insert(registrations, s, GUINT_TO_POINTER(id));
+}
+
+static void on_destroyed(NfcSession *s, void *user_data)
+{
+	gpointer id;
+
+	if (g_hash_table_remove(periods, s))
+		reschedule();
+	if (g_hash_table_steal_extended(registrations, s, NULL, &id))
+		g_dbus_connection_unregister_object(bus, GPOINTER_TO_UINT(id));
+}
+
+/* ---- net.nfconn.Manager ---------------------------------------------------- */
+
+typedef struct {
+	const char *kind;
+	guint64 number;
+	const char *path;
+	GPtrArray *matches; /* NfcSession* */
+} ExplainQuery;
+
+static void match_session(NfcSession *s, void *user_data)
+{
+	ExplainQuery *q = user_data;
+	const NfcIdentity *id = nfc_session_get_identity(s);
+	bool hit = false;
+
+	if (g_str_equal(q->kind, "uid")) {
+		hit = id->uid == q->number;
+	} else if (g_str_equal(q->kind, "gid")) {
+		hit = id->gid == q->number;
+		for (guint i = 0; !hit && id->gids && i < id->gids->len; i++)
+			hit = g_array_index(id->gids, gid_t, i) == q->number;
+	} else if (id->cgroup) {
+		size_t n = strlen(q->path);
+
+		hit = g_str_has_prefix(id->cgroup, q->path) &&
+		      (id->cgroup[n] == '\0' || id->cgroup[n] == '/' || q->path[n - 1] == '/');
+	}
+	if (hit)
+		g_ptr_array_add(q->matches, s);
+}
+
+static int oldest_first(gconstpointer a, gconstpointer b)
+{
+	uint32_t ia = nfc_session_get_id(*(NfcSession *const *)a);
+	uint32_t ib = nfc_session_get_id(*(NfcSession *const *)b);
+
+	return ia < ib ? -1 : ia > ib;
+}
+
+static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const char *kind,
+			   const char *value, gpointer data)
+{
+	g_autoptr(GPtrArray) matches = g_ptr_array_new();
+	ExplainQuery q = { kind, 0, value, matches };
+	GVariantBuilder b, paths;
+	NfcSession *chosen = NULL;
+	NfcPolicyEngineInfo info = { 0 };
+	g_autofree char *reason = NULL;
+
+	if (g_str_equal(kind, "uid") || g_str_equal(kind, "gid")) {
+		if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT32, &q.number, NULL)) {
+			g_dbus_method_invocation_return_error(inv, NFC_ERROR,
+				NFC_ERROR_INVALID_ARGUMENTS, "%s must be a number", kind);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+	} else if (!g_str_equal(kind, "cgroup") || value[0] != '/') {
+		g_dbus_method_invocation_return_error(inv, NFC_ERROR, NFC_ERROR_INVALID_ARGUMENTS,
+			"kind must be uid, gid or cgroup (an absolute path)");
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	nfc_session_foreach(match_session, &q);
+	g_ptr_array_sort(matches, oldest_first);
+
+	g_variant_builder_init(&paths, G_VARIANT_TYPE("ao"));
+	for (guint i = 0; i < matches->len; i++) {
+		NfcPolicyEngineInfo mi;
+
+		g_variant_builder_add(&paths, "o", nfc_session_get_path(matches->pdata[i]));
+		nfc_policy_engine_session_info(matches->pdata[i], &mi);
+		/* the session whose mark the kernel applies to this identity */
+		if (!chosen && mi.steered && (mi.identity_owner || !mi.identity)) {
+			chosen = matches->pdata[i];
+			info = mi;
+		}
+	}
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", "Sessions", g_variant_builder_end(&paths));
+	g_variant_builder_add(&b, "{sv}", "Steered", g_variant_new_boolean(chosen != NULL));
+	if (chosen) {
+		NfcService *svc = nfc_session_get_service(chosen);
+		const NfcPolicyConfig *p = nfc_session_get_policy(chosen);
+		g_auto(GStrv) ladder = nfc_policy_engine_session_ladder(chosen);
+		g_autofree char *joined = g_strjoinv(", ", ladder);
+
+		g_variant_builder_add(&b, "{sv}", "Session",
+				      g_variant_new_object_path(nfc_session_get_path(chosen)));
+		g_variant_builder_add(&b, "{sv}", "Mark", g_variant_new_uint32(info.mark));
+		g_variant_builder_add(&b, "{sv}", "RoutingClass", g_variant_new_uint32(info.routing_class));
+		g_variant_builder_add(&b, "{sv}", "Table", g_variant_new_uint32(info.table));
+		g_variant_builder_add(&b, "{sv}", "Service",
+				      g_variant_new_string(svc ? nfc_service_get_identifier(svc) : ""));
+		g_variant_builder_add(&b, "{sv}", "Interface",
+				      g_variant_new_string(svc ? nfc_service_get_interface(svc) : ""));
+		g_variant_builder_add(&b, "{sv}", "Uplinks", g_variant_new_strv((const char *const *)ladder, -1));
+		g_variant_builder_add(&b, "{sv}", "Policy", g_variant_new_string(p ? p->source : ""));
+		g_autofree char *table = svc ? g_strdup_printf(" (table %u)", info.table) : NULL;
+
+		reason = g_strdup_printf("%s%s; its traffic is marked 0x%08x (routing class %u) and "
+					 "uses %s%s; allowed uplinks in order: %s; without any it is "
+					 "unreachable, never the main table",
+					 p ? "policy " : "session settings (interface or source rule)",
+					 p ? p->source : "", info.mark, info.routing_class,
+					 svc ? nfc_service_get_identifier(svc) : "no uplink",
+					 table ? table : "", *joined ? joined : "none");
+	} else if (matches->len) {
+		reason = g_strdup_printf("%u session(s), none steered (no policy matched, no interface "
+					 "or source rule): traffic follows the main table", matches->len);
+	} else {
+		NfcService *def = nfc_service_get_default();
+
+		reason = g_strdup_printf("no session for %s %s: traffic follows the main table (default "
+					 "service %s)", kind, value,
+					 def ? nfc_service_get_identifier(def) : "none");
+	}
+	g_variant_builder_add(&b, "{sv}", "Reason", g_variant_new_string(reason));
+	nfc_ext_manager_complete_explain(obj, inv, g_variant_builder_end(&b));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_get_counters(NfcExtManager *obj, GDBusMethodInvocation *inv, gpointer data)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(oa{sv})"));
+	for (GList *l = nfc_service_get_list(); l; l = l->next) {
+		NfcService *s = l->data;
+		const NfcRtnlLink *link = nfc_rtnl_link_get(nfc_service_get_index(s));
+		GVariantBuilder d;
+
+		if (!link || !nfc_service_is_connected(s))
+			continue;
+		g_variant_builder_init(&d, G_VARIANT_TYPE_VARDICT);
+		/* ConnMan's Counter keys and 32-bit type */
+		g_variant_builder_add(&d, "{sv}", "RX.Packets", g_variant_new_uint32(link->rx_packets));
+		g_variant_builder_add(&d, "{sv}", "TX.Packets", g_variant_new_uint32(link->tx_packets));
+		g_variant_builder_add(&d, "{sv}", "RX.Bytes", g_variant_new_uint32(link->rx_bytes));
+		g_variant_builder_add(&d, "{sv}", "TX.Bytes", g_variant_new_uint32(link->tx_bytes));
+		g_variant_builder_add(&d, "{sv}", "RX.Errors", g_variant_new_uint32(link->rx_errors));
+		g_variant_builder_add(&d, "{sv}", "TX.Errors", g_variant_new_uint32(link->tx_errors));
+		g_variant_builder_add(&d, "{sv}", "RX.Dropped", g_variant_new_uint32(link->rx_dropped));
+		g_variant_builder_add(&d, "{sv}", "TX.Dropped", g_variant_new_uint32(link->tx_dropped));
+		g_variant_builder_add(&d, "{sv}", "Time",
+				      g_variant_new_uint32(nfc_service_get_connected_seconds(s)));
+		g_variant_builder_add(&b, "(o@a{sv})", nfc_service_get_path(s), g_variant_builder_end(&d));
+	}
+	nfc_ext_manager_complete_get_counters(obj, inv, g_variant_builder_end(&b));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void nfc_engine_dbus_init(GDBusConnection *conn)
+{
+	static const NfcSessionWatch w = {
+		.created = on_created,
+		.destroyed = on_destroyed,
+	};
+	g_autoptr(GError) error = NULL;
+
+	bus = g_object_ref(conn);
+	registrations = g_hash_table_new(NULL, NULL);
+	periods = g_hash_table_new(NULL, NULL);
+	session_watch = nfc_session_watch_add(&w, NULL);
+	manager = nfc_ext_manager_skeleton_new();
+	g_signal_connect(manager, "handle-explain", G_CALLBACK(on_explain), NULL);
+	g_signal_connect(manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(manager), conn, "/", &error))
+		nfc_error("cannot export net.nfconn.Manager: %s", error->message);
+}
+
+static void unregister_one(gpointer key, gpointer value, gpointer user_data)
+{
+	g_dbus_connection_unregister_object(bus, GPOINTER_TO_UINT(value));
+}
+
+void nfc_engine_dbus_cleanup(void)
+{
+	if (!bus)
+		return;
+	if (push_timer)
+		g_source_remove(push_timer);
+	push_timer = 0;
+	push_period = 0;
+	nfc_session_watch_remove(session_watch);
+	g_hash_table_foreach(registrations, unregister_one, NULL);
+	g_clear_pointer(&registrations, g_hash_table_unref);
+	g_clear_pointer(&periods, g_hash_table_unref);
+	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(manager));
+	g_clear_object(&manager);
+	g_clear_object(&bus);
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* System tier: the session API with real clients running as other uids on
+ * the private bus, over the two-uplink lab. */
+#include <signal.h>
+#include <string.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+
+#include "session-driver.h"
+#include "uplinks.h"
+
+/* Debian's "list" and "irc": the bus refuses uids without a passwd entry,
+ * and these exist everywhere, own nothing and have gid = uid */
+#define UID_A 38
+#define UID_B 39
+
+typedef struct {
+	Uplinks u;
+} Fixture;
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	uplinks_setup(&f->u, data);
+	uplinks_start_nfconnd(&f->u);
+	uplinks_wait_services(&f->u, 2, "online", 20000);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	uplinks_teardown(&f->u);
+}
+
+static char *top_ifname(Fixture *f)
+{
+	g_autoptr(GVariant) list = uplinks_services(&f->u);
+	g_autoptr(GVariant) props = NULL, eth = NULL;
+	const char *ifname = NULL;
+
+	g_variant_get_child(list, 0, "(&o@a{sv})", NULL, &props);
+	eth = g_variant_lookup_value(props, "Ethernet", NULL);
+	g_assert_true(g_variant_lookup(eth, "Interface", "&s", &ifname));
+	return g_strdup(ifname);
+}
+
+static const char *str(GVariant *d, const char *key)
+{
+	const char *v = NULL;
+
+	if (!g_variant_lookup(d, key, "&s", &v))
+		return NULL;
+	return v;
+}
+
+static char *created_path(const char *line)
+{
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, "created "))
+		g_error("expected created, got: %s", line);
+	return g_strdup(line + strlen("created "));
+}
+
+static void assert_error(const char *line, const char *name)
+{
+	g_autofree char *prefix = g_strdup_printf("error %s", name);
+
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, prefix))
+		g_error("expected %s, got: %s", name, line);
+}
+
+static void test_update_sequence(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *line = session_client_do(a, "create /app/s1");
+	g_autofree char *path = created_path(line);
+	g_autofree char *first = session_client_expect(a, "update /app/s1 ", 5000);
+	g_autofree char *top = top_ifname(f);
+	g_autoptr(GVariant) d = NULL, d2 = NULL, d3 = NULL;
+	static const char *const keys[] = { "State", "Name", "Bearer", "Interface", "IPv4", "IPv6",
+		"ConnectionType", "AllowedBearers", "AllowedInterface", "ContextIdentifier",
+		"SourceIPRule" };
+	int other = g_str_equal(top, "uplink0") ? 1 : 0;
+	int top_i = 1 - other;
+	g_autofree char *other_if = g_strdup_printf("uplink%d", other);
+
+	g_assert_true(g_str_has_prefix(path, "/sessions/"));
+	g_assert_true(g_str_has_suffix(path, "/app/s1"));
+	g_assert_nonnull(first);
+	d = session_client_update_dict(first);
+	/* the first Update carries every key */
+	g_assert_cmpuint(g_variant_n_children(d), ==, G_N_ELEMENTS(keys));
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+		g_assert_true(g_variant_lookup_value(d, keys[i], NULL) != NULL);
+	g_assert_cmpstr(str(d, "State"), ==, "online");
+	g_assert_cmpstr(str(d, "Bearer"), ==, "ethernet");
+	g_assert_cmpstr(str(d, "Name"), ==, "Wired");
+	g_assert_cmpstr(str(d, "Interface"), ==, top);
+	g_assert_cmpstr(str(d, "AllowedInterface"), ==, "*");
+	g_assert_cmpstr(str(d, "ConnectionType"), ==, "any");
+	{
+		g_autoptr(GVariant) ipv4 = g_variant_lookup_value(d, "IPv4", NULL);
+		const char *addr = NULL;
+
+		g_assert_true(g_variant_lookup(ipv4, "Address", "&s", &addr));
+		g_assert_true(g_str_has_prefix(addr, "198.51.100."));
+	}
+
+	/* its uplink loses carrier: the session moves, and only what changed
+	 * is sent */
+	uplinks_set_carrier(&f->u, top_i, false);
+	d2 = session_client_wait_update(a, "Interface", other_if, 10000);
+	g_assert_nonnull(d2);
+	g_assert_null(g_variant_lookup_value(d2, "ConnectionType", NULL));
+	g_assert_null(g_variant_lookup_value(d2, "AllowedBearers", NULL));
+	/* and the other one too: nothing left */
+	uplinks_set_carrier(&f->u, other, false);
+	d3 = session_client_wait_update(a, "State", "disconnected", 10000);
+	g_assert_nonnull(d3);
+	g_assert_cmpstr(str(d3, "Interface"), ==, "");
+	uplinks_set_carrier(&f->u, 0, true);
+	uplinks_set_carrier(&f->u, 1, true);
+	g_assert_nonnull(session_client_wait_update(a, "State", "online", 30000));
+	session_client_free(a);
+}
+
+static void test_change(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *l1 = session_client_do(a, "create /app/s1");
+	g_autofree char *path = created_path(l1);
+	g_autoptr(GVariant) d = NULL, d2 = NULL, d3 = NULL, d4 = NULL;
+	static const char *const bad[] = {
+		"'AllowedBearers', <['warp']>", "'AllowedBearers', <'ethernet'>",
+		"'ConnectionType', <uint32 1>", "'ConnectionType', <'sometimes'>",
+		"'ContextIdentifier', <'x'>", "'State', <'online'>", "'SourceIPRule', <'yes'>",
+	};
+
+	g_free(session_client_expect(a, "update /app/s1 ", 5000));
+	g_free(session_client_do(a, "call %s net.connman.Session Change ('AllowedInterface', <'uplink0'>)", path));
+	d = session_client_wait_update(a, "AllowedInterface", "uplink0", 5000);
+	g_assert_nonnull(d);
+	/* the session follows its interface even if it is not the default */
+	if (g_variant_lookup_value(d, "Interface", NULL))
+		g_assert_cmpstr(str(d, "Interface"), ==, "uplink0");
+
+	g_free(session_client_do(a, "call %s net.connman.Session Change ('ConnectionType', <'local'>)", path));
+	/* local sessions report connected, as the API documents */
+	d2 = session_client_wait_update(a, "State", "connected", 5000);
+	g_assert_nonnull(d2);
+	g_assert_cmpstr(str(d2, "ConnectionType"), ==, "local");
+
+	g_free(session_client_do(a, "call %s net.connman.Session Change ('AllowedBearers', <@as []>)", path));
+	d3 = session_client_wait_update(a, "State", "disconnected", 5000);
+	g_assert_nonnull(d3);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *r = session_client_do(a, "call %s net.connman.Session Change (%s)", path, bad[i]);
+
+		assert_error(r, "net.connman.Error.InvalidArguments");
+	}
+	g_free(session_client_do(a, "call %s net.connman.Session Change ('AllowedBearers', <['ethernet']>)", path));
+	d4 = session_client_wait_update(a, "State", "connected", 5000);
+	g_assert_nonnull(d4);
+
+	/* invalid settings at creation, and a notifier path in use */
+	{
+		g_autofree char *r1 = session_client_do(a, "create /app/s2 {'AllowedBearers': <['warp']>}");
+		g_autofree char *r2 = session_client_do(a, "create /app/s3 {'Colour': <'blue'>}");
+		g_autofree char *r3 = session_client_do(a, "create /app/s1");
+
+		assert_error(r1, "net.connman.Error.InvalidArguments");
+		assert_error(r2, "net.connman.Error.InvalidArguments");
+		g_assert_nonnull(strstr(r2, "Colour"));
+		assert_error(r3, "net.connman.Error.AlreadyExists");
+	}
+	session_client_free(a);
+}
+
+static void test_access_control(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	SessionClient *b = session_client_start(f->u.lab, "client-b", UID_B);
+	g_autofree char *l1 = session_client_do(a, "create /app/s1");
+	g_autofree char *path = created_path(l1);
+	static const char *const calls[] = {
+		"net.connman.Session Destroy", "net.connman.Session Connect",
+		"net.connman.Session Disconnect",
+		"net.connman.Session Change ('AllowedBearers', <['ethernet']>)",
+		"net.nfconn.SessionStats GetStats",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(calls); i++) {
+		g_autofree char *r = session_client_do(b, "call %s %s", path, calls[i]);
+
+		assert_error(r, "net.connman.Error.PermissionDenied");
+	}
+	{
+		g_autofree char *r = session_client_do(b, "call / net.connman.Manager DestroySession (objectpath '%s',)", path);
+		g_autofree char *r2 = session_client_do(b, "call / net.connman.Manager DestroySession (objectpath '/sessions/nobody',)");
+		g_autofree char *mine = session_client_do(a, "call %s net.nfconn.SessionStats GetStats", path);
+		g_autofree char *gone = session_client_do(a, "call / net.connman.Manager DestroySession (objectpath '%s',)", path);
+		g_autofree char *after = session_client_do(a, "call %s net.connman.Session Connect", path);
+
+		assert_error(r, "net.connman.Error.PermissionDenied");
+		assert_error(r2, "net.connman.Error.InvalidArguments");
+		/* the owner may read its own figures */
+		g_assert_true(g_str_has_prefix(mine, "ok "));
+		g_assert_nonnull(strstr(mine, "'TX.Bytes'"));
+		g_assert_true(g_str_has_prefix(gone, "ok"));
+		/* destroyed: the object is gone */
+		g_assert_true(g_str_has_prefix(after, "error org.freedesktop.DBus.Error.Unknown"));
+	}
+	session_client_free(a);
+	session_client_free(b);
+}
+
+static void test_owner_gone(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	SessionClient *b = session_client_start(f->u.lab, "client-b", UID_B);
+	g_autofree char *l1 = session_client_do(a, "create /app/s1");
+	g_autofree char *path = created_path(l1);
+	gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	session_client_kill(a);
+	for (;;) {
+		g_autofree char *r = session_client_do(b, "call %s net.connman.Session Connect", path);
+
+		/* PermissionDenied while it lives; then no object at all */
+		if (g_str_has_prefix(r, "error org.freedesktop.DBus.Error.Unknown"))
+			break;
+		assert_error(r, "net.connman.Error.PermissionDenied");
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+		g_usleep(20000);
+	}
+	session_client_free(a);
+	session_client_free(b);
+}
+
+static void test_many(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *r = session_client_do(a, "many 1000 /app/m");
+	g_autofree char *over = session_client_do(a, "create /app/one_too_many");
+	g_autofree char *log = NULL;
+
+	g_assert_cmpstr(r, ==, "created 1000");
+	/* SessionsPerClient=1000 in this fixture's main.conf */
+	assert_error(over, "net.connman.Error.Failed");
+	g_assert_nonnull(strstr(over, "SessionsPerClient"));
+	/* a second client is not limited by the first one's count */
+	{
+		SessionClient *b = session_client_start(f->u.lab, "client-b", UID_B);
+		g_autofree char *rb = session_client_do(b, "create /app/s1");
+
+		g_assert_true(g_str_has_prefix(rb, "created "));
+		session_client_free(b);
+	}
+	session_client_free(a);
+}
+
+static void write_policy(Fixture *f, const char *name, const char *text)
+{
+	g_autofree char *dir = g_build_filename(nfc_lab_dir(f->u.lab), "session_policy_local", NULL);
+	g_autofree char *tmp = g_strdup_printf("%s/.%s.tmp", dir, name);
+	g_autofree char *path = g_strdup_printf("%s/%s", dir, name);
+	g_autoptr(GError) error = NULL;
+
+	g_mkdir_with_parents(dir, 0755);
+	/* written aside and renamed, as an administrator's tool would */
+	g_file_set_contents(tmp, text, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(rename(tmp, path), ==, 0);
+}
+
+static void test_policy_reload(Fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(nfc_lab_dir(f->u.lab), "session_policy_local", NULL);
+	g_autofree char *file = g_build_filename(dir, "10-a.policy", NULL);
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	SessionClient *b = session_client_start(f->u.lab, "client-b", UID_B);
+	g_autofree char *la = session_client_do(a, "create /app/s1");
+	g_autofree char *lb = session_client_do(b, "create /app/s1");
+	g_autoptr(GVariant) d = NULL, d2 = NULL, d3 = NULL, db = NULL;
+	g_autofree char *text = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
+						"AllowedInterface=uplink0\n", UID_A);
+	g_autofree char *text2 = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
+						 "AllowedInterface=uplink1\n", UID_A);
+
+	g_free(created_path(la));
+	g_free(created_path(lb));
+	g_free(session_client_expect(a, "update /app/s1 ", 5000));
+	g_free(session_client_expect(b, "update /app/s1 ", 5000));
+
+	write_policy(f, "10-a.policy", text);
+	d = session_client_wait_update(a, "AllowedInterface", "uplink0", 10000);
+	g_assert_nonnull(d);
+	{
+		g_autoptr(GVariant) bearers = g_variant_lookup_value(d, "AllowedBearers", NULL);
+
+		g_assert_cmpuint(g_variant_n_children(bearers), ==, 1);
+	}
+	write_policy(f, "10-a.policy", text2);
+	d2 = session_client_wait_update(a, "AllowedInterface", "uplink1", 10000);
+	g_assert_nonnull(d2);
+	/* a bad file is ignored, the others keep working */
+	write_policy(f, "20-broken.policy", "[x]\nAllowedBearers=warp\n");
+	g_unlink(file);
+	d3 = session_client_wait_update(a, "AllowedInterface", "*", 10000);
+	g_assert_nonnull(d3);
+	/* B never matched a policy: none of its Updates touch its settings
+	 * (addresses may come and go: IPv6 arrives by router advertisement) */
+	for (;;) {
+		g_autofree char *line = session_client_expect(b, "update /app/s1 ", 300);
+		g_autoptr(GVariant) ub = NULL;
+
+		if (!line)
+			break;
+		ub = session_client_update_dict(line);
+		g_assert_null(g_variant_lookup_value(ub, "AllowedInterface", NULL));
+		g_assert_null(g_variant_lookup_value(ub, "AllowedBearers", NULL));
+	}
+	session_client_free(a);
+	session_client_free(b);
+}
+
+static void test_release(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *l = session_client_do(a, "create /app/s1");
+	g_autofree char *rel = NULL;
+
+	g_free(created_path(l));
+	uplinks_stop_nfconnd(&f->u);
+	rel = session_client_expect(a, "release /app/s1", 5000);
+	g_assert_nonnull(rel);
+	session_client_free(a);
+}
+
+int main(int argc, char **argv)
+{
+	nfc_lab_require_root();
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn, conf) g_test_add(path, Fixture, conf, setup, fn, teardown)
+	ADD("/sessions/update-sequence", test_update_sequence, "OnlineCheckMode=one-shot");
+	ADD("/sessions/change", test_change, NULL);
+	ADD("/sessions/access-control", test_access_control, NULL);
+	ADD("/sessions/owner-gone", test_owner_gone, NULL);
+	ADD("/sessions/many", test_many, "SessionsPerClient=1000");
+	ADD("/sessions/policy-reload", test_policy_reload, NULL);
+	ADD("/sessions/release-on-shutdown", test_release, NULL);
+	return g_test_run();
+}
