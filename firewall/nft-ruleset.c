@@ -4,7 +4,9 @@
  *   output      (route, mangle):  restore the mark from ct mark; else one
  *                                 map lookup per identity slot in use; count TX
  *   prerouting  (filter, mangle): restore the mark from ct mark; count RX
- *   nat_postrouting (nat, srcnat): masquerade of tether subnets
+ *   nat_postrouting (nat, srcnat): masquerade of steered packets (their
+ *                                 source was picked by the main table) and
+ *                                 of tether subnets
  *   maps uid_mark, gid_mark, cgroup_mark_L<n>: identity → mark
  *   set session_counters: (session bits . direction) with a counter each
  *
@@ -371,6 +373,28 @@ static void put_nat_rule(NftBatch *b, const NfcFirewallNat *nat)
 	put_rule(b, r);
 }
 
+/* A steered packet was routed twice: first by the main table when the
+ * socket chose its source address, then by its uplink's table once the
+ * mark was set. Its source must be the uplink's, or the replies go
+ * elsewhere: masquerade what carries routing bits of ours. */
+static void put_steer_masq_rule(NftBatch *b, const NftState *s)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_NAT);
+
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_and32(r, R0, R0, s->ours & ~s->session_mask);
+	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+	put_rule(b, r);
+}
+
+static void put_nat_chain_rules(NftBatch *b, const NftState *s)
+{
+	put_steer_masq_rule(b, s);
+	for (guint i = 0; i < s->nats->len; i++)
+		put_nat_rule(b, &g_array_index(s->nats, NfcFirewallNat, i));
+}
+
 /* ---- state → messages -------------------------------------------------- */
 
 bool nft_slot_missing(const NftState *s, unsigned int slot)
@@ -478,8 +502,7 @@ void nft_put_session_counters(NftBatch *b, uint32_t session_bits, bool add)
 void nft_put_nat_rules(NftBatch *b, const NftState *s)
 {
 	put_chain_flush(b, CHAIN_NAT);
-	for (guint i = 0; i < s->nats->len; i++)
-		put_nat_rule(b, &g_array_index(s->nats, NfcFirewallNat, i));
+	put_nat_chain_rules(b, s);
 }
 
 /* Elements go in messages of at most this many (bounded message size). */
@@ -521,8 +544,7 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	put_output_rules(b, s, slots);
 	put_restore_rule(b, s, CHAIN_PREROUTING);
 	put_count_rule(b, s, CHAIN_PREROUTING, DIR_RX);
-	for (guint i = 0; i < s->nats->len; i++)
-		put_nat_rule(b, &g_array_index(s->nats, NfcFirewallNat, i));
+	put_nat_chain_rules(b, s);
 
 	for (unsigned int slot = 0; slot < NFT_N_SLOTS; slot++) {
 		char name[32];

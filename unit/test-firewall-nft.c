@@ -295,8 +295,10 @@ static void test_init(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(text, "type nat hook postrouting priority srcnat"));
 	g_assert_nonnull(strstr(text, "set session_counters"));
 	g_assert_nonnull(strstr(text, "type mark . mark"));
-	/* restore + TX count on output, restore + RX count on prerouting */
-	g_assert_cmpuint(count_substr(json, "{\"rule\": {"), ==, 4);
+	/* restore + TX count on output, restore + RX count on prerouting,
+	 * masquerade of steered packets on nat_postrouting */
+	g_assert_cmpuint(count_substr(json, "{\"rule\": {"), ==, 5);
+	g_assert_nonnull(strstr(text, "masquerade"));
 	g_assert_nonnull(strstr(text, "meta mark set ct mark & 0x00ffffff"));
 
 	/* the owner flag: our socket closing takes the table with it */
@@ -314,8 +316,8 @@ static void test_rule_count_constant(Fixture *f, gconstpointer data)
 	id.id = 10000;
 	identity_add(f, &id, mark_of(1, 1));
 	rules_one = rule_count(f);
-	/* one map lookup rule for the uid slot joins the four base rules */
-	g_assert_cmpuint(rules_one, ==, 5);
+	/* one map lookup rule for the uid slot joins the five base rules */
+	g_assert_cmpuint(rules_one, ==, 6);
 	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
 
 	for (unsigned int i = 1; i < 1000; i++) {
@@ -458,7 +460,7 @@ static void test_tamper_owner(Fixture *f, gconstpointer data)
 					  "nft delete table inet nfconn 2>&1"), !=, 0);
 	g_assert_nonnull(strstr(out, "Operation not permitted"));
 	g_assert_true(table_exists(f));
-	g_assert_cmpuint(rule_count(f), ==, 5);
+	g_assert_cmpuint(rule_count(f), ==, 6);
 	g_assert_cmpint(f->repaired, ==, 0);
 }
 
@@ -483,7 +485,8 @@ static void test_tamper_repair(Fixture *f, gconstpointer data)
 	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &nat, on_done, &w), ==, 0);
 	g_assert_cmpint(wait_all(&w), ==, 0);
 	rules = rule_count(f);
-	g_assert_cmpuint(rules, ==, 6);
+	/* five base rules, the uid lookup, the tether masquerade */
+	g_assert_cmpuint(rules, ==, 7);
 
 	nfc_lab_sh(f->lab, f->ns, "nft flush ruleset");
 	g_assert_true(nfc_lab_wait_for(repaired_once_more, f, 10000));
@@ -539,7 +542,7 @@ static void test_cleanup_and_reinit(Fixture *f, gconstpointer data)
 	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
 	g_assert_cmpint(wait_all(&w), ==, 0);
 	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
-	g_assert_cmpuint(rule_count(f), ==, 5);
+	g_assert_cmpuint(rule_count(f), ==, 6);
 }
 
 static void test_nat(Fixture *f, gconstpointer data)

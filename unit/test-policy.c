@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* System tier: the policy engine with real packets. Applications (processes
+ * running as uid A and uid B) send UDP to a server that both routers
+ * answer for; counters in the router namespaces show which uplink each
+ * packet took. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+
+#include "session-driver.h"
+#include "uplinks.h"
+
+#define UID_A 38   /* Debian's "list" */
+#define UID_B 39   /* Debian's "irc" */
+#define PORT 9999
+
+typedef struct {
+	Uplinks u;
+	char *sender;  /* the python sender script */
+} Fixture;
+
+static const char sender_py[] =
+	"import socket, sys\n"
+	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
+	"s = socket.socket(fam, socket.SOCK_DGRAM)\n"
+	"if len(sys.argv) > 3: s.bind((sys.argv[3], 0))\n"
+	"s.settimeout(0.5)\n"
+	"n = int(sys.argv[2]); got = 0; sent = 0\n"
+	"for i in range(n):\n"
+	"    try:\n"
+	"        s.sendto(b'x' * 100, (sys.argv[1], 9999)); sent += 1\n"
+	"    except OSError as e:\n"
+	"        print('error', e.errno); sys.exit(0)\n"
+	"    try:\n"
+	"        s.recvfrom(2048); got += 1\n"
+	"    except socket.timeout:\n"
+	"        pass\n"
+	"print(sent, got)\n";
+
+static const char echo_py[] =
+	"import socket, sys, select\n"
+	"socks = []\n"
+	"for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):\n"
+	"    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 9999)); socks.append(s)\n"
+	"while True:\n"
+	"    r, _, _ = select.select(socks, [], [])\n"
+	"    for s in r:\n"
+	"        d, a = s.recvfrom(2048); s.sendto(d, a)\n";
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *echo = NULL;
+
+	uplinks_setup(&f->u, data);
+	f->sender = g_build_filename(nfc_lab_dir(f->u.lab), "send.py", NULL);
+	echo = g_build_filename(nfc_lab_dir(f->u.lab), "echo.py", NULL);
+	g_file_set_contents(f->sender, sender_py, -1, &error);
+	g_assert_no_error(error);
+	g_file_set_contents(echo, echo_py, -1, &error);
+	g_assert_no_error(error);
+	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s", nfc_lab_dir(f->u.lab), f->sender);
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *name = g_strdup_printf("echo%d", i);
+		const char *argv[] = { "python3", echo, UPLINK_SERVER4, UPLINK_SERVER6, NULL };
+
+		/* what arrives at each router, by family */
+		nfc_lab_sh(f->u.lab, f->u.router[i],
+			   "nft add table inet count && "
+			   "nft add chain inet count in '{ type filter hook input priority 0; }' && "
+			   "nft add counter inet count v4 && nft add counter inet count v6 && "
+			   "nft add rule inet count in meta nfproto ipv4 udp dport %d counter name v4 && "
+			   "nft add rule inet count in meta nfproto ipv6 udp dport %d counter name v6",
+			   PORT, PORT);
+		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
+	}
+	uplinks_start_nfconnd(&f->u);
+	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	uplinks_teardown(&f->u);
+	g_free(f->sender);
+}
+
+static guint64 router_count(Fixture *f, int i, const char *family)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.router[i],
+		"nft list counter inet count %s | sed -n 's/.*packets \\([0-9]*\\).*/\\1/p'", family);
+
+	return g_ascii_strtoull(out, NULL, 10);
+}
+
+/* Send n datagrams as uid; returns the number of echoes, or -errno when
+ * the kernel refused to send. */
+static int send_as(Fixture *f, unsigned int uid, const char *dst, int n, const char *bind_addr)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"setpriv --reuid=%u --regid=%u --clear-groups /usr/bin/python3 %s %s %d %s",
+		uid, uid, f->sender, dst, n, bind_addr ? bind_addr : "");
+	int sent = 0, got = 0;
+
+	if (g_str_has_prefix(out, "error "))
+		return -atoi(out + 6);
+	g_assert_cmpint(sscanf(out, "%d %d", &sent, &got), ==, 2);
+	g_assert_cmpint(sent, ==, n);
+	return got;
+}
+
+static void write_policy(Fixture *f, const char *name, const char *text)
+{
+	g_autofree char *dir = g_build_filename(nfc_lab_dir(f->u.lab), "session_policy_local", NULL);
+	g_autofree char *tmp = g_strdup_printf("%s/.%s.tmp", dir, name);
+	g_autofree char *path = g_strdup_printf("%s/%s", dir, name);
+	g_autoptr(GError) error = NULL;
+
+	g_mkdir_with_parents(dir, 0755);
+	g_file_set_contents(tmp, text, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(rename(tmp, path), ==, 0);
+}
+
+static SessionClient *session_for(Fixture *f, const char *name, unsigned int uid,
+				  const char *settings, char **path)
+{
+	SessionClient *c = session_client_start(f->u.lab, name, uid);
+	g_autofree char *line = session_client_do(c, "create /app/s1 %s", settings ? settings : "");
+
+	if (!g_str_has_prefix(line, "created "))
+		g_error("%s: %s", name, line);
+	if (path)
+		*path = g_strdup(line + strlen("created "));
+	g_free(session_client_expect(c, "update /app/s1 ", 5000));
+	return c;
+}
+
+static guint64 stat_u64(SessionClient *c, const char *path, const char *key)
+{
+	g_autofree char *line = session_client_do(c, "call %s net.nfconn.SessionStats GetStats", path);
+	g_autofree char *pattern = g_strdup_printf("'%s': <uint64 ", key);
+	const char *p;
+
+	g_assert_true(g_str_has_prefix(line, "ok "));
+	p = strstr(line, pattern);
+	if (!p) {
+		/* GVariant prints a zero uint64 as "uint64 0", others as numbers */
+		g_autofree char *pattern2 = g_strdup_printf("'%s': <", key);
+
+		p = strstr(line, pattern2);
+		g_assert_nonnull(p);
+		p += strlen(pattern2);
+		if (g_str_has_prefix(p, "uint64 "))
+			p += strlen("uint64 ");
+		return g_ascii_strtoull(p, NULL, 10);
+	}
+	return g_ascii_strtoull(p + strlen(pattern), NULL, 10);
+}
+
+/* Steered apps: wait until the engine has installed uid's element. */
+static void wait_steered(Fixture *f, unsigned int uid)
+{
+	gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	for (;;) {
+		g_autofree char *out = NULL;
+		int st = nfc_lab_sh_status(f->u.lab, f->u.host, &out,
+					   "nft list table inet nfconn | grep -q '%u :'", uid);
+
+		if (st == 0)
+			return;
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+		g_usleep(50000);
+	}
+}
+
+static void test_steering(Fixture *f, gconstpointer data)
+{
+	g_autofree char *pa = NULL, *pb = NULL;
+	g_autofree char *pol = g_strdup_printf(
+		"[a]\nuid=%u\nAllowedBearers=ethernet\nAllowedInterface=uplink0\n"
+		"[b]\nuid=%u\nAllowedBearers=ethernet\nAllowedInterface=uplink1\n", UID_A, UID_B);
+	SessionClient *a, *b;
+	guint64 r0, r1;
+
+	write_policy(f, "10-apps.policy", pol);
+	g_usleep(300000);
+	a = session_for(f, "client-a", UID_A, NULL, &pa);
+	b = session_for(f, "client-b", UID_B, NULL, &pb);
+	wait_steered(f, UID_A);
+	wait_steered(f, UID_B);
+
+	/* IPv4: A leaves through uplink 0, B through uplink 1, replies come back */
+	r0 = router_count(f, 0, "v4");
+	r1 = router_count(f, 1, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 20, NULL), ==, 20);
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 20);
+	g_assert_cmpuint(router_count(f, 1, "v4") - r1, ==, 0);
+	if (g_getenv("NFC_DEBUG_POLICY")) {
+		g_autofree char *dbg = nfc_lab_sh_output(f->u.lab, f->u.host,
+			"ip rule; ip route show table all | grep 'table 7'; nft list table inet nfconn");
+		g_printerr("%s\n", dbg);
+	}
+	g_assert_cmpint(send_as(f, UID_B, UPLINK_SERVER4, 20, NULL), ==, 20);
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 20);
+	g_assert_cmpuint(router_count(f, 1, "v4") - r1, ==, 20);
+
+	/* the session counts what it sent and got back: 20 × (100 + 28) */
+	g_assert_cmpuint(stat_u64(a, pa, "TX.Packets"), ==, 20);
+	g_assert_cmpuint(stat_u64(a, pa, "TX.Bytes"), ==, 20 * 128);
+	g_assert_cmpuint(stat_u64(a, pa, "RX.Packets"), ==, 20);
+	g_assert_cmpuint(stat_u64(b, pb, "TX.Packets"), ==, 20);
+
+	/* IPv6, once both uplinks have their SLAAC addresses */
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *id = uplinks_service_id(&f->u, i);
+		gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+		for (;;) {
+			g_autoptr(GVariant) v6 = uplinks_service_property(&f->u, id, "IPv6");
+
+			if (v6 && g_variant_lookup_value(v6, "Gateway", NULL))
+				break;
+			g_assert_cmpint(g_get_monotonic_time(), <, end);
+			g_usleep(100000);
+		}
+	}
+	g_usleep(300000);
+	r0 = router_count(f, 0, "v6");
+	r1 = router_count(f, 1, "v6");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER6, 10, NULL), ==, 10);
+	g_assert_cmpint(send_as(f, UID_B, UPLINK_SERVER6, 10, NULL), ==, 10);
+	g_assert_cmpuint(router_count(f, 0, "v6") - r0, ==, 10);
+	g_assert_cmpuint(router_count(f, 1, "v6") - r1, ==, 10);
+
+	/* without a session, A's traffic follows the main table again */
+	session_client_free(a);
+	{
+		g_autofree char *top = NULL;
+		g_autoptr(GVariant) list = uplinks_services(&f->u);
+		const char *path;
+		int top_i;
+
+		g_variant_get_child(list, 0, "(&o@a{sv})", &path, NULL);
+		top = uplinks_service_id(&f->u, 0);
+		top_i = g_str_has_suffix(path, top) ? 0 : 1;
+		g_usleep(300000);
+		r0 = router_count(f, top_i, "v4");
+		g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+		g_assert_cmpuint(router_count(f, top_i, "v4") - r0, ==, 5);
+	}
+	session_client_free(b);
+}
+
+static void test_failover_and_strict(Fixture *f, gconstpointer data)
+{
+	g_autofree char *pol = g_strdup_printf(
+		"[a]\nuid=%u\nAllowedBearers=ethernet\n"
+		"[b]\nuid=%u\nAllowedBearers=ethernet\nAllowedInterface=uplink1\n", UID_A, UID_B);
+	g_autofree char *pa = NULL, *rules = NULL;
+	SessionClient *a, *b;
+	guint64 r0, r1;
+	int first, second;
+
+	write_policy(f, "10-apps.policy", pol);
+	g_usleep(300000);
+	a = session_for(f, "client-a", UID_A, NULL, &pa);
+	b = session_for(f, "client-b", UID_B, NULL, NULL);
+	wait_steered(f, UID_A);
+	wait_steered(f, UID_B);
+	{
+		g_autoptr(GVariant) list = uplinks_services(&f->u);
+		g_autofree char *id0 = uplinks_service_id(&f->u, 0);
+		const char *path;
+
+		g_variant_get_child(list, 0, "(&o@a{sv})", &path, NULL);
+		first = g_str_has_suffix(path, id0) ? 0 : 1;
+		second = 1 - first;
+	}
+	/* A may use both uplinks: a ladder of two rules, then unreachable */
+	rules = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list");
+	g_test_message("rules:\n%s", rules);
+	g_assert_nonnull(strstr(rules, "unreachable"));
+
+	r0 = router_count(f, first, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
+	g_assert_cmpuint(router_count(f, first, "v4") - r0, ==, 10);
+
+	/* its uplink fails: A moves to the other one */
+	uplinks_set_carrier(&f->u, first, false);
+	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
+	r1 = router_count(f, second, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
+	g_assert_cmpuint(router_count(f, second, "v4") - r1, ==, 10);
+	uplinks_set_carrier(&f->u, first, true);
+	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+
+	/* B is pinned to uplink1: without it B's traffic has nowhere to go,
+	 * and never leaks to the main table (uplink0 stays untouched) */
+	uplinks_set_carrier(&f->u, 1, false);
+	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
+	g_usleep(300000);
+	r0 = router_count(f, 0, "v4");
+	{
+		int r = send_as(f, UID_B, UPLINK_SERVER4, 5, NULL);
+
+		g_assert_cmpint(r, <=, 0);
+	}
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 0);
+	/* A, allowed both, still gets out */
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	uplinks_set_carrier(&f->u, 1, true);
+	session_client_free(a);
+	session_client_free(b);
+}
+
+static void test_source_ip_rule(Fixture *f, gconstpointer data)
+{
+	g_autofree char *other_addr = NULL;
+	SessionClient *c;
+	int first, second;
+	guint64 r;
+
+	{
+		g_autoptr(GVariant) list = uplinks_services(&f->u);
+		g_autofree char *id0 = uplinks_service_id(&f->u, 0);
+		const char *path;
+
+		g_variant_get_child(list, 0, "(&o@a{sv})", &path, NULL);
+		first = g_str_has_suffix(path, id0) ? 0 : 1;
+		second = 1 - first;
+	}
+	{
+		g_autofree char *id = uplinks_service_id(&f->u, second);
+		g_autoptr(GVariant) v4 = uplinks_service_property(&f->u, id, "IPv4");
+		const char *a = NULL;
+
+		g_assert_true(g_variant_lookup(v4, "Address", "&s", &a));
+		other_addr = g_strdup(a);
+	}
+	/* a session on the non-default uplink with a source rule: a socket
+	 * bound to that uplink's address leaves through it */
+	{
+		g_autofree char *settings = g_strdup_printf(
+			"{'AllowedInterface': <'uplink%d'>, 'SourceIPRule': <true>}", second);
+
+		c = session_for(f, "client", 0, settings, NULL);
+	}
+	for (int i = 0;; i++) {
+		g_autofree char *rules = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list");
+
+		if (strstr(rules, other_addr))
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(50000);
+	}
+	r = router_count(f, second, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, other_addr), ==, 10);
+	g_assert_cmpuint(router_count(f, second, "v4") - r, ==, 10);
+	session_client_free(c);
+	/* gone with the session */
+	for (int i = 0;; i++) {
+		g_autofree char *rules = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list");
+
+		if (!strstr(rules, other_addr))
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(50000);
+	}
+}
+
+static guint count_lines(const char *text, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_constant_rules(Fixture *f, gconstpointer data)
+{
+	static const unsigned int uids[] = { 1, 2, 3, 5, 6, 7, 8, 9, 10, 13, 33, 34, 38, 39 };
+	GString *pol = g_string_new(NULL);
+	SessionClient *clients[G_N_ELEMENTS(uids)];
+	g_autofree char *one = NULL, *all = NULL, *rules_one = NULL, *rules_all = NULL;
+	g_autofree char *elements = NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(uids); i++)
+		g_string_append_printf(pol, "[u%u]\nuid=%u\nAllowedBearers=ethernet\n", uids[i], uids[i]);
+	write_policy(f, "10-many.policy", pol->str);
+	g_string_free(pol, TRUE);
+	g_usleep(300000);
+
+	clients[0] = session_for(f, "c0", uids[0], NULL, NULL);
+	wait_steered(f, uids[0]);
+	one = nfc_lab_sh_output(f->u.lab, f->u.host, "nft -a list table inet nfconn");
+	rules_one = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list; ip -6 rule list");
+	for (gsize i = 1; i < G_N_ELEMENTS(uids); i++) {
+		g_autofree char *name = g_strdup_printf("c%zu", i);
+
+		clients[i] = session_for(f, name, uids[i], NULL, NULL);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(uids); i++)
+		wait_steered(f, uids[i]);
+	all = nfc_lab_sh_output(f->u.lab, f->u.host, "nft -a list table inet nfconn");
+	rules_all = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list; ip -6 rule list");
+	/* rules (lines with a handle in chains) and ip rules do not grow
+	 * with sessions: only map elements do */
+	g_assert_cmpuint(count_lines(all, "# handle"), ==, count_lines(one, "# handle"));
+	g_assert_cmpstr(rules_all, ==, rules_one);
+	elements = nfc_lab_sh_output(f->u.lab, f->u.host,
+				     "nft list table inet nfconn | grep -o '[0-9]* : 0x' | wc -l");
+	g_assert_cmpint(atoi(elements), >=, (int)G_N_ELEMENTS(uids));
+	for (gsize i = 0; i < G_N_ELEMENTS(uids); i++)
+		session_client_free(clients[i]);
+}
+
+static void test_crash_and_tamper(Fixture *f, gconstpointer data)
+{
+	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
+					       "AllowedInterface=uplink0\n", UID_A);
+	g_autofree char *before = NULL, *after_kill = NULL, *after_restart = NULL, *final = NULL;
+	g_autofree char *tables = NULL, *flush = NULL, *del = NULL, *log = NULL;
+	SessionClient *a;
+	guint64 r0;
+	int status;
+
+	write_policy(f, "10-a.policy", pol);
+	g_usleep(300000);
+	a = session_for(f, "client-a", UID_A, NULL, NULL);
+	wait_steered(f, UID_A);
+	before = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list | wc -l");
+	g_assert_cmpint(atoi(before), >, 3);
+
+	/* someone flushes the ruleset: our owned table is not theirs to flush,
+	 * nor to delete; steering goes on */
+	nfc_lab_sh_status(f->u.lab, f->u.host, &flush, "nft flush ruleset 2>&1");
+	g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, &del,
+					  "nft delete table inet nfconn 2>&1"), !=, 0);
+	r0 = router_count(f, 0, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 5);
+
+	/* SIGKILL: the kernel drops the owned table; our ip rules stay ... */
+	status = nfc_lab_stop(f->u.lab, f->u.nfconnd, SIGKILL, 3000, NULL);
+	g_assert_true(WIFSIGNALED(status));
+	tables = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list tables");
+	g_assert_null(strstr(tables, "nfconn"));
+	after_kill = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list | wc -l");
+	g_assert_cmpstr(after_kill, ==, before);
+	session_client_free(a);
+
+	/* ... until the next start cleans them up (no session now) */
+	uplinks_start_nfconnd(&f->u);
+	for (int i = 0;; i++) {
+		g_free(after_restart);
+		after_restart = nfc_lab_sh_output(f->u.lab, f->u.host,
+			"ip rule list | wc -l; ip route show table all | grep -c 'table 7[0-2][0-9][0-9] ' || true");
+		if (g_str_has_prefix(after_restart, "3\n"))
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(50000);
+	}
+	log = nfc_lab_log(f->u.lab, "nfconnd");
+	g_assert_nonnull(strstr(log, "left by an earlier run"));
+
+	/* SIGTERM: nothing of ours stays */
+	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+	uplinks_stop_nfconnd(&f->u);
+	final = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"ip rule list | wc -l; ip -6 rule list | wc -l; nft list tables | wc -l; "
+		"ip route show table all | grep -c 'table 7[0-2][0-9][0-9] ' || true");
+	g_assert_cmpstr(final, ==, "3\n2\n0\n0\n");
+}
+
+static void test_explain(Fixture *f, gconstpointer data)
+{
+	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
+					       "AllowedInterface=uplink0\n", UID_A);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL, none = NULL, bad = NULL;
+	SessionClient *a;
+
+	write_policy(f, "10-a.policy", pol);
+	g_usleep(300000);
+	a = session_for(f, "client-a", UID_A, NULL, NULL);
+	wait_steered(f, UID_A);
+	r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
+			 g_variant_new("(ss)", "uid", "38"), &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(GVariant) d = g_variant_get_child_value(r, 0);
+		gboolean steered = FALSE;
+		guint32 table = 0, mark = 0;
+		const char *iface = NULL, *reason = NULL, *policy = NULL;
+
+		g_assert_true(g_variant_lookup(d, "Steered", "b", &steered));
+		g_assert_true(steered);
+		g_assert_true(g_variant_lookup(d, "Table", "u", &table));
+		g_assert_cmpuint(table, >=, 7000);
+		g_assert_true(g_variant_lookup(d, "Mark", "u", &mark));
+		g_assert_cmpuint(mark & 0xfe000000, !=, 0);
+		g_assert_true(g_variant_lookup(d, "Interface", "&s", &iface));
+		g_assert_cmpstr(iface, ==, "uplink0");
+		g_assert_true(g_variant_lookup(d, "Policy", "&s", &policy));
+		g_assert_cmpstr(policy, ==, "10-a.policy [a]");
+		g_assert_true(g_variant_lookup(d, "Reason", "&s", &reason));
+		g_assert_nonnull(strstr(reason, "10-a.policy"));
+		/* the kernel agrees with the explanation */
+		{
+			g_autofree char *route = nfc_lab_sh_output(f->u.lab, f->u.host,
+				"ip route get " UPLINK_SERVER4 " mark 0x%x", mark);
+
+			g_assert_nonnull(strstr(route, "dev uplink0"));
+			g_assert_nonnull(strstr(route, g_strdup_printf("table %u", table)));
+		}
+	}
+	none = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
+			    g_variant_new("(ss)", "uid", "1234"), &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(GVariant) d = g_variant_get_child_value(none, 0);
+		gboolean steered = TRUE;
+
+		g_assert_true(g_variant_lookup(d, "Steered", "b", &steered));
+		g_assert_false(steered);
+	}
+	bad = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
+			   g_variant_new("(ss)", "pid", "1"), &error);
+	g_assert_null(bad);
+	g_assert_nonnull(error);
+	session_client_free(a);
+}
+
+int main(int argc, char **argv)
+{
+	nfc_lab_require_root();
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, "OnlineCheckMode=none", setup, fn, teardown)
+	ADD("/policy/steering", test_steering);
+	ADD("/policy/failover-and-strict", test_failover_and_strict);
+	ADD("/policy/source-ip-rule", test_source_ip_rule);
+	ADD("/policy/constant-rules", test_constant_rules);
+	ADD("/policy/crash-and-tamper", test_crash_and_tamper);
+	ADD("/policy/explain", test_explain);
+	return g_test_run();
+}
