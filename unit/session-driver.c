@@ -10,6 +10,12 @@
 
 SessionClient *session_client_start(NfcLab *lab, const char *name, unsigned int uid)
 {
+	return session_client_start_in(lab, name, uid, NULL);
+}
+
+SessionClient *session_client_start_in(NfcLab *lab, const char *name, unsigned int uid,
+				       const char *cgroup_dir)
+{
 	SessionClient *c = g_new0(SessionClient, 1);
 	g_autofree char *ruid = g_strdup_printf("--reuid=%u", uid);
 	g_autofree char *rgid = g_strdup_printf("--regid=%u", uid);
@@ -23,7 +29,14 @@ SessionClient *session_client_start(NfcLab *lab, const char *name, unsigned int 
 	g_queue_init(&c->lines);
 	/* the bus socket lives in the lab directory */
 	nfc_lab_sh(lab, NULL, "chmod 755 %s", nfc_lab_dir(lab));
-	if (uid == 0) {
+	if (cgroup_dir) {
+		g_autofree char *script = g_strdup_printf(
+			"echo $$ > %s/cgroup.procs && exec setpriv %s %s --clear-groups %s %s",
+			cgroup_dir, ruid, rgid, client, addr);
+		const char *argv[] = { "/bin/sh", "-c", script, NULL };
+
+		c->pid = nfc_lab_spawn_pipes(lab, NULL, name, argv, &c->in, &c->out);
+	} else if (uid == 0) {
 		const char *argv[] = { client, addr, NULL };
 
 		c->pid = nfc_lab_spawn_pipes(lab, NULL, name, argv, &c->in, &c->out);

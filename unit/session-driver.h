@@ -16,6 +16,9 @@ typedef struct {
 
 /* uid 0 runs as root; any other uid runs with that uid and gid = uid. */
 SessionClient *session_client_start(NfcLab *lab, const char *name, unsigned int uid);
+/* Same, the process first moved into a cgroup v2 directory (absolute path). */
+SessionClient *session_client_start_in(NfcLab *lab, const char *name, unsigned int uid,
+				       const char *cgroup_dir);
 void session_client_free(SessionClient *c);
 /* Kill it (SIGKILL): it leaves the bus without a word. */
 void session_client_kill(SessionClient *c);

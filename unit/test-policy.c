@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "session-driver.h"
 #include "uplinks.h"
@@ -477,6 +478,57 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(final, ==, "3\n2\n0\n0\n");
 }
 
+static void test_cgroup(Fixture *f, gconstpointer data)
+{
+	g_autofree char *name = g_strdup_printf("nfctest%d", (int)getpid());
+	g_autofree char *dir = g_strdup_printf("/sys/fs/cgroup/unified/%s", name);
+	g_autofree char *pol = g_strdup_printf("[app]\ncgroup=/%s\nAllowedBearers=ethernet\n"
+					       "AllowedInterface=uplink1\n", name);
+	g_autofree char *out = NULL;
+	SessionClient *a;
+	guint64 r0, r1;
+
+	if (!g_file_test("/sys/fs/cgroup/unified/cgroup.procs", G_FILE_TEST_EXISTS)) {
+		g_test_skip("no cgroup v2 hierarchy at /sys/fs/cgroup/unified");
+		return;
+	}
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	write_policy(f, "10-app.policy", pol);
+	g_usleep(300000);
+	/* the application: its session and its traffic come from the cgroup */
+	a = session_client_start_in(f->u.lab, "client-a", UID_A, dir);
+	g_free(session_client_do(a, "create /app/s1"));
+	for (int i = 0;; i++) {
+		g_free(out);
+		out = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list table inet nfconn");
+		if (strstr(out, "cgroup"))
+			break;
+		g_assert_cmpint(i, <, 200);
+		g_usleep(50000);
+	}
+	r0 = router_count(f, 0, "v4");
+	r1 = router_count(f, 1, "v4");
+	{
+		g_autofree char *res = nfc_lab_sh_output(f->u.lab, f->u.host,
+			"echo $$ > %s/cgroup.procs && exec setpriv --reuid=%u --regid=%u --clear-groups "
+			"/usr/bin/python3 %s " UPLINK_SERVER4 " 10", dir, UID_A, UID_A, f->sender);
+
+		g_assert_cmpstr(res, ==, "10 10\n");
+	}
+	g_assert_cmpuint(router_count(f, 1, "v4") - r1, ==, 10);
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 0);
+	/* the same uid outside the cgroup is not steered by this policy: it
+	 * follows the main table (whichever uplink is on top) */
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 4, NULL), ==, 4);
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0 + router_count(f, 1, "v4") - r1, ==, 14);
+	session_client_free(a);
+	/* every process left it; the directory goes */
+	for (int i = 0; g_rmdir(dir) < 0; i++) {
+		g_assert_cmpint(i, <, 100);
+		g_usleep(50000);
+	}
+}
+
 static void test_explain(Fixture *f, gconstpointer data)
 {
 	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
@@ -514,9 +566,10 @@ static void test_explain(Fixture *f, gconstpointer data)
 		{
 			g_autofree char *route = nfc_lab_sh_output(f->u.lab, f->u.host,
 				"ip route get " UPLINK_SERVER4 " mark 0x%x", mark);
+			g_autofree char *in_table = g_strdup_printf("table %u", table);
 
 			g_assert_nonnull(strstr(route, "dev uplink0"));
-			g_assert_nonnull(strstr(route, g_strdup_printf("table %u", table)));
+			g_assert_nonnull(strstr(route, in_table));
 		}
 	}
 	none = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
@@ -546,6 +599,7 @@ int main(int argc, char **argv)
 	ADD("/policy/source-ip-rule", test_source_ip_rule);
 	ADD("/policy/constant-rules", test_constant_rules);
 	ADD("/policy/crash-and-tamper", test_crash_and_tamper);
+	ADD("/policy/cgroup", test_cgroup);
 	ADD("/policy/explain", test_explain);
 	return g_test_run();
 }
