@@ -21,6 +21,7 @@ struct NfcSession {
 	NfcService *service;
 	NfcSessionState state;
 	bool active;               /* Connect() called */
+	NfcService *started;       /* the service its Connect() brought up */
 	bool initial_sent;
 	uint32_t sent[N_KEYS];
 };
@@ -37,8 +38,10 @@ static GArray *watches;
 static unsigned int next_watch_id = 1;
 static unsigned int service_watch;
 static GArray *free_ids;           /* uint32_t, reusable session ids */
+static GHashTable *started_by;     /* NfcService* → sessions holding it up */
 static uint32_t next_id = 1;
 static guint reselect_idle;
+static GHashTable *readdressed;    /* services whose addresses changed since the last pass */
 
 typedef enum { EV_CREATED, EV_CHANGED, EV_DESTROYED } Event;
 
@@ -131,15 +134,22 @@ static bool select_service(NfcSession *s)
 	return true;
 }
 
+/* One pass: a session hears once, with its new service and its addresses
+ * together, never an address change of a service it is about to leave. */
 static void reselect_all(void)
 {
 	GHashTableIter it;
 	gpointer value;
 
 	g_hash_table_iter_init(&it, sessions);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		if (select_service(value))
-			notify(value, EV_CHANGED);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		NfcSession *s = value;
+		bool changed = select_service(s);
+
+		if (changed || (s->service && g_hash_table_contains(readdressed, s->service)))
+			notify(s, EV_CHANGED);
+	}
+	g_hash_table_remove_all(readdressed);
 }
 
 static gboolean on_reselect(gpointer data)
@@ -159,26 +169,24 @@ static void schedule_reselect(void)
 
 static void on_service_changed(NfcService *svc, const char *property, void *user_data)
 {
-	GHashTableIter it;
-	gpointer value;
-
-	if (g_str_equal(property, "State")) {
-		schedule_reselect();
+	if (g_str_equal(property, "IPv4") || g_str_equal(property, "IPv6"))
+		g_hash_table_add(readdressed, svc);
+	else if (!g_str_equal(property, "State"))
 		return;
-	}
-	if (!g_str_equal(property, "IPv4") && !g_str_equal(property, "IPv6"))
-		return;
-	/* address changes: the sessions on this service re-announce */
-	g_hash_table_iter_init(&it, sessions);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		if (((NfcSession *)value)->service == svc)
-			notify(value, EV_CHANGED);
+	schedule_reselect();
 }
 
 static void on_service_removed(NfcService *svc, void *user_data)
 {
 	GHashTableIter it;
 	gpointer value;
+
+	g_hash_table_remove(started_by, svc);
+	g_hash_table_remove(readdressed, svc);
+	g_hash_table_iter_init(&it, sessions);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((NfcSession *)value)->started == svc)
+			((NfcSession *)value)->started = NULL;
 
 	/* no session may point at a freed service, not even until the idle */
 	g_hash_table_iter_init(&it, sessions);
@@ -226,6 +234,8 @@ void nfc_session_init(void)
 	owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
 	free_ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	started_by = g_hash_table_new(NULL, NULL);
+	readdressed = g_hash_table_new(NULL, NULL);
 	service_watch = nfc_service_watch_add(&sw, NULL);
 	nfc_policy_set_changed_func(on_policy_changed, NULL);
 }
@@ -265,6 +275,8 @@ void nfc_session_cleanup(void)
 	g_clear_pointer(&owners, g_hash_table_unref);
 	g_clear_pointer(&watches, g_array_unref);
 	g_clear_pointer(&free_ids, g_array_unref);
+	g_clear_pointer(&started_by, g_hash_table_unref);
+	g_clear_pointer(&readdressed, g_hash_table_unref);
 }
 
 guint nfc_session_count(void)
@@ -378,22 +390,55 @@ int nfc_session_change(NfcSession *s, const char *name, GVariant *value)
 	return 0;
 }
 
+static void hold(NfcSession *s, NfcService *svc)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(started_by, svc));
+
+	g_hash_table_insert(started_by, svc, GUINT_TO_POINTER(n + 1));
+	s->started = svc;
+}
+
+/* Let go of the service Connect() brought up; the last session to let go
+ * takes it down again, as it was before anybody asked. */
+static void release(NfcSession *s)
+{
+	NfcService *svc = g_steal_pointer(&s->started);
+	guint n;
+
+	if (!svc)
+		return;
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(started_by, svc));
+	if (n > 1) {
+		g_hash_table_insert(started_by, svc, GUINT_TO_POINTER(n - 1));
+		return;
+	}
+	g_hash_table_remove(started_by, svc);
+	nfc_debug("session %s: releasing %s", s->path, nfc_service_get_identifier(svc));
+	nfc_service_disconnect(svc);
+}
+
+/* Bring up the best service the session may use, if none is up: an idle
+ * one of its bearers (and interface), in bearer then service order. */
 static void autoconnect_for(NfcSession *s)
 {
 	const char *ifname = nfc_session_get_interface(s);
 
-	if (s->service)
+	if (s->service || s->started)
 		return;
-	for (GList *l = nfc_service_get_list(); l; l = l->next) {
-		NfcService *svc = l->data;
+	for (char **b = s->bearers; b && *b; b++) {
+		for (GList *l = nfc_service_get_list(); l; l = l->next) {
+			NfcService *svc = l->data;
 
-		if (!g_strv_contains((const char *const *)s->bearers, nfc_service_get_type(svc)))
-			continue;
-		if (ifname && g_strcmp0(ifname, nfc_service_get_interface(svc)))
-			continue;
-		if (nfc_service_get_state(svc) == NFC_SERVICE_IDLE && nfc_service_get_autoconnect(svc)) {
-			nfc_service_connect(svc);
-			return;
+			if (!g_str_equal(*b, nfc_service_get_type(svc)))
+				continue;
+			if (ifname && g_strcmp0(ifname, nfc_service_get_interface(svc)))
+				continue;
+			if (nfc_service_get_state(svc) != NFC_SERVICE_IDLE)
+				continue;
+			if (g_hash_table_contains(started_by, svc) || nfc_service_connect(svc) == 0) {
+				hold(s, svc);
+				return;
+			}
 		}
 	}
 }
@@ -407,6 +452,7 @@ void nfc_session_connect(NfcSession *s)
 void nfc_session_disconnect(NfcSession *s)
 {
 	s->active = false;
+	release(s);
 }
 
 const char *nfc_session_get_path(NfcSession *s) { return s->path; }
