@@ -5,10 +5,13 @@
  * the bus name and connmanctl's PID in session paths) taken from what
  * nfconnd reports over D-Bus; and nfconnctl must print the same bytes for
  * the same queries. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "uplinks.h"
 
@@ -514,6 +517,13 @@ static gsize log_size(Fixture *f, const char *name)
 	return strlen(log);
 }
 
+static void send_line(int fd, const char *line)
+{
+	g_autofree char *text = g_strconcat(line, "\n", NULL);
+
+	g_assert_cmpint(write(fd, text, strlen(text)), ==, (gssize)strlen(text));
+}
+
 static void stop(Fixture *f, GPid pid)
 {
 	int status = nfc_lab_stop(f->u.lab, pid, SIGTERM, 5000, NULL);
@@ -757,6 +767,90 @@ static void test_session_settings(Fixture *f, gconstpointer data)
 		stop(f, pids[i]);
 }
 
+/* The first Update block in text (from a pty: without the CRs), without
+ * its braces. */
+static char *update_block(const char *text)
+{
+	g_auto(GStrv) parts = g_strsplit(text, "\r", -1);
+	g_autofree char *clean = g_strjoinv("", parts);
+	const char *start = strstr(clean, "Session      Update               = {\n");
+	char *end;
+
+	g_assert_nonnull(start);
+	start = strchr(start, '\n') + 1;
+	end = strstr(start, "\n}");
+	g_assert_nonnull(end);
+	return g_strndup(start, end - start + 1);
+}
+
+/* Interactive mode: connmanctl reads commands only from a terminal, so it
+ * runs under script(1), which gives it a pty and passes on what the test
+ * writes into a FIFO. One session, changed with "session config". */
+static void test_session_interactive(Fixture *f, gconstpointer data)
+{
+	g_autofree char *fifo = g_strdup_printf("%s/interactive.in", nfc_lab_dir(f->u.lab));
+	g_autofree char *inner = NULL, *outer = NULL, *log = NULL;
+	const char *argv[] = { "sh", "-c", NULL, NULL };
+	gsize offset;
+	GPid pid;
+	int fd;
+
+	if (!f->u.lab)
+		return;
+	if (!g_file_test("/usr/bin/script", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("script(1) is not installed");
+		return;
+	}
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	/* read-write: opening never blocks, and the reader never sees EOF
+	 * until the test closes it */
+	fd = open(fifo, O_RDWR | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	inner = g_strdup_printf("env DBUS_SYSTEM_BUS_ADDRESS=%s TERM=dumb connmanctl",
+				nfc_lab_bus_address(f->u.lab));
+	outer = g_strdup_printf("exec script -qfec '%s' /dev/null <%s", inner, fifo);
+	argv[2] = outer;
+	pid = nfc_lab_spawn(f->u.lab, f->u.host, "interactive", argv);
+
+	send_line(fd, "session on bearers ethernet");
+	log = wait_log(f, "interactive", 0, "SourceIPRule = False");
+	g_assert_nonnull(strstr(log, "AllowedInterface = *"));
+	offset = log_size(f, "interactive");
+	send_line(fd, "session config ifname uplink1");
+	g_free(log);
+	log = wait_log(f, "interactive", offset, "AllowedInterface = uplink1");
+	g_free(log);
+	log = wait_log(f, "interactive", offset, "\n}");
+	/* only what changed: the interface (and its addresses) and the setting */
+	{
+		g_autofree char *block = update_block(log);
+		g_autofree char *ipv4 = session_ipv4(f, 1);
+
+		g_assert_true(has_line(block, "Interface = uplink1"));
+		g_assert_true(has_line(block, "AllowedInterface = uplink1"));
+		g_assert_true(has_line(block, ipv4));
+		g_assert_null(strstr(block, "State = "));
+		g_assert_null(strstr(block, "ConnectionType = "));
+		g_assert_null(strstr(block, "AllowedBearers = "));
+	}
+	offset = log_size(f, "interactive");
+	send_line(fd, "session config ifname uplink0");
+	g_free(log);
+	log = wait_log(f, "interactive", offset, "Interface = uplink0");
+	offset = log_size(f, "interactive");
+	send_line(fd, "session off");
+	g_free(log);
+	log = wait_log(f, "interactive", offset, " ended");
+	g_assert_true(g_regex_match_simple("Session /sessions/_[0-9]+_[0-9]+/net/connman/"
+					   "connmanctl[0-9]+ ended", log, 0, 0));
+	send_line(fd, "exit");
+	close(fd);
+	stop(f, pid);
+	g_free(log);
+	log = nfc_lab_log(f->u.lab, "interactive");
+	g_test_message("%s", log);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -769,5 +863,6 @@ int main(int argc, char **argv)
 	ADD("/compat/monitor", test_monitor);
 	ADD("/compat/session", test_session);
 	ADD("/compat/session-settings", test_session_settings);
+	ADD("/compat/session-interactive", test_session_interactive);
 	return g_test_run();
 }
