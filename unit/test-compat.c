@@ -767,20 +767,27 @@ static void test_session_settings(Fixture *f, gconstpointer data)
 		stop(f, pids[i]);
 }
 
-/* The first Update block in text (from a pty: without the CRs), without
- * its braces. */
-static char *update_block(const char *text)
+/* The Update block in text (from a pty: without the CRs) that has the
+ * line want, without its braces, with a leading newline. */
+static char *update_block_with(const char *text, const char *want)
 {
 	g_auto(GStrv) parts = g_strsplit(text, "\r", -1);
 	g_autofree char *clean = g_strjoinv("", parts);
-	const char *start = strstr(clean, "Session      Update               = {\n");
-	char *end;
+	const char *head = "Session      Update               = {";
+	const char *p = clean;
 
-	g_assert_nonnull(start);
-	start = strchr(start, '\n') + 1;
-	end = strstr(start, "\n}");
-	g_assert_nonnull(end);
-	return g_strndup(start, end - start + 1);
+	while ((p = strstr(p, head))) {
+		const char *start = p + strlen(head);
+		const char *end = strstr(start, "\n}");
+		g_autofree char *block = NULL;
+
+		g_assert_nonnull(end);
+		block = g_strndup(start, end - start + 1);
+		if (has_line(block, want))
+			return g_steal_pointer(&block);
+		p = end;
+	}
+	g_error("no Update with '%s' in:\n%s", want, clean);
 }
 
 /* Interactive mode: connmanctl reads commands only from a terminal, so it
@@ -793,7 +800,7 @@ static void test_session_interactive(Fixture *f, gconstpointer data)
 	const char *argv[] = { "sh", "-c", NULL, NULL };
 	gsize offset;
 	GPid pid;
-	int fd;
+	int fd, i;
 
 	if (!f->u.lab)
 		return;
@@ -814,29 +821,35 @@ static void test_session_interactive(Fixture *f, gconstpointer data)
 
 	send_line(fd, "session on bearers ethernet");
 	log = wait_log(f, "interactive", 0, "SourceIPRule = False");
-	g_assert_nonnull(strstr(log, "AllowedInterface = *"));
-	offset = log_size(f, "interactive");
-	send_line(fd, "session config ifname uplink1");
-	g_free(log);
-	log = wait_log(f, "interactive", offset, "AllowedInterface = uplink1");
-	g_free(log);
-	log = wait_log(f, "interactive", offset, "\n}");
-	/* only what changed: the interface (and its addresses) and the setting */
 	{
-		g_autofree char *block = update_block(log);
-		g_autofree char *ipv4 = session_ipv4(f, 1);
+		g_autofree char *first = update_block_with(log, "AllowedInterface = *");
 
-		g_assert_true(has_line(block, "Interface = uplink1"));
-		g_assert_true(has_line(block, "AllowedInterface = uplink1"));
+		i = interface_index(first);
+	}
+	/* pinned to the other uplink: it moves there; back: it returns */
+	for (int round = 0; round < 2; round++) {
+		int to = round == 0 ? 1 - i : i;
+		g_autofree char *cmd = g_strdup_printf("session config ifname uplink%d", to);
+		g_autofree char *setting = g_strdup_printf("AllowedInterface = uplink%d", to);
+		g_autofree char *iface = g_strdup_printf("Interface = uplink%d", to);
+		g_autofree char *ipv4 = session_ipv4(f, to);
+		g_autofree char *block = NULL;
+
+		offset = log_size(f, "interactive");
+		send_line(fd, cmd);
+		g_free(log);
+		log = wait_log(f, "interactive", offset, setting);
+		g_free(log);
+		log = wait_log(f, "interactive", offset, "\n}");
+		/* only what changed: the interface, its addresses, the setting */
+		block = update_block_with(log, setting);
+		g_test_message("%s:\n%s", cmd, block);
+		g_assert_true(has_line(block, iface));
 		g_assert_true(has_line(block, ipv4));
 		g_assert_null(strstr(block, "State = "));
 		g_assert_null(strstr(block, "ConnectionType = "));
 		g_assert_null(strstr(block, "AllowedBearers = "));
 	}
-	offset = log_size(f, "interactive");
-	send_line(fd, "session config ifname uplink0");
-	g_free(log);
-	log = wait_log(f, "interactive", offset, "Interface = uplink0");
 	offset = log_size(f, "interactive");
 	send_line(fd, "session off");
 	g_free(log);
