@@ -143,7 +143,7 @@ static GStrv service_order(Fixture *f)
 }
 
 /* The dump of an a{sv} the way connmanctl prints a nested dict, built
- * from what nfconnd reports over D-Bus (only string values needed). */
+ * from what nfconnd reports over D-Bus (strings, uint16 and bytes). */
 static char *dict_line(Fixture *f, const char *id, const char *property)
 {
 	g_autoptr(GVariant) v = uplinks_service_property(&f->u, id, property);
