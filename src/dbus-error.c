@@ -102,3 +102,65 @@ void nfc_dbus_return_errno(GDBusMethodInvocation *invocation, int err)
 	else
 		nfc_dbus_return_error(invocation, code);
 }
+
+typedef struct {
+	GDBusInterfaceInfo *iface;
+	char **(*children)(void);
+} UnknownChildren;
+
+static gchar **unknown_enumerate(GDBusConnection *c, const gchar *sender, const gchar *path,
+				 gpointer data)
+{
+	UnknownChildren *u = data;
+
+	return u->children ? u->children() : g_new0(char *, 1);
+}
+
+static GDBusInterfaceInfo **unknown_introspect(GDBusConnection *c, const gchar *sender,
+					       const gchar *path, const gchar *node, gpointer data)
+{
+	UnknownChildren *u = data;
+	GDBusInterfaceInfo **infos;
+
+	/* GDBus only dispatches calls to a node that claims the interface */
+	if (!node)
+		return NULL;
+	infos = g_new0(GDBusInterfaceInfo *, 2);
+	infos[0] = g_dbus_interface_info_ref(u->iface);
+	return infos;
+}
+
+static void unknown_call(GDBusConnection *c, const char *sender, const char *path,
+			 const char *iface, const char *method, GVariant *params,
+			 GDBusMethodInvocation *inv, gpointer data)
+{
+	g_autofree char *msg = g_strdup_printf("No such object path '%s'", path);
+
+	g_dbus_method_invocation_return_dbus_error(inv, "org.freedesktop.DBus.Error.UnknownObject", msg);
+}
+
+static const GDBusInterfaceVTable unknown_vtable = { unknown_call, NULL, NULL, { 0 } };
+
+static const GDBusInterfaceVTable *unknown_dispatch(GDBusConnection *c, const gchar *sender,
+						    const gchar *path, const gchar *iface,
+						    const gchar *node, gpointer *out_data,
+						    gpointer data)
+{
+	return &unknown_vtable;
+}
+
+static const GDBusSubtreeVTable unknown_subtree = {
+	unknown_enumerate, unknown_introspect, unknown_dispatch, { 0 }
+};
+
+guint nfc_dbus_register_unknown_children(GDBusConnection *conn, const char *parent_path,
+					 GDBusInterfaceInfo *iface, char **(*children)(void))
+{
+	UnknownChildren *u = g_new0(UnknownChildren, 1);
+
+	u->iface = iface;
+	u->children = children;
+	return g_dbus_connection_register_subtree(conn, parent_path, &unknown_subtree,
+						  G_DBUS_SUBTREE_FLAGS_DISPATCH_TO_UNENUMERATED_NODES,
+						  u, g_free, NULL);
+}

@@ -39,3 +39,12 @@ NfcError nfc_error_from_errno(int err);
 void nfc_dbus_return_error(GDBusMethodInvocation *invocation, NfcError code);
 /* Reply for a negative errno (unmapped ones: Failed with strerror). */
 void nfc_dbus_return_errno(GDBusMethodInvocation *invocation, int err);
+
+/* Calls to children of parent_path that do not exist answer
+ * org.freedesktop.DBus.Error.UnknownObject, as ConnMan does (connmanctl
+ * turns it into "... is not available"); GDBus alone would answer
+ * UnknownMethod. Existing children, registered on their own, are not
+ * affected. children() lists them for introspection (NULL-terminated,
+ * caller frees). Returns the registration id (0 on error). */
+guint nfc_dbus_register_unknown_children(GDBusConnection *conn, const char *parent_path,
+					 GDBusInterfaceInfo *iface, char **(*children)(void));

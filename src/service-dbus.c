@@ -12,6 +12,17 @@
 static GDBusConnection *bus;
 static GHashTable *skeletons; /* NfcService* → NfcDbusService* */
 static unsigned int watch_id;
+static guint unknown_id;
+
+static char **service_children(void)
+{
+	GPtrArray *ids = g_ptr_array_new();
+
+	for (GList *l = nfc_service_get_list(); l; l = l->next)
+		g_ptr_array_add(ids, g_strdup(nfc_service_get_identifier(l->data)));
+	g_ptr_array_add(ids, NULL);
+	return (char **)g_ptr_array_free(ids, FALSE);
+}
 
 static GVariant *strv_variant(char **v)
 {
@@ -505,6 +516,9 @@ void nfc_service_dbus_init(GDBusConnection *conn)
 	bus = g_object_ref(conn);
 	skeletons = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
 	watch_id = nfc_service_watch_add(&w, NULL);
+	unknown_id = nfc_dbus_register_unknown_children(conn, "/net/connman/service",
+							 nfc_dbus_service_interface_info(),
+							 service_children);
 }
 
 void nfc_service_dbus_cleanup(void)
@@ -515,6 +529,9 @@ void nfc_service_dbus_cleanup(void)
 	if (!skeletons)
 		return;
 	nfc_service_watch_remove(watch_id);
+	if (unknown_id)
+		g_dbus_connection_unregister_subtree(bus, unknown_id);
+	unknown_id = 0;
 	g_hash_table_iter_init(&it, skeletons);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(value));

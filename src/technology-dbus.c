@@ -11,6 +11,17 @@
 static GDBusConnection *bus;
 static GHashTable *skeletons; /* NfcTechnology* → NfcDbusTechnology* */
 static unsigned int watch_id;
+static guint unknown_id;
+
+static char **technology_children(void)
+{
+	GPtrArray *types = g_ptr_array_new();
+
+	for (GList *l = nfc_technology_get_list(); l; l = l->next)
+		g_ptr_array_add(types, g_strdup(nfc_technology_get_type(l->data)));
+	g_ptr_array_add(types, NULL);
+	return (char **)g_ptr_array_free(types, FALSE);
+}
 
 GVariant *nfc_technology_dbus_properties(NfcTechnology *t)
 {
@@ -153,6 +164,9 @@ void nfc_technology_dbus_init(GDBusConnection *conn)
 	bus = g_object_ref(conn);
 	skeletons = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
 	watch_id = nfc_technology_watch_add(&w, NULL);
+	unknown_id = nfc_dbus_register_unknown_children(conn, "/net/connman/technology",
+							 nfc_dbus_technology_interface_info(),
+							 technology_children);
 }
 
 void nfc_technology_dbus_cleanup(void)
@@ -163,6 +177,9 @@ void nfc_technology_dbus_cleanup(void)
 	if (!skeletons)
 		return;
 	nfc_technology_watch_remove(watch_id);
+	if (unknown_id)
+		g_dbus_connection_unregister_subtree(bus, unknown_id);
+	unknown_id = 0;
 	g_hash_table_iter_init(&it, skeletons);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(value));
