@@ -410,6 +410,45 @@ static void test_ipv6_slaac(Fixture *f, gconstpointer data)
 	}
 }
 
+static void test_renew(Fixture *f, gconstpointer data)
+{
+	g_autofree char *id = uplinks_service_id(&f->u, 0);
+	g_autofree char *addr = NULL, *addr2 = NULL, *log = NULL;
+	g_autoptr(NfcLabSignals) sig = NULL;
+	gint64 end;
+
+	uplinks_wait_services(&f->u, 2, "online", 20000);
+	addr = ipv4_field(f, id, "Address");
+	sig = nfc_lab_signals_new(f->u.lab, SERVICE, "PropertyChanged");
+	/* T1 is 10 s: within 25 s the lease is renewed by unicast at least once */
+	end = g_get_monotonic_time() + 25 * G_USEC_PER_SEC;
+	for (;;) {
+		g_free(log);
+		log = nfc_lab_sh_output(f->u.lab, NULL, "grep -c 'DHCPACK(r0) %s' %s/dnsmasq-*-r0.log || true",
+					addr, nfc_lab_dir(f->u.lab));
+		if (atoi(log) >= 2)
+			break;
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+		g_usleep(200000);
+	}
+	/* the same address, still online, and no state change on the way */
+	addr2 = ipv4_field(f, id, "Address");
+	g_assert_cmpstr(addr2, ==, addr);
+	uplinks_wait_property(&f->u, id, "State", "online", 100);
+	for (;;) {
+		g_autoptr(GVariant) p = NULL;
+		g_autofree char *path = NULL;
+		const char *name;
+
+		p = nfc_lab_signals_pop(sig, 100, &path);
+		if (!p)
+			break;
+		g_variant_get(p, "(&sv)", &name, NULL);
+		if (g_str_has_suffix(path, id))
+			g_assert_cmpstr(name, !=, "State");
+	}
+}
+
 static void test_offline_mode(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
@@ -475,6 +514,7 @@ int main(int argc, char **argv)
 	ADD("/uplinks/disconnect-connect", test_disconnect_connect, NULL);
 	ADD("/uplinks/persistence", test_persistence, NULL);
 	ADD("/uplinks/ipv6-slaac", test_ipv6_slaac, NULL);
+	ADD("/uplinks/renew", test_renew, NULL);
 	ADD("/uplinks/offline-mode", test_offline_mode, NULL);
 	ADD("/uplinks/technology-power", test_technology_power, NULL);
 	return g_test_run();

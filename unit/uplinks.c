@@ -41,9 +41,12 @@ void uplinks_setup(Uplinks *u, const char *extra_conf)
 			   "ip link set %s up && sysctl -qw net.ipv6.conf.all.forwarding=1",
 			   router_addr[i], router_if, prefix6[i], router_if, router_if);
 		range6 = g_strdup_printf("--dhcp-range=::,constructor:%s,ra-only,64,2m", router_if);
+		/* T1 of 10 s: every test sees leases renewed under it */
 		extra = g_strdup_printf("--dhcp-option=option:router,%s "
 					"--dhcp-option=option:dns-server,%s "
 					"--dhcp-option=option:domain-name,%s "
+					"--dhcp-option=option:T1,10 --dhcp-option=option:T2,20 "
+					"--dhcp-authoritative --no-ping "
 					"--enable-ra --ra-param=%s,3,60 %s",
 					router_gw[i], dns[i], domain[i], router_if, range6);
 		u->dnsmasq[i] = nfc_lab_start_dnsmasq(u->lab, r, router_if, pool[i], extra);
