@@ -304,7 +304,25 @@ static void test_monitor(Fixture *f, gconstpointer data)
 	toggle_until_seen(f, logs, "State = idle\n");
 	toggle_until_seen(f, json_logs, "[\"State\",\"idle\"]}\n");
 
-	/* every monitor is listening now: one more round, seen by all */
+	/* every monitor is listening now; let the last round's lines land in
+	 * all logs before taking the snapshot, then one more round, seen by all */
+	for (int quiet = 0, tries = 0; quiet < 3; tries++) {
+		static const char *const names[] = { "ours", "json", "theirs" };
+		static gsize last[3];
+		bool same = true;
+
+		g_assert_cmpint(tries, <, 100);
+		g_usleep(100000);
+		for (int i = 0; i < 3; i++) {
+			g_autofree char *log = nfc_lab_log(f->lab, names[i]);
+
+			same = same && strlen(log) == last[i] &&
+			       (g_str_has_suffix(log, "State = idle\n") ||
+				g_str_has_suffix(log, "\"idle\"]}\n"));
+			last[i] = strlen(log);
+		}
+		quiet = same ? quiet + 1 : 0;
+	}
 	l1 = nfc_lab_log(f->lab, "ours");
 	l2 = nfc_lab_log(f->lab, "json");
 	l3 = nfc_lab_log(f->lab, "theirs");
