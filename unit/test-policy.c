@@ -28,7 +28,7 @@ static const char sender_py[] =
 	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
 	"s = socket.socket(fam, socket.SOCK_DGRAM)\n"
 	"if len(sys.argv) > 3: s.bind((sys.argv[3], 0))\n"
-	"s.settimeout(0.5)\n"
+	"s.settimeout(2.0)\n"
 	"n = int(sys.argv[2]); got = 0; sent = 0\n"
 	"for i in range(n):\n"
 	"    try:\n"
