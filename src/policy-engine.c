@@ -149,6 +149,11 @@ static void request_done(int error, void *user_data)
 static void send_rule(const Rule *r, bool add)
 {
 	NfcRtnlRule x = to_rtnl_rule(r);
+	char src[INET6_ADDRSTRLEN];
+
+	nfc_debug("%s rule %u: fwmark 0x%x/0x%x from %s/%u table %u", add ? "add" : "delete",
+		  r->priority, r->fwmark, r->fwmask,
+		  nfc_inaddr_to_string(r->family, &r->src, src), r->src_len, r->table);
 	int err = add ? nfc_rtnl_rule_add(&x, request_done, add ? "rule add" : "rule delete")
 		      : nfc_rtnl_rule_del(&x, request_done, "rule delete");
 
@@ -158,6 +163,11 @@ static void send_rule(const Rule *r, bool add)
 
 static void send_route(const NfcRtnlRoute *r, bool add)
 {
+	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+
+	nfc_debug("%s route table %u: %s/%u via %s dev %d", add ? "add" : "delete", r->table,
+		  nfc_inaddr_to_string(r->family, &r->dst, dst), r->dst_len,
+		  nfc_inaddr_to_string(r->family, &r->gateway, gw), r->oif);
 	int err = add ? nfc_rtnl_route_add(r, true, request_done, "route add")
 		      : nfc_rtnl_route_del(r, request_done, "route delete");
 
@@ -478,6 +488,44 @@ static void want_ladders(Want *w)
 
 /* ---- reconcile ----------------------------------------------------------- */
 
+static bool rule_item_equal(gconstpointer a, gconstpointer b)
+{
+	return rule_equal(a, b);
+}
+
+static bool route_item_equal(gconstpointer a, gconstpointer b)
+{
+	return route_equal(&((const Route *)a)->r, &((const Route *)b)->r);
+}
+
+static void rule_item_send(gconstpointer item, bool add)
+{
+	send_rule(item, add);
+}
+
+static void route_item_send(gconstpointer item, bool add)
+{
+	send_route(&((const Route *)item)->r, add);
+}
+
+/* Add (or delete) every item of `from` that `than` lacks. The lists are a
+ * few entries per uplink and class: a plain scan is enough. */
+static void send_missing(GArray *from, GArray *than, bool (*equal)(gconstpointer, gconstpointer),
+			 void (*send)(gconstpointer, bool), bool add)
+{
+	guint size = g_array_get_element_size(from);
+
+	for (guint i = 0; i < from->len; i++) {
+		gconstpointer item = from->data + i * size;
+		bool found = false;
+
+		for (guint j = 0; j < than->len && !found; j++)
+			found = equal(item, than->data + j * size);
+		if (!found)
+			send(item, add);
+	}
+}
+
 static void element_done(int error, void *user_data)
 {
 	if (error < 0 && error != -ENOENT)
@@ -506,24 +554,8 @@ static void sync_pass(void)
 	want_ladders(&w);
 
 	/* 1. make: tables and rules first ... */
-	for (guint i = 0; i < want_routes->len; i++) {
-		const NfcRtnlRoute *r = &g_array_index(want_routes, Route, i).r;
-		bool have = false;
-
-		for (guint j = 0; j < have_routes->len && !have; j++)
-			have = route_equal(r, &g_array_index(have_routes, Route, j).r);
-		if (!have)
-			send_route(r, true);
-	}
-	for (guint i = 0; i < w.rules->len; i++) {
-		const Rule *r = &g_array_index(w.rules, Rule, i);
-		bool have = false;
-
-		for (guint j = 0; j < have_rules->len && !have; j++)
-			have = rule_equal(r, &g_array_index(have_rules, Rule, j));
-		if (!have)
-			send_rule(r, true);
-	}
+	send_missing(want_routes, have_routes, route_item_equal, route_item_send, true);
+	send_missing(w.rules, have_rules, rule_item_equal, rule_item_send, true);
 	/* ... 2. flip: map elements (the rtnl requests above were sent first
 	 * and the kernel handles them in order, before we see this pass's
 	 * acks; the nft batch follows them) ... */
@@ -546,24 +578,8 @@ static void sync_pass(void)
 			pending++;
 	}
 	/* ... 3. break: what nobody wants any more */
-	for (guint j = 0; j < have_rules->len; j++) {
-		const Rule *r = &g_array_index(have_rules, Rule, j);
-		bool keep = false;
-
-		for (guint i = 0; i < w.rules->len && !keep; i++)
-			keep = rule_equal(r, &g_array_index(w.rules, Rule, i));
-		if (!keep)
-			send_rule(r, false);
-	}
-	for (guint j = 0; j < have_routes->len; j++) {
-		const NfcRtnlRoute *r = &g_array_index(have_routes, Route, j).r;
-		bool keep = false;
-
-		for (guint i = 0; i < want_routes->len && !keep; i++)
-			keep = route_equal(r, &g_array_index(want_routes, Route, i).r);
-		if (!keep)
-			send_route(r, false);
-	}
+	send_missing(have_rules, w.rules, rule_item_equal, rule_item_send, false);
+	send_missing(have_routes, want_routes, route_item_equal, route_item_send, false);
 
 	g_array_set_size(have_routes, 0);
 	g_array_append_vals(have_routes, want_routes->data, want_routes->len);

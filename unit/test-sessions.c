@@ -260,19 +260,6 @@ static void test_many(Fixture *f, gconstpointer data)
 	session_client_free(a);
 }
 
-static void write_policy(Fixture *f, const char *name, const char *text)
-{
-	g_autofree char *dir = g_build_filename(nfc_lab_dir(f->u.lab), "session_policy_local", NULL);
-	g_autofree char *tmp = g_strdup_printf("%s/.%s.tmp", dir, name);
-	g_autofree char *path = g_strdup_printf("%s/%s", dir, name);
-	g_autoptr(GError) error = NULL;
-
-	g_mkdir_with_parents(dir, 0755);
-	/* written aside and renamed, as an administrator's tool would */
-	g_file_set_contents(tmp, text, -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(rename(tmp, path), ==, 0);
-}
 
 static void test_policy_reload(Fixture *f, gconstpointer data)
 {
@@ -293,7 +280,7 @@ static void test_policy_reload(Fixture *f, gconstpointer data)
 	g_free(session_client_expect(a, "update /app/s1 ", 5000));
 	g_free(session_client_expect(b, "update /app/s1 ", 5000));
 
-	write_policy(f, "10-a.policy", text);
+	uplinks_write_policy(&f->u, "10-a.policy", text);
 	d = session_client_wait_update(a, "AllowedInterface", "uplink0", 10000);
 	g_assert_nonnull(d);
 	{
@@ -301,11 +288,11 @@ static void test_policy_reload(Fixture *f, gconstpointer data)
 
 		g_assert_cmpuint(g_variant_n_children(bearers), ==, 1);
 	}
-	write_policy(f, "10-a.policy", text2);
+	uplinks_write_policy(&f->u, "10-a.policy", text2);
 	d2 = session_client_wait_update(a, "AllowedInterface", "uplink1", 10000);
 	g_assert_nonnull(d2);
 	/* a bad file is ignored, the others keep working */
-	write_policy(f, "20-broken.policy", "[x]\nAllowedBearers=warp\n");
+	uplinks_write_policy(&f->u, "20-broken.policy", "[x]\nAllowedBearers=warp\n");
 	g_unlink(file);
 	d3 = session_client_wait_update(a, "AllowedInterface", "*", 10000);
 	g_assert_nonnull(d3);

@@ -2,6 +2,7 @@
 #include "uplinks.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -188,4 +189,17 @@ void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const c
 		}
 		g_usleep(50 * 1000);
 	}
+}
+
+void uplinks_write_policy(Uplinks *u, const char *name, const char *text)
+{
+	g_autofree char *dir = g_build_filename(nfc_lab_dir(u->lab), "session_policy_local", NULL);
+	g_autofree char *tmp = g_strdup_printf("%s/.%s.tmp", dir, name);
+	g_autofree char *path = g_strdup_printf("%s/%s", dir, name);
+	g_autoptr(GError) error = NULL;
+
+	g_mkdir_with_parents(dir, 0755);
+	g_file_set_contents(tmp, text, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(rename(tmp, path), ==, 0);
 }

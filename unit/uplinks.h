@@ -44,3 +44,7 @@ GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name)
 /* Wait until a service property equals the given string. */
 void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const char *value,
 			   guint timeout_ms);
+
+/* Put a session policy file beside main.conf (written aside, then renamed
+ * over the old one, as an administrator's tool would). */
+void uplinks_write_policy(Uplinks *u, const char *name, const char *text);
