@@ -2,9 +2,10 @@
 /* The benchmarks' client side, in one small program without GLib so that
  * the client costs next to nothing beside what it measures:
  *
- *   bench-client sessions PID LEVELS SAMPLES
+ *   bench-client sessions PID LEVELS SAMPLES [BUDGET_S]
  *       one bus connection; for each level N (comma list): grow to N
- *       sessions (pipelined), then SAMPLES x Peer.Ping, CreateSession and
+ *       sessions (pipelined; past BUDGET_S seconds in all, the level is cut
+ *       to what exists and the run ends after it), then SAMPLES x Peer.Ping, CreateSession and
  *       DestroySession, timed one by one; prints one "key=value" line per
  *       level, with the daemon's VmRSS (of PID) at that level.
  *   bench-client policy UIDBASE
@@ -422,8 +423,10 @@ static long rss_kib(int pid)
 
 /* ---- sessions ---------------------------------------------------------------- */
 
-static int cmd_sessions(int pid, const char *levels, int samples)
+static int cmd_sessions(int pid, const char *levels, int samples, double budget_s)
 {
+	double deadline = now_ms() + budget_s * 1e3;
+	int truncated = 0;
 	char *list = strdup(levels), *save = NULL;
 	double *ping = calloc(samples, sizeof(double));
 	double *create = calloc(samples, sizeof(double));
@@ -437,7 +440,9 @@ static int cmd_sessions(int pid, const char *levels, int samples)
 		int level = atoi(tok);
 		double t0 = now_ms(), fill_s;
 
-		/* grow, 64 calls in flight */
+		if (truncated)
+			break;
+		/* grow, 64 calls in flight, within the time budget */
 		while (have < level) {
 			int batch = level - have < 64 ? level - have : 64;
 			char notifier[64];
@@ -451,6 +456,12 @@ static int cmd_sessions(int pid, const char *levels, int samples)
 				expect_ok(&m, "grow");
 			}
 			have += batch;
+			if (have < level && now_ms() > deadline) {
+				printf("truncated wanted=%d have=%d budget_s=%.0f\n", level, have,
+				       budget_s);
+				level = have;
+				truncated = 1;
+			}
 		}
 		fill_s = (now_ms() - t0) / 1e3;
 		/* let the daemon settle (deferred work) before the samples */
@@ -730,12 +741,13 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (argc >= 5 && !strcmp(argv[1], "sessions"))
-		return cmd_sessions(atoi(argv[2]), argv[3], atoi(argv[4]));
+		return cmd_sessions(atoi(argv[2]), argv[3], atoi(argv[4]),
+				    argc >= 6 ? atof(argv[5]) : 1e9);
 	if (argc >= 5 && !strcmp(argv[1], "wait-ready"))
 		return cmd_wait_ready(argv[2], atof(argv[3]), argv + 4);
 	if (argc >= 3 && !strcmp(argv[1], "policy"))
 		return cmd_policy(atoi(argv[2]));
-	fprintf(stderr, "usage: %s sessions PID LEVELS SAMPLES | policy UIDBASE | "
+	fprintf(stderr, "usage: %s sessions PID LEVELS SAMPLES [BUDGET_S] | policy UIDBASE | "
 			"blast ADDR PORT SECONDS | wait-ready ID TIMEOUT SHELLCMD\n", argv[0]);
 	return 1;
 }
