@@ -38,6 +38,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -665,13 +666,22 @@ static int cmd_wait_ready(const char *id, double timeout_s, char **cmd)
 {
 	char path[256];
 	double t0, t;
-	int polls = 0;
+	int polls = 0, status;
+	pid_t pid;
 	Conn c;
 	Msg m;
 
 	snprintf(path, sizeof(path), "/net/connman/service/%s", id);
 	conn_open(&c);
-	if (system(cmd[0]) != 0)
+	/* not system(): it ignores SIGINT, and Ctrl-C must end us at once */
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd[0], (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 		fprintf(stderr, "warning: '%s' failed\n", cmd[0]);
 	/* the link is up once the command returned */
 	t0 = now_ms();
