@@ -44,13 +44,6 @@ typedef struct {
 } Route;
 
 typedef struct {
-	char *key;                /* "uid:1000", "gid:100", "cgroup:/x" */
-	NfcFirewallIdentity id;
-	char *cgroup_path;        /* absolute, for cgroup identities */
-	uint32_t mark;
-} Element;
-
-typedef struct {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 } Counts;
 
@@ -76,15 +69,11 @@ static NfcFirewall *fw;
 static NfcMarkLayout layout;
 static const char *cgroup_root = "/sys/fs/cgroup/unified";
 static GPtrArray *uplinks;        /* Uplink* by slot-1 (NULL = free) */
-static GPtrArray *classes;        /* char* key "3,1" by id-1 (NULL = free) */
-static GArray *have_rules;        /* Rule */
-static GArray *have_routes;       /* Route */
-static GHashTable *have_elements; /* key → Element* */
+static GPtrArray *classes;        /* Class* by id-1 (NULL = free) */
+static GArray *have_routes;       /* Route, in the uplink tables */
 static GHashTable *traffic;       /* session id → Traffic* (as last read) */
 static unsigned int service_watch, session_watch;
 static guint sync_idle;
-static guint pending;             /* kernel requests of this pass in flight */
-static bool dirty;                /* another pass is wanted after this one */
 static bool ready;                /* leftovers are gone, base state is in */
 
 static void schedule(void);
@@ -142,37 +131,24 @@ static void request_done(int error, void *user_data)
 
 	if (error < 0 && error != -EEXIST && error != -ENOENT && error != -ESRCH)
 		nfc_warn("policy engine: %s failed: %s", what, g_strerror(-error));
-	if (pending > 0 && --pending == 0 && dirty)
-		schedule();
 }
 
-static void send_rule(const Rule *r, bool add)
+static void log_rule(const Rule *r, bool add)
 {
-	NfcRtnlRule x = to_rtnl_rule(r);
 	char src[INET6_ADDRSTRLEN];
 
 	nfc_debug("%s rule %u: fwmark 0x%x/0x%x from %s/%u table %u", add ? "add" : "delete",
 		  r->priority, r->fwmark, r->fwmask,
 		  nfc_inaddr_to_string(r->family, &r->src, src), r->src_len, r->table);
-	int err = add ? nfc_rtnl_rule_add(&x, request_done, add ? "rule add" : "rule delete")
-		      : nfc_rtnl_rule_del(&x, request_done, "rule delete");
-
-	if (err == 0)
-		pending++;
 }
 
-static void send_route(const NfcRtnlRoute *r, bool add)
+static void log_route(const NfcRtnlRoute *r, bool add)
 {
 	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
 
 	nfc_debug("%s route table %u: %s/%u via %s dev %d", add ? "add" : "delete", r->table,
 		  nfc_inaddr_to_string(r->family, &r->dst, dst), r->dst_len,
 		  nfc_inaddr_to_string(r->family, &r->gateway, gw), r->oif);
-	int err = add ? nfc_rtnl_route_add(r, true, request_done, "route add")
-		      : nfc_rtnl_route_del(r, request_done, "route delete");
-
-	if (err == 0)
-		pending++;
 }
 
 /* ---- what the sessions want ----------------------------------------------- */
@@ -318,28 +294,6 @@ static char *ladder_key(NfcSession *s)
 	return g_string_free(key, FALSE);
 }
 
-static guint class_id(const char *key, bool allocate)
-{
-	guint free_slot = 0;
-
-	for (guint i = 0; i < classes->len; i++) {
-		if (classes->pdata[i] && g_str_equal(classes->pdata[i], key))
-			return i + 1;
-		if (!classes->pdata[i] && !free_slot)
-			free_slot = i + 1;
-	}
-	if (!allocate)
-		return 0;
-	if (free_slot) {
-		classes->pdata[free_slot - 1] = g_strdup(key);
-		return free_slot;
-	}
-	if (classes->len >= max_classes())
-		return 0;
-	g_ptr_array_add(classes, g_strdup(key));
-	return classes->len;
-}
-
 static char *identity_key(NfcSession *s, NfcFirewallIdentity *id, char **cgroup_path)
 {
 	const NfcPolicyConfig *p = nfc_session_get_policy(s);
@@ -372,41 +326,328 @@ static char *identity_key(NfcSession *s, NfcFirewallIdentity *id, char **cgroup_
 	return g_strdup_printf("uid:%u", who->uid);
 }
 
-typedef struct {
-	GArray *rules;              /* Rule */
-	GHashTable *elements;       /* key → Element* (owner session's mark) */
-	GHashTable *used_classes;   /* class id set */
-	GHashTable *owner_id;       /* key → session id of the owner */
-} Want;
+/* ---- incremental state ----------------------------------------------------
+ * A session change costs O(1) kernel work and O(uplinks) computing: each
+ * steered session holds references on its routing class, its source rule
+ * and its identity; kernel state changes only when a reference count
+ * crosses zero or an identity's owner changes. Changes go out in three
+ * stages: makes (routes, rules) first; once the kernel acked them, flips
+ * (map elements); once those are acked, breaks (what nobody uses now). */
 
-static void want_session(NfcSession *s, gpointer data)
+typedef struct {
+	char *key;                /* "2,1": uplink slots, best first */
+	guint refs;
+} Class;
+
+typedef struct {
+	char *key;                /* "uid:1000", "gid:100", "cgroup:/x" */
+	NfcFirewallIdentity id;
+	char *cgroup_path;        /* absolute, for cgroup identities */
+	GTree *members;           /* session id → mark; the lowest id owns the element */
+	uint32_t installed;       /* the mark in the kernel's map, 0 = none */
+	bool queued;              /* waiting in the flip queue */
+} Ident;
+
+typedef struct {
+	Rule rule;
+	guint refs;
+} Source;
+
+typedef struct {
+	guint cls;
+	uint32_t mark;
+	Ident *ident;             /* NULL: no identity (no policy matched) */
+	Source *source;           /* NULL: no source rule */
+} Steer;
+
+static GHashTable *steers;        /* NfcSession* → Steer* */
+static GHashTable *idents;        /* key → Ident* */
+static GPtrArray *sources;        /* Source* */
+static GQueue flips = G_QUEUE_INIT;
+static GArray *break_rules;       /* Rule */
+static GArray *break_routes;      /* Route */
+static guint pending_make, pending_flip;
+
+static void advance(void);
+
+static void make_done(int error, void *user_data)
 {
-	Want *w = data;
-	g_autofree char *ladder = NULL;
-	g_autofree char *key = NULL;
+	request_done(error, user_data);
+	if (pending_make > 0)
+		pending_make--;
+	advance();
+}
+
+/* Install a rule unless it is still there, waiting to be broken. */
+static void make_rule(const Rule *r)
+{
+	NfcRtnlRule x = to_rtnl_rule(r);
+
+	for (guint i = 0; i < break_rules->len; i++) {
+		if (rule_equal(r, &g_array_index(break_rules, Rule, i))) {
+			g_array_remove_index(break_rules, i);
+			return;
+		}
+	}
+	log_rule(r, true);
+	if (nfc_rtnl_rule_add(&x, make_done, "rule add") == 0)
+		pending_make++;
+}
+
+static void make_route(const NfcRtnlRoute *r)
+{
+	for (guint i = 0; i < break_routes->len; i++) {
+		if (route_equal(r, &g_array_index(break_routes, Route, i).r)) {
+			g_array_remove_index(break_routes, i);
+			return;
+		}
+	}
+	log_route(r, true);
+	if (nfc_rtnl_route_add(r, true, make_done, "route add") == 0)
+		pending_make++;
+}
+
+static void ladder_rules(guint cls, const char *key, GArray *out)
+{
+	const NfcConfig *c = nfc_config_active();
+	uint32_t rmask = nfc_mark_layout_routing_mask(&layout);
+	g_auto(GStrv) slots = g_strsplit(key, ",", -1);
+	uint32_t mark, prio = c->rule_priority_base + (cls - 1) * (MAX_UPLINKS + 1);
+	guint step = 0;
+
+	nfc_mark_compose(&layout, cls, 0, &mark);
+	for (char **sl = slots; *sl; sl++) {
+		if (!**sl)
+			continue;
+		for (int fam = 0; fam < 2; fam++) {
+			Rule r = { .family = fam ? AF_INET6 : AF_INET, .priority = prio + step,
+				   .table = table_of(atoi(*sl)), .fwmark = mark, .fwmask = rmask };
+
+			g_array_append_val(out, r);
+		}
+		step++;
+	}
+	/* strict: a steered session never falls through to main */
+	for (int fam = 0; fam < 2; fam++) {
+		Rule r = { .family = fam ? AF_INET6 : AF_INET, .priority = prio + MAX_UPLINKS,
+			   .table = 0, .fwmark = mark, .fwmask = rmask };
+
+		g_array_append_val(out, r);
+	}
+}
+
+static guint class_ref(const char *key)
+{
+	g_autoptr(GArray) rules = NULL;
+	guint free_slot = 0, cls;
+	Class *c;
+
+	for (guint i = 0; i < classes->len; i++) {
+		c = classes->pdata[i];
+		if (c && g_str_equal(c->key, key)) {
+			c->refs++;
+			return i + 1;
+		}
+		if (!c && !free_slot)
+			free_slot = i + 1;
+	}
+	if (!free_slot && classes->len >= max_classes())
+		return 0;
+	c = g_new0(Class, 1);
+	c->key = g_strdup(key);
+	c->refs = 1;
+	if (free_slot) {
+		classes->pdata[free_slot - 1] = c;
+		cls = free_slot;
+	} else {
+		g_ptr_array_add(classes, c);
+		cls = classes->len;
+	}
+	rules = g_array_new(FALSE, TRUE, sizeof(Rule));
+	ladder_rules(cls, key, rules);
+	for (guint i = 0; i < rules->len; i++)
+		make_rule(&g_array_index(rules, Rule, i));
+	return cls;
+}
+
+static void class_unref(guint cls)
+{
+	Class *c = cls && cls <= classes->len ? classes->pdata[cls - 1] : NULL;
+
+	if (!c || --c->refs > 0)
+		return;
+	ladder_rules(cls, c->key, break_rules);
+	g_free(c->key);
+	g_free(c);
+	classes->pdata[cls - 1] = NULL;
+}
+
+static Source *source_ref(const Rule *r)
+{
+	Source *src;
+
+	for (guint i = 0; i < sources->len; i++) {
+		src = sources->pdata[i];
+		if (rule_equal(&src->rule, r)) {
+			src->refs++;
+			return src;
+		}
+	}
+	src = g_new0(Source, 1);
+	src->rule = *r;
+	src->refs = 1;
+	g_ptr_array_add(sources, src);
+	make_rule(r);
+	return src;
+}
+
+static void source_unref(Source *src)
+{
+	if (!src || --src->refs > 0)
+		return;
+	g_array_append_val(break_rules, src->rule);
+	g_ptr_array_remove_fast(sources, src); /* frees it */
+}
+
+static gint cmp_sid(gconstpointer a, gconstpointer b, gpointer data)
+{
+	guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+
+	return x < y ? -1 : x > y;
+}
+
+static void queue_flip(Ident *ident)
+{
+	if (ident->queued)
+		return;
+	ident->queued = true;
+	g_queue_push_tail(&flips, ident);
+}
+
+static void ident_free(Ident *ident)
+{
+	g_tree_unref(ident->members);
+	g_free(ident->key);
+	g_free(ident->cgroup_path);
+	g_free(ident);
+}
+
+static Ident *ident_join(NfcSession *s, uint32_t mark)
+{
 	g_autofree char *cg = NULL;
 	NfcFirewallIdentity id;
-	Element *e;
-	guint cls;
-	uint32_t mark, sid = nfc_session_get_id(s);
+	g_autofree char *key = identity_key(s, &id, &cg);
+	Ident *ident = g_hash_table_lookup(idents, key);
+
+	if (!ident) {
+		ident = g_new0(Ident, 1);
+		ident->key = g_steal_pointer(&key);
+		ident->id = id;
+		ident->cgroup_path = g_steal_pointer(&cg);
+		ident->id.cgroup_path = ident->cgroup_path;
+		ident->members = g_tree_new_full(cmp_sid, NULL, NULL, NULL);
+		g_hash_table_insert(idents, ident->key, ident);
+	}
+	g_tree_replace(ident->members, GUINT_TO_POINTER(nfc_session_get_id(s)),
+		       GUINT_TO_POINTER(mark));
+	queue_flip(ident);
+	return ident;
+}
+
+static void ident_leave(Ident *ident, uint32_t sid)
+{
+	g_tree_remove(ident->members, GUINT_TO_POINTER(sid));
+	queue_flip(ident);
+}
+
+static gboolean first_mark(gpointer key, gpointer value, gpointer data)
+{
+	*(uint32_t *)data = GPOINTER_TO_UINT(value);
+	return TRUE; /* the first is enough */
+}
+
+static void flip_done(int error, void *user_data)
+{
+	if (error < 0 && error != -ENOENT)
+		nfc_warn("policy engine: identity update failed: %s", g_strerror(-error));
+	if (pending_flip > 0)
+		pending_flip--;
+	advance();
+}
+
+static void break_done(int error, void *user_data)
+{
+	request_done(error, user_data);
+}
+
+/* Move the stages along: flips once the makes are in, breaks once the
+ * flips are in. */
+static void advance(void)
+{
+	Ident *ident;
+
+	if (!ready || pending_make > 0)
+		return;
+	while ((ident = g_queue_pop_head(&flips))) {
+		uint32_t want = 0;
+
+		ident->queued = false;
+		g_tree_foreach(ident->members, first_mark, &want);
+		if (want != ident->installed) {
+			int r = want ? nfc_firewall_identity_add(fw, &ident->id, want, flip_done, NULL)
+				     : nfc_firewall_identity_remove(fw, &ident->id, flip_done, NULL);
+
+			if (r == 0)
+				pending_flip++;
+			ident->installed = want;
+		}
+		if (!want)
+			g_hash_table_remove(idents, ident->key);
+	}
+	if (pending_flip > 0)
+		return;
+	for (guint i = 0; i < break_rules->len; i++) {
+		const Rule *r = &g_array_index(break_rules, Rule, i);
+		NfcRtnlRule x = to_rtnl_rule(r);
+
+		log_rule(r, false);
+		nfc_rtnl_rule_del(&x, break_done, "rule delete");
+	}
+	for (guint i = 0; i < break_routes->len; i++) {
+		const NfcRtnlRoute *r = &g_array_index(break_routes, Route, i).r;
+
+		log_route(r, false);
+		nfc_rtnl_route_del(r, break_done, "route delete");
+	}
+	g_array_set_size(break_rules, 0);
+	g_array_set_size(break_routes, 0);
+}
+
+/* What the session should have now, with references taken. */
+static Steer *steer_new(NfcSession *s)
+{
+	uint32_t sid = nfc_session_get_id(s);
+	g_autofree char *ladder = NULL;
+	NfcService *svc;
+	Steer *st;
 
 	if (!nfc_session_is_steered(s) || sid > nfc_mark_layout_session_max(&layout))
-		return;
+		return NULL;
 	ladder = ladder_key(s);
-	cls = class_id(ladder, true);
-	if (!cls) {
+	st = g_new0(Steer, 1);
+	st->cls = class_ref(ladder);
+	if (!st->cls) {
 		nfc_warn("policy engine: out of routing classes for %s", nfc_session_get_path(s));
-		return;
+		g_free(st);
+		return NULL;
 	}
-	g_hash_table_add(w->used_classes, GUINT_TO_POINTER(cls));
-	if (!nfc_mark_compose(&layout, cls, sid, &mark))
-		return;
+	nfc_mark_compose(&layout, st->cls, sid, &st->mark);
 
 	/* SourceIPRule: sockets bound to the uplink's address use its table */
-	if (nfc_session_get_settings(s)->source_ip_rule && nfc_session_get_service(s)) {
-		Uplink *u = uplink_of(nfc_session_get_service(s));
-		const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(
-			nfc_service_get_ipconfig(nfc_session_get_service(s)));
+	svc = nfc_session_get_service(s);
+	if (nfc_session_get_settings(s)->source_ip_rule && svc) {
+		Uplink *u = uplink_of(svc);
+		const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(nfc_service_get_ipconfig(svc));
 
 		if (u && v4->up) {
 			Rule r = { .family = AF_INET, .table = table_of(u->slot), .src_len = 32 };
@@ -415,190 +656,87 @@ static void want_session(NfcSession *s, gpointer data)
 			/* after every class ladder: marks decide first */
 			r.priority = nfc_config_active()->rule_priority_base +
 				     nfc_config_active()->routing_range - 1 - u->slot;
-			g_array_append_val(w->rules, r);
+			st->source = source_ref(&r);
 		}
 	}
+	/* an identity only with a policy: a policy-less session that only
+	 * pinned an interface or asked for a source rule has no identity */
+	if (nfc_session_get_policy(s))
+		st->ident = ident_join(s, st->mark);
+	return st;
+}
 
-	/* the identity, unless a policy-less session only asked for a source
-	 * rule or an interface: then only the source rule steers it */
-	if (!nfc_session_get_policy(s))
+static void steer_drop(Steer *st, uint32_t sid, Ident *kept)
+{
+	if (!st)
 		return;
-	key = identity_key(s, &id, &cg);
-	/* one element per identity: the oldest session (lowest id) owns it */
-	if (g_hash_table_contains(w->owner_id, key) &&
-	    GPOINTER_TO_UINT(g_hash_table_lookup(w->owner_id, key)) < sid)
+	if (st->ident && st->ident != kept)
+		ident_leave(st->ident, sid);
+	class_unref(st->cls);
+	source_unref(st->source);
+	g_free(st);
+}
+
+static void session_update(NfcSession *s, bool gone)
+{
+	Steer *old = NULL, *st = NULL;
+
+	if (!ready)
 		return;
-	e = g_new0(Element, 1);
-	e->key = g_strdup(key);
-	e->id = id;
-	e->cgroup_path = g_steal_pointer(&cg);
-	e->id.cgroup_path = e->cgroup_path;
-	e->mark = mark;
-	g_hash_table_insert(w->owner_id, g_strdup(key), GUINT_TO_POINTER(sid));
-	g_hash_table_replace(w->elements, e->key, e);
+	/* ours now: steer_drop frees it */
+	g_hash_table_steal_extended(steers, s, NULL, (gpointer *)&old);
+	/* new references first: what both use is never torn down */
+	if (!gone)
+		st = steer_new(s);
+	if (st)
+		g_hash_table_insert(steers, s, st);
+	steer_drop(old, nfc_session_get_id(s), st ? st->ident : NULL);
 }
 
-static void element_free(Element *e)
+static void update_one(NfcSession *s, gpointer data)
 {
-	g_free(e->key);
-	g_free(e->cgroup_path);
-	g_free(e);
+	session_update(s, false);
 }
 
-static void want_ladders(Want *w)
-{
-	const NfcConfig *c = nfc_config_active();
-	uint32_t rmask = nfc_mark_layout_routing_mask(&layout);
-
-	for (guint i = 0; i < classes->len; i++) {
-		guint cls = i + 1;
-		g_auto(GStrv) slots = NULL;
-		uint32_t mark, prio;
-		guint step = 0;
-
-		if (!classes->pdata[i])
-			continue;
-		if (!g_hash_table_contains(w->used_classes, GUINT_TO_POINTER(cls))) {
-			g_clear_pointer(&classes->pdata[i], g_free);
-			continue;
-		}
-		nfc_mark_compose(&layout, cls, 0, &mark);
-		prio = c->rule_priority_base + i * (MAX_UPLINKS + 1);
-		slots = g_strsplit(classes->pdata[i], ",", -1);
-		for (char **sl = slots; *sl; sl++) {
-			if (!**sl)
-				continue;
-			for (int fam = 0; fam < 2; fam++) {
-				Rule r = { .family = fam ? AF_INET6 : AF_INET, .priority = prio + step,
-					   .table = table_of(atoi(*sl)), .fwmark = mark, .fwmask = rmask };
-
-				g_array_append_val(w->rules, r);
-			}
-			step++;
-		}
-		/* strict: a steered session never falls through to main */
-		for (int fam = 0; fam < 2; fam++) {
-			Rule r = { .family = fam ? AF_INET6 : AF_INET, .priority = prio + MAX_UPLINKS,
-				   .table = 0, .fwmark = mark, .fwmask = rmask };
-
-			g_array_append_val(w->rules, r);
-		}
-	}
-}
-
-/* ---- reconcile ----------------------------------------------------------- */
-
-static bool rule_item_equal(gconstpointer a, gconstpointer b)
-{
-	return rule_equal(a, b);
-}
-
-static bool route_item_equal(gconstpointer a, gconstpointer b)
-{
-	return route_equal(&((const Route *)a)->r, &((const Route *)b)->r);
-}
-
-static void rule_item_send(gconstpointer item, bool add)
-{
-	send_rule(item, add);
-}
-
-static void route_item_send(gconstpointer item, bool add)
-{
-	send_route(&((const Route *)item)->r, add);
-}
-
-/* Add (or delete) every item of `from` that `than` lacks. The lists are a
- * few entries per uplink and class: a plain scan is enough. */
-static void send_missing(GArray *from, GArray *than, bool (*equal)(gconstpointer, gconstpointer),
-			 void (*send)(gconstpointer, bool), bool add)
-{
-	guint size = g_array_get_element_size(from);
-
-	for (guint i = 0; i < from->len; i++) {
-		gconstpointer item = from->data + i * size;
-		bool found = false;
-
-		for (guint j = 0; j < than->len && !found; j++)
-			found = equal(item, than->data + j * size);
-		if (!found)
-			send(item, add);
-	}
-}
-
-static void element_done(int error, void *user_data)
-{
-	if (error < 0 && error != -ENOENT)
-		nfc_warn("policy engine: identity update failed: %s", g_strerror(-error));
-	request_done(0, NULL);
-}
-
-static void sync_pass(void)
+/* Uplinks changed: routes of every table, then every session again
+ * (O(sessions), but only on uplink events, never per session). */
+static void full_pass(void)
 {
 	g_autoptr(GArray) want_routes = g_array_new(FALSE, TRUE, sizeof(Route));
-	Want w;
-	GHashTableIter it;
-	gpointer k, v;
-
-	dirty = false;
-	w.rules = g_array_new(FALSE, TRUE, sizeof(Rule));
-	w.elements = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)element_free);
-	w.used_classes = g_hash_table_new(NULL, NULL);
-	w.owner_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	refresh_uplinks();
 	for (guint i = 0; i < uplinks->len; i++)
 		if (uplinks->pdata[i])
 			want_uplink_routes(uplinks->pdata[i], want_routes);
-	nfc_session_foreach(want_session, &w);
-	want_ladders(&w);
+	for (guint i = 0; i < want_routes->len; i++) {
+		const NfcRtnlRoute *r = &g_array_index(want_routes, Route, i).r;
+		bool have = false;
 
-	/* 1. make: tables and rules first ... */
-	send_missing(want_routes, have_routes, route_item_equal, route_item_send, true);
-	send_missing(w.rules, have_rules, rule_item_equal, rule_item_send, true);
-	/* ... 2. flip: map elements (the rtnl requests above were sent first
-	 * and the kernel handles them in order, before we see this pass's
-	 * acks; the nft batch follows them) ... */
-	g_hash_table_iter_init(&it, w.elements);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		Element *e = v, *old = g_hash_table_lookup(have_elements, k);
-
-		if (old && old->mark == e->mark)
-			continue;
-		if (nfc_firewall_identity_add(fw, &e->id, e->mark, element_done, NULL) == 0)
-			pending++;
+		for (guint j = 0; j < have_routes->len && !have; j++)
+			have = route_equal(r, &g_array_index(have_routes, Route, j).r);
+		if (!have)
+			make_route(r);
 	}
-	g_hash_table_iter_init(&it, have_elements);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		Element *e = v;
+	for (guint j = 0; j < have_routes->len; j++) {
+		const Route *r = &g_array_index(have_routes, Route, j);
+		bool keep = false;
 
-		if (g_hash_table_contains(w.elements, k))
-			continue;
-		if (nfc_firewall_identity_remove(fw, &e->id, element_done, NULL) == 0)
-			pending++;
+		for (guint i = 0; i < want_routes->len && !keep; i++)
+			keep = route_equal(&r->r, &g_array_index(want_routes, Route, i).r);
+		if (!keep)
+			g_array_append_val(break_routes, *r);
 	}
-	/* ... 3. break: what nobody wants any more */
-	send_missing(have_rules, w.rules, rule_item_equal, rule_item_send, false);
-	send_missing(have_routes, want_routes, route_item_equal, route_item_send, false);
-
 	g_array_set_size(have_routes, 0);
 	g_array_append_vals(have_routes, want_routes->data, want_routes->len);
-	g_array_unref(have_rules);
-	have_rules = w.rules;
-	g_hash_table_unref(have_elements);
-	have_elements = w.elements;
-	g_hash_table_unref(w.used_classes);
-	g_hash_table_unref(w.owner_id);
+	nfc_session_foreach(update_one, NULL);
+	advance();
 }
 
 static gboolean on_sync(gpointer data)
 {
 	sync_idle = 0;
-	if (!ready || pending) {
-		dirty = true;
-		return G_SOURCE_REMOVE;
-	}
-	sync_pass();
+	if (ready)
+		full_pass();
 	return G_SOURCE_REMOVE;
 }
 
@@ -627,13 +765,15 @@ static void on_order(void *user_data)
 
 static void on_session(NfcSession *s, void *user_data)
 {
-	schedule();
+	session_update(s, false);
+	advance();
 }
 
 static void on_session_destroyed(NfcSession *s, void *user_data)
 {
 	g_hash_table_remove(traffic, GUINT_TO_POINTER(nfc_session_get_id(s)));
-	schedule();
+	session_update(s, true);
+	advance();
 }
 
 /* ---- start and stop -------------------------------------------------------- */
@@ -743,11 +883,13 @@ int nfc_policy_engine_init(void)
 	}
 	nfc_firewall_set_event_func(fw, on_firewall_event, NULL);
 	uplinks = g_ptr_array_new();
-	classes = g_ptr_array_new_with_free_func(g_free);
-	have_rules = g_array_new(FALSE, TRUE, sizeof(Rule));
+	classes = g_ptr_array_new();
 	have_routes = g_array_new(FALSE, TRUE, sizeof(Route));
-	have_elements = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					      (GDestroyNotify)element_free);
+	steers = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	idents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)ident_free);
+	sources = g_ptr_array_new_with_free_func(g_free);
+	break_rules = g_array_new(FALSE, TRUE, sizeof(Rule));
+	break_routes = g_array_new(FALSE, TRUE, sizeof(Route));
 	traffic = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)traffic_free);
 	service_watch = nfc_service_watch_add(&sw, NULL);
 	session_watch = nfc_session_watch_add(&ssw, NULL);
@@ -774,8 +916,7 @@ int nfc_policy_engine_init(void)
 
 void nfc_policy_engine_cleanup(void)
 {
-	GHashTableIter it;
-	gpointer v;
+	g_autoptr(GArray) rules = NULL;
 
 	if (!fw)
 		return;
@@ -784,29 +925,53 @@ void nfc_policy_engine_cleanup(void)
 	if (sync_idle)
 		g_source_remove(sync_idle);
 	sync_idle = 0;
-	for (guint j = 0; j < have_rules->len; j++) {
-		NfcRtnlRule x = to_rtnl_rule(&g_array_index(have_rules, Rule, j));
+	/* everything of ours: ladders, source rules, uplink routes, and what
+	 * was waiting to be broken */
+	rules = g_array_new(FALSE, TRUE, sizeof(Rule));
+	for (guint i = 0; i < classes->len; i++) {
+		Class *c = classes->pdata[i];
+
+		if (c)
+			ladder_rules(i + 1, c->key, rules);
+	}
+	for (guint i = 0; i < sources->len; i++)
+		g_array_append_val(rules, ((Source *)sources->pdata[i])->rule);
+	g_array_append_vals(rules, break_rules->data, break_rules->len);
+	for (guint j = 0; j < rules->len; j++) {
+		NfcRtnlRule x = to_rtnl_rule(&g_array_index(rules, Rule, j));
 
 		nfc_rtnl_rule_del(&x, NULL, NULL);
 	}
 	for (guint j = 0; j < have_routes->len; j++)
 		nfc_rtnl_route_del(&g_array_index(have_routes, Route, j).r, NULL, NULL);
+	for (guint j = 0; j < break_routes->len; j++)
+		nfc_rtnl_route_del(&g_array_index(break_routes, Route, j).r, NULL, NULL);
 	/* the table goes with our socket (owner flag); say goodbye anyway */
 	nfc_firewall_cleanup(fw, NULL, NULL);
 	g_clear_pointer(&fw, nfc_firewall_free);
-	g_hash_table_iter_init(&it, have_elements);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		;
+	nfc_rtnl_cancel(NULL);
+	g_queue_clear(&flips);
 	for (guint i = 0; i < uplinks->len; i++)
 		g_free(uplinks->pdata[i]);
+	for (guint i = 0; i < classes->len; i++) {
+		Class *c = classes->pdata[i];
+
+		if (c) {
+			g_free(c->key);
+			g_free(c);
+		}
+	}
 	g_clear_pointer(&uplinks, g_ptr_array_unref);
 	g_clear_pointer(&classes, g_ptr_array_unref);
-	g_clear_pointer(&have_rules, g_array_unref);
 	g_clear_pointer(&have_routes, g_array_unref);
-	g_clear_pointer(&have_elements, g_hash_table_unref);
+	g_clear_pointer(&steers, g_hash_table_unref);
+	g_clear_pointer(&idents, g_hash_table_unref);
+	g_clear_pointer(&sources, g_ptr_array_unref);
+	g_clear_pointer(&break_rules, g_array_unref);
+	g_clear_pointer(&break_routes, g_array_unref);
 	g_clear_pointer(&traffic, g_hash_table_unref);
 	ready = false;
-	pending = 0;
+	pending_make = pending_flip = 0;
 }
 
 /* ---- explain and counters -------------------------------------------------- */
@@ -814,33 +979,25 @@ void nfc_policy_engine_cleanup(void)
 void nfc_policy_engine_session_info(NfcSession *s, NfcPolicyEngineInfo *info)
 {
 	static char identity[300];
-	g_autofree char *key = NULL, *cg = NULL, *ladder = NULL;
-	NfcFirewallIdentity id;
-	Element *e;
-	guint cls;
+	Steer *st = steers ? g_hash_table_lookup(steers, s) : NULL;
 
 	memset(info, 0, sizeof(*info));
-	info->steered = fw && nfc_session_is_steered(s);
-	if (!info->steered)
+	info->steered = st != NULL;
+	if (!st)
 		return;
-	ladder = ladder_key(s);
-	cls = class_id(ladder, false);
-	info->routing_class = cls;
-	if (cls)
-		nfc_mark_compose(&layout, cls, nfc_session_get_id(s), &info->mark);
+	info->routing_class = st->cls;
+	info->mark = st->mark;
 	if (nfc_session_get_service(s)) {
 		Uplink *u = uplink_of(nfc_session_get_service(s));
 
 		info->table = u ? table_of(u->slot) : 0;
 	}
-	if (!nfc_session_get_policy(s))
+	if (!st->ident)
 		return;
-	key = identity_key(s, &id, &cg);
-	g_snprintf(identity, sizeof(identity), "%s", key);
+	g_snprintf(identity, sizeof(identity), "%s", st->ident->key);
 	g_strdelimit(identity, ":", ' ');
 	info->identity = identity;
-	e = g_hash_table_lookup(have_elements, key);
-	info->identity_owner = e && e->mark == info->mark;
+	info->identity_owner = st->ident->installed == st->mark;
 }
 
 typedef struct {

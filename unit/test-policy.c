@@ -351,12 +351,12 @@ static void test_source_ip_rule(Fixture *f, gconstpointer data)
 		g_assert_cmpint(i, <, 100);
 		g_usleep(50000);
 	}
+	/* one datagram first: in this lab the router drops the reply to the
+	 * first datagram from a source it has not resolved yet (the host
+	 * never sees it, see the closing note); then every one must return */
+	send_as(f, UID_A, UPLINK_SERVER4, 1, other_addr);
 	r = router_count(f, second, "v4");
-	{
-		int got = send_as(f, UID_A, UPLINK_SERVER4, 10, other_addr);
-		if (got != 10) { g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd"); g_printerr("%s", log); }
-		g_assert_cmpint(got, ==, 10);
-	}
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, other_addr), ==, 10);
 	g_assert_cmpuint(router_count(f, second, "v4") - r, ==, 10);
 	session_client_free(c);
 	/* gone with the session */
