@@ -312,6 +312,64 @@ static void test_policy_reload(Fixture *f, gconstpointer data)
 	session_client_free(b);
 }
 
+static void test_connect_holds(Fixture *f, gconstpointer data)
+{
+	g_autofree char *id = uplinks_service_id(&f->u, 1);
+	g_autofree char *spath = g_strdup_printf("/net/connman/service/%s", id);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *l = NULL, *path = NULL;
+
+	/* the user took uplink1 down; a session pinned to it ... */
+	r = nfc_lab_call(f->u.lab, spath, "net.connman.Service", "Disconnect", NULL, &error);
+	g_assert_no_error(error);
+	uplinks_wait_property(&f->u, id, "State", "idle", 5000);
+	l = session_client_do(a, "create /app/s1 {'AllowedInterface': <'uplink1'>}");
+	path = created_path(l);
+	g_assert_nonnull(session_client_wait_update(a, "State", "disconnected", 5000));
+	/* ... asks for it with Connect(): it comes up */
+	g_free(session_client_do(a, "call %s net.connman.Session Connect", path));
+	uplinks_wait_property(&f->u, id, "State", "online", 20000);
+	g_assert_nonnull(session_client_wait_update(a, "State", "online", 5000));
+	/* Disconnect() lets it go: down again, as the user had it */
+	g_free(session_client_do(a, "call %s net.connman.Session Disconnect", path));
+	uplinks_wait_property(&f->u, id, "State", "idle", 5000);
+	g_assert_nonnull(session_client_wait_update(a, "State", "disconnected", 5000));
+	session_client_free(a);
+}
+
+static void test_stats_push(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *l = session_client_do(a, "create /app/s1");
+	g_autofree char *path = created_path(l);
+	g_autofree char *ok = session_client_do(a, "call %s net.nfconn.SessionStats SetPeriod (uint32 1,)", path);
+	g_autofree char *s1 = NULL, *s2 = NULL, *off = NULL, *bad = NULL;
+
+	g_assert_true(g_str_has_prefix(ok, "ok"));
+	/* pushed every second to its owner, with the session's figures */
+	s1 = session_client_expect(a, "stats ", 3000);
+	s2 = session_client_expect(a, "stats ", 3000);
+	g_assert_nonnull(s1);
+	g_assert_nonnull(s2);
+	g_assert_nonnull(strstr(s1, path));
+	g_assert_nonnull(strstr(s1, "'TX.Bytes'"));
+	off = session_client_do(a, "call %s net.nfconn.SessionStats SetPeriod (uint32 0,)", path);
+	g_assert_true(g_str_has_prefix(off, "ok"));
+	g_usleep(200000);
+	while (TRUE) {
+		g_autofree char *late = session_client_expect(a, "stats ", 100);
+
+		if (!late)
+			break;
+	}
+	g_assert_null(session_client_expect(a, "stats ", 2500));
+	bad = session_client_do(a, "call %s net.nfconn.SessionStats SetPeriod (uint32 999999,)", path);
+	g_assert_true(g_str_has_prefix(bad, "error net.connman.Error.InvalidArguments"));
+	session_client_free(a);
+}
+
 static void test_release(Fixture *f, gconstpointer data)
 {
 	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
@@ -336,6 +394,8 @@ int main(int argc, char **argv)
 	ADD("/sessions/owner-gone", test_owner_gone, NULL);
 	ADD("/sessions/many", test_many, "SessionsPerClient=1000");
 	ADD("/sessions/policy-reload", test_policy_reload, NULL);
+	ADD("/sessions/connect-holds", test_connect_holds, NULL);
+	ADD("/sessions/stats-push", test_stats_push, NULL);
 	ADD("/sessions/release-on-shutdown", test_release, NULL);
 	return g_test_run();
 }

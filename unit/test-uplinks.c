@@ -449,6 +449,74 @@ static void test_renew(Fixture *f, gconstpointer data)
 	}
 }
 
+static void test_move(Fixture *f, gconstpointer data)
+{
+	g_autofree char *top = NULL, *other = NULL, *after = NULL, *routes = NULL;
+	g_autofree char *top_path = NULL, *other_path = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r1 = NULL, r2 = NULL, bad = NULL;
+
+	uplinks_wait_services(&f->u, 2, "online", 20000);
+	top = top_service(f);
+	{
+		g_autofree char *id0 = uplinks_service_id(&f->u, 0);
+		g_autofree char *id1 = uplinks_service_id(&f->u, 1);
+
+		other = g_strdup(g_str_equal(top, id0) ? id1 : id0);
+	}
+	top_path = g_strdup_printf("/net/connman/service/%s", top);
+	other_path = g_strdup_printf("/net/connman/service/%s", other);
+
+	/* the user puts the other service first: the order and the default
+	 * route follow */
+	r1 = nfc_lab_call(f->u.lab, other_path, SERVICE, "MoveBefore",
+			  g_variant_new("(o)", top_path), &error);
+	g_assert_no_error(error);
+	for (int i = 0;; i++) {
+		g_free(after);
+		after = top_service(f);
+		if (g_str_equal(after, other))
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(20000);
+	}
+	for (int i = 0;; i++) {
+		g_autofree char *ifname = NULL;
+		g_autoptr(GVariant) eth = uplinks_service_property(&f->u, other, "Ethernet");
+		const char *dev = NULL;
+
+		g_variant_lookup(eth, "Interface", "&s", &dev);
+		ifname = g_strdup_printf("dev %s", dev);
+		g_free(routes);
+		routes = nfc_lab_sh_output(f->u.lab, f->u.host, "ip -4 route show default | head -1");
+		if (strstr(routes, ifname))
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(20000);
+	}
+	/* and back with MoveAfter */
+	r2 = nfc_lab_call(f->u.lab, other_path, SERVICE, "MoveAfter",
+			  g_variant_new("(o)", top_path), &error);
+	g_assert_no_error(error);
+	for (int i = 0;; i++) {
+		g_free(after);
+		after = top_service(f);
+		if (g_str_equal(after, top))
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(20000);
+	}
+	/* an unknown target */
+	bad = nfc_lab_call(f->u.lab, other_path, SERVICE, "MoveBefore",
+			   g_variant_new("(o)", "/net/connman/service/nosuch"), &error);
+	g_assert_null(bad);
+	{
+		g_autofree char *remote = g_dbus_error_get_remote_error(error);
+
+		g_assert_cmpstr(remote, ==, "net.connman.Error.InvalidService");
+	}
+}
+
 static void test_offline_mode(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
@@ -515,6 +583,7 @@ int main(int argc, char **argv)
 	ADD("/uplinks/persistence", test_persistence, NULL);
 	ADD("/uplinks/ipv6-slaac", test_ipv6_slaac, NULL);
 	ADD("/uplinks/renew", test_renew, NULL);
+	ADD("/uplinks/move", test_move, NULL);
 	ADD("/uplinks/offline-mode", test_offline_mode, NULL);
 	ADD("/uplinks/technology-power", test_technology_power, NULL);
 	return g_test_run();
