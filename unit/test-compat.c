@@ -728,6 +728,46 @@ static void test_session(Fixture *f, gconstpointer data)
 	session_log_clear(&s);
 }
 
+/* nfconnctl's session command prints what connmanctl prints, on the same
+ * daemon: the created line (with its own notifier path), the Update block
+ * and the connected line. */
+static void test_nfconnctl_session(Fixture *f, gconstpointer data)
+{
+	g_autofree char *env = NULL;
+	g_autofree char *theirs = NULL, *ours = NULL;
+	const char *block_theirs, *block_ours;
+	GPid p_theirs, p_ours;
+
+	if (!f->u.lab)
+		return;
+	env = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", nfc_lab_bus_address(f->u.lab));
+	p_theirs = spawn_connmanctl(f, "theirs", "session on bearers ethernet");
+	{
+		const char *argv[] = { "env", env, "stdbuf", "-oL", CTL, "session", "on", "bearers",
+				       "ethernet", NULL };
+
+		p_ours = nfc_lab_spawn(f->u.lab, f->u.host, "ours", argv);
+	}
+	theirs = wait_log(f, "theirs", 0, " connected\n");
+	ours = wait_log(f, "ours", 0, " connected\n");
+	g_test_message("connmanctl:\n%s\nnfconnctl:\n%s", theirs, ours);
+	g_assert_true(g_str_has_prefix(ours, "Session /sessions/"));
+	g_assert_nonnull(strstr(ours, "/net/connman/nfconnctl"));
+	/* from the Update on, the same bytes */
+	block_theirs = strstr(theirs, "Session      Update");
+	block_ours = strstr(ours, "Session      Update");
+	g_assert_nonnull(block_theirs);
+	g_assert_nonnull(block_ours);
+	{
+		g_autofree char *t = g_strndup(block_theirs, strstr(block_theirs, "\n}\n") - block_theirs);
+		g_autofree char *o = g_strndup(block_ours, strstr(block_ours, "\n}\n") - block_ours);
+
+		g_assert_cmpstr(o, ==, t);
+	}
+	stop(f, p_theirs);
+	stop(f, p_ours);
+}
+
 /* One-shot session commands with other settings, side by side. The
  * default bearers ("*") are reported expanded, as ConnMan does. */
 static void test_session_settings(Fixture *f, gconstpointer data)
@@ -888,6 +928,7 @@ int main(int argc, char **argv)
 	ADD("/compat/monitor", test_monitor);
 	ADD("/compat/session", test_session);
 	ADD("/compat/session-settings", test_session_settings);
+	ADD("/compat/nfconnctl-session", test_nfconnctl_session);
 	ADD("/compat/session-interactive", test_session_interactive);
 	return g_test_run();
 }
