@@ -15,7 +15,6 @@
 
 static GDBusConnection *bus;
 static NfcExtManager *manager;
-static GHashTable *registrations; /* NfcSession* → registration id */
 static GHashTable *periods;       /* NfcSession* → seconds (pushing Stats) */
 static unsigned int session_watch;
 static guint push_timer;
@@ -192,17 +191,23 @@ static void on_created(NfcSession *s, void *user_data)
 		nfc_warn("no SessionStats on %s: %s", nfc_session_get_path(s), error->message);
 		return;
 	}
-	g_hash_table_insert(registrations, s, GUINT_TO_POINTER(id));
+	nfc_session_registrations(s)[1] = id;
+}
+
+static void unregister_one(NfcSession *s, void *user_data)
+{
+	guint *reg = nfc_session_registrations(s);
+
+	if (reg[1])
+		g_dbus_connection_unregister_object(bus, reg[1]);
+	reg[1] = 0;
 }
 
 static void on_destroyed(NfcSession *s, void *user_data)
 {
-	gpointer id;
-
 	if (g_hash_table_remove(periods, s))
 		reschedule();
-	if (g_hash_table_steal_extended(registrations, s, NULL, &id))
-		g_dbus_connection_unregister_object(bus, GPOINTER_TO_UINT(id));
+	unregister_one(s, NULL);
 }
 
 /* ---- net.nfconn.Manager ---------------------------------------------------- */
@@ -363,7 +368,6 @@ void nfc_engine_dbus_init(GDBusConnection *conn)
 	g_autoptr(GError) error = NULL;
 
 	bus = g_object_ref(conn);
-	registrations = g_hash_table_new(NULL, NULL);
 	periods = g_hash_table_new(NULL, NULL);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	manager = nfc_ext_manager_skeleton_new();
@@ -371,11 +375,6 @@ void nfc_engine_dbus_init(GDBusConnection *conn)
 	g_signal_connect(manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(manager), conn, "/", &error))
 		nfc_error("cannot export net.nfconn.Manager: %s", error->message);
-}
-
-static void unregister_one(gpointer key, gpointer value, gpointer user_data)
-{
-	g_dbus_connection_unregister_object(bus, GPOINTER_TO_UINT(value));
 }
 
 void nfc_engine_dbus_cleanup(void)
@@ -387,8 +386,7 @@ void nfc_engine_dbus_cleanup(void)
 	push_timer = 0;
 	push_period = 0;
 	nfc_session_watch_remove(session_watch);
-	g_hash_table_foreach(registrations, unregister_one, NULL);
-	g_clear_pointer(&registrations, g_hash_table_unref);
+	nfc_session_foreach(unregister_one, NULL);
 	g_clear_pointer(&periods, g_hash_table_unref);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(manager));
 	g_clear_object(&manager);

@@ -20,7 +20,6 @@ static const char *const update_keys[N_KEYS] = {
 };
 
 static GDBusConnection *bus;
-static GHashTable *registrations; /* NfcSession* → registration id */
 static unsigned int session_watch;
 static guint owner_subscription;
 
@@ -121,10 +120,11 @@ static void on_session_changed(NfcSession *s, void *user_data)
 
 static void unregister(NfcSession *s)
 {
-	gpointer id;
+	guint *reg = nfc_session_registrations(s);
 
-	if (g_hash_table_steal_extended(registrations, s, NULL, &id))
-		g_dbus_connection_unregister_object(bus, GPOINTER_TO_UINT(id));
+	if (reg[0])
+		g_dbus_connection_unregister_object(bus, reg[0]);
+	reg[0] = 0;
 }
 
 static void on_session_destroyed(NfcSession *s, void *user_data)
@@ -299,7 +299,7 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 		pending_free(p);
 		return;
 	}
-	g_hash_table_insert(registrations, s, GUINT_TO_POINTER(reg));
+	nfc_session_registrations(s)[0] = reg;
 	/* the reply first, then the first Update with every key */
 	g_dbus_method_invocation_return_value(p->inv, g_variant_new("(o)", p->path));
 	send_update(s);
@@ -370,7 +370,6 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 	};
 
 	bus = g_object_ref(conn);
-	registrations = g_hash_table_new(NULL, NULL);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	/* one subscription for every client, not one watch per client */
 	owner_subscription = g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus",
@@ -395,6 +394,5 @@ void nfc_session_dbus_cleanup(void)
 	nfc_session_foreach(release_one, NULL);
 	nfc_session_watch_remove(session_watch);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
-	g_clear_pointer(&registrations, g_hash_table_unref);
 	g_clear_object(&bus);
 }

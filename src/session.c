@@ -10,20 +10,21 @@
 #define N_KEYS 11
 
 struct NfcSession {
-	char *path;
-	char *owner;
-	char *notifier;
+	char *path;                /* /sessions/<owner as _1_42><notifier> */
+	const char *owner;         /* the key of the owners table: shared */
+	guint16 notifier_at;       /* where the notifier starts in path; 0: "/" */
 	uint32_t id;
 	NfcIdentity identity;
 	NfcSessionSettings settings;
 	NfcPolicyConfig *policy;
-	char **bearers;            /* effective */
+	const char **bearers;      /* effective; interned names, only the array is ours */
 	NfcService *service;
 	NfcSessionState state;
 	bool active;               /* Connect() called */
 	NfcService *started;       /* the service its Connect() brought up */
 	bool initial_sent;
 	uint32_t sent[N_KEYS];
+	guint registrations[2];
 };
 
 typedef struct {
@@ -33,7 +34,7 @@ typedef struct {
 } Watch;
 
 static GHashTable *sessions;       /* path → session */
-static GHashTable *owners;         /* owner → guint count */
+static GHashTable *owners;         /* owner → guint* (sessions of that client) */
 static GArray *watches;
 static unsigned int next_watch_id = 1;
 static unsigned int service_watch;
@@ -93,8 +94,15 @@ static const NfcSessionPolicy *policy_settings(NfcSession *s)
 
 static void refresh_effective(NfcSession *s)
 {
-	g_strfreev(s->bearers);
-	s->bearers = nfc_session_effective_bearers(&s->settings, policy_settings(s));
+	g_auto(GStrv) list = nfc_session_effective_bearers(&s->settings, policy_settings(s));
+	guint n = g_strv_length(list);
+
+	/* a handful of names shared by every session: keep pointers only */
+	g_free(s->bearers);
+	s->bearers = g_new(const char *, n + 1);
+	for (guint i = 0; i < n; i++)
+		s->bearers[i] = g_intern_string(list[i]);
+	s->bearers[n] = NULL;
 }
 
 /* Pick the service; returns whether anything notifiable changed. */
@@ -115,7 +123,7 @@ static bool select_service(NfcSession *s)
 		c[i].ready = st == NFC_SERVICE_READY || st == NFC_SERVICE_ONLINE;
 		c[i].online = st == NFC_SERVICE_ONLINE;
 	}
-	pick = nfc_session_select(s->bearers, nfc_session_get_type(s),
+	pick = nfc_session_select((char **)s->bearers, nfc_session_get_type(s),
 				  nfc_session_get_interface(s), c, (int)n);
 	if (pick >= 0) {
 		chosen = g_list_nth_data(list, pick);
@@ -231,7 +239,7 @@ void nfc_session_init(void)
 	};
 
 	sessions = g_hash_table_new(g_str_hash, g_str_equal);
-	owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
 	free_ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	started_by = g_hash_table_new(NULL, NULL);
@@ -246,10 +254,8 @@ static void session_free(NfcSession *s)
 	nfc_identity_clear(&s->identity);
 	nfc_session_settings_clear(&s->settings);
 	nfc_policy_config_free(s->policy);
-	g_strfreev(s->bearers);
+	g_free(s->bearers);
 	g_free(s->path);
-	g_free(s->owner);
-	g_free(s->notifier);
 	g_free(s);
 }
 
@@ -286,7 +292,9 @@ guint nfc_session_count(void)
 
 guint nfc_session_count_owner(const char *owner)
 {
-	return GPOINTER_TO_UINT(g_hash_table_lookup(owners, owner));
+	guint *n = g_hash_table_lookup(owners, owner);
+
+	return n ? *n : 0;
 }
 
 int nfc_session_create(const char *path, const char *owner, const char *notifier,
@@ -303,10 +311,14 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 	if (g_hash_table_size(sessions) >= cfg->sessions_max)
 		return -EUSERS;
 
+	/* the notifier is the tail of the path (or "/", which is not) */
+	if (!g_str_equal(notifier, "/") &&
+	    (!g_str_has_suffix(path, notifier) || strlen(path) - strlen(notifier) > G_MAXUINT16))
+		return -EINVAL;
 	s = g_new0(NfcSession, 1);
 	s->path = g_strdup(path);
-	s->owner = g_strdup(owner);
-	s->notifier = g_strdup(notifier);
+	if (!g_str_equal(notifier, "/"))
+		s->notifier_at = strlen(path) - strlen(notifier);
 	s->settings = *settings;
 	memset(settings, 0, sizeof(*settings));
 	s->identity = *identity;
@@ -322,7 +334,17 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 	select_service(s);
 
 	g_hash_table_insert(sessions, s->path, s);
-	g_hash_table_insert(owners, g_strdup(owner), GUINT_TO_POINTER(have + 1));
+	{
+		gpointer key = NULL, count = NULL;
+
+		if (!g_hash_table_lookup_extended(owners, owner, &key, &count)) {
+			key = g_strdup(owner);
+			count = g_new0(guint, 1);
+			g_hash_table_insert(owners, key, count);
+		}
+		(*(guint *)count)++;
+		s->owner = key;
+	}
 	nfc_debug("session %s of %s (uid %u) created%s", path, owner, s->identity.uid,
 		  s->policy ? ", with a policy" : "");
 	notify(s, EV_CREATED);
@@ -335,14 +357,15 @@ void nfc_session_destroy(NfcSession *s)
 	guint have = nfc_session_count_owner(s->owner);
 
 	g_hash_table_remove(sessions, s->path);
-	if (have <= 1)
-		g_hash_table_remove(owners, s->owner);
-	else
-		g_hash_table_insert(owners, g_strdup(s->owner), GUINT_TO_POINTER(have - 1));
 	if (s->active)
 		nfc_session_disconnect(s);
 	notify(s, EV_DESTROYED);
 	nfc_debug("session %s destroyed", s->path);
+	/* last: the owner's name is the table's key */
+	if (have <= 1)
+		g_hash_table_remove(owners, s->owner);
+	else
+		(*(guint *)g_hash_table_lookup(owners, s->owner))--;
 	session_free(s);
 }
 
@@ -425,7 +448,7 @@ static void autoconnect_for(NfcSession *s)
 
 	if (s->service || s->started)
 		return;
-	for (char **b = s->bearers; b && *b; b++) {
+	for (const char **b = s->bearers; b && *b; b++) {
 		for (GList *l = nfc_service_get_list(); l; l = l->next) {
 			NfcService *svc = l->data;
 
@@ -457,15 +480,19 @@ void nfc_session_disconnect(NfcSession *s)
 
 const char *nfc_session_get_path(NfcSession *s) { return s->path; }
 const char *nfc_session_get_owner(NfcSession *s) { return s->owner; }
-const char *nfc_session_get_notifier(NfcSession *s) { return s->notifier; }
+const char *nfc_session_get_notifier(NfcSession *s)
+{
+	return s->notifier_at ? s->path + s->notifier_at : "/";
+}
 const NfcIdentity *nfc_session_get_identity(NfcSession *s) { return &s->identity; }
 const NfcSessionSettings *nfc_session_get_settings(NfcSession *s) { return &s->settings; }
 const NfcPolicyConfig *nfc_session_get_policy(NfcSession *s) { return s->policy; }
-char **nfc_session_get_bearers(NfcSession *s) { return s->bearers; }
+char **nfc_session_get_bearers(NfcSession *s) { return (char **)s->bearers; }
 NfcService *nfc_session_get_service(NfcSession *s) { return s->service; }
 NfcSessionState nfc_session_get_state(NfcSession *s) { return s->state; }
 uint32_t nfc_session_get_id(NfcSession *s) { return s->id; }
 uint32_t *nfc_session_sent_hashes(NfcSession *s) { return s->sent; }
+guint *nfc_session_registrations(NfcSession *s) { return s->registrations; }
 bool nfc_session_get_initial_sent(NfcSession *s) { return s->initial_sent; }
 void nfc_session_set_initial_sent(NfcSession *s) { s->initial_sent = true; }
 
