@@ -12,6 +12,7 @@
 #include "rtnl.h"
 #include "service.h"
 #include "session.h"
+#include "session-dbus.h"
 
 static GDBusConnection *bus;
 static NfcExtManager *manager;
@@ -67,52 +68,42 @@ static GVariant *stats_of(NfcSession *s)
 }
 
 typedef struct {
-	GDBusMethodInvocation *inv;
+	GDBusMessage *call;
 	char *path;
 } StatsCall;
 
 static void on_counters_for_call(int error, void *user_data)
 {
 	StatsCall *c = user_data;
-	NfcSession *s = nfc_session_lookup(c->path);
+	NfcSession *s = bus ? nfc_session_lookup(c->path) : NULL;
 
-	if (!s)
-		nfc_dbus_return_error(c->inv, NFC_ERROR_NOT_FOUND);
-	else
+	if (bus && !s)
+		nfc_dbus_message_return_error(bus, c->call, NFC_ERROR_NOT_FOUND);
+	else if (s)
 		/* without a firewall the figures are zero, not an error */
-		g_dbus_method_invocation_return_value(c->inv, g_variant_new("(@a{sv})", stats_of(s)));
-	g_object_unref(c->inv);
+		nfc_dbus_message_return(bus, c->call, g_variant_new("(@a{sv})", stats_of(s)));
+	g_object_unref(c->call);
 	g_free(c->path);
 	g_free(c);
 }
 
-static void stats_method(GDBusConnection *conn, const char *sender, const char *path,
-			 const char *iface, const char *method, GVariant *params,
-			 GDBusMethodInvocation *inv, gpointer user_data)
+/* Called by the session objects' dispatcher, for their owner only. */
+static void stats_method(GDBusConnection *conn, NfcSession *s, GDBusMessage *call,
+			 const char *member, GVariant *params)
 {
-	NfcSession *s = nfc_session_lookup(path);
-
-	if (!s) {
-		nfc_dbus_return_error(inv, NFC_ERROR_NOT_FOUND);
-		return;
-	}
-	if (g_strcmp0(sender, nfc_session_get_owner(s))) {
-		nfc_dbus_return_error(inv, NFC_ERROR_PERMISSION_DENIED);
-		return;
-	}
-	if (g_str_equal(method, "GetStats")) {
+	if (g_str_equal(member, "GetStats")) {
 		StatsCall *c = g_new0(StatsCall, 1);
 
-		c->inv = g_object_ref(inv);
-		c->path = g_strdup(path);
+		c->call = g_object_ref(call);
+		c->path = g_strdup(nfc_session_get_path(s));
 		if (nfc_policy_engine_read_counters(on_counters_for_call, c) < 0)
 			on_counters_for_call(0, c);
-	} else if (g_str_equal(method, "SetPeriod")) {
+	} else if (g_str_equal(member, "SetPeriod")) {
 		guint32 seconds;
 
 		g_variant_get(params, "(u)", &seconds);
 		if (seconds > 86400) {
-			nfc_dbus_return_error(inv, NFC_ERROR_INVALID_ARGUMENTS);
+			nfc_dbus_message_return_error(conn, call, NFC_ERROR_INVALID_ARGUMENTS);
 			return;
 		}
 		if (seconds)
@@ -120,11 +111,9 @@ static void stats_method(GDBusConnection *conn, const char *sender, const char *
 		else
 			g_hash_table_remove(periods, s);
 		reschedule();
-		g_dbus_method_invocation_return_value(inv, NULL);
+		nfc_dbus_message_return(conn, call, NULL);
 	}
 }
-
-static const GDBusInterfaceVTable stats_vtable = { stats_method, NULL, NULL, { 0 } };
 
 /* One timer at the shortest period asked for; every session is pushed at
  * the first tick at or after its own period. */
@@ -180,34 +169,10 @@ static void reschedule(void)
 	ticks = 0;
 }
 
-static void on_created(NfcSession *s, void *user_data)
-{
-	g_autoptr(GError) error = NULL;
-	guint id = g_dbus_connection_register_object(bus, nfc_session_get_path(s),
-						     nfc_ext_session_stats_interface_info(),
-						     &stats_vtable, NULL, NULL, &error);
-
-	if (!id) {
-		nfc_warn("no SessionStats on %s: %s", nfc_session_get_path(s), error->message);
-		return;
-	}
-	nfc_session_registrations(s)[1] = id;
-}
-
-static void unregister_one(NfcSession *s, void *user_data)
-{
-	guint *reg = nfc_session_registrations(s);
-
-	if (reg[1])
-		g_dbus_connection_unregister_object(bus, reg[1]);
-	reg[1] = 0;
-}
-
 static void on_destroyed(NfcSession *s, void *user_data)
 {
 	if (g_hash_table_remove(periods, s))
 		reschedule();
-	unregister_one(s, NULL);
 }
 
 /* ---- net.nfconn.Manager ---------------------------------------------------- */
@@ -362,7 +327,6 @@ static gboolean on_get_counters(NfcExtManager *obj, GDBusMethodInvocation *inv, 
 void nfc_engine_dbus_init(GDBusConnection *conn)
 {
 	static const NfcSessionWatch w = {
-		.created = on_created,
 		.destroyed = on_destroyed,
 	};
 	g_autoptr(GError) error = NULL;
@@ -370,6 +334,7 @@ void nfc_engine_dbus_init(GDBusConnection *conn)
 	bus = g_object_ref(conn);
 	periods = g_hash_table_new(NULL, NULL);
 	session_watch = nfc_session_watch_add(&w, NULL);
+	nfc_session_dbus_set_stats_handler(stats_method);
 	manager = nfc_ext_manager_skeleton_new();
 	g_signal_connect(manager, "handle-explain", G_CALLBACK(on_explain), NULL);
 	g_signal_connect(manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
@@ -386,7 +351,7 @@ void nfc_engine_dbus_cleanup(void)
 	push_timer = 0;
 	push_period = 0;
 	nfc_session_watch_remove(session_watch);
-	nfc_session_foreach(unregister_one, NULL);
+	nfc_session_dbus_set_stats_handler(NULL);
 	g_clear_pointer(&periods, g_hash_table_unref);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(manager));
 	g_clear_object(&manager);

@@ -118,47 +118,111 @@ static void on_session_changed(NfcSession *s, void *user_data)
 		send_update(s);
 }
 
-static void unregister(NfcSession *s)
-{
-	guint *reg = nfc_session_registrations(s);
+/* ---- net.connman.Session and net.nfconn.SessionStats ------------------------ */
 
-	if (reg[0])
-		g_dbus_connection_unregister_object(bus, reg[0]);
-	reg[0] = 0;
+static NfcSessionStatsHandler stats_handler;
+static guint filter_id;
+static GMainContext *main_context;
+
+void nfc_session_dbus_set_stats_handler(NfcSessionStatsHandler handler)
+{
+	stats_handler = handler;
 }
 
-static void on_session_destroyed(NfcSession *s, void *user_data)
+static const char introspection[] =
+	"<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+	" \"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n"
+	"<node>\n"
+	" <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
+	"  <method name=\"Introspect\"><arg type=\"s\" direction=\"out\"/></method>\n"
+	" </interface>\n"
+	" <interface name=\"net.connman.Session\">\n"
+	"  <method name=\"Destroy\"/>\n"
+	"  <method name=\"Connect\"/>\n"
+	"  <method name=\"Disconnect\"/>\n"
+	"  <method name=\"Change\"><arg type=\"s\" direction=\"in\"/>"
+	"<arg type=\"v\" direction=\"in\"/></method>\n"
+	" </interface>\n"
+	" <interface name=\"net.nfconn.SessionStats\">\n"
+	"  <method name=\"GetStats\"><arg type=\"a{sv}\" direction=\"out\"/></method>\n"
+	"  <method name=\"SetPeriod\"><arg type=\"u\" direction=\"in\"/></method>\n"
+	"  <signal name=\"Stats\"><arg type=\"a{sv}\"/></signal>\n"
+	" </interface>\n"
+	"</node>\n";
+
+typedef struct {
+	const char *iface, *member, *signature;
+} Method;
+
+static const Method methods[] = {
+	{ "net.connman.Session", "Destroy", "" },
+	{ "net.connman.Session", "Connect", "" },
+	{ "net.connman.Session", "Disconnect", "" },
+	{ "net.connman.Session", "Change", "sv" },
+	{ "net.nfconn.SessionStats", "GetStats", "" },
+	{ "net.nfconn.SessionStats", "SetPeriod", "u" },
+	{ "org.freedesktop.DBus.Introspectable", "Introspect", "" },
+};
+
+static gboolean dispatch(gpointer data)
 {
-	unregister(s);
-}
+	GDBusMessage *call = data;
+	const char *path = g_dbus_message_get_path(call);
+	const char *iface = g_dbus_message_get_interface(call);
+	const char *member = g_dbus_message_get_member(call);
+	const char *sig = g_dbus_message_get_signature(call);
+	GVariant *params = g_dbus_message_get_body(call);
+	const Method *m = NULL;
+	NfcSession *s;
 
-/* ---- net.connman.Session ------------------------------------------------ */
-
-static void session_method(GDBusConnection *conn, const char *sender, const char *path,
-			   const char *iface, const char *method, GVariant *params,
-			   GDBusMethodInvocation *inv, gpointer user_data)
-{
-	NfcSession *s = nfc_session_lookup(path);
-
+	if (!bus)
+		return G_SOURCE_REMOVE;
+	s = nfc_session_lookup(path);
 	if (!s) {
-		nfc_dbus_return_error(inv, NFC_ERROR_INVALID_ARGUMENTS);
-		return;
+		g_autofree char *text = g_strdup_printf("No such object path '%s'", path);
+
+		nfc_dbus_message_return_dbus_error(bus, call, "org.freedesktop.DBus.Error.UnknownObject",
+						   text);
+		return G_SOURCE_REMOVE;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(methods) && !m; i++)
+		if (g_strcmp0(member, methods[i].member) == 0 &&
+		    (!iface || g_str_equal(iface, methods[i].iface)))
+			m = &methods[i];
+	if (!m) {
+		nfc_dbus_message_return_dbus_error(bus, call, "org.freedesktop.DBus.Error.UnknownMethod",
+						   "No such method on a session");
+		return G_SOURCE_REMOVE;
+	}
+	if (g_strcmp0(sig ? sig : "", m->signature)) {
+		nfc_dbus_message_return_dbus_error(bus, call, "org.freedesktop.DBus.Error.InvalidArgs",
+						   "Wrong arguments for this method");
+		return G_SOURCE_REMOVE;
+	}
+	if (g_str_equal(m->iface, "org.freedesktop.DBus.Introspectable")) {
+		nfc_dbus_message_return(bus, call, g_variant_new("(s)", introspection));
+		return G_SOURCE_REMOVE;
 	}
 	/* ConnMan lets anybody drive anybody's session; we do not */
-	if (g_strcmp0(sender, nfc_session_get_owner(s))) {
-		nfc_dbus_return_error(inv, NFC_ERROR_PERMISSION_DENIED);
-		return;
+	if (g_strcmp0(g_dbus_message_get_sender(call), nfc_session_get_owner(s))) {
+		nfc_dbus_message_return_error(bus, call, NFC_ERROR_PERMISSION_DENIED);
+		return G_SOURCE_REMOVE;
 	}
-	if (g_str_equal(method, "Destroy")) {
-		g_dbus_method_invocation_return_value(inv, NULL);
+	if (g_str_equal(m->iface, "net.nfconn.SessionStats")) {
+		if (stats_handler)
+			stats_handler(bus, s, call, member, params);
+		else
+			nfc_dbus_message_return_error(bus, call, NFC_ERROR_NOT_SUPPORTED);
+	} else if (g_str_equal(member, "Destroy")) {
+		nfc_dbus_message_return(bus, call, NULL);
 		nfc_session_destroy(s);
-	} else if (g_str_equal(method, "Connect")) {
-		g_dbus_method_invocation_return_value(inv, NULL);
+	} else if (g_str_equal(member, "Connect")) {
+		nfc_dbus_message_return(bus, call, NULL);
 		nfc_session_connect(s);
-	} else if (g_str_equal(method, "Disconnect")) {
-		g_dbus_method_invocation_return_value(inv, NULL);
+	} else if (g_str_equal(member, "Disconnect")) {
+		nfc_dbus_message_return(bus, call, NULL);
 		nfc_session_disconnect(s);
-	} else if (g_str_equal(method, "Change")) {
+	} else {
 		const char *name;
 		g_autoptr(GVariant) value = NULL;
 		int r;
@@ -166,13 +230,28 @@ static void session_method(GDBusConnection *conn, const char *sender, const char
 		g_variant_get(params, "(&sv)", &name, &value);
 		r = nfc_session_change(s, name, value);
 		if (r < 0)
-			nfc_dbus_return_errno(inv, r);
+			nfc_dbus_message_return_errno(bus, call, r);
 		else
-			g_dbus_method_invocation_return_value(inv, NULL);
+			nfc_dbus_message_return(bus, call, NULL);
 	}
+	return G_SOURCE_REMOVE;
 }
 
-static const GDBusInterfaceVTable session_vtable = { session_method, NULL, NULL, { 0 } };
+/* Runs in GDBus's worker thread: it only picks the calls for session
+ * objects and hands them to the main loop, in order. */
+static GDBusMessage *session_filter(GDBusConnection *conn, GDBusMessage *msg, gboolean incoming,
+				    gpointer user_data)
+{
+	const char *path;
+
+	if (!incoming || g_dbus_message_get_message_type(msg) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+		return msg;
+	path = g_dbus_message_get_path(msg);
+	if (!path || !g_str_has_prefix(path, "/sessions/"))
+		return msg;
+	g_main_context_invoke_full(main_context, G_PRIORITY_DEFAULT, dispatch, msg, g_object_unref);
+	return NULL;
+}
 
 /* ---- creation ----------------------------------------------------------- */
 
@@ -262,7 +341,6 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 	const char *sender = g_dbus_method_invocation_get_sender(p->inv);
 	NfcIdentity identity;
 	NfcSession *s = NULL;
-	guint reg;
 	int r;
 
 	if (!reply) {
@@ -289,17 +367,6 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 		pending_free(p);
 		return;
 	}
-	reg = g_dbus_connection_register_object(bus, p->path,
-		nfc_dbus_session_interface_info(), &session_vtable,
-		NULL, NULL, &error);
-	if (!reg) {
-		nfc_error("cannot export %s: %s", p->path, error->message);
-		nfc_session_destroy(s);
-		nfc_dbus_return_errno(p->inv, -EIO);
-		pending_free(p);
-		return;
-	}
-	nfc_session_registrations(s)[0] = reg;
 	/* the reply first, then the first Update with every key */
 	g_dbus_method_invocation_return_value(p->inv, g_variant_new("(o)", p->path));
 	send_update(s);
@@ -366,10 +433,11 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 {
 	static const NfcSessionWatch w = {
 		.changed = on_session_changed,
-		.destroyed = on_session_destroyed,
 	};
 
 	bus = g_object_ref(conn);
+	main_context = g_main_context_ref_thread_default();
+	filter_id = g_dbus_connection_add_filter(bus, session_filter, NULL, NULL);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	/* one subscription for every client, not one watch per client */
 	owner_subscription = g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus",
@@ -384,7 +452,6 @@ static void release_one(NfcSession *s, void *user_data)
 
 	g_dbus_message_set_flags(msg, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
 	g_dbus_connection_send_message(bus, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
-	unregister(s);
 }
 
 void nfc_session_dbus_cleanup(void)
@@ -392,6 +459,8 @@ void nfc_session_dbus_cleanup(void)
 	if (!bus)
 		return;
 	nfc_session_foreach(release_one, NULL);
+	g_dbus_connection_remove_filter(bus, filter_id);
+	g_clear_pointer(&main_context, g_main_context_unref);
 	nfc_session_watch_remove(session_watch);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
 	g_clear_object(&bus);

@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "session.h"
+
 void nfc_session_dbus_init(GDBusConnection *conn);
 /* Daemon shutdown: Release() to every notifier, objects unexported. */
 void nfc_session_dbus_cleanup(void);
@@ -13,6 +15,14 @@ void nfc_session_dbus_cleanup(void);
 /* Manager method handlers (installed by manager-dbus). */
 void nfc_session_dbus_create(GDBusMethodInvocation *inv, GVariant *settings, const char *notifier);
 void nfc_session_dbus_destroy(GDBusMethodInvocation *inv, const char *path);
+
+/* Session objects are served from one message filter, not one GDBus
+ * registration each (that alone cost more than the rest of a session).
+ * net.nfconn.SessionStats calls on them go to this handler; the caller
+ * is already known to be the session's owner. */
+typedef void (*NfcSessionStatsHandler)(GDBusConnection *conn, NfcSession *s, GDBusMessage *call,
+				       const char *member, GVariant *params);
+void nfc_session_dbus_set_stats_handler(NfcSessionStatsHandler handler);
 
 /* "/sessions/" + sender with ':' and '.' as '_' + notifier path. */
 char *nfc_session_dbus_path(const char *sender, const char *notifier);

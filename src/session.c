@@ -24,7 +24,6 @@ struct NfcSession {
 	NfcService *started;       /* the service its Connect() brought up */
 	bool initial_sent;
 	uint32_t sent[N_KEYS];
-	guint registrations[2];
 };
 
 typedef struct {
@@ -492,7 +491,6 @@ NfcService *nfc_session_get_service(NfcSession *s) { return s->service; }
 NfcSessionState nfc_session_get_state(NfcSession *s) { return s->state; }
 uint32_t nfc_session_get_id(NfcSession *s) { return s->id; }
 uint32_t *nfc_session_sent_hashes(NfcSession *s) { return s->sent; }
-guint *nfc_session_registrations(NfcSession *s) { return s->registrations; }
 bool nfc_session_get_initial_sent(NfcSession *s) { return s->initial_sent; }
 void nfc_session_set_initial_sent(NfcSession *s) { s->initial_sent = true; }
 

@@ -74,10 +74,6 @@ uint32_t nfc_session_get_id(NfcSession *s);
  * pinned an interface or asked for a source rule)? */
 bool nfc_session_is_steered(NfcSession *s);
 
-/* Room for the D-Bus layers: their object registration ids for this
- * session (slot 0: net.connman.Session, slot 1: net.nfconn.SessionStats),
- * kept here rather than in tables of their own. */
-guint *nfc_session_registrations(NfcSession *s);
 /* Room for the D-Bus layer's per-session delta state. */
 uint32_t *nfc_session_sent_hashes(NfcSession *s); /* 11 slots */
 bool nfc_session_get_initial_sent(NfcSession *s);

@@ -195,6 +195,20 @@ static void test_access_control(Fixture *f, gconstpointer data)
 
 		assert_error(r, "net.connman.Error.PermissionDenied");
 	}
+	/* anybody may look at it; wrong arguments are the bus's error */
+	{
+		g_autofree char *intro = session_client_do(b, "call %s org.freedesktop.DBus.Introspectable Introspect", path);
+		g_autofree char *sig = session_client_do(a, "call %s net.connman.Session Change ('AllowedBearers',)", path);
+		g_autofree char *nope = session_client_do(a, "call %s net.connman.Session Frobnicate", path);
+
+		g_test_message("introspect: %s", intro);
+		g_assert_true(g_str_has_prefix(intro, "ok "));
+		g_assert_nonnull(strstr(intro, "net.connman.Session"));
+		g_assert_nonnull(strstr(intro, "net.nfconn.SessionStats"));
+		assert_error(sig, "org.freedesktop.DBus.Error.InvalidArgs");
+		assert_error(nope, "org.freedesktop.DBus.Error.UnknownMethod");
+	}
+
 	{
 		g_autofree char *r = session_client_do(b, "call / net.connman.Manager DestroySession (objectpath '%s',)", path);
 		g_autofree char *r2 = session_client_do(b, "call / net.connman.Manager DestroySession (objectpath '/sessions/nobody',)");
