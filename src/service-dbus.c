@@ -6,13 +6,12 @@
 #include <string.h>
 
 #include "dbus-error.h"
+#include "dbus-objects.h"
 #include "log.h"
 #include "nfc-dbus.h"
 
-static GDBusConnection *bus;
-static GHashTable *skeletons; /* NfcService* → NfcDbusService* */
+static NfcDbusObjects *objects;
 static unsigned int watch_id;
-static guint unknown_id;
 
 static char **service_children(void)
 {
@@ -460,7 +459,6 @@ static gboolean on_reset_counters(NfcDbusService *obj, GDBusMethodInvocation *in
 
 static void on_added(NfcService *s, void *user_data)
 {
-	g_autoptr(GError) error = NULL;
 	NfcDbusService *obj = nfc_dbus_service_skeleton_new();
 
 	g_signal_connect(obj, "handle-get-properties", G_CALLBACK(on_get_properties), NULL);
@@ -472,28 +470,17 @@ static void on_added(NfcService *s, void *user_data)
 	g_signal_connect(obj, "handle-move-before", G_CALLBACK(on_move_before), NULL);
 	g_signal_connect(obj, "handle-move-after", G_CALLBACK(on_move_after), NULL);
 	g_signal_connect(obj, "handle-reset-counters", G_CALLBACK(on_reset_counters), NULL);
-	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(obj), bus,
-					      nfc_service_get_path(s), &error)) {
-		nfc_error("cannot export %s: %s", nfc_service_get_path(s), error->message);
-		g_object_unref(obj);
-		return;
-	}
-	g_hash_table_insert(skeletons, s, obj);
+	nfc_dbus_objects_add(objects, s, G_DBUS_INTERFACE_SKELETON(obj), nfc_service_get_path(s));
 }
 
 static void on_removed(NfcService *s, void *user_data)
 {
-	NfcDbusService *obj = g_hash_table_lookup(skeletons, s);
-
-	if (!obj)
-		return;
-	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(obj));
-	g_hash_table_remove(skeletons, s);
+	nfc_dbus_objects_remove(objects, s);
 }
 
 static void on_changed(NfcService *s, const char *property, void *user_data)
 {
-	NfcDbusService *obj = g_hash_table_lookup(skeletons, s);
+	NfcDbusService *obj = objects ? nfc_dbus_objects_lookup(objects, s) : NULL;
 	GVariant *v;
 
 	if (!obj)
@@ -513,28 +500,14 @@ void nfc_service_dbus_init(GDBusConnection *conn)
 		.changed = on_changed,
 	};
 
-	bus = g_object_ref(conn);
-	skeletons = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
+	objects = nfc_dbus_objects_new(conn, "/net/connman/service", nfc_dbus_service_interface_info(), service_children);
 	watch_id = nfc_service_watch_add(&w, NULL);
-	unknown_id = nfc_dbus_register_unknown_children(conn, "/net/connman/service",
-							 nfc_dbus_service_interface_info(),
-							 service_children);
 }
 
 void nfc_service_dbus_cleanup(void)
 {
-	GHashTableIter it;
-	gpointer value;
-
-	if (!skeletons)
+	if (!objects)
 		return;
 	nfc_service_watch_remove(watch_id);
-	if (unknown_id)
-		g_dbus_connection_unregister_subtree(bus, unknown_id);
-	unknown_id = 0;
-	g_hash_table_iter_init(&it, skeletons);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(value));
-	g_clear_pointer(&skeletons, g_hash_table_unref);
-	g_clear_object(&bus);
+	g_clear_pointer(&objects, nfc_dbus_objects_free);
 }

@@ -5,13 +5,12 @@
 #include <string.h>
 
 #include "dbus-error.h"
+#include "dbus-objects.h"
 #include "log.h"
 #include "nfc-dbus.h"
 
-static GDBusConnection *bus;
-static GHashTable *skeletons; /* NfcTechnology* → NfcDbusTechnology* */
+static NfcDbusObjects *objects;
 static unsigned int watch_id;
-static guint unknown_id;
 
 static char **technology_children(void)
 {
@@ -113,34 +112,22 @@ static gboolean on_scan(NfcDbusTechnology *obj, GDBusMethodInvocation *inv, gpoi
 
 static void on_added(NfcTechnology *t, void *user_data)
 {
-	g_autoptr(GError) error = NULL;
 	NfcDbusTechnology *obj = nfc_dbus_technology_skeleton_new();
 
 	g_signal_connect(obj, "handle-get-properties", G_CALLBACK(on_get_properties), NULL);
 	g_signal_connect(obj, "handle-set-property", G_CALLBACK(on_set_property), NULL);
 	g_signal_connect(obj, "handle-scan", G_CALLBACK(on_scan), NULL);
-	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(obj), bus,
-					      nfc_technology_get_path(t), &error)) {
-		nfc_error("cannot export %s: %s", nfc_technology_get_path(t), error->message);
-		g_object_unref(obj);
-		return;
-	}
-	g_hash_table_insert(skeletons, t, obj);
+	nfc_dbus_objects_add(objects, t, G_DBUS_INTERFACE_SKELETON(obj), nfc_technology_get_path(t));
 }
 
 static void on_removed(NfcTechnology *t, void *user_data)
 {
-	NfcDbusTechnology *obj = g_hash_table_lookup(skeletons, t);
-
-	if (!obj)
-		return;
-	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(obj));
-	g_hash_table_remove(skeletons, t);
+	nfc_dbus_objects_remove(objects, t);
 }
 
 static void on_changed(NfcTechnology *t, const char *property, void *user_data)
 {
-	NfcDbusTechnology *obj = g_hash_table_lookup(skeletons, t);
+	NfcDbusTechnology *obj = objects ? nfc_dbus_objects_lookup(objects, t) : NULL;
 	GVariant *v = NULL;
 
 	if (!obj)
@@ -161,28 +148,14 @@ void nfc_technology_dbus_init(GDBusConnection *conn)
 		.changed = on_changed,
 	};
 
-	bus = g_object_ref(conn);
-	skeletons = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
+	objects = nfc_dbus_objects_new(conn, "/net/connman/technology", nfc_dbus_technology_interface_info(), technology_children);
 	watch_id = nfc_technology_watch_add(&w, NULL);
-	unknown_id = nfc_dbus_register_unknown_children(conn, "/net/connman/technology",
-							 nfc_dbus_technology_interface_info(),
-							 technology_children);
 }
 
 void nfc_technology_dbus_cleanup(void)
 {
-	GHashTableIter it;
-	gpointer value;
-
-	if (!skeletons)
+	if (!objects)
 		return;
 	nfc_technology_watch_remove(watch_id);
-	if (unknown_id)
-		g_dbus_connection_unregister_subtree(bus, unknown_id);
-	unknown_id = 0;
-	g_hash_table_iter_init(&it, skeletons);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(value));
-	g_clear_pointer(&skeletons, g_hash_table_unref);
-	g_clear_object(&bus);
+	g_clear_pointer(&objects, nfc_dbus_objects_free);
 }
