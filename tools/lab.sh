@@ -64,13 +64,16 @@ lab_bg() {
 	eval "LAB_PID_$name=$!"
 }
 
-lab_bus() {
-	cat >"$LAB_DIR/bus.conf" <<EOC
+# lab_bus_config FILE SOCKET [EXTRA]: a bus configuration like the system
+# bus (default deny, nfconnd's own policy file), listening on SOCKET;
+# EXTRA (XML) goes in before the end
+lab_bus_config() {
+	cat >"$1" <<EOC
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
-  <listen>unix:path=$LAB_DIR/bus</listen>
+  <listen>unix:path=$2</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>
@@ -87,8 +90,13 @@ lab_bus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
   </policy>
   <include>$LAB_TOP/dbus/nfconn.conf</include>
+${3:-}
 </busconfig>
 EOC
+}
+
+lab_bus() {
+	lab_bus_config "$LAB_DIR/bus.conf" "$LAB_DIR/bus"
 	dbus-daemon --config-file="$LAB_DIR/bus.conf" --nofork --nopidfile --nosyslog \
 		>"$LAB_DIR/dbus.log" 2>&1 &
 	LAB_PIDS="$! $LAB_PIDS"

@@ -37,29 +37,7 @@ bench_build_client() {
 # for tens of thousands of connections and calls in flight.
 bench_bus() {
 	bus="$LAB_DIR/bus${1:+-$1}"
-	cat >"$bus.conf" <<EOC
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>$LAB_TOP/dbus/nfconn.conf</include>
-  <limit name="max_incoming_bytes">1000000000</limit>
+	lab_bus_config "$bus.conf" "$bus" '  <limit name="max_incoming_bytes">1000000000</limit>
   <limit name="max_outgoing_bytes">1000000000</limit>
   <limit name="max_message_size">33554432</limit>
   <limit name="max_completed_connections">200000</limit>
@@ -68,9 +46,7 @@ bench_bus() {
   <limit name="max_replies_per_connection">200000</limit>
   <limit name="max_match_rules_per_connection">200000</limit>
   <limit name="max_names_per_connection">1000</limit>
-  <limit name="reply_timeout">300000</limit>
-</busconfig>
-EOC
+  <limit name="reply_timeout">300000</limit>'
 	# one descriptor per connection: as many as the hard limit allows.
 	# dbus-daemon refuses uids without a passwd entry: with
 	# BENCH_BUS_PASSWD set it sees that file as /etc/passwd (a bind mount
