@@ -200,67 +200,54 @@ static void refresh_uplinks(void)
 	}
 }
 
+/* A route of ours in an uplink's table, the fields all of them share. */
+static Route *add_route(GArray *want, int family, guint slot, int oif, uint8_t scope)
+{
+	Route r = { 0 };
+
+	r.r.family = family;
+	r.r.table = table_of(slot);
+	r.r.protocol = RTPROT_STATIC;
+	r.r.type = RTN_UNICAST;
+	r.r.scope = scope;
+	r.r.oif = oif;
+	g_array_append_val(want, r);
+	return &g_array_index(want, Route, want->len - 1);
+}
+
 static void want_uplink_routes(Uplink *u, GArray *want)
 {
 	NfcIpconfig *ipc = nfc_service_get_ipconfig(u->service);
 	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(ipc);
 	const NfcIpv6State *v6 = nfc_ipconfig_get_ipv6(ipc);
 	int oif = nfc_service_get_index(u->service);
-	Route r;
+	Route *r;
 
 	if (v4->up) {
 		uint32_t mask = v4->prefixlen ? htonl(~0u << (32 - v4->prefixlen)) : 0;
 
-		memset(&r, 0, sizeof(r));
-		r.r.family = AF_INET;
-		r.r.table = table_of(u->slot);
-		r.r.protocol = RTPROT_STATIC;
-		r.r.type = RTN_UNICAST;
-		r.r.scope = RT_SCOPE_LINK;
-		r.r.dst.v4.s_addr = v4->address.s_addr & mask;
-		r.r.dst_len = v4->prefixlen;
-		r.r.prefsrc.v4 = v4->address;
-		r.r.oif = oif;
-		g_array_append_val(want, r);
+		r = add_route(want, AF_INET, u->slot, oif, RT_SCOPE_LINK);
+		r->r.dst.v4.s_addr = v4->address.s_addr & mask;
+		r->r.dst_len = v4->prefixlen;
+		r->r.prefsrc.v4 = v4->address;
 		if (v4->gateway.s_addr) {
-			memset(&r, 0, sizeof(r));
-			r.r.family = AF_INET;
-			r.r.table = table_of(u->slot);
-			r.r.protocol = RTPROT_STATIC;
-			r.r.type = RTN_UNICAST;
-			r.r.scope = RT_SCOPE_UNIVERSE;
-			r.r.gateway.v4 = v4->gateway;
-			r.r.prefsrc.v4 = v4->address;
-			r.r.oif = oif;
-			g_array_append_val(want, r);
+			r = add_route(want, AF_INET, u->slot, oif, RT_SCOPE_UNIVERSE);
+			r->r.gateway.v4 = v4->gateway;
+			r->r.prefsrc.v4 = v4->address;
 		}
 	}
 	if (v6->up) {
-		memset(&r, 0, sizeof(r));
-		r.r.family = AF_INET6;
-		r.r.table = table_of(u->slot);
-		r.r.protocol = RTPROT_STATIC;
-		r.r.type = RTN_UNICAST;
-		r.r.scope = RT_SCOPE_UNIVERSE;
-		r.r.dst_len = v6->prefixlen;
+		r = add_route(want, AF_INET6, u->slot, oif, RT_SCOPE_UNIVERSE);
+		r->r.dst_len = v6->prefixlen;
 		for (int i = 0; i < 16; i++) {
 			int bits = v6->prefixlen - i * 8;
 
-			r.r.dst.v6.s6_addr[i] = v6->address.s6_addr[i] &
+			r->r.dst.v6.s6_addr[i] = v6->address.s6_addr[i] &
 				(bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff);
 		}
-		r.r.oif = oif;
-		g_array_append_val(want, r);
 		if (!nfc_inaddr_is_zero(AF_INET6, &(NfcInAddr){ .v6 = v6->gateway })) {
-			memset(&r, 0, sizeof(r));
-			r.r.family = AF_INET6;
-			r.r.table = table_of(u->slot);
-			r.r.protocol = RTPROT_STATIC;
-			r.r.type = RTN_UNICAST;
-			r.r.scope = RT_SCOPE_UNIVERSE;
-			r.r.gateway.v6 = v6->gateway;
-			r.r.oif = oif;
-			g_array_append_val(want, r);
+			r = add_route(want, AF_INET6, u->slot, oif, RT_SCOPE_UNIVERSE);
+			r->r.gateway.v6 = v6->gateway;
 		}
 	}
 }
@@ -575,11 +562,6 @@ static void flip_done(int error, void *user_data)
 	advance();
 }
 
-static void break_done(int error, void *user_data)
-{
-	request_done(error, user_data);
-}
-
 /* Move the stages along: flips once the makes are in, breaks once the
  * flips are in. */
 static void advance(void)
@@ -611,13 +593,13 @@ static void advance(void)
 		NfcRtnlRule x = to_rtnl_rule(r);
 
 		log_rule(r, false);
-		nfc_rtnl_rule_del(&x, break_done, "rule delete");
+		nfc_rtnl_rule_del(&x, request_done, "rule delete");
 	}
 	for (guint i = 0; i < break_routes->len; i++) {
 		const NfcRtnlRoute *r = &g_array_index(break_routes, Route, i).r;
 
 		log_route(r, false);
-		nfc_rtnl_route_del(r, break_done, "route delete");
+		nfc_rtnl_route_del(r, request_done, "route delete");
 	}
 	g_array_set_size(break_rules, 0);
 	g_array_set_size(break_routes, 0);
@@ -949,7 +931,6 @@ void nfc_policy_engine_cleanup(void)
 	/* the table goes with our socket (owner flag); say goodbye anyway */
 	nfc_firewall_cleanup(fw, NULL, NULL);
 	g_clear_pointer(&fw, nfc_firewall_free);
-	nfc_rtnl_cancel(NULL);
 	g_queue_clear(&flips);
 	for (guint i = 0; i < uplinks->len; i++)
 		g_free(uplinks->pdata[i]);
