@@ -105,6 +105,35 @@ static bool is_cgroup2(const char *path, struct stat *st)
 	       sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+const char *nfc_cgroup2_mount(void)
+{
+	static char *mount;
+	g_autofree char *text = NULL;
+
+	if (mount)
+		return mount;
+	/* mountinfo: "id parent maj:min root mountpoint opts... - fstype src" */
+	if (g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL)) {
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+		for (char **l = lines; *l && !mount; l++) {
+			g_auto(GStrv) f = g_strsplit(*l, " ", -1);
+			guint n = g_strv_length(f);
+
+			for (guint i = 6; i + 1 < n; i++) {
+				if (g_str_equal(f[i], "-")) {
+					if (g_str_equal(f[i + 1], "cgroup2") && g_str_equal(f[3], "/"))
+						mount = g_strcompress(f[4]); /* octal escapes */
+					break;
+				}
+			}
+		}
+	}
+	if (!mount)
+		mount = g_strdup("/sys/fs/cgroup");
+	return mount;
+}
+
 int nfc_cgroup_resolve(const char *path, uint64_t *cgroup_id, unsigned int *level)
 {
 	g_autofree char *real = realpath(path, NULL);

@@ -69,6 +69,11 @@ typedef struct {
  * a directory right under it). Negative errno. */
 int nfc_cgroup_resolve(const char *path, uint64_t *cgroup_id, unsigned int *level);
 
+/* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup on a unified
+ * system, /sys/fs/cgroup/unified on a hybrid one), from
+ * /proc/self/mountinfo; /sys/fs/cgroup if none is. */
+const char *nfc_cgroup2_mount(void);
+
 typedef struct {
 	uint32_t session;          /* session value (not shifted) */
 	uint64_t tx_packets, tx_bytes;

@@ -324,6 +324,40 @@ static gboolean on_get_counters(NfcExtManager *obj, GDBusMethodInvocation *inv, 
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static void add_times(GVariantBuilder *b, const char *prefix, const NfcApplyTimes *t)
+{
+	static const char *const names[] = { "Count", "Samples", "P50", "P99", "Max" };
+	char key[32];
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		GVariant *v;
+
+		switch (i) {
+		case 0: v = g_variant_new_uint64(t->total); break;
+		case 1: v = g_variant_new_uint32(t->samples); break;
+		case 2: v = g_variant_new_uint32(t->p50_us); break;
+		case 3: v = g_variant_new_uint32(t->p99_us); break;
+		default: v = g_variant_new_uint32(t->max_us); break;
+		}
+		g_snprintf(key, sizeof(key), "%s.%s", prefix, names[i]);
+		g_variant_builder_add(b, "{sv}", key, v);
+	}
+}
+
+static gboolean on_get_apply_times(NfcExtManager *obj, GDBusMethodInvocation *inv, gboolean reset,
+				   gpointer data)
+{
+	NfcApplyTimes added, removed;
+	GVariantBuilder b;
+
+	nfc_policy_engine_apply_times(&added, &removed, reset);
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	add_times(&b, "Added", &added);
+	add_times(&b, "Removed", &removed);
+	nfc_ext_manager_complete_get_apply_times(obj, inv, g_variant_builder_end(&b));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 void nfc_engine_dbus_init(GDBusConnection *conn)
 {
 	static const NfcSessionWatch w = {
@@ -338,6 +372,7 @@ void nfc_engine_dbus_init(GDBusConnection *conn)
 	manager = nfc_ext_manager_skeleton_new();
 	g_signal_connect(manager, "handle-explain", G_CALLBACK(on_explain), NULL);
 	g_signal_connect(manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
+	g_signal_connect(manager, "handle-get-apply-times", G_CALLBACK(on_get_apply_times), NULL);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(manager), conn, "/", &error))
 		nfc_error("cannot export net.nfconn.Manager: %s", error->message);
 }

@@ -67,7 +67,6 @@ static void traffic_free(Traffic *t)
 
 static NfcFirewall *fw;
 static NfcMarkLayout layout;
-static const char *cgroup_root = "/sys/fs/cgroup/unified";
 static GPtrArray *uplinks;        /* Uplink* by slot-1 (NULL = free) */
 static GPtrArray *classes;        /* Class* by id-1 (NULL = free) */
 static GArray *have_routes;       /* Route, in the uplink tables */
@@ -298,7 +297,7 @@ static char *identity_key(NfcSession *s, NfcFirewallIdentity *id, char **cgroup_
 		/* nftables cannot match a security label: the process's cgroup
 		 * is the closest thing the kernel can match on */
 		if (who->cgroup) {
-			*cgroup_path = g_build_filename(cgroup_root, who->cgroup, NULL);
+			*cgroup_path = g_build_filename(nfc_cgroup2_mount(), who->cgroup, NULL);
 			id->kind = NFC_IDENTITY_CGROUP;
 			id->cgroup_path = *cgroup_path;
 			return g_strdup_printf("cgroup:%s", who->cgroup);
@@ -333,6 +332,7 @@ typedef struct {
 	GTree *members;           /* session id → mark; the lowest id owns the element */
 	uint32_t installed;       /* the mark in the kernel's map, 0 = none */
 	bool queued;              /* waiting in the flip queue */
+	gint64 queued_at;         /* monotonic µs, when it was queued */
 } Ident;
 
 typedef struct {
@@ -508,6 +508,7 @@ static void queue_flip(Ident *ident)
 	if (ident->queued)
 		return;
 	ident->queued = true;
+	ident->queued_at = g_get_monotonic_time();
 	g_queue_push_tail(&flips, ident);
 }
 
@@ -553,8 +554,76 @@ static gboolean first_mark(gpointer key, gpointer value, gpointer data)
 	return TRUE; /* the first is enough */
 }
 
+/* How long a session change took to reach the kernel: from the session
+ * event (created, destroyed, moved) to the kernel's ack of its map
+ * element, the last step that puts it in effect. The last
+ * APPLY_SAMPLES of each kind are kept. */
+#define APPLY_SAMPLES 4096
+
+typedef struct {
+	guint32 us[APPLY_SAMPLES];
+	guint n;                  /* samples held, up to APPLY_SAMPLES */
+	guint next;
+	guint64 total;            /* ever recorded */
+} ApplyRing;
+
+static ApplyRing apply_rings[2]; /* [0] element added or changed, [1] removed */
+
+typedef struct {
+	gint64 start;
+	bool removal;
+} Flip;
+
+/* Flips the firewall has not answered yet (freed at cleanup: a
+ * destroyed backend drops its queue without calling back). */
+static GQueue flips_in_flight = G_QUEUE_INIT;
+
+static void apply_record(ApplyRing *ring, gint64 us)
+{
+	ring->us[ring->next] = (guint32)CLAMP(us, 0, G_MAXUINT32);
+	ring->next = (ring->next + 1) % APPLY_SAMPLES;
+	if (ring->n < APPLY_SAMPLES)
+		ring->n++;
+	ring->total++;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void apply_summary(ApplyRing *ring, NfcApplyTimes *out)
+{
+	g_autofree guint32 *v = g_memdup2(ring->us, ring->n * sizeof(guint32));
+
+	memset(out, 0, sizeof(*out));
+	out->total = ring->total;
+	out->samples = ring->n;
+	if (!ring->n)
+		return;
+	qsort(v, ring->n, sizeof(guint32), cmp_u32);
+	out->p50_us = v[(ring->n - 1) / 2];
+	out->p99_us = v[(ring->n - 1) * 99 / 100];
+	out->max_us = v[ring->n - 1];
+}
+
+void nfc_policy_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool reset)
+{
+	apply_summary(&apply_rings[0], added);
+	apply_summary(&apply_rings[1], removed);
+	if (reset)
+		memset(apply_rings, 0, sizeof(apply_rings));
+}
+
 static void flip_done(int error, void *user_data)
 {
+	g_autofree Flip *flip = user_data;
+
+	g_queue_remove(&flips_in_flight, flip);
+	if (error == 0)
+		apply_record(&apply_rings[flip->removal], g_get_monotonic_time() - flip->start);
 	if (error < 0 && error != -ENOENT)
 		nfc_warn("policy engine: identity update failed: %s", g_strerror(-error));
 	if (pending_flip > 0)
@@ -576,11 +645,19 @@ static void advance(void)
 		ident->queued = false;
 		g_tree_foreach(ident->members, first_mark, &want);
 		if (want != ident->installed) {
-			int r = want ? nfc_firewall_identity_add(fw, &ident->id, want, flip_done, NULL)
-				     : nfc_firewall_identity_remove(fw, &ident->id, flip_done, NULL);
+			Flip *flip = g_new(Flip, 1);
+			int r;
 
-			if (r == 0)
+			flip->start = ident->queued_at;
+			flip->removal = !want;
+			r = want ? nfc_firewall_identity_add(fw, &ident->id, want, flip_done, flip)
+				 : nfc_firewall_identity_remove(fw, &ident->id, flip_done, flip);
+			if (r == 0) {
 				pending_flip++;
+				g_queue_push_tail(&flips_in_flight, flip);
+			} else {
+				g_free(flip);
+			}
 			ident->installed = want;
 		}
 		if (!want)
@@ -932,6 +1009,7 @@ void nfc_policy_engine_cleanup(void)
 	nfc_firewall_cleanup(fw, NULL, NULL);
 	g_clear_pointer(&fw, nfc_firewall_free);
 	g_queue_clear(&flips);
+	g_queue_clear_full(&flips_in_flight, g_free);
 	for (guint i = 0; i < uplinks->len; i++)
 		g_free(uplinks->pdata[i]);
 	for (guint i = 0; i < classes->len; i++) {

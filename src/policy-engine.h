@@ -41,5 +41,14 @@ void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,
 							  const NfcSessionTraffic *traffic,
 							  void *user_data),
 				       void *user_data);
+/* How long session changes took to reach the kernel (session event →
+ * ack of the map element), over the last few thousand of each kind. */
+typedef struct {
+	uint64_t total;           /* changes ever measured */
+	uint32_t samples;         /* in the figures below */
+	uint32_t p50_us, p99_us, max_us;
+} NfcApplyTimes;
+void nfc_policy_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool reset);
+
 /* The uplinks (service identifiers) a steered session may use, best first. */
 char **nfc_policy_engine_session_ladder(NfcSession *s);

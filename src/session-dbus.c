@@ -22,6 +22,11 @@ static const char *const update_keys[N_KEYS] = {
 static GDBusConnection *bus;
 static unsigned int session_watch;
 static guint owner_subscription;
+/* sender → its credentials (a{sv}): a connection's credentials are fixed
+ * when it connects, so one GetConnectionCredentials per client is enough;
+ * dropped when the bus says the name is gone (unique names are never
+ * reused) */
+static GHashTable *creds_cache;
 
 char *nfc_session_dbus_path(const char *sender, const char *notifier)
 {
@@ -332,24 +337,13 @@ static void identity_from_credentials(GVariant *creds, NfcIdentity *id)
 	id->cgroup = nfc_identity_read_cgroup(id->pid);
 }
 
-static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
+static void create_with(Pending *p, GVariant *creds)
 {
-	Pending *p = data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &error);
-	g_autoptr(GVariant) creds = NULL;
 	const char *sender = g_dbus_method_invocation_get_sender(p->inv);
 	NfcIdentity identity;
 	NfcSession *s = NULL;
 	int r;
 
-	if (!reply) {
-		/* the client left before we knew who it was */
-		nfc_dbus_return_errno(p->inv, -ECONNABORTED);
-		pending_free(p);
-		return;
-	}
-	creds = g_variant_get_child_value(reply, 0);
 	identity_from_credentials(creds, &identity);
 	r = nfc_session_create(p->path, sender, p->notifier, &p->settings, &identity, &s);
 	nfc_identity_clear(&identity);
@@ -373,9 +367,30 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 	pending_free(p);
 }
 
+static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Pending *p = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &error);
+	g_autoptr(GVariant) creds = NULL;
+
+	if (!reply) {
+		/* the client left before we knew who it was */
+		nfc_dbus_return_errno(p->inv, -ECONNABORTED);
+		pending_free(p);
+		return;
+	}
+	creds = g_variant_get_child_value(reply, 0);
+	if (creds_cache)
+		g_hash_table_replace(creds_cache, g_strdup(g_dbus_method_invocation_get_sender(p->inv)),
+				     g_variant_ref(creds));
+	create_with(p, creds);
+}
+
 void nfc_session_dbus_create(GDBusMethodInvocation *inv, GVariant *settings, const char *notifier)
 {
 	const char *sender = g_dbus_method_invocation_get_sender(inv);
+	GVariant *creds;
 	Pending *p;
 	const char *bad = NULL;
 	int r;
@@ -394,6 +409,11 @@ void nfc_session_dbus_create(GDBusMethodInvocation *inv, GVariant *settings, con
 	if (nfc_session_lookup(p->path)) {
 		nfc_dbus_return_error(inv, NFC_ERROR_ALREADY_EXISTS);
 		pending_free(p);
+		return;
+	}
+	creds = g_hash_table_lookup(creds_cache, sender);
+	if (creds) {
+		create_with(p, creds);
 		return;
 	}
 	g_dbus_connection_call(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -425,8 +445,10 @@ static void on_name_owner_changed(GDBusConnection *conn, const char *sender, con
 	const char *name, *old_owner, *new_owner;
 
 	g_variant_get(params, "(&s&s&s)", &name, &old_owner, &new_owner);
-	if (name[0] == ':' && !*new_owner)
+	if (name[0] == ':' && !*new_owner) {
+		g_hash_table_remove(creds_cache, name);
 		nfc_session_destroy_owner(name);
+	}
 }
 
 void nfc_session_dbus_init(GDBusConnection *conn)
@@ -436,6 +458,8 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 	};
 
 	bus = g_object_ref(conn);
+	creds_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)g_variant_unref);
 	main_context = g_main_context_ref_thread_default();
 	filter_id = g_dbus_connection_add_filter(bus, session_filter, NULL, NULL);
 	session_watch = nfc_session_watch_add(&w, NULL);
@@ -463,5 +487,6 @@ void nfc_session_dbus_cleanup(void)
 	g_clear_pointer(&main_context, g_main_context_unref);
 	nfc_session_watch_remove(session_watch);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
+	g_clear_pointer(&creds_cache, g_hash_table_unref);
 	g_clear_object(&bus);
 }

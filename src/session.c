@@ -12,6 +12,7 @@
 struct NfcSession {
 	char *path;                /* /sessions/<owner as _1_42><notifier> */
 	const char *owner;         /* the key of the owners table: shared */
+	NfcSession *owner_prev, *owner_next; /* the owner's sessions */
 	guint16 notifier_at;       /* where the notifier starts in path; 0: "/" */
 	uint32_t id;
 	NfcIdentity identity;
@@ -33,7 +34,12 @@ typedef struct {
 } Watch;
 
 static GHashTable *sessions;       /* path → session */
-static GHashTable *owners;         /* owner → guint* (sessions of that client) */
+typedef struct {
+	guint n;                   /* sessions of that client */
+	NfcSession *first;         /* they link through owner_prev/owner_next */
+} Owner;
+
+static GHashTable *owners;         /* owner name → Owner */
 static GArray *watches;
 static unsigned int next_watch_id = 1;
 static unsigned int service_watch;
@@ -291,9 +297,9 @@ guint nfc_session_count(void)
 
 guint nfc_session_count_owner(const char *owner)
 {
-	guint *n = g_hash_table_lookup(owners, owner);
+	Owner *o = g_hash_table_lookup(owners, owner);
 
-	return n ? *n : 0;
+	return o ? o->n : 0;
 }
 
 int nfc_session_create(const char *path, const char *owner, const char *notifier,
@@ -334,14 +340,20 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 
 	g_hash_table_insert(sessions, s->path, s);
 	{
-		gpointer key = NULL, count = NULL;
+		gpointer key = NULL, value = NULL;
+		Owner *o;
 
-		if (!g_hash_table_lookup_extended(owners, owner, &key, &count)) {
+		if (!g_hash_table_lookup_extended(owners, owner, &key, &value)) {
 			key = g_strdup(owner);
-			count = g_new0(guint, 1);
-			g_hash_table_insert(owners, key, count);
+			value = g_new0(Owner, 1);
+			g_hash_table_insert(owners, key, value);
 		}
-		(*(guint *)count)++;
+		o = value;
+		o->n++;
+		s->owner_next = o->first;
+		if (o->first)
+			o->first->owner_prev = s;
+		o->first = s;
 		s->owner = key;
 	}
 	nfc_debug("session %s of %s (uid %u) created%s", path, owner, s->identity.uid,
@@ -353,35 +365,34 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 
 void nfc_session_destroy(NfcSession *s)
 {
-	guint have = nfc_session_count_owner(s->owner);
+	Owner *o = g_hash_table_lookup(owners, s->owner);
 
 	g_hash_table_remove(sessions, s->path);
 	if (s->active)
 		nfc_session_disconnect(s);
 	notify(s, EV_DESTROYED);
 	nfc_debug("session %s destroyed", s->path);
-	/* last: the owner's name is the table's key */
-	if (have <= 1)
-		g_hash_table_remove(owners, s->owner);
+	if (s->owner_prev)
+		s->owner_prev->owner_next = s->owner_next;
 	else
-		(*(guint *)g_hash_table_lookup(owners, s->owner))--;
+		o->first = s->owner_next;
+	if (s->owner_next)
+		s->owner_next->owner_prev = s->owner_prev;
+	/* last: the owner's name is the table's key */
+	if (--o->n == 0)
+		g_hash_table_remove(owners, s->owner);
 	session_free(s);
 }
 
 void nfc_session_destroy_owner(const char *owner)
 {
-	g_autoptr(GPtrArray) mine = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer value;
+	Owner *o = owners ? g_hash_table_lookup(owners, owner) : NULL;
 
-	if (!g_hash_table_contains(owners, owner))
-		return;
-	g_hash_table_iter_init(&it, sessions);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		if (g_str_equal(((NfcSession *)value)->owner, owner))
-			g_ptr_array_add(mine, value);
-	for (guint i = 0; i < mine->len; i++)
-		nfc_session_destroy(mine->pdata[i]);
+	/* the record goes with the last session */
+	while (o && o->n > 1)
+		nfc_session_destroy(o->first);
+	if (o)
+		nfc_session_destroy(o->first);
 }
 
 NfcSession *nfc_session_lookup(const char *path)

@@ -404,7 +404,7 @@ static void test_uid_traffic(Fixture *f, gconstpointer data)
 
 static void test_cgroup_traffic(Fixture *f, gconstpointer data)
 {
-	g_autofree char *cgroup = g_strdup_printf("/sys/fs/cgroup/unified/nfconn-test-%d", getpid());
+	g_autofree char *cgroup = g_strdup_printf("%s/nfconn-test-%d", nfc_cgroup2_mount(), getpid());
 	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_CGROUP, .cgroup_path = cgroup };
 	NfcFirewallIdentity uid = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	NfcSessionCounters c;

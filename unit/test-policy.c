@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "firewall.h"
 #include "session-driver.h"
 #include "uplinks.h"
 
@@ -478,18 +479,21 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 static void test_cgroup(Fixture *f, gconstpointer data)
 {
 	g_autofree char *name = g_strdup_printf("nfctest%d", (int)getpid());
-	g_autofree char *dir = g_strdup_printf("/sys/fs/cgroup/unified/%s", name);
+	g_autofree char *dir = g_build_filename(nfc_cgroup2_mount(), name, NULL);
+	g_autofree char *sub = g_build_filename(dir, "b", NULL);
+	g_autofree char *procs = g_build_filename(nfc_cgroup2_mount(), "cgroup.procs", NULL);
 	g_autofree char *pol = g_strdup_printf("[app]\ncgroup=/%s\nAllowedBearers=ethernet\n"
 					       "AllowedInterface=uplink1\n", name);
 	g_autofree char *out = NULL;
 	SessionClient *a;
 	guint64 r0, r1;
 
-	if (!g_file_test("/sys/fs/cgroup/unified/cgroup.procs", G_FILE_TEST_EXISTS)) {
-		g_test_skip("no cgroup v2 hierarchy at /sys/fs/cgroup/unified");
+	if (!g_file_test(procs, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no cgroup v2 hierarchy");
 		return;
 	}
 	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(sub, 0755), ==, 0);
 	uplinks_write_policy(&f->u, "10-app.policy", pol);
 	g_usleep(300000);
 	/* the application: its session and its traffic come from the cgroup */
@@ -518,8 +522,31 @@ static void test_cgroup(Fixture *f, gconstpointer data)
 	 * follows the main table (whichever uplink is on top) */
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 4, NULL), ==, 4);
 	g_assert_cmpuint(router_count(f, 0, "v4") - r0 + router_count(f, 1, "v4") - r1, ==, 14);
+	/* the client moves to a cgroup below: a second session over the same
+	 * bus connection (whose credentials the daemon has already) takes
+	 * the new cgroup, read anew at CreateSession */
+	nfc_lab_sh(f->u.lab, NULL, "for p in $(cat %s/cgroup.procs); do echo $p > %s/cgroup.procs; done",
+		   dir, sub);
+	g_free(session_client_do(a, "create /app/s2"));
+	for (int i = 0;; i++) {
+		g_free(out);
+		out = nfc_lab_sh_output(f->u.lab, f->u.host,
+					"nft list map inet nfconn cgroup_mark_L2 2>/dev/null");
+		if (strstr(out, "elements"))
+			break;
+		g_assert_cmpint(i, <, 200);
+		g_usleep(50000);
+	}
+	/* and the first session's element (level 1) is still there */
+	g_free(out);
+	out = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list map inet nfconn cgroup_mark_L1");
+	g_assert_nonnull(strstr(out, "elements"));
 	session_client_free(a);
-	/* every process left it; the directory goes */
+	/* every process left them; the directories go */
+	for (int i = 0; g_rmdir(sub) < 0; i++) {
+		g_assert_cmpint(i, <, 100);
+		g_usleep(50000);
+	}
 	for (int i = 0; g_rmdir(dir) < 0; i++) {
 		g_assert_cmpint(i, <, 100);
 		g_usleep(50000);
@@ -583,7 +610,50 @@ static void test_explain(Fixture *f, gconstpointer data)
 			   g_variant_new("(ss)", "pid", "1"), &error);
 	g_assert_null(bad);
 	g_assert_nonnull(error);
+	g_clear_error(&error);
+	/* the session's element reached the kernel, and it was timed */
+	{
+		g_autoptr(GVariant) t = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager",
+						     "GetApplyTimes", g_variant_new("(b)", TRUE),
+						     &error);
+		g_autoptr(GVariant) d = NULL;
+		guint64 count = 0;
+		guint32 p50 = 0, max = 0, samples = 0;
+
+		g_assert_no_error(error);
+		d = g_variant_get_child_value(t, 0);
+		g_assert_true(g_variant_lookup(d, "Added.Count", "t", &count));
+		g_assert_cmpuint(count, ==, 1);
+		g_assert_true(g_variant_lookup(d, "Added.Samples", "u", &samples));
+		g_assert_cmpuint(samples, ==, 1);
+		g_assert_true(g_variant_lookup(d, "Added.P50", "u", &p50));
+		g_assert_true(g_variant_lookup(d, "Added.Max", "u", &max));
+		g_assert_cmpuint(p50, >, 0);
+		g_assert_cmpuint(p50, <=, max);
+		g_assert_cmpuint(max, <, 10 * G_USEC_PER_SEC);
+		g_assert_true(g_variant_lookup(d, "Removed.Count", "t", &count));
+		g_assert_cmpuint(count, ==, 0);
+	}
 	session_client_free(a);
+	/* the client left: its element goes, and that is timed too (the
+	 * figures were reset above) */
+	for (int i = 0;; i++) {
+		g_autoptr(GVariant) t = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager",
+						     "GetApplyTimes", g_variant_new("(b)", FALSE),
+						     &error);
+		g_autoptr(GVariant) d = NULL;
+		guint64 added = 1, removed = 0;
+
+		g_assert_no_error(error);
+		d = g_variant_get_child_value(t, 0);
+		g_assert_true(g_variant_lookup(d, "Added.Count", "t", &added));
+		g_assert_true(g_variant_lookup(d, "Removed.Count", "t", &removed));
+		g_assert_cmpuint(added, ==, 0);
+		if (removed == 1)
+			break;
+		g_assert_cmpint(i, <, 100);
+		g_usleep(50000);
+	}
 }
 
 int main(int argc, char **argv)

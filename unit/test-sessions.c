@@ -234,19 +234,30 @@ static void test_owner_gone(Fixture *f, gconstpointer data)
 	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
 	SessionClient *b = session_client_start(f->u.lab, "client-b", UID_B);
 	g_autofree char *l1 = session_client_do(a, "create /app/s1");
+	g_autofree char *l2 = session_client_do(a, "create /app/s2");
+	g_autofree char *l3 = session_client_do(a, "create /app/s3");
 	g_autofree char *path = created_path(l1);
+	g_autofree char *path2 = created_path(l2);
+	g_autofree char *path3 = created_path(l3);
+	g_autofree char *del = session_client_do(a, "call / net.connman.Manager DestroySession "
+						 "(objectpath '%s',)", path2);
 	gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
 
+	g_assert_cmpstr(del, ==, "ok ()");
+	/* the owner leaves with the first and the last of its sessions; the
+	 * middle one went before */
 	session_client_kill(a);
-	for (;;) {
-		g_autofree char *r = session_client_do(b, "call %s net.connman.Session Connect", path);
+	for (const char *const *p = (const char *const[]){ path, path3, path2, NULL }; *p; p++) {
+		for (;;) {
+			g_autofree char *r = session_client_do(b, "call %s net.connman.Session Connect", *p);
 
-		/* PermissionDenied while it lives; then no object at all */
-		if (g_str_has_prefix(r, "error org.freedesktop.DBus.Error.Unknown"))
-			break;
-		assert_error(r, "net.connman.Error.PermissionDenied");
-		g_assert_cmpint(g_get_monotonic_time(), <, end);
-		g_usleep(20000);
+			/* PermissionDenied while it lives; then no object at all */
+			if (g_str_has_prefix(r, "error org.freedesktop.DBus.Error.Unknown"))
+				break;
+			assert_error(r, "net.connman.Error.PermissionDenied");
+			g_assert_cmpint(g_get_monotonic_time(), <, end);
+			g_usleep(20000);
+		}
 	}
 	session_client_free(a);
 	session_client_free(b);
