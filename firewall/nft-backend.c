@@ -402,7 +402,9 @@ static gboolean dispatch(gpointer data)
 static void schedule_dispatch(Nft *nft)
 {
 	if (!nft->dispatch_id && !nft->current && !g_queue_is_empty(&nft->queue))
-		nft->dispatch_id = g_idle_add(dispatch, nft);
+		/* before other events: the kernel change is what puts a
+		 * session's policy in effect; new bus requests can wait */
+		nft->dispatch_id = g_idle_add_full(G_PRIORITY_HIGH, dispatch, nft, NULL);
 }
 
 static Request *request_new(ReqType type, NfcFirewallDoneFunc done, void *user_data)
@@ -698,7 +700,8 @@ static int nft_create(const NfcFirewallConfig *config, void **priv)
 		return err;
 	}
 	nft->portid = mnl_socket_get_portid(nft->cmd);
-	nft->cmd_watch = g_unix_fd_add(mnl_socket_get_fd(nft->cmd), G_IO_IN, on_cmd_readable, nft);
+	nft->cmd_watch = g_unix_fd_add_full(G_PRIORITY_HIGH, mnl_socket_get_fd(nft->cmd), G_IO_IN,
+					    on_cmd_readable, nft, NULL);
 	nft->mon_watch = g_unix_fd_add(mnl_socket_get_fd(nft->mon), G_IO_IN, on_mon_readable, nft);
 	*priv = nft;
 	return 0;

@@ -8,6 +8,7 @@ LAB_PREFIX="nfcdemo$$"
 LAB_DIR=""
 LAB_PIDS=""
 LAB_NETNS=""
+LAB_CGROUPS=""
 LAB_BUS=""
 
 lab_init() {
@@ -33,8 +34,24 @@ lab_cleanup() {
 	for ns in $LAB_NETNS; do
 		ip netns delete "$ns" 2>/dev/null
 	done
+	# cgroups go once their processes are gone: the deepest first
+	for cg in $LAB_CGROUPS; do
+		[ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	[ -n "$LAB_DIR" ] && rm -rf --one-file-system "$LAB_DIR"
-	LAB_PIDS="" LAB_NETNS="" LAB_DIR=""
+	LAB_PIDS="" LAB_NETNS="" LAB_DIR="" LAB_CGROUPS=""
+}
+
+# lab_cgroup NAME: creates the cgroup v2 directory "<prefix>-NAME" under the
+# cgroup2 mount, its path in LAB_CGROUP (not in a subshell: it is recorded
+# here); removed with everything below it
+lab_cgroup() {
+	root=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	[ -n "$root" ] || { echo "no cgroup2 mount" >&2; return 1; }
+	cg="$root/$LAB_PREFIX-$1"
+	mkdir "$cg" || return 1
+	LAB_CGROUPS="$cg $LAB_CGROUPS"
+	LAB_CGROUP=$cg
 }
 
 # lab_netns ROLE: creates "<prefix>-ROLE" with lo up; prints nothing

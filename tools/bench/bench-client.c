@@ -12,8 +12,11 @@
  *       reads commands from stdin, answers one line each on stdout:
  *         grow N SECONDS  one connection per uid (UIDBASE + i) and one
  *                         session on each, until N exist or time is up
- *         churn K UID     K x (CreateSession + Ping) and (DestroySession +
- *                         Ping) from one connection of UID, timed
+ *         cgrow N DIR SECONDS  N more sessions, each from a process that
+ *                         just moved into a cgroup of its own (DIR/c<i>),
+ *                         by 8 worker processes
+ *         churn K UID     K x Ping, CreateSession, DestroySession from one
+ *                         connection of UID, each round trip timed
  *         quit
  *   bench-client wait-ready ID TIMEOUT SHELLCMD
  *       runs SHELLCMD (the link up), then polls the service's
@@ -30,6 +33,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +41,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -592,22 +597,18 @@ static void policy_churn(int k, uid_t uid)
 		wait_reply(&c, &m);
 		b = now_ms();
 		ping[i] = b - a;
-		/* create, then a ping: it returns once the daemon has also done
-		 * the work the create scheduled (the policy pass runs before
-		 * the next message is dispatched) */
+		/* the round trips only: the daemon replies to CreateSession
+		 * before its map element is in the kernel; that part it times
+		 * itself (net.nfconn.Manager.GetApplyTimes, read by the script) */
 		send_create(&c, "/bench/churn");
 		wait_reply(&c, &m);
 		expect_ok(&m, "create");
-		snprintf(path, sizeof(path), "%s", m.body_str);
-		send_ping(&c);
-		wait_reply(&c, &m);
 		d = now_ms();
 		add[i] = d - b;
+		snprintf(path, sizeof(path), "%s", m.body_str);
 		send_destroy(&c, path);
 		wait_reply(&c, &m);
 		expect_ok(&m, "destroy");
-		send_ping(&c);
-		wait_reply(&c, &m);
 		del[i] = now_ms() - d;
 	}
 	printf("ping_p50=%.4f add_p50=%.4f add_p99=%.4f del_p50=%.4f del_p99=%.4f\n",
@@ -620,11 +621,112 @@ static void policy_churn(int k, uid_t uid)
 	free(ping);
 }
 
+/* cgrow N DIR SECONDS: N more sessions, each made right after its creator
+ * moved itself into a cgroup of its own, DIR/c<i> (the daemon reads the
+ * creator's cgroup at CreateSession, so each is a distinct identity).
+ * CG_WORKERS processes with one bus connection each make them: the bus's
+ * descriptors do not cap N. The workers keep their sessions until quit. */
+#define CG_WORKERS 8
+
+static pid_t *cg_pids;
+static int *cg_hold, n_cg, cg_made;
+
+static int cg_worker(const char *dir, int first, int last, int step, double deadline, int out)
+{
+	char path[512], line[128];
+	int made = 0, n;
+	Conn c;
+	Msg m;
+
+	conn_open(&c);
+	for (int i = first; i < last && now_ms() < deadline; i += step) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/c%d", dir, i);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			break;
+		snprintf(path, sizeof(path), "%s/c%d/cgroup.procs", dir, i);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			die("join cgroup");
+		close(fd);
+		snprintf(path, sizeof(path), "/bench/c%d", i);
+		send_create(&c, path);
+		wait_reply(&c, &m);
+		if (m.type == MSG_ERROR) {
+			fprintf(stderr, "cgroup session %d: %s %s\n", i, m.error, m.body_str);
+			break;
+		}
+		made++;
+	}
+	n = snprintf(line, sizeof(line), "%d\n", made);
+	if (write(out, line, n) != n)
+		die("report");
+	return c.fd;
+}
+
+static void policy_cgrow(int more, const char *dir, double seconds)
+{
+	double t0 = now_ms();
+	int results[CG_WORKERS], first = cg_made, made = 0;
+
+	cg_pids = realloc(cg_pids, (n_cg + CG_WORKERS) * sizeof(pid_t));
+	cg_hold = realloc(cg_hold, (n_cg + CG_WORKERS) * sizeof(int));
+	for (int w = 0; w < CG_WORKERS; w++) {
+		int res[2], hold[2];
+		pid_t pid;
+
+		if (pipe(res) < 0 || pipe(hold) < 0)
+			die("pipe");
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			char b;
+
+			close(res[0]);
+			close(hold[1]);
+			cg_worker(dir, first + w, first + more, CG_WORKERS, t0 + seconds * 1e3, res[1]);
+			/* keep the sessions until the parent lets go */
+			while (read(hold[0], &b, 1) > 0)
+				;
+			_exit(0);
+		}
+		close(res[1]);
+		close(hold[0]);
+		results[w] = res[0];
+		cg_pids[n_cg] = pid;
+		cg_hold[n_cg++] = hold[1];
+	}
+	for (int w = 0; w < CG_WORKERS; w++) {
+		char line[64] = "";
+		ssize_t n = read(results[w], line, sizeof(line) - 1);
+
+		if (n > 0)
+			made += atoi(line);
+		close(results[w]);
+	}
+	cg_made += made;
+	printf("grown=%d stopped=%s seconds=%.1f\n", made, made == more ? "done" : "short",
+	       (now_ms() - t0) / 1e3);
+	fflush(stdout);
+}
+
+static void cg_release(void)
+{
+	for (int i = 0; i < n_cg; i++)
+		close(cg_hold[i]);
+	for (int i = 0; i < n_cg; i++)
+		waitpid(cg_pids[i], NULL, 0);
+	n_cg = 0;
+}
+
 static int cmd_policy(uid_t base)
 {
 	char line[256];
 
 	while (fgets(line, sizeof(line), stdin)) {
+		char dir[256];
 		int n, k;
 		double secs;
 		unsigned uid;
@@ -633,6 +735,8 @@ static int cmd_policy(uid_t base)
 			policy_grow(base, n, secs);
 		else if (sscanf(line, "churn %d %u", &k, &uid) == 2)
 			policy_churn(k, uid);
+		else if (sscanf(line, "cgrow %d %255s %lf", &n, dir, &secs) == 3)
+			policy_cgrow(n, dir, secs);
 		else if (!strncmp(line, "quit", 4))
 			break;
 		else {
@@ -640,6 +744,7 @@ static int cmd_policy(uid_t base)
 			fflush(stdout);
 		}
 	}
+	cg_release();
 	for (int i = 0; i < nconns; i++)
 		conn_close(&conns[i]);
 	free(conns);
