@@ -70,7 +70,8 @@ typedef struct {
 	uint32_t seq;
 	GQueue queue;
 	Request *current;
-	guint dispatch_id;
+	guint dispatch_id;         /* dispatch, or finish_started */
+	int started;               /* start()'s answer for finish_started */
 	guint repair_id;
 	bool installed;            /* our table is (believed to be) in the kernel */
 	bool check_queued;
@@ -417,9 +418,28 @@ static Request *request_new(ReqType type, NfcFirewallDoneFunc done, void *user_d
 	return req;
 }
 
+static gboolean finish_started(gpointer data)
+{
+	Nft *nft = data;
+
+	nft->dispatch_id = 0;
+	finish(nft, nft->started);
+	return G_SOURCE_REMOVE;
+}
+
+/* Nothing in flight: the batch goes to the kernel now, inside the caller's
+ * event (the kernel commits it within sendmsg), not one main-loop turn
+ * later. The caller still hears back from the main loop, never from here. */
 static int enqueue(Nft *nft, Request *req)
 {
 	g_queue_push_tail(&nft->queue, req);
+	if (!nft->current && !nft->dispatch_id) {
+		nft->current = g_queue_pop_head(&nft->queue);
+		nft->started = start(nft, nft->current);
+		if (nft->started <= 0)
+			nft->dispatch_id = g_idle_add_full(G_PRIORITY_HIGH, finish_started, nft, NULL);
+		return 0;
+	}
 	schedule_dispatch(nft);
 	return 0;
 }
