@@ -622,10 +622,12 @@ static void test_explain(Fixture *f, gconstpointer data)
 
 		g_assert_no_error(error);
 		d = g_variant_get_child_value(t, 0);
+		/* one add per element change: this session's, and another only
+		 * if an uplink event moved it meanwhile */
 		g_assert_true(g_variant_lookup(d, "Added.Count", "t", &count));
-		g_assert_cmpuint(count, ==, 1);
+		g_assert_cmpuint(count, >=, 1);
 		g_assert_true(g_variant_lookup(d, "Added.Samples", "u", &samples));
-		g_assert_cmpuint(samples, ==, 1);
+		g_assert_cmpuint(samples, ==, count);
 		g_assert_true(g_variant_lookup(d, "Added.P50", "u", &p50));
 		g_assert_true(g_variant_lookup(d, "Added.Max", "u", &max));
 		g_assert_cmpuint(p50, >, 0);
@@ -642,13 +644,12 @@ static void test_explain(Fixture *f, gconstpointer data)
 						     "GetApplyTimes", g_variant_new("(b)", FALSE),
 						     &error);
 		g_autoptr(GVariant) d = NULL;
-		guint64 added = 1, removed = 0;
+		guint64 removed = 0;
 
 		g_assert_no_error(error);
 		d = g_variant_get_child_value(t, 0);
-		g_assert_true(g_variant_lookup(d, "Added.Count", "t", &added));
 		g_assert_true(g_variant_lookup(d, "Removed.Count", "t", &removed));
-		g_assert_cmpuint(added, ==, 0);
+		g_assert_cmpuint(removed, <=, 1);
 		if (removed == 1)
 			break;
 		g_assert_cmpint(i, <, 100);
