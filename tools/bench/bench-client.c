@@ -21,7 +21,7 @@
  *   bench-client wait-ready ID TIMEOUT SHELLCMD
  *       runs SHELLCMD (the link up), then polls the service's
  *       GetProperties until State is ready or online; prints the time.
- *   bench-client blast ADDR PORT SECONDS
+ *   bench-client blast ADDR PORT SECONDS [MARK]
  *       64-byte UDP datagrams with sendto() on an unconnected socket (a
  *       route lookup per packet, as an application without connect()),
  *       prints "pps=<n> sent=<n> errors=<n>".
@@ -810,7 +810,7 @@ static int cmd_wait_ready(const char *id, double timeout_s, char **cmd)
 
 /* ---- blast ---------------------------------------------------------------- */
 
-static int cmd_blast(const char *addr, int port, double seconds)
+static int cmd_blast(const char *addr, int port, double seconds, unsigned int mark)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	char payload[64] = "nfconn bench";
@@ -820,6 +820,10 @@ static int cmd_blast(const char *addr, int port, double seconds)
 
 	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
 		die("blast socket");
+	/* the socket's own mark (needs CAP_NET_ADMIN): routed by it from the
+	 * first lookup on */
+	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		die("SO_MARK");
 	t0 = now_ms();
 	for (;;) {
 		for (int i = 0; i < 1024; i++) {
@@ -843,7 +847,8 @@ int main(int argc, char **argv)
 	struct rlimit rl = { 1 << 20, 1 << 20 };
 
 	if (argc >= 5 && !strcmp(argv[1], "blast"))
-		return cmd_blast(argv[2], atoi(argv[3]), atof(argv[4]));
+		return cmd_blast(argv[2], atoi(argv[3]), atof(argv[4]),
+				 argc >= 6 ? (unsigned int)strtoul(argv[5], NULL, 0) : 0);
 	if (!addr || strncmp(addr, "unix:path=", 10)) {
 		fprintf(stderr, "DBUS_SYSTEM_BUS_ADDRESS must be unix:path=...\n");
 		return 1;
@@ -863,6 +868,6 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "policy"))
 		return cmd_policy(atoi(argv[2]));
 	fprintf(stderr, "usage: %s sessions PID LEVELS SAMPLES [BUDGET_S] | policy UIDBASE | "
-			"blast ADDR PORT SECONDS | wait-ready ID TIMEOUT SHELLCMD\n", argv[0]);
+			"blast ADDR PORT SECONDS [MARK] | wait-ready ID TIMEOUT SHELLCMD\n", argv[0]);
 	return 1;
 }
