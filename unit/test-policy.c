@@ -22,6 +22,7 @@
 typedef struct {
 	Uplinks u;
 	char *sender;  /* the python sender script */
+	char *tcp;     /* the TCP client script */
 } Fixture;
 
 static const char sender_py[] =
@@ -42,15 +43,44 @@ static const char sender_py[] =
 	"        print('lost', i, file=sys.stderr)\n"
 	"print(sent, got)\n";
 
+/* TCP: send 1000 bytes, half-close, print what the server answers */
+static const char tcp_py[] =
+	"import socket, sys\n"
+	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
+	"s = socket.create_connection((sys.argv[1], 9999), timeout=5)\n"
+	"s.sendall(b'y' * 1000); s.shutdown(socket.SHUT_WR)\n"
+	"got = b''\n"
+	"while True:\n"
+	"    d = s.recv(4096)\n"
+	"    if not d: break\n"
+	"    got += d\n"
+	"print(got.decode())\n";
+
+/* UDP: echo; TCP: read to the end, answer "<name> <bytes read>" */
 static const char echo_py[] =
 	"import socket, sys, select\n"
-	"socks = []\n"
+	"socks, listeners = [], []\n"
 	"for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):\n"
 	"    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 9999)); socks.append(s)\n"
+	"    t = socket.socket(fam, socket.SOCK_STREAM)\n"
+	"    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+	"    t.bind((addr, 9999)); t.listen(8); listeners.append(t)\n"
 	"while True:\n"
-	"    r, _, _ = select.select(socks, [], [])\n"
+	"    r, _, _ = select.select(socks + listeners, [], [])\n"
 	"    for s in r:\n"
-	"        d, a = s.recvfrom(2048); s.sendto(d, a)\n";
+	"        if s in listeners:\n"
+	"            c, _ = s.accept(); c.settimeout(5); n = 0\n"
+	"            try:\n"
+	"                while True:\n"
+	"                    d = c.recv(4096)\n"
+	"                    if not d: break\n"
+	"                    n += len(d)\n"
+	"                c.sendall(('%s %d' % (sys.argv[3], n)).encode())\n"
+	"            except OSError:\n"
+	"                pass\n"
+	"            c.close()\n"
+	"        else:\n"
+	"            d, a = s.recvfrom(2048); s.sendto(d, a)\n";
 
 static void setup(Fixture *f, gconstpointer data)
 {
@@ -59,15 +89,19 @@ static void setup(Fixture *f, gconstpointer data)
 
 	uplinks_setup(&f->u, data);
 	f->sender = g_build_filename(nfc_lab_dir(f->u.lab), "send.py", NULL);
+	f->tcp = g_build_filename(nfc_lab_dir(f->u.lab), "tcp.py", NULL);
+	g_file_set_contents(f->tcp, tcp_py, -1, &error);
+	g_assert_no_error(error);
 	echo = g_build_filename(nfc_lab_dir(f->u.lab), "echo.py", NULL);
 	g_file_set_contents(f->sender, sender_py, -1, &error);
 	g_assert_no_error(error);
 	g_file_set_contents(echo, echo_py, -1, &error);
 	g_assert_no_error(error);
-	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s", nfc_lab_dir(f->u.lab), f->sender);
+	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s %s", nfc_lab_dir(f->u.lab), f->sender,
+		   f->tcp);
 	for (int i = 0; i < 2; i++) {
 		g_autofree char *name = g_strdup_printf("echo%d", i);
-		const char *argv[] = { "python3", echo, UPLINK_SERVER4, UPLINK_SERVER6, NULL };
+		const char *argv[] = { "python3", echo, UPLINK_SERVER4, UPLINK_SERVER6, name, NULL };
 
 		/* what arrives at each router, by family */
 		nfc_lab_sh(f->u.lab, f->u.router[i],
@@ -75,8 +109,13 @@ static void setup(Fixture *f, gconstpointer data)
 			   "nft add chain inet count in '{ type filter hook input priority 0; }' && "
 			   "nft add counter inet count v4 && nft add counter inet count v6 && "
 			   "nft add rule inet count in meta nfproto ipv4 udp dport %d counter name v4 && "
-			   "nft add rule inet count in meta nfproto ipv6 udp dport %d counter name v6",
-			   PORT, PORT);
+			   "nft add rule inet count in meta nfproto ipv6 udp dport %d counter name v6 && "
+			   "nft add counter inet count t4 && nft add counter inet count t6 && "
+			   "nft add rule inet count in meta nfproto ipv4 tcp dport %d "
+			   "'tcp flags & (syn | ack) == syn' counter name t4 && "
+			   "nft add rule inet count in meta nfproto ipv6 tcp dport %d "
+			   "'tcp flags & (syn | ack) == syn' counter name t6",
+			   PORT, PORT, PORT, PORT);
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
 	}
 	uplinks_start_nfconnd(&f->u);
@@ -87,6 +126,7 @@ static void teardown(Fixture *f, gconstpointer data)
 {
 	uplinks_teardown(&f->u);
 	g_free(f->sender);
+	g_free(f->tcp);
 }
 
 static guint64 router_count(Fixture *f, int i, const char *family)
@@ -95,6 +135,17 @@ static guint64 router_count(Fixture *f, int i, const char *family)
 		"nft list counter inet count %s | sed -n 's/.*packets \\([0-9]*\\).*/\\1/p'", family);
 
 	return g_ascii_strtoull(out, NULL, 10);
+}
+
+/* One TCP connection as uid: the server's answer ("echo<i> 1000"). */
+static char *tcp_as(Fixture *f, unsigned int uid, const char *dst)
+{
+	char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"setpriv --reuid=%u --regid=%u --clear-groups /usr/bin/python3 %s %s 2>&1",
+		uid, uid, f->tcp, dst);
+
+	g_strchomp(out);
+	return out;
 }
 
 /* Send n datagrams as uid; returns the number of echoes, or -errno when
@@ -209,6 +260,19 @@ static void test_steering(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(stat_u64(a, pa, "RX.Packets"), ==, 20);
 	g_assert_cmpuint(stat_u64(b, pb, "TX.Packets"), ==, 20);
 
+	/* TCP: a whole connection each way, answered by the router it left by */
+	r0 = router_count(f, 0, "t4");
+	r1 = router_count(f, 1, "t4");
+	{
+		g_autofree char *ta = tcp_as(f, UID_A, UPLINK_SERVER4);
+		g_autofree char *tb = tcp_as(f, UID_B, UPLINK_SERVER4);
+
+		g_assert_cmpstr(ta, ==, "echo0 1000");
+		g_assert_cmpstr(tb, ==, "echo1 1000");
+	}
+	g_assert_cmpuint(router_count(f, 0, "t4") - r0, ==, 1);
+	g_assert_cmpuint(router_count(f, 1, "t4") - r1, ==, 1);
+
 	/* IPv6, once both uplinks have their SLAAC addresses */
 	for (int i = 0; i < 2; i++) {
 		g_autofree char *id = uplinks_service_id(&f->u, i);
@@ -230,6 +294,17 @@ static void test_steering(Fixture *f, gconstpointer data)
 	g_assert_cmpint(send_as(f, UID_B, UPLINK_SERVER6, 10, NULL), ==, 10);
 	g_assert_cmpuint(router_count(f, 0, "v6") - r0, ==, 10);
 	g_assert_cmpuint(router_count(f, 1, "v6") - r1, ==, 10);
+	r0 = router_count(f, 0, "t6");
+	r1 = router_count(f, 1, "t6");
+	{
+		g_autofree char *ta = tcp_as(f, UID_A, UPLINK_SERVER6);
+		g_autofree char *tb = tcp_as(f, UID_B, UPLINK_SERVER6);
+
+		g_assert_cmpstr(ta, ==, "echo0 1000");
+		g_assert_cmpstr(tb, ==, "echo1 1000");
+	}
+	g_assert_cmpuint(router_count(f, 0, "t6") - r0, ==, 1);
+	g_assert_cmpuint(router_count(f, 1, "t6") - r1, ==, 1);
 
 	/* without a session, A's traffic follows the main table again */
 	session_client_free(a);
