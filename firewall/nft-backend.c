@@ -384,17 +384,24 @@ static bool finish(Nft *nft, int error)
 	return alive;
 }
 
+/* The next request becomes the current one and goes to the kernel.
+ * <= 0: it is done without an answer to wait for (nothing to send, or an
+ * error): the caller finishes it. */
+static int send_next(Nft *nft)
+{
+	nft->current = g_queue_pop_head(&nft->queue);
+	return start(nft, nft->current);
+}
+
 static gboolean dispatch(gpointer data)
 {
 	Nft *nft = data;
-	Request *req;
 	int r;
 
 	nft->dispatch_id = 0;
-	if (nft->current || !(req = g_queue_pop_head(&nft->queue)))
+	if (nft->current || g_queue_is_empty(&nft->queue))
 		return G_SOURCE_REMOVE;
-	nft->current = req;
-	r = start(nft, req);
+	r = send_next(nft);
 	if (r <= 0)
 		finish(nft, r); /* schedules the next one */
 	return G_SOURCE_REMOVE;
@@ -434,8 +441,7 @@ static int enqueue(Nft *nft, Request *req)
 {
 	g_queue_push_tail(&nft->queue, req);
 	if (!nft->current && !nft->dispatch_id) {
-		nft->current = g_queue_pop_head(&nft->queue);
-		nft->started = start(nft, nft->current);
+		nft->started = send_next(nft);
 		if (nft->started <= 0)
 			nft->dispatch_id = g_idle_add_full(G_PRIORITY_HIGH, finish_started, nft, NULL);
 		return 0;

@@ -326,21 +326,21 @@ static gboolean on_get_counters(NfcExtManager *obj, GDBusMethodInvocation *inv, 
 
 static void add_times(GVariantBuilder *b, const char *prefix, const NfcApplyTimes *t)
 {
-	static const char *const names[] = { "Count", "Samples", "P50", "P99", "Max" };
+	const struct {
+		const char *name;
+		GVariant *value;
+	} keys[] = {
+		{ "Count", g_variant_new_uint64(t->total) },
+		{ "Samples", g_variant_new_uint32(t->samples) },
+		{ "P50", g_variant_new_uint32(t->p50_us) },
+		{ "P99", g_variant_new_uint32(t->p99_us) },
+		{ "Max", g_variant_new_uint32(t->max_us) },
+	};
 	char key[32];
 
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		GVariant *v;
-
-		switch (i) {
-		case 0: v = g_variant_new_uint64(t->total); break;
-		case 1: v = g_variant_new_uint32(t->samples); break;
-		case 2: v = g_variant_new_uint32(t->p50_us); break;
-		case 3: v = g_variant_new_uint32(t->p99_us); break;
-		default: v = g_variant_new_uint32(t->max_us); break;
-		}
-		g_snprintf(key, sizeof(key), "%s.%s", prefix, names[i]);
-		g_variant_builder_add(b, "{sv}", key, v);
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		g_snprintf(key, sizeof(key), "%s.%s", prefix, keys[i].name);
+		g_variant_builder_add(b, "{sv}", key, keys[i].value);
 	}
 }
 

@@ -148,6 +148,21 @@ static char *tcp_as(Fixture *f, unsigned int uid, const char *dst)
 	return out;
 }
 
+/* One connection as UID_A and one as UID_B to dst: each answered by the
+ * router of its uplink (A: 0, B: 1), each seen there as one SYN in the
+ * router's counter (t4 or t6). */
+static void assert_tcp_steered(Fixture *f, const char *dst, const char *counter)
+{
+	guint64 r0 = router_count(f, 0, counter), r1 = router_count(f, 1, counter);
+	g_autofree char *ta = tcp_as(f, UID_A, dst);
+	g_autofree char *tb = tcp_as(f, UID_B, dst);
+
+	g_assert_cmpstr(ta, ==, "echo0 1000");
+	g_assert_cmpstr(tb, ==, "echo1 1000");
+	g_assert_cmpuint(router_count(f, 0, counter) - r0, ==, 1);
+	g_assert_cmpuint(router_count(f, 1, counter) - r1, ==, 1);
+}
+
 /* Send n datagrams as uid; returns the number of echoes, or -errno when
  * the kernel refused to send. */
 static int send_as(Fixture *f, unsigned int uid, const char *dst, int n, const char *bind_addr)
@@ -261,17 +276,7 @@ static void test_steering(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(stat_u64(b, pb, "TX.Packets"), ==, 20);
 
 	/* TCP: a whole connection each way, answered by the router it left by */
-	r0 = router_count(f, 0, "t4");
-	r1 = router_count(f, 1, "t4");
-	{
-		g_autofree char *ta = tcp_as(f, UID_A, UPLINK_SERVER4);
-		g_autofree char *tb = tcp_as(f, UID_B, UPLINK_SERVER4);
-
-		g_assert_cmpstr(ta, ==, "echo0 1000");
-		g_assert_cmpstr(tb, ==, "echo1 1000");
-	}
-	g_assert_cmpuint(router_count(f, 0, "t4") - r0, ==, 1);
-	g_assert_cmpuint(router_count(f, 1, "t4") - r1, ==, 1);
+	assert_tcp_steered(f, UPLINK_SERVER4, "t4");
 
 	/* IPv6, once both uplinks have their SLAAC addresses */
 	for (int i = 0; i < 2; i++) {
@@ -294,17 +299,7 @@ static void test_steering(Fixture *f, gconstpointer data)
 	g_assert_cmpint(send_as(f, UID_B, UPLINK_SERVER6, 10, NULL), ==, 10);
 	g_assert_cmpuint(router_count(f, 0, "v6") - r0, ==, 10);
 	g_assert_cmpuint(router_count(f, 1, "v6") - r1, ==, 10);
-	r0 = router_count(f, 0, "t6");
-	r1 = router_count(f, 1, "t6");
-	{
-		g_autofree char *ta = tcp_as(f, UID_A, UPLINK_SERVER6);
-		g_autofree char *tb = tcp_as(f, UID_B, UPLINK_SERVER6);
-
-		g_assert_cmpstr(ta, ==, "echo0 1000");
-		g_assert_cmpstr(tb, ==, "echo1 1000");
-	}
-	g_assert_cmpuint(router_count(f, 0, "t6") - r0, ==, 1);
-	g_assert_cmpuint(router_count(f, 1, "t6") - r1, ==, 1);
+	assert_tcp_steered(f, UPLINK_SERVER6, "t6");
 
 	/* without a session, A's traffic follows the main table again */
 	session_client_free(a);
