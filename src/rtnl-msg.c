@@ -226,6 +226,23 @@ static bool payload_is(const struct nlattr *attr, size_t len)
 	return mnl_attr_get_payload_len(attr) == len;
 }
 
+/* Fixed-size values: false (and *out untouched) if the size is wrong. */
+static bool get_u32(const struct nlattr *attr, uint32_t *out)
+{
+	if (!payload_is(attr, sizeof(uint32_t)))
+		return false;
+	*out = mnl_attr_get_u32(attr);
+	return true;
+}
+
+static bool get_u8(const struct nlattr *attr, uint8_t *out)
+{
+	if (!payload_is(attr, sizeof(uint8_t)))
+		return false;
+	*out = mnl_attr_get_u8(attr);
+	return true;
+}
+
 static bool payload_at_least(const struct nlattr *attr, size_t len)
 {
 	return mnl_attr_get_payload_len(attr) >= len;
@@ -293,6 +310,7 @@ int nfc_rtnl_parse_link(const struct nlmsghdr *nlh, NfcRtnlLink *link)
 		return -EINVAL;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
 		bool ok = true;
+		uint32_t u32;
 
 		switch (mnl_attr_get_type(attr)) {
 		case IFLA_IFNAME:
@@ -306,19 +324,15 @@ int nfc_rtnl_parse_link(const struct nlmsghdr *nlh, NfcRtnlLink *link)
 			}
 			break;
 		case IFLA_MTU:
-			ok = payload_is(attr, sizeof(uint32_t));
-			if (ok)
-				link->mtu = mnl_attr_get_u32(attr);
+			ok = get_u32(attr, &link->mtu);
 			break;
 		case IFLA_OPERSTATE:
-			ok = payload_is(attr, sizeof(uint8_t));
-			if (ok)
-				link->operstate = mnl_attr_get_u8(attr);
+			ok = get_u8(attr, &link->operstate);
 			break;
 		case IFLA_MASTER:
-			ok = payload_is(attr, sizeof(uint32_t));
+			ok = get_u32(attr, &u32);
 			if (ok)
-				link->master = (int)mnl_attr_get_u32(attr);
+				link->master = (int)u32;
 			break;
 		case IFLA_STATS64:
 			ok = parse_stats64(attr, link);
@@ -372,9 +386,7 @@ int nfc_rtnl_parse_addr(const struct nlmsghdr *nlh, NfcRtnlAddr *addr)
 			break;
 		case IFA_FLAGS:
 			/* the full 32 bits; ifa_flags holds only the low 8 */
-			ok = payload_is(attr, sizeof(uint32_t));
-			if (ok)
-				addr->flags = mnl_attr_get_u32(attr);
+			ok = get_u32(attr, &addr->flags);
 			break;
 		case IFA_CACHEINFO: {
 			struct ifa_cacheinfo ci;
@@ -453,6 +465,7 @@ int nfc_rtnl_parse_route(const struct nlmsghdr *nlh, NfcRtnlRoute *route, bool *
 		return -EINVAL;
 	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
 		bool ok = true;
+		uint32_t u32;
 
 		switch (mnl_attr_get_type(attr)) {
 		case RTA_DST:
@@ -465,19 +478,15 @@ int nfc_rtnl_parse_route(const struct nlmsghdr *nlh, NfcRtnlRoute *route, bool *
 			ok = copy_addr(attr, route->family, &route->prefsrc);
 			break;
 		case RTA_OIF:
-			ok = payload_is(attr, sizeof(uint32_t));
+			ok = get_u32(attr, &u32);
 			if (ok)
-				route->oif = (int)mnl_attr_get_u32(attr);
+				route->oif = (int)u32;
 			break;
 		case RTA_PRIORITY:
-			ok = payload_is(attr, sizeof(uint32_t));
-			if (ok)
-				route->priority = mnl_attr_get_u32(attr);
+			ok = get_u32(attr, &route->priority);
 			break;
 		case RTA_TABLE:
-			ok = payload_is(attr, sizeof(uint32_t));
-			if (ok)
-				route->table = mnl_attr_get_u32(attr);
+			ok = get_u32(attr, &route->table);
 			break;
 		case RTA_MULTIPATH:
 			ok = parse_multipath(attr, route);
@@ -512,40 +521,28 @@ int nfc_rtnl_parse_rule(const struct nlmsghdr *nlh, NfcRtnlRule *rule)
 
 		switch (mnl_attr_get_type(attr)) {
 		case FRA_PRIORITY:
+			ok = get_u32(attr, &rule->priority);
+			break;
 		case FRA_TABLE:
+			ok = get_u32(attr, &rule->table);
+			break;
 		case FRA_FWMARK:
+			ok = get_u32(attr, &rule->fwmark);
+			break;
 		case FRA_FWMASK:
-			ok = payload_is(attr, sizeof(uint32_t));
+			ok = get_u32(attr, &rule->fwmask);
 			break;
 		case FRA_SRC:
 			ok = copy_addr(attr, rule->family, &rule->src);
 			break;
 		case FRA_PROTOCOL:
-			ok = payload_is(attr, sizeof(uint8_t));
-			if (ok)
-				rule->protocol = mnl_attr_get_u8(attr);
+			ok = get_u8(attr, &rule->protocol);
 			break;
 		default:
 			break;
 		}
 		if (!ok)
 			return -EINVAL;
-		switch (mnl_attr_get_type(attr)) {
-		case FRA_PRIORITY:
-			rule->priority = mnl_attr_get_u32(attr);
-			break;
-		case FRA_TABLE:
-			rule->table = mnl_attr_get_u32(attr);
-			break;
-		case FRA_FWMARK:
-			rule->fwmark = mnl_attr_get_u32(attr);
-			break;
-		case FRA_FWMASK:
-			rule->fwmask = mnl_attr_get_u32(attr);
-			break;
-		default:
-			break;
-		}
 	}
 	return 0;
 }
