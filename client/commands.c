@@ -68,6 +68,37 @@ static void print_json(GString *out)
 	print_out(out);
 }
 
+/* One dictionary: "Key = value" lines, or a JSON object. */
+static int print_properties(NfcCtl *ctl, GVariant *props)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	if (ctl->json) {
+		nfc_json_value(out, props);
+		print_json(out);
+	} else {
+		nfc_ctl_format_properties(out, props);
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
+/* a(oa{sv}): a block per object (path, then its dictionary), or a JSON
+ * object under key */
+static int print_object_list(NfcCtl *ctl, const char *key, GVariant *list)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	if (ctl->json) {
+		nfc_json_object_list(out, key, list);
+		print_json(out);
+	} else {
+		nfc_ctl_format_technologies(out, list);
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
 static void set_timeout(gpointer proxy)
 {
 	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy), NFC_CTL_TIMEOUT_MS);
@@ -144,60 +175,36 @@ static int cmd_state(NfcCtl *ctl, char **argv)
 {
 	g_autoptr(NfcDbusManager) m = NULL;
 	g_autoptr(GVariant) props = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
 
 	if (!(m = manager(ctl, &error)) ||
 	    !nfc_dbus_manager_call_get_properties_sync(m, &props, NULL, &error))
 		return nfc_ctl_fail_call("state", NULL, error);
-	if (ctl->json) {
-		nfc_json_value(out, props);
-		print_json(out);
-	} else {
-		nfc_ctl_format_properties(out, props);
-		print_out(out);
-	}
-	return NFC_CTL_OK;
+	return print_properties(ctl, props);
 }
 
 static int cmd_clock(NfcCtl *ctl, char **argv)
 {
 	g_autoptr(NfcDbusClock) c = NULL;
 	g_autoptr(GVariant) props = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
 
 	c = nfc_dbus_clock_proxy_new_sync(ctl->bus, PROXY_FLAGS, NFC_CTL_SERVICE, "/", NULL, &error);
 	if (!c || !nfc_dbus_clock_call_get_properties_sync(c, &props, NULL, &error))
 		return nfc_ctl_fail_call("clock", "The clock", error);
-	if (ctl->json) {
-		nfc_json_value(out, props);
-		print_json(out);
-	} else {
-		nfc_ctl_format_properties(out, props);
-		print_out(out);
-	}
-	return NFC_CTL_OK;
+	return print_properties(ctl, props);
 }
 
 static int cmd_technologies(NfcCtl *ctl, char **argv)
 {
 	g_autoptr(NfcDbusManager) m = NULL;
 	g_autoptr(GVariant) techs = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
 
 	if (!(m = manager(ctl, &error)) ||
 	    !nfc_dbus_manager_call_get_technologies_sync(m, &techs, NULL, &error))
 		return nfc_ctl_fail_call("technologies", NULL, error);
-	if (ctl->json) {
-		nfc_json_object_list(out, "technologies", techs);
-		print_json(out);
-	} else {
-		nfc_ctl_format_technologies(out, techs);
-		print_out(out);
-	}
-	return NFC_CTL_OK;
+	return print_object_list(ctl, "technologies", techs);
 }
 
 static int cmd_services(NfcCtl *ctl, char **argv)
@@ -432,7 +439,6 @@ static int cmd_explain(NfcCtl *ctl, char **argv)
 {
 	static const char *const kinds[] = { "uid", "gid", "cgroup", NULL };
 	g_autoptr(GVariant) reply = NULL, props = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
 	int status = NFC_CTL_OK;
 
 	if (!g_strv_contains(kinds, argv[1]) || !*argv[2])
@@ -442,20 +448,12 @@ static int cmd_explain(NfcCtl *ctl, char **argv)
 	if (!reply)
 		return status;
 	props = g_variant_get_child_value(reply, 0);
-	if (ctl->json) {
-		nfc_json_value(out, props);
-		print_json(out);
-	} else {
-		nfc_ctl_format_properties(out, props);
-		print_out(out);
-	}
-	return NFC_CTL_OK;
+	return print_properties(ctl, props);
 }
 
 static int cmd_counters(NfcCtl *ctl, char **argv)
 {
 	g_autoptr(GVariant) reply = NULL, list = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
 	int status = NFC_CTL_OK;
 
 	reply = call_extension(ctl, "counters", "/", NFC_CTL_EXT_MANAGER, "GetCounters", NULL,
@@ -463,21 +461,13 @@ static int cmd_counters(NfcCtl *ctl, char **argv)
 	if (!reply)
 		return status;
 	list = g_variant_get_child_value(reply, 0);
-	if (ctl->json) {
-		nfc_json_object_list(out, "counters", list);
-		print_json(out);
-	} else {
-		/* the same blocks as technologies: path, then the dictionary */
-		nfc_ctl_format_technologies(out, list);
-		print_out(out);
-	}
-	return NFC_CTL_OK;
+	/* the same blocks as technologies: path, then the dictionary */
+	return print_object_list(ctl, "counters", list);
 }
 
 int nfc_ctl_session_stats(NfcCtl *ctl, const char *path)
 {
 	g_autoptr(GVariant) reply = NULL, props = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
 	int status = NFC_CTL_OK;
 
 	reply = call_extension(ctl, "session stats", path, NFC_CTL_EXT_SESSION_STATS,
@@ -485,14 +475,7 @@ int nfc_ctl_session_stats(NfcCtl *ctl, const char *path)
 	if (!reply)
 		return status;
 	props = g_variant_get_child_value(reply, 0);
-	if (ctl->json) {
-		nfc_json_value(out, props);
-		print_json(out);
-	} else {
-		nfc_ctl_format_properties(out, props);
-		print_out(out);
-	}
-	return NFC_CTL_OK;
+	return print_properties(ctl, props);
 }
 
 char **nfc_ctl_list_ids(NfcCtl *ctl, gboolean services)
