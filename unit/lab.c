@@ -314,6 +314,17 @@ int nfc_lab_sh_status(NfcLab *lab, const char *ns, char **out, const char *fmt, 
 	return status;
 }
 
+int nfc_lab_sh_capture(NfcLab *lab, const char *ns, char **out, char **err, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = sh_va(lab, ns, out, err, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
 const char *nfc_lab_add_netns(NfcLab *lab, const char *role)
 {
 	char *name = g_strdup_printf("%s-%s", lab->prefix, role);

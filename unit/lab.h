@@ -40,6 +40,9 @@ char *nfc_lab_sh_output(NfcLab *lab, const char *ns, const char *fmt, ...) G_GNU
 /* Same, but returns the exit status instead of failing. */
 int nfc_lab_sh_status(NfcLab *lab, const char *ns, char **out, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
+/* Same, with stderr apart in *err. */
+int nfc_lab_sh_capture(NfcLab *lab, const char *ns, char **out, char **err, const char *fmt, ...)
+	G_GNUC_PRINTF(5, 6);
 
 /* Start a background process in ns; its output goes to <dir>/<name>.log.
  * Tracked by the guardian until nfc_lab_stop(). */

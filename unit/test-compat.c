@@ -53,7 +53,6 @@ static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
 static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
 {
-	g_autofree char *err_path = g_strdup_printf("%s/connmanctl.err", nfc_lab_dir(f->u.lab));
 	g_autofree char *args = NULL, *o = NULL, *e = NULL;
 	va_list ap;
 	int status;
@@ -61,10 +60,9 @@ static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
 	va_start(ap, fmt);
 	args = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	status = nfc_lab_sh_status(f->u.lab, f->u.host, &o,
-				   "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null 2>%s",
-				   nfc_lab_bus_address(f->u.lab), args, err_path);
-	g_assert_true(g_file_get_contents(err_path, &e, NULL, NULL));
+	status = nfc_lab_sh_capture(f->u.lab, f->u.host, &o, &e,
+				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
+				    nfc_lab_bus_address(f->u.lab), args);
 	g_test_message("connmanctl %s -> %d\n%s%s", args, status, o, e);
 	if (out)
 		*out = g_steal_pointer(&o);

@@ -38,13 +38,11 @@ static void teardown(Fixture *f, gconstpointer data)
  * exit status with stdout in *out and stderr in *err. */
 static int run(Fixture *f, char **out, char **err, const char *args)
 {
-	g_autofree char *err_path = g_strdup_printf("%s/ctl.err", nfc_lab_dir(f->lab));
 	g_autofree char *o = NULL, *e = NULL;
 	int status;
 
-	status = nfc_lab_sh_status(f->lab, f->ns, &o, CTL " --bus %s %s </dev/null 2>%s",
-				   nfc_lab_bus_address(f->lab), args, err_path);
-	g_assert_true(g_file_get_contents(err_path, &e, NULL, NULL));
+	status = nfc_lab_sh_capture(f->lab, f->ns, &o, &e, CTL " --bus %s %s </dev/null",
+				    nfc_lab_bus_address(f->lab), args);
 	if (out)
 		*out = g_steal_pointer(&o);
 	if (err)
