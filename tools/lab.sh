@@ -117,13 +117,18 @@ lab_bus() {
 	dbus-daemon --config-file="$LAB_DIR/bus.conf" --nofork --nopidfile --nosyslog \
 		>"$LAB_DIR/dbus.log" 2>&1 &
 	LAB_PIDS="$! $LAB_PIDS"
-	LAB_BUS="unix:path=$LAB_DIR/bus"
+	lab_bus_use "$LAB_DIR/bus"
+}
+
+# lab_bus_use SOCKET: once the bus listens there, it is LAB_BUS, and every
+# client in this shell talks to it as if it were the system bus
+# (connmanctl, nfconnctl, dbus-send --system)
+lab_bus_use() {
+	LAB_BUS="unix:path=$1"
 	for _ in $(seq 100); do
-		[ -S "$LAB_DIR/bus" ] && break
+		[ -S "$1" ] && break
 		sleep 0.05
 	done
-	# every client in this shell talks to the private bus as if it were
-	# the system bus (connmanctl, nfconnctl, dbus-send --system)
 	export DBUS_SYSTEM_BUS_ADDRESS="$LAB_BUS"
 }
 

@@ -61,12 +61,7 @@ bench_bus() {
 	fi
 	LAB_PIDS="$! $LAB_PIDS"
 	BENCH_PID_bus=$!
-	LAB_BUS="unix:path=$bus"
-	for _ in $(seq 100); do
-		[ -S "$bus" ] && break
-		sleep 0.05
-	done
-	export DBUS_SYSTEM_BUS_ADDRESS="$LAB_BUS"
+	lab_bus_use "$bus"
 }
 
 bench_name_owned() {
