@@ -623,6 +623,17 @@ static void test_cgroup(Fixture *f, gconstpointer data)
 	}
 }
 
+/* net.nfconn.Manager.GetApplyTimes: the a{sv} */
+static GVariant *apply_times(Fixture *f, gboolean reset)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "GetApplyTimes",
+					     g_variant_new("(b)", reset), &error);
+
+	g_assert_no_error(error);
+	return g_variant_get_child_value(r, 0);
+}
+
 static void test_explain(Fixture *f, gconstpointer data)
 {
 	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
@@ -680,18 +691,12 @@ static void test_explain(Fixture *f, gconstpointer data)
 			   g_variant_new("(ss)", "pid", "1"), &error);
 	g_assert_null(bad);
 	g_assert_nonnull(error);
-	g_clear_error(&error);
 	/* the session's element reached the kernel, and it was timed */
 	{
-		g_autoptr(GVariant) t = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager",
-						     "GetApplyTimes", g_variant_new("(b)", TRUE),
-						     &error);
-		g_autoptr(GVariant) d = NULL;
+		g_autoptr(GVariant) d = apply_times(f, TRUE);
 		guint64 count = 0;
 		guint32 p50 = 0, max = 0, samples = 0;
 
-		g_assert_no_error(error);
-		d = g_variant_get_child_value(t, 0);
 		/* one add per element change: this session's, and another only
 		 * if an uplink event moved it meanwhile */
 		g_assert_true(g_variant_lookup(d, "Added.Count", "t", &count));
@@ -710,14 +715,9 @@ static void test_explain(Fixture *f, gconstpointer data)
 	/* the client left: its element goes, and that is timed too (the
 	 * figures were reset above) */
 	for (int i = 0;; i++) {
-		g_autoptr(GVariant) t = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager",
-						     "GetApplyTimes", g_variant_new("(b)", FALSE),
-						     &error);
-		g_autoptr(GVariant) d = NULL;
+		g_autoptr(GVariant) d = apply_times(f, FALSE);
 		guint64 removed = 0;
 
-		g_assert_no_error(error);
-		d = g_variant_get_child_value(t, 0);
 		g_assert_true(g_variant_lookup(d, "Removed.Count", "t", &removed));
 		g_assert_cmpuint(removed, <=, 1);
 		if (removed == 1)
