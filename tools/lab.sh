@@ -64,6 +64,117 @@ lab_netns() {
 
 lab_ns() { echo "$LAB_PREFIX-$1"; }
 
+# ---- a mount namespace as on a fresh install ----------------------------
+# These run inside a private mount namespace ("unshare --mount", whose
+# propagation is private by default) and change nothing on the host. They
+# let a test see what a machine where connmand and nfconnd never ran
+# shows, whatever this one has, and give a daemon a directory of its own
+# where the host may have none to mount over.
+
+# the state directories of connman and nfconn: absent in lab_fresh
+LAB_FRESH_PATHS="/var/lib/connman /var/lib/nfconn /etc/nfconn /run/connman /run/nfconn"
+
+# refuses unless this shell runs in a mount namespace other than its
+# parent's (as "unshare --mount sh -c ..." does) that does not propagate
+# mounts: a tmpfs over /etc must never reach the host
+lab_private_mountns() {
+	own_ns=$(readlink /proc/$$/ns/mnt)
+	parent_ns=$(readlink /proc/$PPID/ns/mnt)
+	if [ -z "$own_ns" ] || [ -z "$parent_ns" ] || [ "$own_ns" = "$parent_ns" ]; then
+		echo "lab: $1: not in a mount namespace of our own (unshare --mount sh -c ...)" >&2
+		return 1
+	fi
+	case $(findmnt -n -o PROPAGATION --target "$1") in
+	*shared*)
+		echo "lab: $1: its mount propagates to the host (unshare --propagation private)" >&2
+		return 1 ;;
+	esac
+}
+
+# lab_hide DIR NAME...: DIR becomes a tmpfs showing what DIR holds (each
+# entry bind-mounted back with what is mounted below it, symlinks copied)
+# except NAME...: those are absent whether the host has them or not. What
+# is created in DIR itself then stays in this namespace.
+lab_hide() {
+	hide_dir=$1
+	shift
+	lab_private_mountns "$hide_dir" || return 1
+	case $hide_dir in
+	/tmp | /tmp/* | / | "")
+		echo "lab: cannot hide entries of $hide_dir (the stage is in /tmp)" >&2
+		return 1 ;;
+	esac
+	hide_stage=$(mktemp -d /tmp/nfconn-hide-XXXXXX) || return 1
+	hide_ok=no
+	# the original stays reachable through the stage while DIR is covered
+	# -n: no record in /run/mount/utab, which would appear in a covered /run
+	if mount -n --rbind "$hide_dir" "$hide_stage" &&
+		mount -n -t tmpfs -o "mode=$(stat -c %a "$hide_dir"),uid=$(stat -c %u "$hide_dir"),gid=$(stat -c %g "$hide_dir")" \
+			lab-hide "$hide_dir"; then
+		hide_ok=yes
+		for hide_e in "$hide_stage"/* "$hide_stage"/.[!.]* "$hide_stage"/..?*; do
+			# a pattern that matched nothing stays as written
+			[ -e "$hide_e" ] || [ -L "$hide_e" ] || continue
+			hide_name=${hide_e##*/}
+			hide_skip=no
+			for hide_h in "$@"; do
+				[ "$hide_name" = "$hide_h" ] && hide_skip=yes
+			done
+			[ $hide_skip = yes ] && continue
+			hide_to="$hide_dir/$hide_name"
+			if [ -L "$hide_e" ]; then
+				cp -P "$hide_e" "$hide_to"
+			elif [ -d "$hide_e" ]; then
+				mkdir "$hide_to" && mount -n --rbind "$hide_e" "$hide_to"
+			else
+				# files, sockets, fifos, devices: a bind needs a file to cover
+				: >"$hide_to" && mount -n --bind "$hide_e" "$hide_to"
+			fi || { hide_ok=no; break; }
+		done
+	fi
+	umount -n -R "$hide_stage" 2>/dev/null
+	rmdir "$hide_stage"
+	[ $hide_ok = yes ] || { echo "lab: cannot hide $* in $hide_dir" >&2; return 1; }
+}
+
+# lab_absent PATH...: fails loudly when one of them is visible
+lab_absent() {
+	for absent_p in "$@"; do
+		if [ -e "$absent_p" ] || [ -L "$absent_p" ]; then
+			echo "lab: $absent_p is visible, it should be absent here" >&2
+			return 1
+		fi
+	done
+}
+
+# lab_fresh: every path of LAB_FRESH_PATHS absent, as on a fresh install
+# (one lab_hide per parent directory), and checked
+lab_fresh() {
+	fresh_done=""
+	for fresh_p in $LAB_FRESH_PATHS; do
+		fresh_parent=${fresh_p%/*}
+		case " $fresh_done " in *" $fresh_parent "*) continue ;; esac
+		fresh_names=""
+		for fresh_q in $LAB_FRESH_PATHS; do
+			[ "${fresh_q%/*}" = "$fresh_parent" ] && fresh_names="$fresh_names ${fresh_q##*/}"
+		done
+		# shellcheck disable=SC2086
+		lab_hide "$fresh_parent" $fresh_names || return 1
+		fresh_done="$fresh_done $fresh_parent"
+	done
+	# shellcheck disable=SC2086
+	lab_absent $LAB_FRESH_PATHS
+}
+
+# lab_empty_dir PATH...: each PATH an empty directory of this namespace
+# only, whether the host has it or not (never a mount over a host path
+# that a fresh install may lack)
+lab_empty_dir() {
+	for empty_p in "$@"; do
+		lab_hide "${empty_p%/*}" "${empty_p##*/}" && mkdir "$empty_p" || return 1
+	done
+}
+
 # lab_in ROLE CMD...: run a command in a lab namespace (nsenter keeps /sys
 # and cgroups as they are, unlike "ip netns exec")
 lab_in() {
