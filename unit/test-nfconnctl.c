@@ -430,14 +430,16 @@ static void test_connmand(Fixture *f, gconstpointer data)
 	nfc_lab_add_veth(f->lab, f->ns, "eth0", router, "r0");
 	nfc_lab_sh(f->lab, router, "ip addr add 198.51.100.1/24 dev r0 && ip link set r0 up");
 
-	/* connmand keeps its state in /var/lib/connman and writes
-	 * /etc/resolv.conf: give it private copies in a mount namespace of
-	 * its own (and a hostname of its own), and only eth0 */
-	cmd = g_strdup_printf("mount -t tmpfs none /var/lib/connman && "
-			      "mount -t tmpfs none /run/connman && "
-			      ": > %s/resolv.conf && mount --bind %s/resolv.conf /etc/resolv.conf && "
+	/* connmand keeps its state in /var/lib/connman and /run/connman
+	 * and writes resolv.conf: give it empty ones of its own in a mount
+	 * namespace of its own (and a hostname of its own), and only eth0.
+	 * The host may have none of them (a fresh install, before connmand
+	 * ever ran): lab.sh makes them without a mount point on the host. */
+	cmd = g_strdup_printf(". %s/tools/lab.sh && "
+			      "lab_empty_dir /var/lib/connman /run/connman && "
+			      "lab_hide /etc resolv.conf && : > /etc/resolv.conf && "
 			      "exec env DBUS_SYSTEM_BUS_ADDRESS=%s connmand -n -r -i eth0 -p ethernet",
-			      nfc_lab_dir(f->lab), nfc_lab_dir(f->lab), nfc_lab_bus_address(f->lab));
+			      NFC_SOURCE_ROOT, nfc_lab_bus_address(f->lab));
 	argv[5] = cmd;
 	nfc_lab_spawn(f->lab, f->ns, "connmand", argv);
 	g_assert_true(nfc_lab_wait_for(name_owned, &nw, 10000));

@@ -96,17 +96,16 @@ bench_nfconnd() {
 }
 
 # bench_connmand ROLE CONF IFACES: Debian's connmand in a lab namespace,
-# with private tmpfs over its state and run directories and a private
-# resolv.conf and a sysfs of its namespace (it looks links up there; the
-# root namespace's /sys would not show them), all in a mount namespace of
-# its own, on the lab bus only
+# with empty state and run directories and resolv.conf of its own (the
+# host may have none of them: lab_empty_dir, lab_hide) and a sysfs of its
+# namespace (it looks links up there; the root namespace's /sys would not
+# show them), all in a mount namespace of its own, on the lab bus only
 bench_connmand() {
 	role=$1 conf=$2 ifaces=$3
-	: >"$LAB_DIR/resolv.conf"
 	lab_bg "$role" connmand unshare --mount --uts sh -c \
-		"mount -t tmpfs none /var/lib/connman && mount -t tmpfs none /run/connman && \
+		". '$LAB_TOP/tools/lab.sh' && lab_empty_dir /var/lib/connman /run/connman && \
 		 mount -t sysfs none /sys && \
-		 mount --bind $LAB_DIR/resolv.conf /etc/resolv.conf && \
+		 lab_hide /etc resolv.conf && : >/etc/resolv.conf && \
 		 exec env DBUS_SYSTEM_BUS_ADDRESS=$LAB_BUS connmand -n -r -c $conf -i $ifaces -p ethernet"
 	BENCH_PID_daemon=$LAB_PID_connmand
 	for _ in $(seq 200); do
