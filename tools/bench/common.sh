@@ -61,7 +61,7 @@ bench_bus() {
 	fi
 	LAB_PIDS="$! $LAB_PIDS"
 	BENCH_PID_bus=$!
-	lab_bus_use "$bus"
+	lab_bus_use "$bus" "$bus.log"
 }
 
 bench_name_owned() {
