@@ -64,6 +64,21 @@ lab_netns() {
 
 lab_ns() { echo "$LAB_PREFIX-$1"; }
 
+# lab_wait SECONDS WHAT CMD...: until CMD succeeds (polled every 50 ms);
+# after SECONDS it says that WHAT did not happen and fails
+lab_wait() {
+	wait_end=$(($(date +%s) + $1))
+	wait_what=$2
+	shift 2
+	until "$@"; do
+		if [ "$(date +%s)" -ge "$wait_end" ]; then
+			echo "lab: timed out waiting for $wait_what" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # ---- a mount namespace as on a fresh install ----------------------------
 # These run inside a private mount namespace ("unshare --mount", whose
 # propagation is private by default) and change nothing on the host. They
