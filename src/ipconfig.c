@@ -10,6 +10,7 @@
 #include "dhcp-client.h"
 #include "log.h"
 #include "rtnl.h"
+#include "string-table.h"
 #include "sysctl.h"
 
 struct NfcIpconfig {
@@ -346,49 +347,45 @@ const NfcIpv6State *nfc_ipconfig_get_ipv6(NfcIpconfig *ipc)
 	return &ipc->v6;
 }
 
+static const char *const ipv4_method_names[] = {
+	[NFC_IPV4_OFF] = "off",
+	[NFC_IPV4_DHCP] = "dhcp",
+	[NFC_IPV4_MANUAL] = "manual",
+};
+
+static const char *const ipv6_method_names[] = {
+	[NFC_IPV6_OFF] = "off",
+	[NFC_IPV6_AUTO] = "auto",
+	[NFC_IPV6_MANUAL] = "manual",
+};
+
 const char *nfc_ipv4_method_to_string(NfcIpv4Method m)
 {
-	switch (m) {
-	case NFC_IPV4_DHCP: return "dhcp";
-	case NFC_IPV4_MANUAL: return "manual";
-	case NFC_IPV4_OFF: break;
-	}
-	return "off";
+	return NFC_STRING_TABLE_NAME(ipv4_method_names, m, "off");
 }
 
 bool nfc_ipv4_method_from_string(const char *s, NfcIpv4Method *m)
 {
-	if (g_str_equal(s, "dhcp"))
-		*m = NFC_IPV4_DHCP;
-	else if (g_str_equal(s, "manual"))
-		*m = NFC_IPV4_MANUAL;
-	else if (g_str_equal(s, "off"))
-		*m = NFC_IPV4_OFF;
-	else
+	int i = NFC_STRING_TABLE_LOOKUP(ipv4_method_names, s);
+
+	if (i < 0)
 		return false;
+	*m = (NfcIpv4Method)i;
 	return true;
 }
 
 const char *nfc_ipv6_method_to_string(NfcIpv6Method m)
 {
-	switch (m) {
-	case NFC_IPV6_AUTO: return "auto";
-	case NFC_IPV6_MANUAL: return "manual";
-	case NFC_IPV6_OFF: break;
-	}
-	return "off";
+	return NFC_STRING_TABLE_NAME(ipv6_method_names, m, "off");
 }
 
 bool nfc_ipv6_method_from_string(const char *s, NfcIpv6Method *m)
 {
-	if (g_str_equal(s, "auto"))
-		*m = NFC_IPV6_AUTO;
-	else if (g_str_equal(s, "manual"))
-		*m = NFC_IPV6_MANUAL;
-	else if (g_str_equal(s, "off"))
-		*m = NFC_IPV6_OFF;
-	else
+	int i = NFC_STRING_TABLE_LOOKUP(ipv6_method_names, s);
+
+	if (i < 0)
 		return false;
+	*m = (NfcIpv6Method)i;
 	return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "storage.h"
+#include "string-table.h"
 #include "watchlist.h"
 
 #define SETTINGS "settings"
@@ -71,15 +72,16 @@ NfcManagerState nfc_manager_get_state(void)
 	return state;
 }
 
+static const char *const state_names[] = {
+	[NFC_MANAGER_IDLE] = "idle",
+	[NFC_MANAGER_OFFLINE] = "offline",
+	[NFC_MANAGER_READY] = "ready",
+	[NFC_MANAGER_ONLINE] = "online",
+};
+
 const char *nfc_manager_state_to_string(NfcManagerState s)
 {
-	switch (s) {
-	case NFC_MANAGER_OFFLINE: return "offline";
-	case NFC_MANAGER_READY: return "ready";
-	case NFC_MANAGER_ONLINE: return "online";
-	case NFC_MANAGER_IDLE: break;
-	}
-	return "idle";
+	return NFC_STRING_TABLE_NAME(state_names, s, "idle");
 }
 
 bool nfc_manager_get_offline_mode(void)

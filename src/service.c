@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "online.h"
 #include "storage.h"
+#include "string-table.h"
 #include "watchlist.h"
 
 struct NfcService {
@@ -546,29 +547,51 @@ char **nfc_service_get_nameservers_config(NfcService *s) { return s->nameservers
 char **nfc_service_get_timeservers_config(NfcService *s) { return s->timeservers_config; }
 char **nfc_service_get_domains_config(NfcService *s) { return s->domains_config; }
 
+static const char *const state_names[] = {
+	[NFC_SERVICE_IDLE] = "idle",
+	[NFC_SERVICE_ASSOCIATION] = "association",
+	[NFC_SERVICE_CONFIGURATION] = "configuration",
+	[NFC_SERVICE_READY] = "ready",
+	[NFC_SERVICE_ONLINE] = "online",
+	[NFC_SERVICE_DISCONNECT] = "disconnect",
+	[NFC_SERVICE_FAILURE] = "failure",
+};
+
+/* NONE has no name: the D-Bus layer shows no error then */
+static const char *const error_names[] = {
+	[NFC_SERVICE_ERROR_DHCP_FAILED] = "dhcp-failed",
+	[NFC_SERVICE_ERROR_CONNECT_FAILED] = "connect-failed",
+	[NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED] = "online-check-failed",
+};
+
 const char *nfc_service_state_to_string(NfcServiceState st)
 {
-	switch (st) {
-	case NFC_SERVICE_ASSOCIATION: return "association";
-	case NFC_SERVICE_CONFIGURATION: return "configuration";
-	case NFC_SERVICE_READY: return "ready";
-	case NFC_SERVICE_ONLINE: return "online";
-	case NFC_SERVICE_DISCONNECT: return "disconnect";
-	case NFC_SERVICE_FAILURE: return "failure";
-	case NFC_SERVICE_IDLE: break;
-	}
-	return "idle";
+	return NFC_STRING_TABLE_NAME(state_names, st, "idle");
+}
+
+bool nfc_service_state_from_string(const char *s, NfcServiceState *st)
+{
+	int i = NFC_STRING_TABLE_LOOKUP(state_names, s);
+
+	if (i < 0)
+		return false;
+	*st = (NfcServiceState)i;
+	return true;
 }
 
 const char *nfc_service_error_to_string(NfcServiceError e)
 {
-	switch (e) {
-	case NFC_SERVICE_ERROR_DHCP_FAILED: return "dhcp-failed";
-	case NFC_SERVICE_ERROR_CONNECT_FAILED: return "connect-failed";
-	case NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED: return "online-check-failed";
-	case NFC_SERVICE_ERROR_NONE: break;
-	}
-	return NULL;
+	return NFC_STRING_TABLE_NAME(error_names, e, NULL);
+}
+
+bool nfc_service_error_from_string(const char *s, NfcServiceError *e)
+{
+	int i = NFC_STRING_TABLE_LOOKUP(error_names, s);
+
+	if (i < 0)
+		return false;
+	*e = (NfcServiceError)i;
+	return true;
 }
 
 static void strv_append_unique(GPtrArray *out, const char *item)
