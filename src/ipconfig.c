@@ -29,6 +29,10 @@ struct NfcIpconfig {
 	uint8_t v4_added_len;
 	bool v6_added;             /* manual IPv6 address on the link */
 	unsigned int rtnl_watch;
+	/* our address requests in flight (0: none), whose callbacks need us;
+	 * cancelled when a newer one supersedes them, at stop and at free */
+	int v4_request;
+	int v6_request;
 };
 
 static void emit(NfcIpconfig *ipc, NfcIpconfigEvent ev)
@@ -36,10 +40,21 @@ static void emit(NfcIpconfig *ipc, NfcIpconfigEvent ev)
 	ipc->func(ipc, ev, ipc->user_data);
 }
 
+/* For removals: they need nothing of the ipconfig, which may be gone by
+ * the time they complete, so they are not tracked. */
 static void log_done(int error, void *user_data)
 {
-	if (error < 0 && error != -EEXIST && error != -EADDRNOTAVAIL && error != -ESRCH)
+	/* ECANCELED: the daemon stopped before the kernel answered */
+	if (error < 0 && error != -EEXIST && error != -EADDRNOTAVAIL && error != -ESRCH &&
+	    error != -ECANCELED)
 		nfc_warn("ipconfig: address change failed: %s", g_strerror(-error));
+}
+
+static void cancel_request(int *id)
+{
+	if (*id)
+		nfc_rtnl_cancel(*id);
+	*id = 0;
 }
 
 static void v4_remove_address(NfcIpconfig *ipc)
@@ -60,6 +75,7 @@ static void v4_address_applied(int error, void *user_data)
 {
 	NfcIpconfig *ipc = user_data;
 
+	ipc->v4_request = 0;
 	if (error < 0 && error != -EEXIST) {
 		char buf[INET_ADDRSTRLEN];
 
@@ -78,6 +94,7 @@ static void v4_apply_address(NfcIpconfig *ipc)
 {
 	NfcRtnlAddr a = { 0 };
 	uint32_t mask = ipc->v4.prefixlen ? htonl(~0u << (32 - ipc->v4.prefixlen)) : 0;
+	int r;
 
 	if (ipc->v4_added.s_addr && ipc->v4_added.s_addr != ipc->v4.address.s_addr)
 		v4_remove_address(ipc);
@@ -90,8 +107,13 @@ static void v4_apply_address(NfcIpconfig *ipc)
 	a.valid_lft = a.preferred_lft = 0xffffffff;
 	ipc->v4_added = ipc->v4.address;
 	ipc->v4_added_len = ipc->v4.prefixlen;
-	if (nfc_rtnl_addr_add(&a, v4_address_applied, ipc) < 0)
+	/* an add still in flight is for an older address, or the same */
+	cancel_request(&ipc->v4_request);
+	r = nfc_rtnl_addr_add(&a, v4_address_applied, ipc);
+	if (r < 0)
 		v4_address_applied(-EIO, ipc);
+	else
+		ipc->v4_request = r;
 }
 
 static void on_dhcp(NfcDhcpClient *client, NfcDhcpEvent event, const NfcDhcpLease *lease,
@@ -225,7 +247,8 @@ void nfc_ipconfig_free(NfcIpconfig *ipc)
 		return;
 	nfc_ipconfig_stop(ipc, false);
 	nfc_rtnl_watch_remove(ipc->rtnl_watch);
-	nfc_rtnl_cancel(ipc);
+	cancel_request(&ipc->v4_request);
+	cancel_request(&ipc->v6_request);
 	g_free(ipc->ifname);
 	g_free(ipc);
 }
@@ -234,6 +257,7 @@ static void v6_manual_applied(int error, void *user_data)
 {
 	NfcIpconfig *ipc = user_data;
 
+	ipc->v6_request = 0;
 	if (error < 0 && error != -EEXIST) {
 		nfc_error("%s: cannot add the IPv6 address: %s", ipc->ifname, g_strerror(-error));
 		return;
@@ -298,7 +322,9 @@ void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6
 		ipc->v6.prefixlen = v6->prefixlen;
 		ipc->v6.gateway = v6->gateway;
 		ipc->v6_added = true;
-		if (nfc_rtnl_addr_add(&a, v6_manual_applied, ipc) < 0)
+		cancel_request(&ipc->v6_request);
+		ipc->v6_request = MAX(nfc_rtnl_addr_add(&a, v6_manual_applied, ipc), 0);
+		if (!ipc->v6_request)
 			nfc_error("%s: cannot send the IPv6 address", ipc->ifname);
 		break;
 	}
@@ -315,6 +341,9 @@ void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release)
 	if (!ipc->running)
 		return;
 	ipc->running = false;
+	/* an add answered after this would bring the stopped config up */
+	cancel_request(&ipc->v4_request);
+	cancel_request(&ipc->v6_request);
 	if (ipc->dhcp) {
 		nfc_dhcp_client_stop(ipc->dhcp, release);
 		g_clear_pointer(&ipc->dhcp, nfc_dhcp_client_free);

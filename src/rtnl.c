@@ -29,6 +29,7 @@
 
 typedef struct Request Request;
 struct Request {
+	int id;               /* the caller's handle, > 0 */
 	unsigned int seq;
 	bool dump;
 	bool cancelled;
@@ -59,6 +60,7 @@ typedef struct {
 static struct mnl_socket *req_sock, *mon_sock;
 static guint req_source, mon_source;
 static unsigned int next_seq;
+static int next_request_id;
 static GQueue waiting = G_QUEUE_INIT;   /* Request, not sent yet, in order */
 static GQueue in_flight = G_QUEUE_INIT; /* Request, sent */
 static uint8_t rx_buf[NFC_RTNL_BUF_SIZE];
@@ -74,7 +76,7 @@ static bool sync_again;    /* the monitor overran during the sync */
 static guint sync_retry_source;
 static GQueue backlog = G_QUEUE_INIT; /* GBytes: monitor messages held during a sync */
 static unsigned int resyncs;
-static char sync_tag;      /* user_data of our own dumps: nobody cancels them */
+static char sync_tag;      /* user_data of our own dumps; their ids are never handed out */
 
 /* ---- caches ---- */
 
@@ -271,6 +273,10 @@ static Request *request_new(NfcRtnlDoneFunc done, void *user_data)
 {
 	Request *req = g_new0(Request, 1);
 
+	/* unique among pending requests unless two billion are pending */
+	if (next_request_id == G_MAXINT)
+		next_request_id = 0;
+	req->id = ++next_request_id;
 	req->done = done;
 	req->user_data = user_data;
 	return req;
@@ -324,9 +330,10 @@ static void pump(void)
 	}
 }
 
-/* Sends nlh for req now, or queues it; takes req. */
+/* Sends nlh for req now, or queues it; takes req. Its id, or -errno. */
 static int submit(Request *req, struct nlmsghdr *nlh)
 {
+	int id = req->id;
 	int r;
 
 	if (!req_sock || !nlh) {
@@ -346,11 +353,11 @@ static int submit(Request *req, struct nlmsghdr *nlh)
 			return r;
 		}
 		g_queue_push_tail(&in_flight, req);
-		return 0;
+		return id;
 	}
 	req->msg = g_memdup2(nlh, nlh->nlmsg_len);
 	g_queue_push_tail(&waiting, req);
-	return 0;
+	return id;
 }
 
 static Request *find_in_flight(unsigned int seq)
@@ -945,18 +952,23 @@ int nfc_rtnl_route_dump(int family, uint32_t table,
 	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETROUTE, family));
 }
 
-void nfc_rtnl_cancel(void *user_data)
+bool nfc_rtnl_cancel(int id)
 {
 	GQueue *queues[] = { &waiting, &in_flight };
 
-	/* the requests still go out and complete; their callers hear nothing */
+	/* the request still goes out and completes; its caller hears nothing */
 	for (size_t i = 0; i < G_N_ELEMENTS(queues); i++)
 		for (GList *l = queues[i]->head; l; l = l->next) {
 			Request *req = l->data;
 
-			if (req->user_data == user_data && user_data != &sync_tag)
-				req->cancelled = true;
+			if (req->id != id)
+				continue;
+			if (req->cancelled)
+				return false;
+			req->cancelled = true;
+			return true;
 		}
+	return false;
 }
 
 int nfc_rtnl_test_monitor_fd(void)
