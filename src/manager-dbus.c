@@ -276,10 +276,8 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	added_since = g_hash_table_new(NULL, NULL);
 	removed_since = g_ptr_array_new_with_free_func(g_free);
 	manager_watch = nfc_manager_watch_add(&manager_cbs, NULL);
-	/* after the object adapters: a client told of an object can call it */
-	nfc_technology_dbus_init(conn);
-	nfc_service_dbus_init(conn);
-	nfc_session_dbus_init(conn);
+	/* the object adapters watched first (they start before us): a client
+	 * told of an object can call it */
 	tech_watch = nfc_technology_watch_add(&tech_cbs, NULL);
 	service_watch = nfc_service_watch_add(&service_cbs, NULL);
 	return TRUE;
@@ -291,9 +289,6 @@ void nfc_manager_dbus_unexport(void)
 		return;
 	nfc_technology_watch_remove(tech_watch);
 	nfc_service_watch_remove(service_watch);
-	nfc_session_dbus_cleanup();
-	nfc_service_dbus_cleanup();
-	nfc_technology_dbus_cleanup();
 	if (services_timer)
 		g_source_remove(services_timer);
 	services_timer = 0;
