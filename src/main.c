@@ -198,6 +198,8 @@ static void name_cleanup(void)
 	owner_id = 0;
 }
 
+/* An init that fails leaves nothing behind: only the steps before it
+ * are cleaned up. */
 typedef struct {
 	const char *name;
 	gboolean (*init)(GError **error);
@@ -237,8 +239,8 @@ static const Step steps[] = {
 	{ "bus name", name_init, name_cleanup },
 };
 
-/* Runs the steps in order; on failure the ones that ran are undone. The
- * number that ran, for stop(). */
+/* Runs the steps in order, up to the first that fails: how many ran, for
+ * stop(). */
 static size_t start(GError **error)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {

@@ -66,8 +66,9 @@ unsigned int nfc_watch_list_add(NfcWatchList *list, const void *table, size_t si
 
 static Item *find_live(NfcWatchList *list, unsigned int id)
 {
-	for (unsigned int i = 0; id && list->items && i < list->items->len; i++) {
-		Item *item = item_at(list, i);
+	/* newest first: a watcher just added (rtnl's replay) is found at once */
+	for (unsigned int i = list->items ? list->items->len : 0; id && i > 0; i--) {
+		Item *item = item_at(list, i - 1);
 
 		if (item->id == id)
 			return item->removed ? NULL : item;
