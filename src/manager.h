@@ -33,5 +33,7 @@ void nfc_manager_set_session_mode(bool enabled);
 /* The connectivity of the best service, as services report it. */
 void nfc_manager_set_connectivity(bool ready, bool online);
 
+/* The table is copied; see watchlist.h for what a watcher may do while
+ * it is called. */
 unsigned int nfc_manager_watch_add(const NfcManagerWatch *watch, void *user_data);
 void nfc_manager_watch_remove(unsigned int id);

@@ -96,7 +96,9 @@ int nfc_rtnl_init(void);
 void nfc_rtnl_cleanup(void);
 
 /* Register for events; the links and addresses already known are replayed
- * to the new watcher at once (link_changed / addr_added). Returns an id. */
+ * to the new watcher at once (link_changed / addr_added). Returns an id,
+ * 0 before nfc_rtnl_init(). The table is copied; see watchlist.h for what
+ * a watcher may do while it is called. */
 unsigned int nfc_rtnl_watch_add(const NfcRtnlWatch *watch, void *user_data);
 void nfc_rtnl_watch_remove(unsigned int id);
 

@@ -41,6 +41,8 @@ typedef struct {
 void nfc_service_init(void);
 void nfc_service_cleanup(void);
 
+/* The table is copied; see watchlist.h for what a watcher may do while
+ * it is called (remove itself or others, add watchers). */
 unsigned int nfc_service_watch_add(const NfcServiceWatch *watch, void *user_data);
 void nfc_service_watch_remove(unsigned int id);
 
