@@ -20,6 +20,7 @@ typedef struct {
 	unsigned int mtu;
 	bool carrier;
 	NfcService *service;
+	int link_request;       /* up/down in flight, 0: none */
 } Device;
 
 static GHashTable *devices; /* index → Device */
@@ -35,8 +36,25 @@ static bool blacklisted(const char *name)
 
 static void on_link_set(int error, void *user_data)
 {
+	Device *d = user_data;
+
+	d->link_request = 0;
 	if (error < 0)
-		nfc_warn("ethernet: cannot change link state: %s", g_strerror(-error));
+		nfc_warn("ethernet: %s: cannot change link state: %s", d->name, g_strerror(-error));
+}
+
+static void set_link_up(Device *d, bool up)
+{
+	int r;
+
+	/* the newest request decides the link's state: an older one's
+	 * outcome no longer matters */
+	if (d->link_request)
+		nfc_rtnl_cancel(d->link_request);
+	r = nfc_rtnl_link_set_up(d->index, up, on_link_set, d);
+	d->link_request = MAX(r, 0);
+	if (r < 0)
+		nfc_warn("ethernet: %s: cannot change link state: %s", d->name, g_strerror(-r));
 }
 
 static void update_service(Device *d)
@@ -67,7 +85,7 @@ static void on_link_changed(const NfcRtnlLink *link, void *user_data)
 		nfc_debug("ethernet device %s (%d)", d->name, d->index);
 		nfc_technology_device_added("ethernet");
 		if (nfc_technology_type_powered("ethernet") && !(link->flags & IFF_UP))
-			nfc_rtnl_link_set_up(d->index, true, on_link_set, NULL);
+			set_link_up(d, true);
 	}
 	d->mtu = link->mtu;
 	if (d->service && strcmp(d->name, link->name))
@@ -83,6 +101,8 @@ static void on_link_changed(const NfcRtnlLink *link, void *user_data)
 
 static void device_free(Device *d)
 {
+	if (d->link_request)
+		nfc_rtnl_cancel(d->link_request);
 	if (d->service)
 		nfc_service_remove(d->service);
 	nfc_technology_device_removed("ethernet");
@@ -103,7 +123,7 @@ static int set_powered(bool powered)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		Device *d = value;
 
-		nfc_rtnl_link_set_up(d->index, powered, on_link_set, NULL);
+		set_link_up(d, powered);
 	}
 	return 0;
 }

@@ -7,8 +7,11 @@
 #include "plugin.h"
 #include "rtnl.h"
 
+static int link_up_request; /* in flight, 0: none */
+
 static void on_link_up(int error, void *user_data)
 {
+	link_up_request = 0;
 	if (error < 0)
 		nfc_error("cannot bring lo up: %s", g_strerror(-error));
 	else
@@ -18,16 +21,23 @@ static void on_link_up(int error, void *user_data)
 static int loopback_init(void)
 {
 	unsigned int index = if_nametoindex("lo");
+	int r;
 
 	if (!index)
 		return -errno;
-	return nfc_rtnl_link_set_up((int)index, true, on_link_up, NULL);
+	r = nfc_rtnl_link_set_up((int)index, true, on_link_up, NULL);
+	if (r < 0)
+		return r;
+	link_up_request = r;
+	return 0;
 }
 
 static void loopback_exit(void)
 {
 	/* lo stays up: other programs rely on it, it is not ours to take */
-	nfc_rtnl_cancel(NULL);
+	if (link_up_request)
+		nfc_rtnl_cancel(link_up_request);
+	link_up_request = 0;
 }
 
 NFC_PLUGIN_DEFINE(loopback, "Loopback interface", NULL, loopback_init, loopback_exit);

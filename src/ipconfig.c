@@ -10,6 +10,7 @@
 #include "dhcp-client.h"
 #include "log.h"
 #include "rtnl.h"
+#include "string-table.h"
 #include "sysctl.h"
 
 struct NfcIpconfig {
@@ -28,6 +29,10 @@ struct NfcIpconfig {
 	uint8_t v4_added_len;
 	bool v6_added;             /* manual IPv6 address on the link */
 	unsigned int rtnl_watch;
+	/* our address requests in flight (0: none), whose callbacks need us;
+	 * cancelled when a newer one supersedes them, at stop and at free */
+	int v4_request;
+	int v6_request;
 };
 
 static void emit(NfcIpconfig *ipc, NfcIpconfigEvent ev)
@@ -35,10 +40,21 @@ static void emit(NfcIpconfig *ipc, NfcIpconfigEvent ev)
 	ipc->func(ipc, ev, ipc->user_data);
 }
 
+/* For removals: they need nothing of the ipconfig, which may be gone by
+ * the time they complete, so they are not tracked. */
 static void log_done(int error, void *user_data)
 {
-	if (error < 0 && error != -EEXIST && error != -EADDRNOTAVAIL && error != -ESRCH)
+	/* ECANCELED: the daemon stopped before the kernel answered */
+	if (error < 0 && error != -EEXIST && error != -EADDRNOTAVAIL && error != -ESRCH &&
+	    error != -ECANCELED)
 		nfc_warn("ipconfig: address change failed: %s", g_strerror(-error));
+}
+
+static void cancel_request(int *id)
+{
+	if (*id)
+		nfc_rtnl_cancel(*id);
+	*id = 0;
 }
 
 static void v4_remove_address(NfcIpconfig *ipc)
@@ -59,6 +75,7 @@ static void v4_address_applied(int error, void *user_data)
 {
 	NfcIpconfig *ipc = user_data;
 
+	ipc->v4_request = 0;
 	if (error < 0 && error != -EEXIST) {
 		char buf[INET_ADDRSTRLEN];
 
@@ -77,6 +94,7 @@ static void v4_apply_address(NfcIpconfig *ipc)
 {
 	NfcRtnlAddr a = { 0 };
 	uint32_t mask = ipc->v4.prefixlen ? htonl(~0u << (32 - ipc->v4.prefixlen)) : 0;
+	int r;
 
 	if (ipc->v4_added.s_addr && ipc->v4_added.s_addr != ipc->v4.address.s_addr)
 		v4_remove_address(ipc);
@@ -89,8 +107,13 @@ static void v4_apply_address(NfcIpconfig *ipc)
 	a.valid_lft = a.preferred_lft = 0xffffffff;
 	ipc->v4_added = ipc->v4.address;
 	ipc->v4_added_len = ipc->v4.prefixlen;
-	if (nfc_rtnl_addr_add(&a, v4_address_applied, ipc) < 0)
+	/* an add still in flight is for an older address, or the same */
+	cancel_request(&ipc->v4_request);
+	r = nfc_rtnl_addr_add(&a, v4_address_applied, ipc);
+	if (r < 0)
 		v4_address_applied(-EIO, ipc);
+	else
+		ipc->v4_request = r;
 }
 
 static void on_dhcp(NfcDhcpClient *client, NfcDhcpEvent event, const NfcDhcpLease *lease,
@@ -224,7 +247,8 @@ void nfc_ipconfig_free(NfcIpconfig *ipc)
 		return;
 	nfc_ipconfig_stop(ipc, false);
 	nfc_rtnl_watch_remove(ipc->rtnl_watch);
-	nfc_rtnl_cancel(ipc);
+	cancel_request(&ipc->v4_request);
+	cancel_request(&ipc->v6_request);
 	g_free(ipc->ifname);
 	g_free(ipc);
 }
@@ -233,6 +257,7 @@ static void v6_manual_applied(int error, void *user_data)
 {
 	NfcIpconfig *ipc = user_data;
 
+	ipc->v6_request = 0;
 	if (error < 0 && error != -EEXIST) {
 		nfc_error("%s: cannot add the IPv6 address: %s", ipc->ifname, g_strerror(-error));
 		return;
@@ -297,7 +322,9 @@ void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6
 		ipc->v6.prefixlen = v6->prefixlen;
 		ipc->v6.gateway = v6->gateway;
 		ipc->v6_added = true;
-		if (nfc_rtnl_addr_add(&a, v6_manual_applied, ipc) < 0)
+		cancel_request(&ipc->v6_request);
+		ipc->v6_request = MAX(nfc_rtnl_addr_add(&a, v6_manual_applied, ipc), 0);
+		if (!ipc->v6_request)
 			nfc_error("%s: cannot send the IPv6 address", ipc->ifname);
 		break;
 	}
@@ -314,6 +341,9 @@ void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release)
 	if (!ipc->running)
 		return;
 	ipc->running = false;
+	/* an add answered after this would bring the stopped config up */
+	cancel_request(&ipc->v4_request);
+	cancel_request(&ipc->v6_request);
 	if (ipc->dhcp) {
 		nfc_dhcp_client_stop(ipc->dhcp, release);
 		g_clear_pointer(&ipc->dhcp, nfc_dhcp_client_free);
@@ -346,49 +376,45 @@ const NfcIpv6State *nfc_ipconfig_get_ipv6(NfcIpconfig *ipc)
 	return &ipc->v6;
 }
 
+static const char *const ipv4_method_names[] = {
+	[NFC_IPV4_OFF] = "off",
+	[NFC_IPV4_DHCP] = "dhcp",
+	[NFC_IPV4_MANUAL] = "manual",
+};
+
+static const char *const ipv6_method_names[] = {
+	[NFC_IPV6_OFF] = "off",
+	[NFC_IPV6_AUTO] = "auto",
+	[NFC_IPV6_MANUAL] = "manual",
+};
+
 const char *nfc_ipv4_method_to_string(NfcIpv4Method m)
 {
-	switch (m) {
-	case NFC_IPV4_DHCP: return "dhcp";
-	case NFC_IPV4_MANUAL: return "manual";
-	case NFC_IPV4_OFF: break;
-	}
-	return "off";
+	return NFC_STRING_TABLE_NAME(ipv4_method_names, m, "off");
 }
 
 bool nfc_ipv4_method_from_string(const char *s, NfcIpv4Method *m)
 {
-	if (g_str_equal(s, "dhcp"))
-		*m = NFC_IPV4_DHCP;
-	else if (g_str_equal(s, "manual"))
-		*m = NFC_IPV4_MANUAL;
-	else if (g_str_equal(s, "off"))
-		*m = NFC_IPV4_OFF;
-	else
+	int i = NFC_STRING_TABLE_LOOKUP(ipv4_method_names, s);
+
+	if (i < 0)
 		return false;
+	*m = (NfcIpv4Method)i;
 	return true;
 }
 
 const char *nfc_ipv6_method_to_string(NfcIpv6Method m)
 {
-	switch (m) {
-	case NFC_IPV6_AUTO: return "auto";
-	case NFC_IPV6_MANUAL: return "manual";
-	case NFC_IPV6_OFF: break;
-	}
-	return "off";
+	return NFC_STRING_TABLE_NAME(ipv6_method_names, m, "off");
 }
 
 bool nfc_ipv6_method_from_string(const char *s, NfcIpv6Method *m)
 {
-	if (g_str_equal(s, "auto"))
-		*m = NFC_IPV6_AUTO;
-	else if (g_str_equal(s, "manual"))
-		*m = NFC_IPV6_MANUAL;
-	else if (g_str_equal(s, "off"))
-		*m = NFC_IPV6_OFF;
-	else
+	int i = NFC_STRING_TABLE_LOOKUP(ipv6_method_names, s);
+
+	if (i < 0)
 		return false;
+	*m = (NfcIpv6Method)i;
 	return true;
 }
 

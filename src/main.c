@@ -20,15 +20,20 @@
 #include "plugin.h"
 #include "policy-engine.h"
 #include "rtnl.h"
+#include "service-dbus.h"
 #include "service.h"
 #include "session.h"
 #include "storage.h"
+#include "technology-dbus.h"
 #include "technology.h"
 
 #define BUS_NAME "net.connman"
 
 static GMainLoop *loop;
 static int exit_status;
+static const NfcOptions *opts;
+static GDBusConnection *bus;
+static guint owner_id;
 
 static void quit(int status)
 {
@@ -59,16 +64,16 @@ static void on_name_lost(GDBusConnection *conn, const char *name, gpointer data)
 	quit(1);
 }
 
-static GDBusConnection *connect_bus(const char *bus, GError **error)
+static GDBusConnection *connect_bus(const char *address, GError **error)
 {
 	GDBusConnection *conn;
 
-	if (g_str_equal(bus, "system"))
+	if (g_str_equal(address, "system"))
 		conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
-	else if (g_str_equal(bus, "session"))
+	else if (g_str_equal(address, "session"))
 		conn = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, error);
 	else
-		conn = g_dbus_connection_new_for_address_sync(bus,
+		conn = g_dbus_connection_new_for_address_sync(address,
 			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
 			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
 			NULL, NULL, error);
@@ -78,23 +83,195 @@ static GDBusConnection *connect_bus(const char *bus, GError **error)
 	return conn;
 }
 
-static int fail(const char *what, GError *error)
+/* ---- the steps of start-up, in order; shutdown walks them backwards ---- */
+
+static gboolean storage_init(GError **error)
 {
-	nfc_error("%s: %s", what, error->message);
-	return 1;
+	return nfc_storage_init(opts->state_dir, error);
+}
+
+static gboolean errno_result(int r, GError **error)
+{
+	if (r < 0)
+		g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(-r), g_strerror(-r));
+	return r >= 0;
+}
+
+static gboolean rtnl_init(GError **error)
+{
+	return errno_result(nfc_rtnl_init(), error);
+}
+
+static gboolean bus_init(GError **error)
+{
+	bus = connect_bus(opts->bus, error);
+	return bus != NULL;
+}
+
+static void bus_cleanup(void)
+{
+	/* what the steps after this one sent on their way out (Release) */
+	g_dbus_connection_flush_sync(bus, NULL, NULL);
+	g_clear_object(&bus);
+}
+
+static gboolean manager_init(GError **error)
+{
+	nfc_manager_init();
+	return TRUE;
+}
+
+static gboolean service_init(GError **error)
+{
+	nfc_service_init();
+	return TRUE;
+}
+
+static gboolean technology_init(GError **error)
+{
+	nfc_technology_init();
+	return TRUE;
+}
+
+static gboolean session_init(GError **error)
+{
+	nfc_session_init();
+	return TRUE;
+}
+
+static gboolean plugins_init(GError **error)
+{
+	return nfc_plugins_init(opts->plugins, opts->noplugins, error);
+}
+
+static gboolean connection_init(GError **error)
+{
+	nfc_connection_init(opts->run_dir);
+	return TRUE;
+}
+
+static gboolean policy_engine_init(GError **error)
+{
+	return errno_result(nfc_policy_engine_init(), error);
+}
+
+static gboolean technology_dbus_init(GError **error)
+{
+	nfc_technology_dbus_init(bus);
+	return TRUE;
+}
+
+static gboolean service_dbus_init(GError **error)
+{
+	nfc_service_dbus_init(bus);
+	return TRUE;
+}
+
+static gboolean session_dbus_init(GError **error)
+{
+	nfc_session_dbus_init(bus);
+	return TRUE;
+}
+
+static gboolean manager_dbus_init(GError **error)
+{
+	return nfc_manager_dbus_export(bus, error);
+}
+
+static gboolean engine_dbus_init(GError **error)
+{
+	nfc_engine_dbus_init(bus);
+	return TRUE;
+}
+
+/* objects first, then the name: whoever sees the name can call them */
+static gboolean name_init(GError **error)
+{
+	owner_id = g_bus_own_name_on_connection(bus, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+						on_name_acquired, on_name_lost, NULL, NULL);
+	return TRUE;
+}
+
+static void name_cleanup(void)
+{
+	g_bus_unown_name(owner_id);
+	owner_id = 0;
+}
+
+/* An init that fails leaves nothing behind: only the steps before it
+ * are cleaned up. */
+typedef struct {
+	const char *name;
+	gboolean (*init)(GError **error);
+	void (*cleanup)(void);
+} Step;
+
+/* The model first, then the plugins that feed it (their devices and
+ * services appear once rtnl's first dumps are in, on the main loop), then
+ * what acts on it (routes, steering), then the D-Bus adapters that show
+ * it, then the name.
+ *
+ * Shutdown is this table read backwards, and that is what keeps clients
+ * hearing Release() before anything goes down under them: the name goes
+ * first (no new callers), then the adapters (the session adapter sends
+ * Release to every notifier), and only then are steering, routes and
+ * services taken down, so a client never sees its session lose its
+ * service on the way out. Signals the core would emit later go nowhere:
+ * their adapters are gone, and so is the name they were matched on. */
+static const Step steps[] = {
+	{ "storage", storage_init, nfc_storage_cleanup },
+	{ "rtnetlink", rtnl_init, nfc_rtnl_cleanup },
+	{ "D-Bus", bus_init, bus_cleanup },
+	{ "manager", manager_init, nfc_manager_cleanup },
+	{ "services", service_init, nfc_service_cleanup },
+	{ "technologies", technology_init, nfc_technology_cleanup },
+	{ "sessions", session_init, nfc_session_cleanup },
+	{ "plugins", plugins_init, nfc_plugins_cleanup },
+	{ "connection", connection_init, nfc_connection_cleanup },
+	{ "policy engine", policy_engine_init, nfc_policy_engine_cleanup },
+	/* the object adapters before the manager's: they watch first, so an
+	 * object exists before the manager announces it */
+	{ "technology objects", technology_dbus_init, nfc_technology_dbus_cleanup },
+	{ "service objects", service_dbus_init, nfc_service_dbus_cleanup },
+	{ "session objects", session_dbus_init, nfc_session_dbus_cleanup },
+	{ "manager object", manager_dbus_init, nfc_manager_dbus_unexport },
+	{ "nfconn objects", engine_dbus_init, nfc_engine_dbus_cleanup },
+	{ "bus name", name_init, name_cleanup },
+};
+
+/* Runs the steps in order, up to the first that fails: how many ran, for
+ * stop(). */
+static size_t start(GError **error)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+		if (!steps[i].init(error)) {
+			g_prefix_error(error, "%s: ", steps[i].name);
+			return i;
+		}
+	}
+	return G_N_ELEMENTS(steps);
+}
+
+static void stop(size_t started)
+{
+	while (started > 0) {
+		const Step *step = &steps[--started];
+
+		nfc_debug("stopping %s", step->name);
+		step->cleanup();
+	}
 }
 
 int main(int argc, char **argv)
 {
-	g_autoptr(NfcOptions) opts = NULL;
+	g_autoptr(NfcOptions) options = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GDBusConnection) conn = NULL;
 	NfcConfig *config;
-	guint owner_id;
-	int r;
+	size_t started;
 
-	opts = nfc_options_parse(&argc, &argv, &error);
+	options = nfc_options_parse(&argc, &argv, &error);
+	opts = options;
 	if (!opts) {
 		fprintf(stderr, "nfconnd: %s\n", error->message);
 		fprintf(stderr, "Try \"nfconnd --help\".\n");
@@ -110,8 +287,10 @@ int main(int argc, char **argv)
 	config = nfc_config_load(opts->config_file, !opts->config_given, warnings, &error);
 	for (guint i = 0; i < warnings->len; i++)
 		nfc_warn("%s: %s", opts->config_file, (char *)warnings->pdata[i]);
-	if (!config)
-		return fail("configuration", error);
+	if (!config) {
+		nfc_error("configuration: %s", error->message);
+		return 1;
+	}
 	nfc_config_set_active(config);
 	{
 		g_autofree char *dir = g_path_get_dirname(opts->config_file);
@@ -126,65 +305,24 @@ int main(int argc, char **argv)
 		}
 		nfc_log_init("nfconnd", NFC_LOG_SYSLOG, opts->debug);
 	}
-
-	if (!nfc_storage_init(opts->state_dir, &error))
-		return fail("storage", error);
 	if (g_mkdir_with_parents(opts->run_dir, 0755) < 0) {
 		nfc_error("cannot create %s: %s", opts->run_dir, g_strerror(errno));
 		return 1;
 	}
 
-	r = nfc_rtnl_init();
-	if (r < 0) {
-		nfc_error("rtnetlink: %s", g_strerror(-r));
-		return 1;
-	}
-
-	conn = connect_bus(opts->bus, &error);
-	if (!conn)
-		return fail("D-Bus", error);
-
 	loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
 
-	nfc_manager_init();
-	nfc_service_init();
-	nfc_technology_init();
-	nfc_session_init();
-	nfc_connection_init(opts->run_dir);
-	r = nfc_policy_engine_init();
-	if (r < 0) {
-		nfc_error("policy engine: %s", g_strerror(-r));
-		return 1;
+	started = start(&error);
+	if (started == G_N_ELEMENTS(steps)) {
+		g_main_loop_run(loop);
+	} else {
+		nfc_error("%s", error->message);
+		exit_status = 1;
 	}
-	if (!nfc_manager_dbus_export(conn, &error))
-		return fail("D-Bus export", error);
-	nfc_engine_dbus_init(conn);
-	if (!nfc_plugins_init(opts->plugins, opts->noplugins, &error))
-		return fail("plugins", error);
+	stop(started);
 
-	/* objects first, then the name: whoever sees the name can call them */
-	owner_id = g_bus_own_name_on_connection(conn, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-						on_name_acquired, on_name_lost, NULL, NULL);
-
-	g_main_loop_run(loop);
-
-	/* clients hear Release() before anything goes down under them */
-	nfc_engine_dbus_cleanup();
-	nfc_session_dbus_cleanup();
-	nfc_policy_engine_cleanup();
-	nfc_session_cleanup();
-	nfc_plugins_cleanup();
-	nfc_service_cleanup();
-	nfc_connection_cleanup();
-	g_bus_unown_name(owner_id);
-	nfc_manager_dbus_unexport();
-	nfc_technology_cleanup();
-	nfc_manager_cleanup();
-	g_dbus_connection_flush_sync(conn, NULL, NULL);
-	nfc_rtnl_cleanup();
-	nfc_storage_cleanup();
 	nfc_config_set_active(NULL);
 	nfc_config_set_dir(NULL);
 	g_main_loop_unref(loop);

@@ -10,7 +10,7 @@
 #include "technology-dbus.h"
 
 static NfcDbusManager *skeleton;
-static unsigned int tech_watch, service_watch;
+static unsigned int tech_watch, service_watch, manager_watch;
 static GHashTable *agents;       /* unique name → object path */
 
 /* ServicesChanged is coalesced: what happened since the last emission */
@@ -236,6 +236,10 @@ static void on_manager_changed(const char *property, void *user_data)
 	nfc_dbus_manager_emit_property_changed(skeleton, property, g_variant_new_variant(value));
 }
 
+static const NfcManagerWatch manager_cbs = {
+	.changed = on_manager_changed,
+};
+
 static const NfcTechnologyWatch tech_cbs = {
 	.added = on_technology_added,
 	.removed = on_technology_removed,
@@ -271,11 +275,9 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	agents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	added_since = g_hash_table_new(NULL, NULL);
 	removed_since = g_ptr_array_new_with_free_func(g_free);
-	nfc_manager_watch(on_manager_changed, NULL);
-	/* after the object adapters: a client told of an object can call it */
-	nfc_technology_dbus_init(conn);
-	nfc_service_dbus_init(conn);
-	nfc_session_dbus_init(conn);
+	manager_watch = nfc_manager_watch_add(&manager_cbs, NULL);
+	/* the object adapters watched first (they start before us): a client
+	 * told of an object can call it */
 	tech_watch = nfc_technology_watch_add(&tech_cbs, NULL);
 	service_watch = nfc_service_watch_add(&service_cbs, NULL);
 	return TRUE;
@@ -287,16 +289,13 @@ void nfc_manager_dbus_unexport(void)
 		return;
 	nfc_technology_watch_remove(tech_watch);
 	nfc_service_watch_remove(service_watch);
-	nfc_session_dbus_cleanup();
-	nfc_service_dbus_cleanup();
-	nfc_technology_dbus_cleanup();
 	if (services_timer)
 		g_source_remove(services_timer);
 	services_timer = 0;
 	g_clear_pointer(&agents, g_hash_table_unref);
 	g_clear_pointer(&added_since, g_hash_table_unref);
 	g_clear_pointer(&removed_since, g_ptr_array_unref);
-	nfc_manager_unwatch(on_manager_changed, NULL);
+	nfc_manager_watch_remove(manager_watch);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(skeleton));
 	g_clear_object(&skeleton);
 }

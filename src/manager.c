@@ -7,32 +7,22 @@
 
 #include "log.h"
 #include "storage.h"
+#include "string-table.h"
+#include "watchlist.h"
 
 #define SETTINGS "settings"
 #define GLOBAL "global"
-
-typedef struct {
-	NfcManagerChangedFunc func;
-	void *user_data;
-} Watch;
 
 static bool offline_mode;
 static bool session_mode;
 static bool any_ready;
 static bool any_online;
 static NfcManagerState state = NFC_MANAGER_IDLE;
-static GArray *watches;
+static NfcWatchList watches;
 
 static void notify(const char *property)
 {
-	/* a copy: a watcher may unwatch from its callback */
-	g_autoptr(GArray) copy = g_array_copy(watches);
-
-	for (guint i = 0; i < copy->len; i++) {
-		Watch *w = &g_array_index(copy, Watch, i);
-
-		w->func(property, w->user_data);
-	}
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcManagerWatch, changed, property);
 }
 
 /* ConnMan's order: a connected service wins over OfflineMode, because a
@@ -65,7 +55,6 @@ void nfc_manager_init(void)
 	g_autoptr(GKeyFile) kf = nfc_storage_load(SETTINGS);
 	g_autoptr(GError) error = NULL;
 
-	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
 	offline_mode = g_key_file_get_boolean(kf, GLOBAL, "OfflineMode", &error);
 	if (error && !g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND) &&
 	    !g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
@@ -75,7 +64,7 @@ void nfc_manager_init(void)
 
 void nfc_manager_cleanup(void)
 {
-	g_clear_pointer(&watches, g_array_unref);
+	nfc_watch_list_clear(&watches);
 }
 
 NfcManagerState nfc_manager_get_state(void)
@@ -83,15 +72,16 @@ NfcManagerState nfc_manager_get_state(void)
 	return state;
 }
 
+static const char *const state_names[] = {
+	[NFC_MANAGER_IDLE] = "idle",
+	[NFC_MANAGER_OFFLINE] = "offline",
+	[NFC_MANAGER_READY] = "ready",
+	[NFC_MANAGER_ONLINE] = "online",
+};
+
 const char *nfc_manager_state_to_string(NfcManagerState s)
 {
-	switch (s) {
-	case NFC_MANAGER_OFFLINE: return "offline";
-	case NFC_MANAGER_READY: return "ready";
-	case NFC_MANAGER_ONLINE: return "online";
-	case NFC_MANAGER_IDLE: break;
-	}
-	return "idle";
+	return NFC_STRING_TABLE_NAME(state_names, s, "idle");
 }
 
 bool nfc_manager_get_offline_mode(void)
@@ -139,21 +129,12 @@ void nfc_manager_set_connectivity(bool ready, bool online)
 	update_state();
 }
 
-void nfc_manager_watch(NfcManagerChangedFunc func, void *user_data)
+unsigned int nfc_manager_watch_add(const NfcManagerWatch *watch, void *user_data)
 {
-	Watch w = { func, user_data };
-
-	g_array_append_val(watches, w);
+	return nfc_watch_list_add(&watches, watch, sizeof(*watch), user_data, NULL);
 }
 
-void nfc_manager_unwatch(NfcManagerChangedFunc func, void *user_data)
+void nfc_manager_watch_remove(unsigned int id)
 {
-	for (guint i = 0; watches && i < watches->len; i++) {
-		Watch *w = &g_array_index(watches, Watch, i);
-
-		if (w->func == func && w->user_data == user_data) {
-			g_array_remove_index(watches, i);
-			return;
-		}
-	}
+	nfc_watch_list_remove(&watches, id);
 }

@@ -12,8 +12,10 @@ typedef enum {
 	NFC_MANAGER_ONLINE,
 } NfcManagerState;
 
-/* Which property changed: "State" or "OfflineMode". */
-typedef void (*NfcManagerChangedFunc)(const char *property, void *user_data);
+typedef struct {
+	/* property: "State" or "OfflineMode" */
+	void (*changed)(const char *property, void *user_data);
+} NfcManagerWatch;
 
 void nfc_manager_init(void);
 void nfc_manager_cleanup(void);
@@ -31,5 +33,7 @@ void nfc_manager_set_session_mode(bool enabled);
 /* The connectivity of the best service, as services report it. */
 void nfc_manager_set_connectivity(bool ready, bool online);
 
-void nfc_manager_watch(NfcManagerChangedFunc func, void *user_data);
-void nfc_manager_unwatch(NfcManagerChangedFunc func, void *user_data);
+/* The table is copied; see watchlist.h for what a watcher may do while
+ * it is called. */
+unsigned int nfc_manager_watch_add(const NfcManagerWatch *watch, void *user_data);
+void nfc_manager_watch_remove(unsigned int id);

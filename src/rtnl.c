@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "rtnl-msg.h"
+#include "watchlist.h"
 
 /* Acks for more than this many requests could overrun the request
  * socket's buffer; the rest wait in line. */
@@ -28,6 +29,7 @@
 
 typedef struct Request Request;
 struct Request {
+	int id;               /* the caller's handle, > 0 */
 	unsigned int seq;
 	bool dump;
 	bool cancelled;
@@ -41,13 +43,6 @@ struct Request {
 	NfcRtnlDoneFunc done;
 	void *user_data;
 };
-
-typedef struct {
-	unsigned int id;
-	NfcRtnlWatch cb;
-	void *user_data;
-	bool removed;
-} Watcher;
 
 typedef struct {
 	void (*func)(void *user_data);
@@ -65,15 +60,14 @@ typedef struct {
 static struct mnl_socket *req_sock, *mon_sock;
 static guint req_source, mon_source;
 static unsigned int next_seq;
+static int next_request_id;
 static GQueue waiting = G_QUEUE_INIT;   /* Request, not sent yet, in order */
 static GQueue in_flight = G_QUEUE_INIT; /* Request, sent */
 static uint8_t rx_buf[NFC_RTNL_BUF_SIZE];
 
 static GHashTable *links;  /* index → NfcRtnlLink */
 static GHashTable *addrs;  /* NfcRtnlAddr, keyed by itself */
-static GPtrArray *watchers;
-static unsigned int next_watch_id;
-static unsigned int emitting;
+static NfcWatchList watchers;
 static bool ready;
 static GQueue ready_funcs = G_QUEUE_INIT;
 
@@ -82,7 +76,7 @@ static bool sync_again;    /* the monitor overran during the sync */
 static guint sync_retry_source;
 static GQueue backlog = G_QUEUE_INIT; /* GBytes: monitor messages held during a sync */
 static unsigned int resyncs;
-static char sync_tag;      /* user_data of our own dumps: nobody cancels them */
+static char sync_tag;      /* user_data of our own dumps; their ids are never handed out */
 
 /* ---- caches ---- */
 
@@ -160,68 +154,44 @@ static GList *sorted_values(GHashTable *table, GCompareFunc cmp)
 
 /* ---- watchers ---- */
 
-static void prune_watchers(void)
-{
-	for (guint i = watchers->len; i > 0; i--) {
-		Watcher *w = watchers->pdata[i - 1];
-
-		if (w->removed)
-			g_ptr_array_remove_index(watchers, i - 1);
-	}
-}
-
-/* Calls member of every watcher there was when the event began. */
-#define EMIT(member, ...)                                                       \
-	do {                                                                    \
-		guint n_ = watchers->len;                                       \
-		emitting++;                                                     \
-		for (guint i_ = 0; i_ < n_; i_++) {                             \
-			Watcher *w_ = watchers->pdata[i_];                      \
-			if (!w_->removed && w_->cb.member)                      \
-				w_->cb.member(__VA_ARGS__, w_->user_data);      \
-		}                                                               \
-		if (--emitting == 0)                                            \
-			prune_watchers();                                       \
-	} while (0)
+#define EMIT(member, ...) NFC_WATCH_LIST_NOTIFY(&watchers, NfcRtnlWatch, member, __VA_ARGS__)
 
 unsigned int nfc_rtnl_watch_add(const NfcRtnlWatch *watch, void *user_data)
 {
-	Watcher *w;
+	unsigned int id;
 	GList *list;
 
-	if (!watchers)
+	if (!links)
 		return 0;
-	w = g_new0(Watcher, 1);
-	w->id = ++next_watch_id;
-	w->cb = *watch;
-	w->user_data = user_data;
-	g_ptr_array_add(watchers, w);
+	id = nfc_watch_list_add(&watchers, watch, sizeof(*watch), user_data, NULL);
 
+	/* the replay is for this watcher alone; it may remove itself */
 	list = sorted_values(links, link_cmp);
-	for (GList *l = list; l && !w->removed; l = l->next)
-		if (w->cb.link_changed)
-			w->cb.link_changed(l->data, user_data);
+	for (GList *l = list; l; l = l->next) {
+		const NfcRtnlWatch *w = nfc_watch_list_find(&watchers, id, NULL);
+
+		if (!w)
+			break;
+		if (w->link_changed)
+			w->link_changed(l->data, user_data);
+	}
 	g_list_free(list);
 	list = sorted_values(addrs, addr_cmp);
-	for (GList *l = list; l && !w->removed; l = l->next)
-		if (w->cb.addr_added)
-			w->cb.addr_added(l->data, user_data);
+	for (GList *l = list; l; l = l->next) {
+		const NfcRtnlWatch *w = nfc_watch_list_find(&watchers, id, NULL);
+
+		if (!w)
+			break;
+		if (w->addr_added)
+			w->addr_added(l->data, user_data);
+	}
 	g_list_free(list);
-	return w->id;
+	return id;
 }
 
 void nfc_rtnl_watch_remove(unsigned int id)
 {
-	if (!watchers)
-		return;
-	for (guint i = 0; i < watchers->len; i++) {
-		Watcher *w = watchers->pdata[i];
-
-		if (w->id == id)
-			w->removed = true;
-	}
-	if (emitting == 0)
-		prune_watchers();
+	nfc_watch_list_remove(&watchers, id);
 }
 
 /* ---- events ---- */
@@ -303,6 +273,10 @@ static Request *request_new(NfcRtnlDoneFunc done, void *user_data)
 {
 	Request *req = g_new0(Request, 1);
 
+	/* unique among pending requests unless two billion are pending */
+	if (next_request_id == G_MAXINT)
+		next_request_id = 0;
+	req->id = ++next_request_id;
 	req->done = done;
 	req->user_data = user_data;
 	return req;
@@ -356,9 +330,10 @@ static void pump(void)
 	}
 }
 
-/* Sends nlh for req now, or queues it; takes req. */
+/* Sends nlh for req now, or queues it; takes req. Its id, or -errno. */
 static int submit(Request *req, struct nlmsghdr *nlh)
 {
+	int id = req->id;
 	int r;
 
 	if (!req_sock || !nlh) {
@@ -378,11 +353,11 @@ static int submit(Request *req, struct nlmsghdr *nlh)
 			return r;
 		}
 		g_queue_push_tail(&in_flight, req);
-		return 0;
+		return id;
 	}
 	req->msg = g_memdup2(nlh, nlh->nlmsg_len);
 	g_queue_push_tail(&waiting, req);
-	return 0;
+	return id;
 }
 
 static Request *find_in_flight(unsigned int seq)
@@ -787,7 +762,6 @@ int nfc_rtnl_init(void)
 	mon_source = g_unix_fd_add(mnl_socket_get_fd(mon_sock), G_IO_IN, on_monitor_socket, NULL);
 	links = links_new();
 	addrs = addrs_new();
-	watchers = g_ptr_array_new_with_free_func(g_free);
 	next_seq = (unsigned int)time(NULL);
 	ready = false;
 	resyncs = 0;
@@ -822,7 +796,7 @@ void nfc_rtnl_cleanup(void)
 	while ((bytes = g_queue_pop_head(&backlog)))
 		g_bytes_unref(bytes);
 	g_queue_clear_full(&ready_funcs, g_free);
-	g_clear_pointer(&watchers, g_ptr_array_unref);
+	nfc_watch_list_clear(&watchers);
 	g_clear_pointer(&links, g_hash_table_unref);
 	g_clear_pointer(&addrs, g_hash_table_unref);
 	ready = false;
@@ -978,18 +952,23 @@ int nfc_rtnl_route_dump(int family, uint32_t table,
 	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETROUTE, family));
 }
 
-void nfc_rtnl_cancel(void *user_data)
+bool nfc_rtnl_cancel(int id)
 {
 	GQueue *queues[] = { &waiting, &in_flight };
 
-	/* the requests still go out and complete; their callers hear nothing */
+	/* the request still goes out and completes; its caller hears nothing */
 	for (size_t i = 0; i < G_N_ELEMENTS(queues); i++)
 		for (GList *l = queues[i]->head; l; l = l->next) {
 			Request *req = l->data;
 
-			if (req->user_data == user_data && user_data != &sync_tag)
-				req->cancelled = true;
+			if (req->id != id)
+				continue;
+			if (req->cancelled)
+				return false;
+			req->cancelled = true;
+			return true;
 		}
+	return false;
 }
 
 int nfc_rtnl_test_monitor_fd(void)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rtnetlink: the only module that talks NETLINK_ROUTE. It dumps, then
  * monitors links, addresses and routes, keeps a cache of links and
- * addresses, and sends changes; every request completes through a callback
- * with 0 or a negative errno. ENOBUFS on the monitor socket triggers a full
+ * addresses, and sends changes; every request has an id and completes
+ * through a callback with 0 or a negative errno. ENOBUFS on the monitor socket triggers a full
  * resync (a fresh dump diffed against the cache), never a silent drift. */
 #pragma once
 
@@ -96,7 +96,9 @@ int nfc_rtnl_init(void);
 void nfc_rtnl_cleanup(void);
 
 /* Register for events; the links and addresses already known are replayed
- * to the new watcher at once (link_changed / addr_added). Returns an id. */
+ * to the new watcher at once (link_changed / addr_added). Returns an id,
+ * 0 before nfc_rtnl_init(). The table is copied; see watchlist.h for what
+ * a watcher may do while it is called. */
 unsigned int nfc_rtnl_watch_add(const NfcRtnlWatch *watch, void *user_data);
 void nfc_rtnl_watch_remove(unsigned int id);
 
@@ -109,8 +111,9 @@ void nfc_rtnl_when_ready(void (*func)(void *user_data), void *user_data);
 const NfcRtnlLink *nfc_rtnl_link_get(int index);
 const NfcRtnlLink *nfc_rtnl_link_get_by_name(const char *name);
 
-/* Requests: 0 when sent (done will be called exactly once, unless
- * cancelled), negative errno when it could not be sent (done not called). */
+/* Requests: an id (> 0, never 0) when sent or queued; done will be called
+ * exactly once, unless cancelled. A negative errno when it could not be
+ * sent; done is not called then. */
 int nfc_rtnl_link_set_up(int ifindex, bool up, NfcRtnlDoneFunc done, void *user_data);
 /* addr_add replaces an address we have (a renewed lease refreshes its
  * lifetimes); valid_lft 0 reads as forever. rule_add of a duplicate fails
@@ -125,16 +128,18 @@ int nfc_rtnl_rule_add(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_
 int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_data);
 
 /* Dumps (for cleaning up leftovers at start): each is called per object,
- * then done. */
+ * then done. An id or a negative errno, as above. */
 int nfc_rtnl_rule_dump(int family, void (*each)(const NfcRtnlRule *rule, void *user_data),
 		       NfcRtnlDoneFunc done, void *user_data);
 int nfc_rtnl_route_dump(int family, uint32_t table,
 			void (*each)(const NfcRtnlRoute *route, void *user_data),
 			NfcRtnlDoneFunc done, void *user_data);
 
-/* Forget the callbacks of requests still in flight for user_data: the
- * caller is going away. */
-void nfc_rtnl_cancel(void *user_data);
+/* Forget the callbacks of request id (each and done): its owner is going
+ * away. The request itself still reaches the kernel. Each owner cancels
+ * the ids it got, never anyone else's. false if id is not pending (done,
+ * cancelled already, or never was). */
+bool nfc_rtnl_cancel(int id);
 
 /* Printable address ("198.51.100.7", "2001:db8::1"); buf of INET6_ADDRSTRLEN. */
 const char *nfc_inaddr_to_string(int family, const NfcInAddr *addr, char *buf);

@@ -10,6 +10,8 @@
 #include "manager.h"
 #include "online.h"
 #include "storage.h"
+#include "string-table.h"
+#include "watchlist.h"
 
 struct NfcService {
 	char *identifier;
@@ -37,51 +39,28 @@ struct NfcService {
 	gint64 connected_at;    /* monotonic µs when it became ready, 0 if not */
 };
 
-typedef struct {
-	NfcServiceWatch cbs;
-	void *user_data;
-	unsigned int id;
-} Watch;
-
 static GHashTable *services; /* identifier → NfcService */
 static GList *ordered;
-static GArray *watches;
-static unsigned int next_watch_id = 1;
-
-#define EACH_WATCH(w)                                                           \
-	for (guint i_ = 0; i_ < watches->len; i_++)                             \
-		for (Watch *w = &g_array_index(watches, Watch, i_); w; w = NULL)
+static NfcWatchList watches;
 
 static void notify_changed(NfcService *s, const char *property)
 {
-	EACH_WATCH(w)
-		if (w->cbs.changed)
-			w->cbs.changed(s, property, w->user_data);
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcServiceWatch, changed, s, property);
 }
 
 static void notify_order(void)
 {
-	EACH_WATCH(w)
-		if (w->cbs.order_changed)
-			w->cbs.order_changed(w->user_data);
+	NFC_WATCH_LIST_NOTIFY_NO_ARGS(&watches, NfcServiceWatch, order_changed);
 }
 
 unsigned int nfc_service_watch_add(const NfcServiceWatch *cbs, void *user_data)
 {
-	Watch w = { *cbs, user_data, next_watch_id++ };
-
-	g_array_append_val(watches, w);
-	return w.id;
+	return nfc_watch_list_add(&watches, cbs, sizeof(*cbs), user_data, NULL);
 }
 
 void nfc_service_watch_remove(unsigned int id)
 {
-	for (guint i = 0; watches && i < watches->len; i++) {
-		if (g_array_index(watches, Watch, i).id == id) {
-			g_array_remove_index(watches, i);
-			return;
-		}
-	}
+	nfc_watch_list_remove(&watches, id);
 }
 
 /* ---- ordering ------------------------------------------------------------ */
@@ -479,9 +458,7 @@ NfcService *nfc_service_new_ethernet(int ifindex, const char *ifname,
 	g_hash_table_insert(services, s->identifier, s);
 	ordered = g_list_insert_sorted(ordered, s, compare);
 	nfc_info("service %s on %s", s->identifier, ifname);
-	EACH_WATCH(w)
-		if (w->cbs.added)
-			w->cbs.added(s, w->user_data);
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcServiceWatch, added, s);
 	notify_order();
 	if (may_autoconnect(s))
 		start(s);
@@ -509,9 +486,7 @@ void nfc_service_remove(NfcService *s)
 	stop(s, false);
 	ordered = g_list_remove(ordered, s);
 	g_hash_table_steal(services, s->identifier);
-	EACH_WATCH(w)
-		if (w->cbs.removed)
-			w->cbs.removed(s, w->user_data);
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcServiceWatch, removed, s);
 	notify_order();
 	update_manager();
 	service_free(s);
@@ -520,7 +495,6 @@ void nfc_service_remove(NfcService *s)
 void nfc_service_init(void)
 {
 	services = g_hash_table_new(g_str_hash, g_str_equal);
-	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
 }
 
 void nfc_service_cleanup(void)
@@ -528,7 +502,7 @@ void nfc_service_cleanup(void)
 	while (ordered)
 		nfc_service_remove(ordered->data);
 	g_clear_pointer(&services, g_hash_table_unref);
-	g_clear_pointer(&watches, g_array_unref);
+	nfc_watch_list_clear(&watches);
 }
 
 /* ---- getters ------------------------------------------------------------- */
@@ -573,29 +547,51 @@ char **nfc_service_get_nameservers_config(NfcService *s) { return s->nameservers
 char **nfc_service_get_timeservers_config(NfcService *s) { return s->timeservers_config; }
 char **nfc_service_get_domains_config(NfcService *s) { return s->domains_config; }
 
+static const char *const state_names[] = {
+	[NFC_SERVICE_IDLE] = "idle",
+	[NFC_SERVICE_ASSOCIATION] = "association",
+	[NFC_SERVICE_CONFIGURATION] = "configuration",
+	[NFC_SERVICE_READY] = "ready",
+	[NFC_SERVICE_ONLINE] = "online",
+	[NFC_SERVICE_DISCONNECT] = "disconnect",
+	[NFC_SERVICE_FAILURE] = "failure",
+};
+
+/* NONE has no name: the D-Bus layer shows no error then */
+static const char *const error_names[] = {
+	[NFC_SERVICE_ERROR_DHCP_FAILED] = "dhcp-failed",
+	[NFC_SERVICE_ERROR_CONNECT_FAILED] = "connect-failed",
+	[NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED] = "online-check-failed",
+};
+
 const char *nfc_service_state_to_string(NfcServiceState st)
 {
-	switch (st) {
-	case NFC_SERVICE_ASSOCIATION: return "association";
-	case NFC_SERVICE_CONFIGURATION: return "configuration";
-	case NFC_SERVICE_READY: return "ready";
-	case NFC_SERVICE_ONLINE: return "online";
-	case NFC_SERVICE_DISCONNECT: return "disconnect";
-	case NFC_SERVICE_FAILURE: return "failure";
-	case NFC_SERVICE_IDLE: break;
-	}
-	return "idle";
+	return NFC_STRING_TABLE_NAME(state_names, st, "idle");
+}
+
+bool nfc_service_state_from_string(const char *s, NfcServiceState *st)
+{
+	int i = NFC_STRING_TABLE_LOOKUP(state_names, s);
+
+	if (i < 0)
+		return false;
+	*st = (NfcServiceState)i;
+	return true;
 }
 
 const char *nfc_service_error_to_string(NfcServiceError e)
 {
-	switch (e) {
-	case NFC_SERVICE_ERROR_DHCP_FAILED: return "dhcp-failed";
-	case NFC_SERVICE_ERROR_CONNECT_FAILED: return "connect-failed";
-	case NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED: return "online-check-failed";
-	case NFC_SERVICE_ERROR_NONE: break;
-	}
-	return NULL;
+	return NFC_STRING_TABLE_NAME(error_names, e, NULL);
+}
+
+bool nfc_service_error_from_string(const char *s, NfcServiceError *e)
+{
+	int i = NFC_STRING_TABLE_LOOKUP(error_names, s);
+
+	if (i < 0)
+		return false;
+	*e = (NfcServiceError)i;
+	return true;
 }
 
 static void strv_append_unique(GPtrArray *out, const char *item)

@@ -41,6 +41,8 @@ typedef struct {
 void nfc_service_init(void);
 void nfc_service_cleanup(void);
 
+/* The table is copied; see watchlist.h for what a watcher may do while
+ * it is called (remove itself or others, add watchers). */
 unsigned int nfc_service_watch_add(const NfcServiceWatch *watch, void *user_data);
 void nfc_service_watch_remove(unsigned int id);
 
@@ -66,9 +68,12 @@ int nfc_service_get_index(NfcService *service);
 const char *nfc_service_get_mac(NfcService *service);   /* "AA:BB:..." */
 unsigned int nfc_service_get_mtu(NfcService *service);
 NfcServiceState nfc_service_get_state(NfcService *service);
-const char *nfc_service_state_to_string(NfcServiceState state);
 NfcServiceError nfc_service_get_error(NfcService *service);
+/* The D-Bus names; NFC_SERVICE_ERROR_NONE has none (NULL). */
+const char *nfc_service_state_to_string(NfcServiceState state);
+bool nfc_service_state_from_string(const char *s, NfcServiceState *state);
 const char *nfc_service_error_to_string(NfcServiceError error);
+bool nfc_service_error_from_string(const char *s, NfcServiceError *error);
 bool nfc_service_get_favorite(NfcService *service);
 bool nfc_service_get_autoconnect(NfcService *service);
 bool nfc_service_is_connected(NfcService *service); /* ready or online */

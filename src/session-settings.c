@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "string-table.h"
+
 const char *const nfc_session_known_bearers[] = {
 	"ethernet", "wifi", "bluetooth", "cellular", "gadget", "vpn", NULL
 };
@@ -30,26 +32,24 @@ void nfc_session_settings_copy(NfcSessionSettings *dst, const NfcSessionSettings
 	dst->context_identifier = g_strdup(src->context_identifier);
 }
 
+static const char *const conn_type_names[] = {
+	[NFC_CONN_ANY] = "any",
+	[NFC_CONN_LOCAL] = "local",
+	[NFC_CONN_INTERNET] = "internet",
+};
+
 const char *nfc_conn_type_to_string(NfcConnType t)
 {
-	switch (t) {
-	case NFC_CONN_LOCAL: return "local";
-	case NFC_CONN_INTERNET: return "internet";
-	case NFC_CONN_ANY: break;
-	}
-	return "any";
+	return NFC_STRING_TABLE_NAME(conn_type_names, t, "any");
 }
 
 bool nfc_conn_type_from_string(const char *s, NfcConnType *t)
 {
-	if (g_str_equal(s, "any"))
-		*t = NFC_CONN_ANY;
-	else if (g_str_equal(s, "local"))
-		*t = NFC_CONN_LOCAL;
-	else if (g_str_equal(s, "internet"))
-		*t = NFC_CONN_INTERNET;
-	else
+	int i = NFC_STRING_TABLE_LOOKUP(conn_type_names, s);
+
+	if (i < 0)
 		return false;
+	*t = (NfcConnType)i;
 	return true;
 }
 

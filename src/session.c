@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "watchlist.h"
 
 #define N_KEYS 11
 
@@ -27,12 +28,6 @@ struct NfcSession {
 	uint32_t sent[N_KEYS];
 };
 
-typedef struct {
-	NfcSessionWatch cbs;
-	void *user_data;
-	unsigned int id;
-} Watch;
-
 static GHashTable *sessions;       /* path → session */
 typedef struct {
 	guint n;                   /* sessions of that client */
@@ -40,8 +35,7 @@ typedef struct {
 } Owner;
 
 static GHashTable *owners;         /* owner name → Owner */
-static GArray *watches;
-static unsigned int next_watch_id = 1;
+static NfcWatchList watches;
 static unsigned int service_watch;
 static GArray *free_ids;           /* uint32_t, reusable session ids */
 static GHashTable *started_by;     /* NfcService* → sessions holding it up */
@@ -49,37 +43,14 @@ static uint32_t next_id = 1;
 static guint reselect_idle;
 static GHashTable *readdressed;    /* services whose addresses changed since the last pass */
 
-typedef enum { EV_CREATED, EV_CHANGED, EV_DESTROYED } Event;
-
-static void notify(NfcSession *s, Event ev)
-{
-	for (guint i = 0; i < watches->len; i++) {
-		Watch *w = &g_array_index(watches, Watch, i);
-		void (*cb)(NfcSession *, void *) = ev == EV_CREATED ? w->cbs.created :
-						   ev == EV_CHANGED ? w->cbs.changed :
-						   w->cbs.destroyed;
-
-		if (cb)
-			cb(s, w->user_data);
-	}
-}
-
 unsigned int nfc_session_watch_add(const NfcSessionWatch *cbs, void *user_data)
 {
-	Watch w = { *cbs, user_data, next_watch_id++ };
-
-	g_array_append_val(watches, w);
-	return w.id;
+	return nfc_watch_list_add(&watches, cbs, sizeof(*cbs), user_data, NULL);
 }
 
 void nfc_session_watch_remove(unsigned int id)
 {
-	for (guint i = 0; watches && i < watches->len; i++) {
-		if (g_array_index(watches, Watch, i).id == id) {
-			g_array_remove_index(watches, i);
-			return;
-		}
-	}
+	nfc_watch_list_remove(&watches, id);
 }
 
 const char *nfc_session_state_to_string(NfcSessionState st)
@@ -160,7 +131,7 @@ static void reselect_all(void)
 		bool changed = select_service(s);
 
 		if (changed || (s->service && g_hash_table_contains(readdressed, s->service)))
-			notify(s, EV_CHANGED);
+			NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
 	}
 	g_hash_table_remove_all(readdressed);
 }
@@ -207,7 +178,7 @@ static void on_service_removed(NfcService *svc, void *user_data)
 		NfcSession *s = value;
 
 		if (s->service == svc && select_service(s))
-			notify(s, EV_CHANGED);
+			NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
 	}
 }
 
@@ -231,7 +202,7 @@ static void on_policy_changed(void *user_data)
 		refresh_effective(s);
 		select_service(s);
 		/* identity or routing may change even if the service did not */
-		notify(s, EV_CHANGED);
+		NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
 	}
 }
 
@@ -245,7 +216,6 @@ void nfc_session_init(void)
 
 	sessions = g_hash_table_new(g_str_hash, g_str_equal);
 	owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
 	free_ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	started_by = g_hash_table_new(NULL, NULL);
 	readdressed = g_hash_table_new(NULL, NULL);
@@ -277,14 +247,14 @@ void nfc_session_cleanup(void)
 	g_hash_table_iter_init(&it, sessions);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		g_hash_table_iter_remove(&it);
-		notify(value, EV_DESTROYED);
+		NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, destroyed, value);
 		session_free(value);
 	}
 	nfc_policy_set_changed_func(NULL, NULL);
 	nfc_service_watch_remove(service_watch);
 	g_clear_pointer(&sessions, g_hash_table_unref);
 	g_clear_pointer(&owners, g_hash_table_unref);
-	g_clear_pointer(&watches, g_array_unref);
+	nfc_watch_list_clear(&watches);
 	g_clear_pointer(&free_ids, g_array_unref);
 	g_clear_pointer(&started_by, g_hash_table_unref);
 	g_clear_pointer(&readdressed, g_hash_table_unref);
@@ -358,7 +328,7 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 	}
 	nfc_debug("session %s of %s (uid %u) created%s", path, owner, s->identity.uid,
 		  s->policy ? ", with a policy" : "");
-	notify(s, EV_CREATED);
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, created, s);
 	*out = s;
 	return 0;
 }
@@ -370,7 +340,7 @@ void nfc_session_destroy(NfcSession *s)
 	g_hash_table_remove(sessions, s->path);
 	if (s->active)
 		nfc_session_disconnect(s);
-	notify(s, EV_DESTROYED);
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, destroyed, s);
 	nfc_debug("session %s destroyed", s->path);
 	if (s->owner_prev)
 		s->owner_prev->owner_next = s->owner_next;
@@ -419,7 +389,7 @@ int nfc_session_change(NfcSession *s, const char *name, GVariant *value)
 	refresh_effective(s);
 	/* every setting can change the choice: ConnectionType included */
 	select_service(s);
-	notify(s, EV_CHANGED);
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
 	return 0;
 }
 

@@ -31,6 +31,8 @@ typedef struct {
 void nfc_session_init(void);
 void nfc_session_cleanup(void);
 
+/* The table is copied; see watchlist.h for what a watcher may do while
+ * it is called. */
 unsigned int nfc_session_watch_add(const NfcSessionWatch *watch, void *user_data);
 void nfc_session_watch_remove(unsigned int id);
 

@@ -7,6 +7,7 @@
 #include "manager.h"
 #include "service.h"
 #include "storage.h"
+#include "watchlist.h"
 
 #define SETTINGS "settings"
 
@@ -20,17 +21,11 @@ struct NfcTechnology {
 	bool connected;
 };
 
-typedef struct {
-	NfcTechnologyWatch cbs;
-	void *user_data;
-	unsigned int id;
-} Watch;
-
 static GHashTable *drivers;    /* type → driver */
 static GList *technologies;    /* with devices, sorted by type */
-static GArray *watches;
-static unsigned int next_watch_id = 1;
+static NfcWatchList watches;
 static unsigned int service_watch;
+static unsigned int manager_watch;
 
 /* ConnMan's group names in the settings file */
 static const char *group_of(const char *type)
@@ -50,12 +45,7 @@ static const char *group_of(const char *type)
 
 static void notify(NfcTechnology *t, const char *property)
 {
-	for (guint i = 0; i < watches->len; i++) {
-		Watch *w = &g_array_index(watches, Watch, i);
-
-		if (w->cbs.changed)
-			w->cbs.changed(t, property, w->user_data);
-	}
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcTechnologyWatch, changed, t, property);
 }
 
 static bool load_wanted(const char *type)
@@ -147,11 +137,13 @@ void nfc_technology_init(void)
 		.changed = on_service_changed,
 		.removed = on_service_removed,
 	};
+	static const NfcManagerWatch mw = {
+		.changed = on_manager_changed,
+	};
 
 	drivers = g_hash_table_new(g_str_hash, g_str_equal);
-	watches = g_array_new(FALSE, FALSE, sizeof(Watch));
 	service_watch = nfc_service_watch_add(&sw, NULL);
-	nfc_manager_watch(on_manager_changed, NULL);
+	manager_watch = nfc_manager_watch_add(&mw, NULL);
 }
 
 static void technology_free(NfcTechnology *t)
@@ -163,11 +155,11 @@ static void technology_free(NfcTechnology *t)
 
 void nfc_technology_cleanup(void)
 {
-	nfc_manager_unwatch(on_manager_changed, NULL);
+	nfc_manager_watch_remove(manager_watch);
 	nfc_service_watch_remove(service_watch);
 	g_list_free_full(g_steal_pointer(&technologies), (GDestroyNotify)technology_free);
 	g_clear_pointer(&drivers, g_hash_table_unref);
-	g_clear_pointer(&watches, g_array_unref);
+	nfc_watch_list_clear(&watches);
 }
 
 int nfc_technology_driver_register(const NfcTechnologyDriver *driver)
@@ -218,12 +210,7 @@ void nfc_technology_device_added(const char *type)
 	t->wanted = load_wanted(type);
 	t->powered = t->wanted && !nfc_manager_get_offline_mode();
 	technologies = g_list_insert_sorted(technologies, t, by_type);
-	for (guint i = 0; i < watches->len; i++) {
-		Watch *w = &g_array_index(watches, Watch, i);
-
-		if (w->cbs.added)
-			w->cbs.added(t, w->user_data);
-	}
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcTechnologyWatch, added, t);
 }
 
 void nfc_technology_device_removed(const char *type)
@@ -233,31 +220,18 @@ void nfc_technology_device_removed(const char *type)
 	if (!t || --t->devices > 0)
 		return;
 	technologies = g_list_remove(technologies, t);
-	for (guint i = 0; i < watches->len; i++) {
-		Watch *w = &g_array_index(watches, Watch, i);
-
-		if (w->cbs.removed)
-			w->cbs.removed(t, w->user_data);
-	}
+	NFC_WATCH_LIST_NOTIFY(&watches, NfcTechnologyWatch, removed, t);
 	technology_free(t);
 }
 
 unsigned int nfc_technology_watch_add(const NfcTechnologyWatch *cbs, void *user_data)
 {
-	Watch w = { *cbs, user_data, next_watch_id++ };
-
-	g_array_append_val(watches, w);
-	return w.id;
+	return nfc_watch_list_add(&watches, cbs, sizeof(*cbs), user_data, NULL);
 }
 
 void nfc_technology_watch_remove(unsigned int id)
 {
-	for (guint i = 0; watches && i < watches->len; i++) {
-		if (g_array_index(watches, Watch, i).id == id) {
-			g_array_remove_index(watches, i);
-			return;
-		}
-	}
+	nfc_watch_list_remove(&watches, id);
 }
 
 NfcTechnology *nfc_technology_lookup(const char *type)

@@ -32,6 +32,8 @@ void nfc_technology_driver_unregister(const NfcTechnologyDriver *driver);
 void nfc_technology_device_added(const char *type);
 void nfc_technology_device_removed(const char *type);
 
+/* The table is copied; see watchlist.h for what a watcher may do while
+ * it is called. */
 unsigned int nfc_technology_watch_add(const NfcTechnologyWatch *watch, void *user_data);
 void nfc_technology_watch_remove(unsigned int id);
 

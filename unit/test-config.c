@@ -9,6 +9,7 @@
 #include "log.h"
 #include "options.h"
 #include "plugin.h"
+#include "string-table.h"
 
 static NfcConfig *parse(const char *text, GPtrArray *warnings, GError **error)
 {
@@ -291,6 +292,23 @@ static void test_error_mapping(void)
 	g_assert_cmpstr(name, ==, "net.connman.Error.PermissionDenied");
 }
 
+static void test_string_table(void)
+{
+	/* a hole (index 1) has no name: neither printed nor parsed */
+	static const char *const table[] = { [0] = "zero", [2] = "two", [3] = "three" };
+
+	g_assert_cmpint(NFC_STRING_TABLE_LOOKUP(table, "zero"), ==, 0);
+	g_assert_cmpint(NFC_STRING_TABLE_LOOKUP(table, "three"), ==, 3);
+	g_assert_cmpint(NFC_STRING_TABLE_LOOKUP(table, "one"), ==, -1);
+	g_assert_cmpint(NFC_STRING_TABLE_LOOKUP(table, "thre"), ==, -1);
+	g_assert_cmpint(NFC_STRING_TABLE_LOOKUP(table, NULL), ==, -1);
+	g_assert_cmpstr(NFC_STRING_TABLE_NAME(table, 2, "?"), ==, "two");
+	g_assert_cmpstr(NFC_STRING_TABLE_NAME(table, 1, "?"), ==, "?");
+	g_assert_cmpstr(NFC_STRING_TABLE_NAME(table, 4, "?"), ==, "?");
+	g_assert_cmpstr(NFC_STRING_TABLE_NAME(table, -1, "?"), ==, "?");
+	g_assert_null(NFC_STRING_TABLE_NAME(table, 1, NULL));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -304,5 +322,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/debug-patterns", test_debug_patterns);
 	g_test_add_func("/plugin/order", test_plugin_order);
 	g_test_add_func("/dbus/error-mapping", test_error_mapping);
+	g_test_add_func("/string-table/lookup", test_string_table);
 	return g_test_run();
 }

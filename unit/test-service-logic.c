@@ -79,6 +79,48 @@ static void test_methods(void)
 	g_assert_false(nfc_ipv4_method_from_string("auto", &m4));
 	g_assert_false(nfc_ipv4_method_from_string("fixed", &m4));
 	g_assert_false(nfc_ipv6_method_from_string("dhcp", &m6));
+	/* the stored and D-Bus forms, and what a value out of range prints */
+	g_assert_cmpstr(nfc_ipv4_method_to_string(NFC_IPV4_DHCP), ==, "dhcp");
+	g_assert_cmpstr(nfc_ipv4_method_to_string(NFC_IPV4_MANUAL), ==, "manual");
+	g_assert_cmpstr(nfc_ipv6_method_to_string(NFC_IPV6_AUTO), ==, "auto");
+	g_assert_cmpstr(nfc_ipv4_method_to_string((NfcIpv4Method)42), ==, "off");
+	g_assert_cmpstr(nfc_ipv6_method_to_string((NfcIpv6Method)-1), ==, "off");
+	g_assert_false(nfc_ipv4_method_from_string("", &m4));
+	g_assert_false(nfc_ipv4_method_from_string("DHCP", &m4));
+}
+
+static void test_state_names(void)
+{
+	static const char *const states[] = {
+		"idle", "association", "configuration", "ready", "online", "disconnect", "failure",
+	};
+	static const char *const errors[] = {
+		NULL, "dhcp-failed", "connect-failed", "online-check-failed",
+	};
+	NfcServiceState st;
+	NfcServiceError e;
+
+	for (int i = 0; i < (int)G_N_ELEMENTS(states); i++) {
+		g_assert_cmpstr(nfc_service_state_to_string((NfcServiceState)i), ==, states[i]);
+		g_assert_true(nfc_service_state_from_string(states[i], &st));
+		g_assert_cmpint(st, ==, i);
+	}
+	g_assert_cmpint(NFC_SERVICE_FAILURE, ==, G_N_ELEMENTS(states) - 1);
+	g_assert_cmpstr(nfc_service_state_to_string((NfcServiceState)99), ==, "idle");
+	g_assert_false(nfc_service_state_from_string("connected", &st));
+
+	for (int i = 0; i < (int)G_N_ELEMENTS(errors); i++) {
+		g_assert_cmpstr(nfc_service_error_to_string((NfcServiceError)i), ==, errors[i]);
+		if (!errors[i])
+			continue;
+		g_assert_true(nfc_service_error_from_string(errors[i], &e));
+		g_assert_cmpint(e, ==, i);
+	}
+	g_assert_cmpint(NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED, ==, G_N_ELEMENTS(errors) - 1);
+	/* no error has no name, so nothing parses to it */
+	g_assert_false(nfc_service_error_from_string("", &e));
+	g_assert_false(nfc_service_error_from_string("none", &e));
+	g_assert_null(nfc_service_error_to_string((NfcServiceError)99));
 }
 
 static void test_resolv_conf(void)
@@ -127,6 +169,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/service/rank", test_rank);
 	g_test_add_func("/ipconfig/netmask", test_netmask);
 	g_test_add_func("/ipconfig/methods", test_methods);
+	g_test_add_func("/service/state-names", test_state_names);
 	g_test_add_func("/connection/resolv-conf", test_resolv_conf);
 	g_test_add_func("/online/url", test_online_url);
 	return g_test_run();

@@ -20,6 +20,25 @@ static char *joined(char **v)
 	return g_strjoinv(",", v);
 }
 
+static void test_conn_types(void)
+{
+	static const char *const names[] = { "any", "local", "internet" };
+	NfcConnType t;
+
+	for (int i = 0; i < (int)G_N_ELEMENTS(names); i++) {
+		g_assert_cmpstr(nfc_conn_type_to_string((NfcConnType)i), ==, names[i]);
+		g_assert_true(nfc_conn_type_from_string(names[i], &t));
+		g_assert_cmpint(t, ==, i);
+	}
+	g_assert_cmpint(NFC_CONN_INTERNET, ==, G_N_ELEMENTS(names) - 1);
+	g_assert_cmpstr(nfc_conn_type_to_string((NfcConnType)7), ==, "any");
+	t = NFC_CONN_LOCAL;
+	g_assert_false(nfc_conn_type_from_string("Internet", &t));
+	g_assert_false(nfc_conn_type_from_string("", &t));
+	/* a refusal leaves the value alone */
+	g_assert_cmpint(t, ==, NFC_CONN_LOCAL);
+}
+
 static void test_parse(void)
 {
 	static const struct { const char *text; int r; const char *bad; } cases[] = {
@@ -265,6 +284,7 @@ static void test_policy_bad_files(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/session/conn-types", test_conn_types);
 	g_test_add_func("/session/parse", test_parse);
 	g_test_add_func("/session/parse-values", test_parse_values);
 	g_test_add_func("/session/change", test_change);

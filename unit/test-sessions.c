@@ -399,12 +399,24 @@ static void test_release(Fixture *f, gconstpointer data)
 {
 	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
 	g_autofree char *l = session_client_do(a, "create /app/s1");
-	g_autofree char *rel = NULL;
+	char *line;
 
 	g_free(created_path(l));
+	g_free(session_client_expect(a, "update /app/s1 ", 5000));
 	uplinks_stop_nfconnd(&f->u);
-	rel = session_client_expect(a, "release /app/s1", 5000);
-	g_assert_nonnull(rel);
+	/* Release comes before anything goes down under the client: no
+	 * Update of the session losing its service may come first */
+	while ((line = session_client_expect(a, "", 5000)) &&
+	       !g_str_has_prefix(line, "release /app/s1")) {
+		g_autoptr(GVariant) d = session_client_update_dict(line);
+		const char *state = NULL;
+
+		if (g_variant_lookup(d, "State", "&s", &state))
+			g_assert_cmpstr(state, !=, "disconnected");
+		g_free(line);
+	}
+	g_assert_nonnull(line);
+	g_free(line);
 	session_client_free(a);
 }
 
