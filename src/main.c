@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "connection.h"
-#include "engine-dbus.h"
+#include "engine.h"
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -18,10 +18,10 @@
 #include "nfconn-build.h"
 #include "options.h"
 #include "plugin.h"
-#include "policy-engine.h"
 #include "rtnl.h"
 #include "service.h"
 #include "session.h"
+#include "stats-dbus.h"
 #include "storage.h"
 #include "technology.h"
 
@@ -153,14 +153,14 @@ int main(int argc, char **argv)
 	nfc_technology_init();
 	nfc_session_init();
 	nfc_connection_init(opts->run_dir);
-	r = nfc_policy_engine_init();
+	r = nfc_engine_init();
 	if (r < 0) {
 		nfc_error("policy engine: %s", g_strerror(-r));
 		return 1;
 	}
 	if (!nfc_manager_dbus_export(conn, &error))
 		return fail("D-Bus export", error);
-	nfc_engine_dbus_init(conn);
+	nfc_stats_dbus_init(conn);
 	if (!nfc_plugins_init(opts->plugins, opts->noplugins, &error))
 		return fail("plugins", error);
 
@@ -171,9 +171,9 @@ int main(int argc, char **argv)
 	g_main_loop_run(loop);
 
 	/* clients hear Release() before anything goes down under them */
-	nfc_engine_dbus_cleanup();
+	nfc_stats_dbus_cleanup();
 	nfc_session_dbus_cleanup();
-	nfc_policy_engine_cleanup();
+	nfc_engine_cleanup();
 	nfc_session_cleanup();
 	nfc_plugins_cleanup();
 	nfc_service_cleanup();

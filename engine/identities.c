@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Identities: which sockets a steered session's mark goes on (the
+ * choice), and the map elements that carry them, shared by every session
+ * of one identity. */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- the choice ---------------------------------------------------------------- */
+
+void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
+			    EngineIdentity *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* an identity only with a policy: a policy-less session that only
+	 * pinned an interface or asked for a source rule has no identity */
+	if (policy) {
+		out->set = true;
+		switch (policy->match) {
+		case NFC_POLICY_MATCH_GID:
+			out->kind = NFC_IDENTITY_GID;
+			out->id = who->gid;
+			return;
+		case NFC_POLICY_MATCH_CGROUP:
+		case NFC_POLICY_MATCH_LABEL:
+			/* nftables cannot match a security label: the process's
+			 * cgroup is the closest thing the kernel can match on */
+			if (who->cgroup) {
+				out->kind = NFC_IDENTITY_CGROUP;
+				out->cgroup = g_strdup(who->cgroup);
+				return;
+			}
+			/* no cgroup known: steer by uid */
+			break;
+		case NFC_POLICY_MATCH_UID:
+		case NFC_POLICY_MATCH_NONE:
+			break;
+		}
+		out->kind = NFC_IDENTITY_UID;
+		out->id = who->uid;
+		return;
+	}
+}
+
+void engine_identity_clear(EngineIdentity *id)
+{
+	g_free(id->cgroup);
+	memset(id, 0, sizeof(*id));
+}
+
+/* ---- the map elements ------------------------------------------------------------ */
+
+static char *key_of(const EngineIdentity *who)
+{
+	switch (who->kind) {
+	case NFC_IDENTITY_UID:
+		return g_strdup_printf("uid:%u", who->id);
+	case NFC_IDENTITY_GID:
+		return g_strdup_printf("gid:%u", who->id);
+	case NFC_IDENTITY_CGROUP:
+		break;
+	}
+	return g_strdup_printf("cgroup:%s", who->cgroup);
+}
+
+static gint cmp_sid(gconstpointer a, gconstpointer b, gpointer data)
+{
+	guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+
+	return x < y ? -1 : x > y;
+}
+
+static void element_free(EngineElement *el)
+{
+	g_tree_unref(el->members);
+	g_free(el->key);
+	g_free(el->label);
+	g_free(el->cgroup_path);
+	g_free(el);
+}
+
+void engine_identities_init(EngineIdentities *ids, const char *cgroup_root)
+{
+	ids->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					    (GDestroyNotify)element_free);
+	g_queue_init(&ids->dirty);
+	ids->cgroup_root = g_strdup(cgroup_root);
+}
+
+void engine_identities_clear(EngineIdentities *ids)
+{
+	g_queue_clear(&ids->dirty);
+	g_clear_pointer(&ids->by_key, g_hash_table_unref);
+	g_clear_pointer(&ids->cgroup_root, g_free);
+}
+
+static void queue_dirty(EngineIdentities *ids, EngineElement *el)
+{
+	if (el->queued)
+		return;
+	el->queued = true;
+	el->queued_at = g_get_monotonic_time();
+	g_queue_push_tail(&ids->dirty, el);
+}
+
+EngineElement *engine_identities_join(EngineIdentities *ids, const EngineIdentity *who,
+				      uint32_t sid, uint32_t mark)
+{
+	g_autofree char *key = key_of(who);
+	EngineElement *el = g_hash_table_lookup(ids->by_key, key);
+
+	if (!el) {
+		el = g_new0(EngineElement, 1);
+		el->key = g_steal_pointer(&key);
+		el->label = g_strdup(el->key);
+		*strchr(el->label, ':') = ' ';
+		el->id.kind = who->kind;
+		el->id.id = who->id;
+		if (who->kind == NFC_IDENTITY_CGROUP) {
+			el->cgroup_path = g_build_filename(ids->cgroup_root, who->cgroup, NULL);
+			el->id.cgroup_path = el->cgroup_path;
+		}
+		el->members = g_tree_new_full(cmp_sid, NULL, NULL, NULL);
+		g_hash_table_insert(ids->by_key, el->key, el);
+	}
+	g_tree_replace(el->members, GUINT_TO_POINTER(sid), GUINT_TO_POINTER(mark));
+	queue_dirty(ids, el);
+	return el;
+}
+
+void engine_identities_leave(EngineIdentities *ids, EngineElement *el, uint32_t sid)
+{
+	g_tree_remove(el->members, GUINT_TO_POINTER(sid));
+	queue_dirty(ids, el);
+}
+
+EngineElement *engine_identities_pop_dirty(EngineIdentities *ids)
+{
+	EngineElement *el = g_queue_pop_head(&ids->dirty);
+
+	if (el)
+		el->queued = false;
+	return el;
+}
+
+uint32_t engine_element_owner_mark(const EngineElement *el)
+{
+	GTreeNode *first = g_tree_node_first(el->members);
+
+	return first ? GPOINTER_TO_UINT(g_tree_node_value(first)) : 0;
+}
+
+void engine_identities_settled(EngineIdentities *ids, EngineElement *el, uint32_t mark)
+{
+	el->installed = mark;
+	if (!mark && !el->queued && g_tree_nnodes(el->members) == 0)
+		g_hash_table_remove(ids->by_key, el->key);
+}
