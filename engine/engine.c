@@ -8,8 +8,12 @@
  * again for every session (O(sessions), only on uplink events). */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ipconfig.h"
@@ -21,11 +25,16 @@ typedef struct {
 	uint32_t mark;
 	EngineElement *element;   /* NULL: no identity */
 	EngineSource *source;     /* NULL: no source rule */
+	/* without a policy: the creator's own identity as chosen when the
+	 * session was first steered (NULL with a policy) */
+	EngineIdentity *own;
 } Steer;
 
 typedef struct {
 	EngineRouting routing;
 	NfcFirewall *fw;
+	EngineHost host;
+	char *own_cgroup;         /* ours, for host */
 	EngineUplinks uplinks;
 	EngineClasses classes;
 	EngineIdentities identities;
@@ -41,6 +50,33 @@ typedef struct {
 static Engine engine;
 
 static void schedule(void);
+
+/* ---- what nfconnd is ------------------------------------------------------------ */
+
+static int cgroup_has_children(const char *cgroup, void *data)
+{
+	g_autofree char *path = g_build_filename(nfc_cgroup2_mount(), cgroup, NULL);
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	int found = 0;
+
+	if (!dir)
+		return -errno;
+	while (!found && (e = readdir(dir))) {
+		if (g_str_equal(e->d_name, ".") || g_str_equal(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			found = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISDIR(st.st_mode);
+		} else {
+			found = e->d_type == DT_DIR;
+		}
+	}
+	closedir(dir);
+	return found;
+}
 
 /* ---- the decision ----------------------------------------------------------------- */
 
@@ -73,11 +109,33 @@ static void ladder_of(NfcSession *s, EngineLadder *out)
 	}
 }
 
+/* The creator's own identity is chosen once: a cgroup that gains child
+ * cgroups later does not move the session's element. */
+static EngineIdentity *choose_identity(NfcSession *s, const Steer *old)
+{
+	const NfcPolicyConfig *policy = nfc_session_get_policy(s);
+	EngineIdentity *id = g_new0(EngineIdentity, 1);
+
+	if (!policy && old && old->own)
+		engine_identity_copy(id, old->own);
+	else
+		engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, id);
+	return id;
+}
+
+static void steer_free(Steer *st)
+{
+	if (st->own)
+		engine_identity_clear(st->own);
+	g_free(st->own);
+	g_free(st);
+}
+
 /* What the session should have now, with references taken. */
-static Steer *steer_new(NfcSession *s)
+static Steer *steer_new(NfcSession *s, const Steer *old)
 {
 	uint32_t sid = nfc_session_get_id(s);
-	EngineIdentity who;
+	g_autofree EngineIdentity *who = NULL;
 	EngineLadder ladder;
 	NfcService *svc;
 	bool created;
@@ -116,10 +174,13 @@ static Steer *steer_new(NfcSession *s)
 		}
 	}
 
-	engine_identity_choose(nfc_session_get_policy(s), nfc_session_get_identity(s), &who);
-	if (who.set)
-		st->element = engine_identities_join(&engine.identities, &who, sid, st->mark);
-	engine_identity_clear(&who);
+	who = choose_identity(s, old);
+	if (who->set)
+		st->element = engine_identities_join(&engine.identities, who, sid, st->mark);
+	if (who->own)
+		st->own = g_steal_pointer(&who);
+	else
+		engine_identity_clear(who);
 	return st;
 }
 
@@ -141,7 +202,7 @@ static void steer_drop(Steer *st, uint32_t sid, EngineElement *kept)
 			engine_stages_break_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
 	}
 	engine_uplinks_source_unref(&engine.uplinks, st->source, &engine.stages);
-	g_free(st);
+	steer_free(st);
 }
 
 static void session_update(NfcSession *s, bool gone)
@@ -154,7 +215,7 @@ static void session_update(NfcSession *s, bool gone)
 	g_hash_table_steal_extended(engine.steers, s, NULL, (gpointer *)&old);
 	/* new references first: what both use is never torn down */
 	if (!gone)
-		st = steer_new(s);
+		st = steer_new(s, old);
 	if (st)
 		g_hash_table_insert(engine.steers, s, st);
 	steer_drop(old, nfc_session_get_id(s), st ? st->element : NULL);
@@ -290,13 +351,16 @@ int nfc_engine_init(void)
 	}
 	nfc_firewall_set_event_func(engine.fw, on_firewall_event, NULL);
 
+	engine.own_cgroup = nfc_identity_read_cgroup(getpid());
+	engine.host = (EngineHost){ .uid = geteuid(), .cgroup = engine.own_cgroup,
+				    .has_children = cgroup_has_children };
 	engine_uplinks_init(&engine.uplinks);
 	engine_classes_init(&engine.classes, engine_classes_max(routing));
 	engine_identities_init(&engine.identities, nfc_cgroup2_mount());
 	engine_stages_init(&engine.stages, &engine.identities, &engine.added, &engine.removed);
 	engine_stages_add_sink(&engine.stages, &engine_firewall_sink, engine.fw);
 	engine_traffic_init(&engine.traffic);
-	engine.steers = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	engine.steers = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)steer_free);
 	engine.service_watch = nfc_service_watch_add(&sw, NULL);
 	engine.session_watch = nfc_session_watch_add(&ssw, NULL);
 	engine_sweep(routing, on_swept, NULL);
@@ -335,6 +399,8 @@ void nfc_engine_cleanup(void)
 	engine_classes_clear(&engine.classes);
 	engine_uplinks_clear(&engine.uplinks);
 	engine_traffic_clear(&engine.traffic);
+	g_clear_pointer(&engine.own_cgroup, g_free);
+	engine.host.cgroup = NULL;
 	engine.ready = false;
 }
 
@@ -356,6 +422,7 @@ void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info)
 
 		info->table = slot ? engine_table(&engine.routing, slot) : 0;
 	}
+	info->identity_own = st->own != NULL;
 	if (!st->element)
 		return;
 	info->identity = st->element->label;

@@ -26,6 +26,7 @@ typedef struct {
 	/* whose sockets: "uid 1000", "gid 100", "cgroup /x"; NULL if none.
 	 * Valid until the session changes. */
 	const char *identity;
+	bool identity_own;        /* the creator's own identity (no policy) */
 	bool identity_owner;      /* this session's mark is the one installed */
 } NfcEngineInfo;
 void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info);

@@ -8,12 +8,37 @@
 
 /* ---- the choice ---------------------------------------------------------------- */
 
+bool engine_cgroup_is_private(const char *cgroup, const EngineHost *host)
+{
+	g_auto(GStrv) parts = NULL;
+	guint depth = 0;
+
+	if (!cgroup || cgroup[0] != '/')
+		return false;
+	parts = g_strsplit(cgroup, "/", -1);
+	for (char **p = parts; *p; p++) {
+		/* "/../x": outside our cgroup namespace, not ours to name */
+		if (g_str_equal(*p, ".."))
+			return false;
+		if (**p)
+			depth++;
+	}
+	/* "/" is everybody; right below it are init.scope and the slices
+	 * that hold all system services, all users, all machines */
+	if (depth < 2)
+		return false;
+	/* ours: steering it would steer nfconnd's own traffic */
+	if (host->cgroup && g_str_equal(cgroup, host->cgroup))
+		return false;
+	/* a slice (user-1000.slice) groups the cgroups below it; an
+	 * application's service or scope has none */
+	return host->has_children && host->has_children(cgroup, host->data) == 0;
+}
+
 void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
-			    EngineIdentity *out)
+			    const EngineHost *host, EngineIdentity *out)
 {
 	memset(out, 0, sizeof(*out));
-	/* an identity only with a policy: a policy-less session that only
-	 * pinned an interface or asked for a source rule has no identity */
 	if (policy) {
 		out->set = true;
 		switch (policy->match) {
@@ -40,6 +65,28 @@ void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *wh
 		out->id = who->uid;
 		return;
 	}
+	/* No policy, yet the session pinned an interface or asked for a
+	 * source rule: steer the creator itself. Its own cgroup is the
+	 * narrowest thing the kernel matches (one application under
+	 * systemd); a uid covers every process of the user. */
+	out->own = true;
+	if (engine_cgroup_is_private(who->cgroup, host)) {
+		out->set = true;
+		out->kind = NFC_IDENTITY_CGROUP;
+		out->cgroup = g_strdup(who->cgroup);
+	} else if (who->uid != host->uid) {
+		out->set = true;
+		out->kind = NFC_IDENTITY_UID;
+		out->id = who->uid;
+	}
+	/* else our own uid: that would steer nfconnd's own traffic (online
+	 * checks, DNS) and every daemon of that uid; nothing is installed */
+}
+
+void engine_identity_copy(EngineIdentity *dst, const EngineIdentity *src)
+{
+	*dst = *src;
+	dst->cgroup = g_strdup(src->cgroup);
 }
 
 void engine_identity_clear(EngineIdentity *id)

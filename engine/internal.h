@@ -74,17 +74,35 @@ void engine_ladder_rules(const EngineRouting *r, guint id, const EngineLadder *l
 
 /* ---- identities.c: whose sockets a session's mark goes on ------------------ */
 
+/* What the identity choice needs to know of nfconnd itself. */
+typedef struct {
+	uid_t uid;                /* ours */
+	const char *cgroup;       /* our cgroup v2 path; NULL if unknown */
+	/* 1 if the cgroup v2 directory of this path has child cgroups, 0 if
+	 * it has none, negative errno if it cannot be read */
+	int (*has_children)(const char *cgroup, void *data);
+	void *data;
+} EngineHost;
+
 typedef struct {
 	bool set;                 /* false: no identity, nothing to install */
+	bool own;                 /* the creator's own (no policy), not a policy's */
 	NfcIdentityKind kind;
 	uint32_t id;              /* uid or gid */
 	char *cgroup;             /* cgroup v2 path, for NFC_IDENTITY_CGROUP */
 } EngineIdentity;
 
 /* With a policy: what it matched (gid; a cgroup or a label steers by the
- * creator's cgroup; else its uid). Without one: none. */
+ * creator's cgroup; else its uid). Without one: the creator's own cgroup
+ * when engine_cgroup_is_private() says so, else its uid unless that is
+ * ours, else none. */
 void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
-			    EngineIdentity *out);
+			    const EngineHost *host, EngineIdentity *out);
+/* A cgroup that holds one application, not a share of the host: not "/",
+ * not directly below it (init.scope and the top slices), without child
+ * cgroups (a slice groups others), and not nfconnd's own. */
+bool engine_cgroup_is_private(const char *cgroup, const EngineHost *host);
+void engine_identity_copy(EngineIdentity *dst, const EngineIdentity *src);
 void engine_identity_clear(EngineIdentity *id);
 
 /* One element of the firewall's maps: an identity and the sessions that

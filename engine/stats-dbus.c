@@ -223,7 +223,7 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 	GVariantBuilder b, paths;
 	NfcSession *chosen = NULL;
 	NfcEngineInfo info = { 0 };
-	g_autofree char *reason = NULL;
+	g_autofree char *reason = NULL, *marked = NULL;
 
 	if (g_str_equal(kind, "uid") || g_str_equal(kind, "gid")) {
 		if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT32, &q.number, NULL)) {
@@ -271,15 +271,27 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 				      g_variant_new_string(svc ? nfc_service_get_interface(svc) : ""));
 		g_variant_builder_add(&b, "{sv}", "Uplinks", g_variant_new_strv((const char *const *)ladder, -1));
 		g_variant_builder_add(&b, "{sv}", "Policy", g_variant_new_string(p ? p->source : ""));
-		g_autofree char *table = svc ? g_strdup_printf(" (table %u)", info.table) : NULL;
+		g_variant_builder_add(&b, "{sv}", "Identity",
+				      g_variant_new_string(info.identity ? info.identity : ""));
+		if (info.identity) {
+			g_autofree char *table = svc ? g_strdup_printf(" (table %u)", info.table)
+						     : NULL;
 
-		reason = g_strdup_printf("%s%s; its traffic is marked 0x%08x (routing class %u) and "
-					 "uses %s%s; allowed uplinks in order: %s; without any it is "
-					 "unreachable, never the main table",
-					 p ? "policy " : "session settings (interface or source rule)",
-					 p ? p->source : "", info.mark, info.routing_class,
-					 svc ? nfc_service_get_identifier(svc) : "no uplink",
-					 table ? table : "", *joined ? joined : "none");
+			marked = g_strdup_printf("sockets of %s%s are marked 0x%08x (routing class %u) "
+						 "and use %s%s; allowed uplinks in order: %s; without "
+						 "any it is unreachable, never the main table",
+						 info.identity_own ? "its creator's own " : "",
+						 info.identity, info.mark, info.routing_class,
+						 svc ? nfc_service_get_identifier(svc) : "no uplink",
+						 table ? table : "", *joined ? joined : "none");
+		} else {
+			marked = g_strdup("no socket is marked: its creator runs as nfconnd's own "
+					  "uid, in no cgroup of its own; only a source rule steers it");
+		}
+		reason = g_strdup_printf("%s%s; %s",
+					 p ? "policy " : "session settings (interface or source rule), "
+							 "no policy",
+					 p ? p->source : "", marked);
 	} else if (matches->len) {
 		reason = g_strdup_printf("%u session(s), none steered (no policy matched, no interface "
 					 "or source rule): traffic follows the main table", matches->len);
