@@ -425,7 +425,7 @@ void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info)
 	info->identity_own = st->own != NULL;
 	if (!st->element)
 		return;
-	info->identity = st->element->label;
+	info->identity = st->element->key;
 	info->identity_owner = st->element->installed == st->mark;
 }
 

@@ -101,13 +101,13 @@ static char *key_of(const EngineIdentity *who)
 {
 	switch (who->kind) {
 	case NFC_IDENTITY_UID:
-		return g_strdup_printf("uid:%u", who->id);
+		return g_strdup_printf("uid %u", who->id);
 	case NFC_IDENTITY_GID:
-		return g_strdup_printf("gid:%u", who->id);
+		return g_strdup_printf("gid %u", who->id);
 	case NFC_IDENTITY_CGROUP:
 		break;
 	}
-	return g_strdup_printf("cgroup:%s", who->cgroup);
+	return g_strdup_printf("cgroup %s", who->cgroup);
 }
 
 static gint cmp_sid(gconstpointer a, gconstpointer b, gpointer data)
@@ -121,7 +121,6 @@ static void element_free(EngineElement *el)
 {
 	g_tree_unref(el->members);
 	g_free(el->key);
-	g_free(el->label);
 	g_free(el->cgroup_path);
 	g_free(el);
 }
@@ -159,8 +158,6 @@ EngineElement *engine_identities_join(EngineIdentities *ids, const EngineIdentit
 	if (!el) {
 		el = g_new0(EngineElement, 1);
 		el->key = g_steal_pointer(&key);
-		el->label = g_strdup(el->key);
-		*strchr(el->label, ':') = ' ';
 		el->id.kind = who->kind;
 		el->id.id = who->id;
 		if (who->kind == NFC_IDENTITY_CGROUP) {

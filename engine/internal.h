@@ -108,8 +108,7 @@ void engine_identity_clear(EngineIdentity *id);
 /* One element of the firewall's maps: an identity and the sessions that
  * steer it. The lowest session id owns it: its mark is the one installed. */
 typedef struct {
-	char *key;                /* "uid:1000", "gid:100", "cgroup:/x" */
-	char *label;              /* "uid 1000", for explain */
+	char *key;                /* "uid 1000", "gid 100", "cgroup /x" (explain shows it) */
 	NfcFirewallIdentity id;
 	char *cgroup_path;        /* absolute, for cgroup identities */
 	GTree *members;           /* session id → mark */

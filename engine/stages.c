@@ -217,7 +217,7 @@ static void flip(EngineStages *st, EngineElement *el, uint32_t mark)
 		if (sink->ops->set_identity(sink->data, &el->id, mark, flip_done, f) >= 0) {
 			st->pending_flip++;
 		} else {
-			nfc_warn("engine: %s refused the element of %s", sink->ops->name, el->label);
+			nfc_warn("engine: %s refused the element of %s", sink->ops->name, el->key);
 			f->left--;
 		}
 	}

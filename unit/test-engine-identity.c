@@ -173,13 +173,12 @@ static void test_elements(void)
 	el = engine_identities_join(&ids, &uid, 7, 0x0e000700);
 	el2 = engine_identities_join(&ids, &uid, 3, 0x04000300);
 	g_assert_true(el == el2);
-	g_assert_cmpstr(el->key, ==, "uid:2001");
-	g_assert_cmpstr(el->label, ==, "uid 2001");
+	g_assert_cmpstr(el->key, ==, "uid 2001");
 	g_assert_cmpint(el->id.kind, ==, NFC_IDENTITY_UID);
 	g_assert_cmpuint(el->id.id, ==, 2001);
 	g_assert_cmphex(engine_element_owner_mark(el), ==, 0x04000300);
 	other = engine_identities_join(&ids, &cg, 5, 0x02000500);
-	g_assert_cmpstr(other->label, ==, "cgroup /a/b");
+	g_assert_cmpstr(other->key, ==, "cgroup /a/b");
 	g_assert_cmpstr(other->id.cgroup_path, ==, "/sys/fs/cgroup/a/b");
 
 	/* each changed element is settled once, in the order of change */
@@ -205,8 +204,8 @@ static void test_elements(void)
 	g_assert_true(engine_identities_pop_dirty(&ids) == el);
 	g_assert_cmphex(engine_element_owner_mark(el), ==, 0);
 	engine_identities_settled(&ids, el, 0);
-	g_assert_false(g_hash_table_contains(ids.by_key, "uid:2001"));
-	g_assert_true(g_hash_table_contains(ids.by_key, "cgroup:/a/b"));
+	g_assert_false(g_hash_table_contains(ids.by_key, "uid 2001"));
+	g_assert_true(g_hash_table_contains(ids.by_key, "cgroup /a/b"));
 
 	/* left and joined again before the flip: the element stays */
 	engine_identities_leave(&ids, other, 5);
