@@ -2,6 +2,7 @@
 #include "dbus-error.h"
 
 #include <errno.h>
+#include <stdarg.h>
 
 static const GDBusErrorEntry entries[] = {
 	{ NFC_ERROR_FAILED, "net.connman.Error.Failed" },
@@ -101,6 +102,18 @@ void nfc_dbus_return_errno(GDBusMethodInvocation *invocation, int err)
 							      g_strerror(-err));
 	else
 		nfc_dbus_return_error(invocation, code);
+}
+
+void nfc_dbus_return_error_printf(GDBusMethodInvocation *invocation, NfcError code,
+				  const char *format, ...)
+{
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	text = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_dbus_method_invocation_return_error_literal(invocation, NFC_ERROR, code, text);
 }
 
 void nfc_dbus_message_return_dbus_error(GDBusConnection *conn, GDBusMessage *call,

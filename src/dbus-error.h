@@ -39,6 +39,10 @@ NfcError nfc_error_from_errno(int err);
 void nfc_dbus_return_error(GDBusMethodInvocation *invocation, NfcError code);
 /* Reply for a negative errno (unmapped ones: Failed with strerror). */
 void nfc_dbus_return_errno(GDBusMethodInvocation *invocation, int err);
+/* Reply with net.connman.Error.<name> and a message that says what was
+ * wrong, where the usual one would leave the caller guessing. */
+void nfc_dbus_return_error_printf(GDBusMethodInvocation *invocation, NfcError code,
+				  const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 /* The same for a method call handled as a plain message (objects served
  * without a GDBus registration): send the error reply. */

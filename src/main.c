@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "connection.h"
-#include "engine-dbus.h"
+#include "engine.h"
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -18,11 +18,11 @@
 #include "nfconn-build.h"
 #include "options.h"
 #include "plugin.h"
-#include "policy-engine.h"
 #include "rtnl.h"
 #include "service-dbus.h"
 #include "service.h"
 #include "session.h"
+#include "stats-dbus.h"
 #include "storage.h"
 #include "technology-dbus.h"
 #include "technology.h"
@@ -150,9 +150,9 @@ static gboolean connection_init(GError **error)
 	return TRUE;
 }
 
-static gboolean policy_engine_init(GError **error)
+static gboolean engine_init(GError **error)
 {
-	return errno_result(nfc_policy_engine_init(), error);
+	return errno_result(nfc_engine_init(), error);
 }
 
 static gboolean technology_dbus_init(GError **error)
@@ -178,9 +178,9 @@ static gboolean manager_dbus_init(GError **error)
 	return nfc_manager_dbus_export(bus, error);
 }
 
-static gboolean engine_dbus_init(GError **error)
+static gboolean stats_dbus_init(GError **error)
 {
-	nfc_engine_dbus_init(bus);
+	nfc_stats_dbus_init(bus);
 	return TRUE;
 }
 
@@ -228,14 +228,14 @@ static const Step steps[] = {
 	{ "sessions", session_init, nfc_session_cleanup },
 	{ "plugins", plugins_init, nfc_plugins_cleanup },
 	{ "connection", connection_init, nfc_connection_cleanup },
-	{ "policy engine", policy_engine_init, nfc_policy_engine_cleanup },
+	{ "policy engine", engine_init, nfc_engine_cleanup },
 	/* the object adapters before the manager's: they watch first, so an
 	 * object exists before the manager announces it */
 	{ "technology objects", technology_dbus_init, nfc_technology_dbus_cleanup },
 	{ "service objects", service_dbus_init, nfc_service_dbus_cleanup },
 	{ "session objects", session_dbus_init, nfc_session_dbus_cleanup },
 	{ "manager object", manager_dbus_init, nfc_manager_dbus_unexport },
-	{ "nfconn objects", engine_dbus_init, nfc_engine_dbus_cleanup },
+	{ "nfconn objects", stats_dbus_init, nfc_stats_dbus_cleanup },
 	{ "bus name", name_init, name_cleanup },
 };
 

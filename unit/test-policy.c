@@ -727,6 +727,176 @@ static void test_explain(Fixture *f, gconstpointer data)
 	}
 }
 
+static gboolean rmdir_done(gpointer path)
+{
+	return g_rmdir(path) == 0;
+}
+
+/* The uplink the main table uses: the top service's. */
+static int top_uplink(Fixture *f)
+{
+	g_autoptr(GVariant) list = uplinks_services(&f->u);
+	g_autofree char *id0 = uplinks_service_id(&f->u, 0);
+	const char *path;
+
+	g_variant_get_child(list, 0, "(&o@a{sv})", &path, NULL);
+	return g_str_has_suffix(path, id0) ? 0 : 1;
+}
+
+typedef struct {
+	Fixture *f;
+	const char *cmd;          /* a shell command in the host namespace */
+	bool succeeds;
+} ShWait;
+
+static gboolean sh_is(gpointer data)
+{
+	ShWait *w = data;
+	g_autofree char *out = NULL;
+
+	return (nfc_lab_sh_status(w->f->u.lab, w->f->u.host, &out, "%s", w->cmd) == 0) ==
+	       w->succeeds;
+}
+
+/* Wait until cmd succeeds (or fails): the daemon's state has reached the
+ * kernel (or left it). */
+static void wait_sh(Fixture *f, bool succeeds, const char *cmd)
+{
+	ShWait w = { f, cmd, succeeds };
+
+	g_assert_true(nfc_lab_wait_for(sh_is, &w, 10000));
+}
+
+/* Explain's dictionary for kind value; *text: what nfconnctl prints. */
+static GVariant *explain(Fixture *f, const char *kind, const char *value, char **text)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
+					     g_variant_new("(ss)", kind, value), &error);
+
+	g_assert_no_error(error);
+	*text = nfc_lab_sh_output(f->u.lab, f->u.host,
+				  NFC_BUILD_ROOT "/client/nfconnctl --bus %s explain %s %s",
+				  nfc_lab_bus_address(f->u.lab), kind, value);
+	return g_variant_get_child_value(r, 0);
+}
+
+static void assert_explained(GVariant *d, const char *text, const char *identity,
+			     const char *iface)
+{
+	g_autofree char *line = g_strdup_printf("Identity = %s", identity);
+	g_autofree char *own = g_strdup_printf("its creator's own %s", identity);
+	const char *s = NULL;
+	gboolean steered = FALSE;
+
+	g_assert_true(g_variant_lookup(d, "Steered", "b", &steered));
+	g_assert_true(steered);
+	g_assert_true(g_variant_lookup(d, "Identity", "&s", &s));
+	g_assert_cmpstr(s, ==, identity);
+	g_assert_true(g_variant_lookup(d, "Policy", "&s", &s));
+	g_assert_cmpstr(s, ==, "");
+	g_assert_true(g_variant_lookup(d, "Interface", "&s", &s));
+	g_assert_cmpstr(s, ==, iface);
+	g_assert_true(g_variant_lookup(d, "Reason", "&s", &s));
+	g_assert_nonnull(strstr(s, own));
+	g_test_message("nfconnctl explain:\n%s", text);
+	g_assert_nonnull(strstr(text, line));
+}
+
+/* No policy file at all (as for a new user: issue #10 saw 20 of 20 probes
+ * leave by the default uplink): a session that pins the non-default
+ * uplink steers its creator's own identity there; by uid when the
+ * creator has no cgroup of its own (here: the test's, shared with
+ * nfconnd), by its cgroup when it has one (a leaf below a top-level
+ * directory). */
+static void test_own_identity(Fixture *f, gconstpointer data)
+{
+	int top = top_uplink(f), other = 1 - top;
+	g_autofree char *settings = g_strdup_printf("{'AllowedInterface': <'uplink%d'>}", other);
+	g_autofree char *iface = g_strdup_printf("uplink%d", other);
+	g_autofree char *uid = g_strdup_printf("%u", UID_A);
+	g_autofree char *uid_element = g_strdup_printf(
+		"nft list map inet nfconn uid_mark | grep -q '%u : 0x'", UID_A);
+	const char *cgroup_element = "nft list map inet nfconn cgroup_mark_L2 2>/dev/null | "
+				     "grep -q elements";
+	g_autofree char *procs = g_build_filename(nfc_cgroup2_mount(), "cgroup.procs", NULL);
+	g_autofree char *name = g_strdup_printf("nfcown%d", (int)getpid());
+	g_autofree char *dir = g_build_filename(nfc_cgroup2_mount(), name, NULL);
+	g_autofree char *app = g_build_filename(dir, "app", NULL);
+	g_autofree char *app_cgroup = g_strdup_printf("/%s/app", name);
+	g_autofree char *text = NULL;
+	g_autoptr(GVariant) d = NULL;
+	SessionClient *c;
+	guint64 r_top, r_other;
+
+	/* before: the main table, the top uplink (one datagram first: see
+	 * test_source_ip_rule) */
+	send_as(f, UID_A, UPLINK_SERVER4, 1, NULL);
+	r_top = router_count(f, top, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 5);
+
+	c = session_for(f, "client", UID_A, settings, NULL);
+	wait_sh(f, true, uid_element);
+	send_as(f, UID_A, UPLINK_SERVER4, 1, NULL);
+	r_top = router_count(f, top, "v4");
+	r_other = router_count(f, other, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 20, NULL), ==, 20);
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 20);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 0);
+	d = explain(f, "uid", uid, &text);
+	{
+		g_autofree char *identity = g_strdup_printf("uid %u", UID_A);
+
+		assert_explained(d, text, identity, iface);
+	}
+
+	/* the session goes, and so does the steering */
+	session_client_free(c);
+	wait_sh(f, false, uid_element);
+	r_top = router_count(f, top, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 5);
+
+	/* an application in a cgroup of its own: that cgroup, not its uid */
+	if (!g_file_test(procs, G_FILE_TEST_EXISTS)) {
+		g_test_message("no cgroup v2 hierarchy: the cgroup half is skipped");
+		return;
+	}
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(app, 0755), ==, 0);
+	c = session_client_start_in(f->u.lab, "app", UID_B, app);
+	g_free(session_client_do(c, "create /app/s1 %s", settings));
+	wait_sh(f, true, cgroup_element);
+	g_clear_pointer(&d, g_variant_unref);
+	g_clear_pointer(&text, g_free);
+	d = explain(f, "cgroup", app_cgroup, &text);
+	{
+		g_autofree char *identity = g_strdup_printf("cgroup %s", app_cgroup);
+
+		assert_explained(d, text, identity, iface);
+	}
+	r_top = router_count(f, top, "v4");
+	r_other = router_count(f, other, "v4");
+	{
+		g_autofree char *res = nfc_lab_sh_output(f->u.lab, f->u.host,
+			"echo $$ > %s/cgroup.procs && exec setpriv --reuid=%u --regid=%u --clear-groups "
+			"/usr/bin/python3 %s " UPLINK_SERVER4 " 10", app, UID_B, UID_B, f->sender);
+
+		g_assert_cmpstr(res, ==, "10 10\n");
+	}
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 10);
+	/* the same uid outside that cgroup is not steered */
+	g_assert_cmpint(send_as(f, UID_B, UPLINK_SERVER4, 4, NULL), ==, 4);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 4);
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 10);
+	session_client_free(c);
+	wait_sh(f, false, cgroup_element);
+	/* every process left them; the directories go */
+	g_assert_true(nfc_lab_wait_for(rmdir_done, app, 5000));
+	g_assert_true(nfc_lab_wait_for(rmdir_done, dir, 5000));
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -739,5 +909,6 @@ int main(int argc, char **argv)
 	ADD("/policy/crash-and-tamper", test_crash_and_tamper);
 	ADD("/policy/cgroup", test_cgroup);
 	ADD("/policy/explain", test_explain);
+	ADD("/policy/own-identity", test_own_identity);
 	return g_test_run();
 }

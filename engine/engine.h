@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The policy engine: turns sessions into kernel state. Per uplink a routing
- * table; per routing class (sessions allowing the same ordered uplinks) a
- * short ladder of ip rules ending in unreachable; per steered identity one
- * element in the firewall's maps. Nothing here grows with the number of
- * sessions but the map elements. */
+/* The steering engine: turns sessions into kernel state. Per uplink a
+ * routing table; per routing class (sessions allowing the same ordered
+ * uplinks) a short ladder of ip rules ending in unreachable; per steered
+ * identity one element in the firewall's maps. Nothing here grows with
+ * the number of sessions but the map elements. */
 #pragma once
 
 #include <gio/gio.h>
@@ -13,9 +13,9 @@
 #include "session.h"
 
 /* Clean leftovers of ours, then install the base state. 0 or -errno. */
-int nfc_policy_engine_init(void);
+int nfc_engine_init(void);
 /* Remove everything of ours (SIGTERM). */
-void nfc_policy_engine_cleanup(void);
+void nfc_engine_cleanup(void);
 
 /* For explain and statistics. */
 typedef struct {
@@ -23,24 +23,27 @@ typedef struct {
 	uint32_t mark;            /* full fwmark (our bits), 0 if not steered */
 	uint32_t routing_class;   /* 0 if not steered */
 	uint32_t table;           /* table of the uplink traffic takes now, 0 = main */
-	const char *identity;     /* "uid 1000", "gid 100", "cgroup /x", NULL */
+	/* whose sockets: "uid 1000", "gid 100", "cgroup /x"; NULL if none.
+	 * Valid until the session changes. */
+	const char *identity;
+	bool identity_own;        /* the creator's own identity (no policy) */
 	bool identity_owner;      /* this session's mark is the one installed */
-} NfcPolicyEngineInfo;
-void nfc_policy_engine_session_info(NfcSession *s, NfcPolicyEngineInfo *info);
+} NfcEngineInfo;
+void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info);
 
 typedef struct {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 } NfcSessionTraffic;
-typedef void (*NfcPolicyEngineCountersFunc)(int error, void *user_data);
+typedef void (*NfcEngineCountersFunc)(int error, void *user_data);
+typedef void (*NfcEngineUplinkTrafficFunc)(const char *service, const NfcSessionTraffic *traffic,
+					   void *user_data);
 /* Refresh the counters of every session (one dump). */
-int nfc_policy_engine_read_counters(NfcPolicyEngineCountersFunc done, void *user_data);
+int nfc_engine_read_counters(NfcEngineCountersFunc done, void *user_data);
 /* Counters of a session as of the last read; per_uplink (may be NULL) is
  * called for each uplink it used, with what it sent and received there. */
-void nfc_policy_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,
-				       void (*per_uplink)(const char *service,
-							  const NfcSessionTraffic *traffic,
-							  void *user_data),
-				       void *user_data);
+void nfc_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,
+				NfcEngineUplinkTrafficFunc per_uplink, void *user_data);
+
 /* How long session changes took to reach the kernel (session event →
  * ack of the map element), over the last few thousand of each kind. */
 typedef struct {
@@ -48,7 +51,7 @@ typedef struct {
 	uint32_t samples;         /* in the figures below */
 	uint32_t p50_us, p99_us, max_us;
 } NfcApplyTimes;
-void nfc_policy_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool reset);
+void nfc_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool reset);
 
 /* The uplinks (service identifiers) a steered session may use, best first. */
-char **nfc_policy_engine_session_ladder(NfcSession *s);
+char **nfc_engine_session_ladder(NfcSession *s);

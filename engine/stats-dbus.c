@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "engine-dbus.h"
+#include "stats-dbus.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbus-error.h"
+#include "engine.h"
 #include "log.h"
 #include "nfc-ext-dbus.h"
-#include "policy-engine.h"
 #include "rtnl.h"
 #include "service.h"
 #include "session.h"
 #include "session-dbus.h"
 
-static GDBusConnection *bus;
-static NfcExtManager *manager;
-static GHashTable *periods;       /* NfcSession* → seconds (pushing Stats) */
-static unsigned int session_watch;
-static guint push_timer;
-static guint push_period;
+static struct {
+	GDBusConnection *bus;
+	NfcExtManager *manager;
+	GHashTable *periods;      /* NfcSession* → seconds (pushing Stats) */
+	unsigned int session_watch;
+	guint push_timer;
+	guint push_period;        /* seconds between ticks, 0 = none */
+	guint64 ticks;            /* since the period last changed */
+} stats;
 
 static void reschedule(void);
 
@@ -45,15 +48,15 @@ static void add_uplink(const char *service, const NfcSessionTraffic *t, void *us
 
 static GVariant *stats_of(NfcSession *s)
 {
-	NfcPolicyEngineInfo info;
+	NfcEngineInfo info;
 	NfcSessionTraffic total;
 	GVariantBuilder b, per;
 	NfcService *svc = nfc_session_get_service(s);
 
-	nfc_policy_engine_session_info(s, &info);
+	nfc_engine_session_info(s, &info);
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_init(&per, G_VARIANT_TYPE_VARDICT);
-	nfc_policy_engine_session_traffic(s, &total, add_uplink, &per);
+	nfc_engine_session_traffic(s, &total, add_uplink, &per);
 	add_traffic(&b, &total);
 	g_variant_builder_add(&b, "{sv}", "Uplinks", g_variant_builder_end(&per));
 	g_variant_builder_add(&b, "{sv}", "Steered", g_variant_new_boolean(info.steered));
@@ -75,13 +78,13 @@ typedef struct {
 static void on_counters_for_call(int error, void *user_data)
 {
 	StatsCall *c = user_data;
-	NfcSession *s = bus ? nfc_session_lookup(c->path) : NULL;
+	NfcSession *s = stats.bus ? nfc_session_lookup(c->path) : NULL;
 
-	if (bus && !s)
-		nfc_dbus_message_return_error(bus, c->call, NFC_ERROR_NOT_FOUND);
+	if (stats.bus && !s)
+		nfc_dbus_message_return_error(stats.bus, c->call, NFC_ERROR_NOT_FOUND);
 	else if (s)
 		/* without a firewall the figures are zero, not an error */
-		nfc_dbus_message_return(bus, c->call, g_variant_new("(@a{sv})", stats_of(s)));
+		nfc_dbus_message_return(stats.bus, c->call, g_variant_new("(@a{sv})", stats_of(s)));
 	g_object_unref(c->call);
 	g_free(c->path);
 	g_free(c);
@@ -96,7 +99,7 @@ static void stats_method(GDBusConnection *conn, NfcSession *s, GDBusMessage *cal
 
 		c->call = g_object_ref(call);
 		c->path = g_strdup(nfc_session_get_path(s));
-		if (nfc_policy_engine_read_counters(on_counters_for_call, c) < 0)
+		if (nfc_engine_read_counters(on_counters_for_call, c) < 0)
 			on_counters_for_call(0, c);
 	} else if (g_str_equal(member, "SetPeriod")) {
 		guint32 seconds;
@@ -107,9 +110,9 @@ static void stats_method(GDBusConnection *conn, NfcSession *s, GDBusMessage *cal
 			return;
 		}
 		if (seconds)
-			g_hash_table_insert(periods, s, GUINT_TO_POINTER(seconds));
+			g_hash_table_insert(stats.periods, s, GUINT_TO_POINTER(seconds));
 		else
-			g_hash_table_remove(periods, s);
+			g_hash_table_remove(stats.periods, s);
 		reschedule();
 		nfc_dbus_message_return(conn, call, NULL);
 	}
@@ -123,25 +126,23 @@ static void push_one(gpointer key, gpointer value, gpointer user_data)
 	guint period = GPOINTER_TO_UINT(value);
 	guint64 tick = *(guint64 *)user_data;
 
-	if ((tick * push_period) % period >= push_period)
+	if ((tick * stats.push_period) % period >= stats.push_period)
 		return;
-	g_dbus_connection_emit_signal(bus, nfc_session_get_owner(s), nfc_session_get_path(s),
+	g_dbus_connection_emit_signal(stats.bus, nfc_session_get_owner(s), nfc_session_get_path(s),
 				      "net.nfconn.SessionStats", "Stats",
 				      g_variant_new("(@a{sv})", stats_of(s)), NULL);
 }
 
-static guint64 ticks;
-
 static void on_counters_for_push(int error, void *user_data)
 {
-	if (periods)
-		g_hash_table_foreach(periods, push_one, &ticks);
+	if (stats.periods)
+		g_hash_table_foreach(stats.periods, push_one, &stats.ticks);
 }
 
 static gboolean on_push(gpointer data)
 {
-	ticks++;
-	if (nfc_policy_engine_read_counters(on_counters_for_push, NULL) < 0)
+	stats.ticks++;
+	if (nfc_engine_read_counters(on_counters_for_push, NULL) < 0)
 		on_counters_for_push(0, NULL);
 	return G_SOURCE_CONTINUE;
 }
@@ -157,21 +158,21 @@ static void reschedule(void)
 {
 	guint m = G_MAXUINT;
 
-	g_hash_table_foreach(periods, min_period, &m);
+	g_hash_table_foreach(stats.periods, min_period, &m);
 	if (m == G_MAXUINT)
 		m = 0;
-	if (m == push_period)
+	if (m == stats.push_period)
 		return;
-	if (push_timer)
-		g_source_remove(push_timer);
-	push_timer = m ? g_timeout_add_seconds(m, on_push, NULL) : 0;
-	push_period = m;
-	ticks = 0;
+	if (stats.push_timer)
+		g_source_remove(stats.push_timer);
+	stats.push_timer = m ? g_timeout_add_seconds(m, on_push, NULL) : 0;
+	stats.push_period = m;
+	stats.ticks = 0;
 }
 
 static void on_destroyed(NfcSession *s, void *user_data)
 {
-	if (g_hash_table_remove(periods, s))
+	if (g_hash_table_remove(stats.periods, s))
 		reschedule();
 }
 
@@ -221,18 +222,18 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 	ExplainQuery q = { kind, 0, value, matches };
 	GVariantBuilder b, paths;
 	NfcSession *chosen = NULL;
-	NfcPolicyEngineInfo info = { 0 };
-	g_autofree char *reason = NULL;
+	NfcEngineInfo info = { 0 };
+	g_autofree char *reason = NULL, *marked = NULL;
 
 	if (g_str_equal(kind, "uid") || g_str_equal(kind, "gid")) {
 		if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT32, &q.number, NULL)) {
-			g_dbus_method_invocation_return_error(inv, NFC_ERROR,
-				NFC_ERROR_INVALID_ARGUMENTS, "%s must be a number", kind);
+			nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS,
+						     "%s must be a number", kind);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
 	} else if (!g_str_equal(kind, "cgroup") || value[0] != '/') {
-		g_dbus_method_invocation_return_error(inv, NFC_ERROR, NFC_ERROR_INVALID_ARGUMENTS,
-			"kind must be uid, gid or cgroup (an absolute path)");
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS,
+					     "kind must be uid, gid or cgroup (an absolute path)");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	nfc_session_foreach(match_session, &q);
@@ -240,10 +241,10 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 
 	g_variant_builder_init(&paths, G_VARIANT_TYPE("ao"));
 	for (guint i = 0; i < matches->len; i++) {
-		NfcPolicyEngineInfo mi;
+		NfcEngineInfo mi;
 
 		g_variant_builder_add(&paths, "o", nfc_session_get_path(matches->pdata[i]));
-		nfc_policy_engine_session_info(matches->pdata[i], &mi);
+		nfc_engine_session_info(matches->pdata[i], &mi);
 		/* the session whose mark the kernel applies to this identity */
 		if (!chosen && mi.steered && (mi.identity_owner || !mi.identity)) {
 			chosen = matches->pdata[i];
@@ -256,7 +257,7 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 	if (chosen) {
 		NfcService *svc = nfc_session_get_service(chosen);
 		const NfcPolicyConfig *p = nfc_session_get_policy(chosen);
-		g_auto(GStrv) ladder = nfc_policy_engine_session_ladder(chosen);
+		g_auto(GStrv) ladder = nfc_engine_session_ladder(chosen);
 		g_autofree char *joined = g_strjoinv(", ", ladder);
 
 		g_variant_builder_add(&b, "{sv}", "Session",
@@ -270,15 +271,27 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 				      g_variant_new_string(svc ? nfc_service_get_interface(svc) : ""));
 		g_variant_builder_add(&b, "{sv}", "Uplinks", g_variant_new_strv((const char *const *)ladder, -1));
 		g_variant_builder_add(&b, "{sv}", "Policy", g_variant_new_string(p ? p->source : ""));
-		g_autofree char *table = svc ? g_strdup_printf(" (table %u)", info.table) : NULL;
+		g_variant_builder_add(&b, "{sv}", "Identity",
+				      g_variant_new_string(info.identity ? info.identity : ""));
+		if (info.identity) {
+			g_autofree char *table = svc ? g_strdup_printf(" (table %u)", info.table)
+						     : NULL;
 
-		reason = g_strdup_printf("%s%s; its traffic is marked 0x%08x (routing class %u) and "
-					 "uses %s%s; allowed uplinks in order: %s; without any it is "
-					 "unreachable, never the main table",
-					 p ? "policy " : "session settings (interface or source rule)",
-					 p ? p->source : "", info.mark, info.routing_class,
-					 svc ? nfc_service_get_identifier(svc) : "no uplink",
-					 table ? table : "", *joined ? joined : "none");
+			marked = g_strdup_printf("sockets of %s%s are marked 0x%08x (routing class %u) "
+						 "and use %s%s; allowed uplinks in order: %s; without "
+						 "any it is unreachable, never the main table",
+						 info.identity_own ? "its creator's own " : "",
+						 info.identity, info.mark, info.routing_class,
+						 svc ? nfc_service_get_identifier(svc) : "no uplink",
+						 table ? table : "", *joined ? joined : "none");
+		} else {
+			marked = g_strdup("no socket is marked: its creator runs as nfconnd's own "
+					  "uid, in no cgroup of its own; only a source rule steers it");
+		}
+		reason = g_strdup_printf("%s%s; %s",
+					 p ? "policy " : "session settings (interface or source rule), "
+							 "no policy",
+					 p ? p->source : "", marked);
 	} else if (matches->len) {
 		reason = g_strdup_printf("%u session(s), none steered (no policy matched, no interface "
 					 "or source rule): traffic follows the main table", matches->len);
@@ -350,7 +363,7 @@ static gboolean on_get_apply_times(NfcExtManager *obj, GDBusMethodInvocation *in
 	NfcApplyTimes added, removed;
 	GVariantBuilder b;
 
-	nfc_policy_engine_apply_times(&added, &removed, reset);
+	nfc_engine_apply_times(&added, &removed, reset);
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
 	add_times(&b, "Added", &added);
 	add_times(&b, "Removed", &removed);
@@ -358,37 +371,37 @@ static gboolean on_get_apply_times(NfcExtManager *obj, GDBusMethodInvocation *in
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-void nfc_engine_dbus_init(GDBusConnection *conn)
+void nfc_stats_dbus_init(GDBusConnection *conn)
 {
 	static const NfcSessionWatch w = {
 		.destroyed = on_destroyed,
 	};
 	g_autoptr(GError) error = NULL;
 
-	bus = g_object_ref(conn);
-	periods = g_hash_table_new(NULL, NULL);
-	session_watch = nfc_session_watch_add(&w, NULL);
+	stats.bus = g_object_ref(conn);
+	stats.periods = g_hash_table_new(NULL, NULL);
+	stats.session_watch = nfc_session_watch_add(&w, NULL);
 	nfc_session_dbus_set_stats_handler(stats_method);
-	manager = nfc_ext_manager_skeleton_new();
-	g_signal_connect(manager, "handle-explain", G_CALLBACK(on_explain), NULL);
-	g_signal_connect(manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
-	g_signal_connect(manager, "handle-get-apply-times", G_CALLBACK(on_get_apply_times), NULL);
-	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(manager), conn, "/", &error))
+	stats.manager = nfc_ext_manager_skeleton_new();
+	g_signal_connect(stats.manager, "handle-explain", G_CALLBACK(on_explain), NULL);
+	g_signal_connect(stats.manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
+	g_signal_connect(stats.manager, "handle-get-apply-times", G_CALLBACK(on_get_apply_times), NULL);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(stats.manager), conn, "/", &error))
 		nfc_error("cannot export net.nfconn.Manager: %s", error->message);
 }
 
-void nfc_engine_dbus_cleanup(void)
+void nfc_stats_dbus_cleanup(void)
 {
-	if (!bus)
+	if (!stats.bus)
 		return;
-	if (push_timer)
-		g_source_remove(push_timer);
-	push_timer = 0;
-	push_period = 0;
-	nfc_session_watch_remove(session_watch);
+	if (stats.push_timer)
+		g_source_remove(stats.push_timer);
+	stats.push_timer = 0;
+	stats.push_period = 0;
+	nfc_session_watch_remove(stats.session_watch);
 	nfc_session_dbus_set_stats_handler(NULL);
-	g_clear_pointer(&periods, g_hash_table_unref);
-	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(manager));
-	g_clear_object(&manager);
-	g_clear_object(&bus);
+	g_clear_pointer(&stats.periods, g_hash_table_unref);
+	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(stats.manager));
+	g_clear_object(&stats.manager);
+	g_clear_object(&stats.bus);
 }

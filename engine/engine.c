@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The decision: which sessions are steered, and for each its routing
+ * class (the uplinks it may use, in order), the identity whose sockets
+ * carry its mark, and its source rule. A session holds references on what
+ * was decided for it; what a first reference starts and a last one ends
+ * goes to the kernel through the stages (stages.c). A session change
+ * costs O(1) kernel work and O(uplinks) computing; uplink changes decide
+ * again for every session (O(sessions), only on uplink events). */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ipconfig.h"
+#include "log.h"
+
+/* What a steered session holds. */
+typedef struct {
+	guint cls;
+	uint32_t mark;
+	EngineElement *element;   /* NULL: no identity */
+	EngineSource *source;     /* NULL: no source rule */
+	/* without a policy: the creator's own identity as chosen when the
+	 * session was first steered (NULL with a policy) */
+	EngineIdentity *own;
+} Steer;
+
+typedef struct {
+	EngineRouting routing;
+	NfcFirewall *fw;
+	EngineHost host;
+	char *own_cgroup;         /* ours, for host */
+	EngineUplinks uplinks;
+	EngineClasses classes;
+	EngineIdentities identities;
+	EngineStages stages;
+	EngineTraffic traffic;
+	EngineApplyRing added, removed;
+	GHashTable *steers;       /* NfcSession* → Steer* */
+	unsigned int service_watch, session_watch;
+	guint sync_idle;
+	bool ready;               /* leftovers are gone, the firewall is in */
+} Engine;
+
+static Engine engine;
+
+static void schedule(void);
+
+/* ---- what nfconnd is ------------------------------------------------------------ */
+
+static int cgroup_has_children(const char *cgroup, void *data)
+{
+	g_autofree char *path = g_build_filename(nfc_cgroup2_mount(), cgroup, NULL);
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	int found = 0;
+
+	if (!dir)
+		return -errno;
+	while (!found && (e = readdir(dir))) {
+		if (g_str_equal(e->d_name, ".") || g_str_equal(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			found = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISDIR(st.st_mode);
+		} else {
+			found = e->d_type == DT_DIR;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+/* ---- the decision ----------------------------------------------------------------- */
+
+/* The uplinks a session may use, best first: its bearers in its order,
+ * within a bearer the services in service order; only its interface's if
+ * it pinned one; only online ones for an internet session. An empty
+ * ladder is a class too: it only has the unreachable rule. */
+static void ladder_of(NfcSession *s, EngineLadder *out)
+{
+	char **bearers = nfc_session_get_bearers(s);
+	const char *ifname = nfc_session_get_interface(s);
+	bool internet = nfc_session_get_type(s) == NFC_CONN_INTERNET;
+
+	out->n = 0;
+	for (char **b = bearers; b && *b; b++) {
+		for (GList *l = nfc_service_get_list(); l; l = l->next) {
+			NfcService *svc = l->data;
+			guint slot = engine_uplinks_slot(&engine.uplinks, svc);
+
+			if (!slot || !g_str_equal(nfc_service_get_type(svc), *b))
+				continue;
+			if (ifname && g_strcmp0(ifname, nfc_service_get_interface(svc)))
+				continue;
+			if (internet && nfc_service_get_state(svc) != NFC_SERVICE_ONLINE)
+				continue;
+			if (out->n == ENGINE_MAX_UPLINKS)
+				return;
+			out->slot[out->n++] = slot;
+		}
+	}
+}
+
+/* The creator's own identity is chosen once: a cgroup that gains child
+ * cgroups later does not move the session's element. */
+static EngineIdentity *choose_identity(NfcSession *s, const Steer *old)
+{
+	const NfcPolicyConfig *policy = nfc_session_get_policy(s);
+	EngineIdentity *id = g_new0(EngineIdentity, 1);
+
+	if (!policy && old && old->own)
+		engine_identity_copy(id, old->own);
+	else
+		engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, id);
+	return id;
+}
+
+static void steer_free(Steer *st)
+{
+	if (st->own)
+		engine_identity_clear(st->own);
+	g_free(st->own);
+	g_free(st);
+}
+
+/* What the session should have now, with references taken. */
+static Steer *steer_new(NfcSession *s, const Steer *old)
+{
+	uint32_t sid = nfc_session_get_id(s);
+	g_autofree EngineIdentity *who = NULL;
+	EngineLadder ladder;
+	NfcService *svc;
+	bool created;
+	Steer *st;
+
+	if (!nfc_session_is_steered(s) || sid > nfc_mark_layout_session_max(&engine.routing.layout))
+		return NULL;
+	ladder_of(s, &ladder);
+	st = g_new0(Steer, 1);
+	st->cls = engine_classes_ref(&engine.classes, &ladder, &created);
+	if (!st->cls) {
+		nfc_warn("engine: out of routing classes for %s", nfc_session_get_path(s));
+		g_free(st);
+		return NULL;
+	}
+	if (created) {
+		g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+
+		engine_ladder_rules(&engine.routing, st->cls, &ladder, rules);
+		for (guint i = 0; i < rules->len; i++)
+			engine_stages_make_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
+	}
+	nfc_mark_compose(&engine.routing.layout, st->cls, sid, &st->mark);
+
+	/* SourceIPRule: sockets bound to the uplink's address use its table */
+	svc = nfc_session_get_service(s);
+	if (nfc_session_get_settings(s)->source_ip_rule && svc) {
+		guint slot = engine_uplinks_slot(&engine.uplinks, svc);
+		const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(nfc_service_get_ipconfig(svc));
+
+		if (slot && v4->up) {
+			EngineRule rule;
+
+			engine_source_rule(&engine.routing, slot, v4->address, &rule);
+			st->source = engine_uplinks_source_ref(&engine.uplinks, &rule, &engine.stages);
+		}
+	}
+
+	who = choose_identity(s, old);
+	if (who->set)
+		st->element = engine_identities_join(&engine.identities, who, sid, st->mark);
+	if (who->own)
+		st->own = g_steal_pointer(&who);
+	else
+		engine_identity_clear(who);
+	return st;
+}
+
+/* Drop the references of st; kept: the element the session's new steer
+ * holds (its membership was renewed, not ended). */
+static void steer_drop(Steer *st, uint32_t sid, EngineElement *kept)
+{
+	EngineLadder ladder;
+
+	if (!st)
+		return;
+	if (st->element && st->element != kept)
+		engine_identities_leave(&engine.identities, st->element, sid);
+	if (engine_classes_unref(&engine.classes, st->cls, &ladder)) {
+		g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+
+		engine_ladder_rules(&engine.routing, st->cls, &ladder, rules);
+		for (guint i = 0; i < rules->len; i++)
+			engine_stages_break_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
+	}
+	engine_uplinks_source_unref(&engine.uplinks, st->source, &engine.stages);
+	steer_free(st);
+}
+
+static void session_update(NfcSession *s, bool gone)
+{
+	Steer *old = NULL, *st = NULL;
+
+	if (!engine.ready)
+		return;
+	/* ours now: steer_drop frees it */
+	g_hash_table_steal_extended(engine.steers, s, NULL, (gpointer *)&old);
+	/* new references first: what both use is never torn down */
+	if (!gone)
+		st = steer_new(s, old);
+	if (st)
+		g_hash_table_insert(engine.steers, s, st);
+	steer_drop(old, nfc_session_get_id(s), st ? st->element : NULL);
+}
+
+static void update_one(NfcSession *s, gpointer data)
+{
+	session_update(s, false);
+}
+
+/* Uplinks changed: routes of every table, then every session again. */
+static void full_pass(void)
+{
+	engine_uplinks_refresh(&engine.uplinks, &engine.routing);
+	engine_uplinks_sync_routes(&engine.uplinks, &engine.routing, &engine.stages);
+	nfc_session_foreach(update_one, NULL);
+	engine_stages_advance(&engine.stages);
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static gboolean on_sync(gpointer data)
+{
+	engine.sync_idle = 0;
+	if (engine.ready)
+		full_pass();
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule(void)
+{
+	if (!engine.sync_idle)
+		engine.sync_idle = g_idle_add_full(G_PRIORITY_HIGH, on_sync, NULL, NULL);
+}
+
+static void on_service_changed(NfcService *s, const char *property, void *user_data)
+{
+	if (g_str_equal(property, "State") || g_str_equal(property, "IPv4") ||
+	    g_str_equal(property, "IPv6"))
+		schedule();
+}
+
+static void on_service_any(NfcService *s, void *user_data)
+{
+	schedule();
+}
+
+static void on_order(void *user_data)
+{
+	schedule();
+}
+
+static void on_session(NfcSession *s, void *user_data)
+{
+	session_update(s, false);
+	engine_stages_advance(&engine.stages);
+}
+
+static void on_session_destroyed(NfcSession *s, void *user_data)
+{
+	engine_traffic_forget(&engine.traffic, nfc_session_get_id(s));
+	session_update(s, true);
+	engine_stages_advance(&engine.stages);
+}
+
+/* ---- start and stop ------------------------------------------------------------------ */
+
+static void on_firewall_ready(int error, void *user_data)
+{
+	if (error < 0) {
+		nfc_error("engine: cannot install the firewall: %s", g_strerror(-error));
+		return;
+	}
+	nfc_info("engine: %s firewall ready", nfc_firewall_backend_name(engine.fw));
+	engine.ready = true;
+	engine.stages.live = true;
+	schedule();
+}
+
+static void on_swept(void *user_data)
+{
+	/* stopped meanwhile */
+	if (!engine.fw)
+		return;
+	if (nfc_firewall_init(engine.fw, on_firewall_ready, NULL) < 0)
+		nfc_error("engine: cannot start the firewall");
+}
+
+static void on_firewall_event(NfcFirewallEvent ev, int error, void *user_data)
+{
+	if (error < 0)
+		nfc_error("engine: our firewall state was changed from outside and "
+			  "could not be restored: %s", g_strerror(-error));
+	else
+		nfc_warn("engine: our firewall state was changed from outside; restored");
+}
+
+int nfc_engine_init(void)
+{
+	static const NfcServiceWatch sw = {
+		.added = on_service_any,
+		.removed = on_service_any,
+		.changed = on_service_changed,
+		.order_changed = on_order,
+	};
+	static const NfcSessionWatch ssw = {
+		.created = on_session,
+		.changed = on_session,
+		.destroyed = on_session_destroyed,
+	};
+	const NfcConfig *c = nfc_config_active();
+	EngineRouting *routing = &engine.routing;
+	NfcFirewallConfig fc = { 0 };
+	g_autoptr(GError) error = NULL;
+	int r;
+
+	routing->layout.routing_shift = __builtin_ctz(c->routing_mark_mask);
+	routing->layout.routing_bits = __builtin_popcount(c->routing_mark_mask);
+	routing->layout.session_shift = __builtin_ctz(c->session_mark_mask);
+	routing->layout.session_bits = __builtin_popcount(c->session_mark_mask);
+	if (!nfc_mark_layout_validate(&routing->layout, &error)) {
+		nfc_error("engine: %s", error->message);
+		return -EINVAL;
+	}
+	routing->table_base = c->routing_table_base;
+	routing->priority_base = c->rule_priority_base;
+	routing->range = c->routing_range;
+	fc.layout = routing->layout;
+	r = nfc_firewall_new(&nfc_firewall_nft_ops, &fc, &engine.fw);
+	if (r < 0) {
+		nfc_error("engine: no nftables: %s", g_strerror(-r));
+		return r;
+	}
+	nfc_firewall_set_event_func(engine.fw, on_firewall_event, NULL);
+
+	engine.own_cgroup = nfc_identity_read_cgroup(getpid());
+	engine.host = (EngineHost){ .uid = geteuid(), .cgroup = engine.own_cgroup,
+				    .has_children = cgroup_has_children };
+	engine_uplinks_init(&engine.uplinks);
+	engine_classes_init(&engine.classes, engine_classes_max(routing));
+	engine_identities_init(&engine.identities, nfc_cgroup2_mount());
+	engine_stages_init(&engine.stages, &engine.identities, &engine.added, &engine.removed);
+	engine_stages_add_sink(&engine.stages, &engine_firewall_sink, engine.fw);
+	engine_traffic_init(&engine.traffic);
+	engine.steers = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)steer_free);
+	engine.service_watch = nfc_service_watch_add(&sw, NULL);
+	engine.session_watch = nfc_session_watch_add(&ssw, NULL);
+	engine_sweep(routing, on_swept, NULL);
+	return 0;
+}
+
+void nfc_engine_cleanup(void)
+{
+	g_autoptr(GArray) rules = NULL;
+
+	if (!engine.fw)
+		return;
+	nfc_service_watch_remove(engine.service_watch);
+	nfc_session_watch_remove(engine.session_watch);
+	if (engine.sync_idle)
+		g_source_remove(engine.sync_idle);
+	engine.sync_idle = 0;
+	/* everything of ours: ladders, source rules, uplink routes, and what
+	 * was waiting to be broken */
+	rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+	for (guint id = 1; id <= engine.classes.by_id->len; id++) {
+		const EngineLadder *ladder = engine_classes_get(&engine.classes, id);
+
+		if (ladder)
+			engine_ladder_rules(&engine.routing, id, ladder, rules);
+	}
+	for (guint i = 0; i < engine.uplinks.sources->len; i++)
+		g_array_append_val(rules, ((EngineSource *)engine.uplinks.sources->pdata[i])->rule);
+	engine_stages_remove_all(&engine.stages, rules, engine.uplinks.routes);
+	/* the table goes with our socket (owner flag); say goodbye anyway */
+	nfc_firewall_cleanup(engine.fw, NULL, NULL);
+	g_clear_pointer(&engine.fw, nfc_firewall_free);
+	engine_stages_clear(&engine.stages);
+	g_clear_pointer(&engine.steers, g_hash_table_unref);
+	engine_identities_clear(&engine.identities);
+	engine_classes_clear(&engine.classes);
+	engine_uplinks_clear(&engine.uplinks);
+	engine_traffic_clear(&engine.traffic);
+	g_clear_pointer(&engine.own_cgroup, g_free);
+	engine.host.cgroup = NULL;
+	engine.ready = false;
+}
+
+/* ---- what the engine tells ---------------------------------------------------------- */
+
+void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info)
+{
+	Steer *st = engine.steers ? g_hash_table_lookup(engine.steers, s) : NULL;
+	NfcService *svc = nfc_session_get_service(s);
+
+	memset(info, 0, sizeof(*info));
+	info->steered = st != NULL;
+	if (!st)
+		return;
+	info->routing_class = st->cls;
+	info->mark = st->mark;
+	if (svc) {
+		guint slot = engine_uplinks_slot(&engine.uplinks, svc);
+
+		info->table = slot ? engine_table(&engine.routing, slot) : 0;
+	}
+	info->identity_own = st->own != NULL;
+	if (!st->element)
+		return;
+	info->identity = st->element->key;
+	info->identity_owner = st->element->installed == st->mark;
+}
+
+int nfc_engine_read_counters(NfcEngineCountersFunc done, void *user_data)
+{
+	if (!engine.fw || !engine.ready)
+		return -ENOTCONN;
+	return engine_traffic_read(&engine.traffic, engine.fw, done, user_data);
+}
+
+void nfc_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,
+				NfcEngineUplinkTrafficFunc per_uplink, void *user_data)
+{
+	engine_traffic_get(&engine.traffic, nfc_session_get_id(s), total, per_uplink, user_data);
+}
+
+void nfc_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool reset)
+{
+	engine_apply_summary(&engine.added, added);
+	engine_apply_summary(&engine.removed, removed);
+	if (reset) {
+		engine_apply_reset(&engine.added);
+		engine_apply_reset(&engine.removed);
+	}
+}
+
+char **nfc_engine_session_ladder(NfcSession *s)
+{
+	GPtrArray *out = g_ptr_array_new();
+	EngineLadder ladder = { 0 };
+
+	if (engine.uplinks.by_slot)
+		ladder_of(s, &ladder);
+	for (guint i = 0; i < ladder.n; i++) {
+		NfcService *svc = engine_uplinks_service(&engine.uplinks, ladder.slot[i]);
+
+		if (svc)
+			g_ptr_array_add(out, g_strdup(nfc_service_get_identifier(svc)));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}

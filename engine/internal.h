@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the files of the steering engine share, and nobody else (but their
+ * unit tests). The decision (engine.c: which class, which identity, which
+ * source rule a session gets) takes and drops references on the modules
+ * below; where a reference starts or ends a kernel object, the commit
+ * (stages.c) sends it, in its stage. Each module keeps its state in one
+ * struct, passed in, so that the pure parts run in unit tests. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine.h"
+#include "firewall.h"
+#include "policy.h"
+#include "rtnl.h"
+#include "service.h"
+
+/* Rungs in a ladder before its unreachable rule. */
+#define ENGINE_MAX_UPLINKS 8
+
+/* Our numbers from main.conf, read once at start. */
+typedef struct {
+	NfcMarkLayout layout;
+	uint32_t table_base;      /* uplink slot s routes in table table_base + s */
+	uint32_t priority_base;   /* our ip rules: priority_base .. + range - 1 */
+	uint32_t range;           /* tables and priorities of ours */
+} EngineRouting;
+
+/* One ip rule of ours; table 0 is the unreachable action. */
+typedef struct {
+	int family;
+	uint32_t priority;
+	uint32_t table;
+	uint32_t fwmark, fwmask;
+	NfcInAddr src;
+	uint8_t src_len;
+} EngineRule;
+
+uint32_t engine_table(const EngineRouting *r, guint slot);
+
+/* ---- classes.c: routing classes ------------------------------------------
+ * Sessions allowed the same uplinks in the same order share a class; its
+ * id is the routing part of their mark and picks its ladder of ip rules. */
+
+typedef struct {
+	guint n;
+	guint slot[ENGINE_MAX_UPLINKS];   /* uplink slots, best first */
+} EngineLadder;
+
+typedef struct {
+	GPtrArray *by_id;         /* EngineClass* at id - 1; NULL: a free id */
+	guint max;                /* usable ids: 1 .. max */
+} EngineClasses;
+
+/* As many classes as both the rule range and the mark's routing part hold. */
+guint engine_classes_max(const EngineRouting *r);
+void engine_classes_init(EngineClasses *c, guint max);
+void engine_classes_clear(EngineClasses *c);
+/* The class of ladder with one more reference; a new one takes the lowest
+ * free id (*created). 0 when every id is taken. */
+guint engine_classes_ref(EngineClasses *c, const EngineLadder *ladder, bool *created);
+/* True when that was the last reference: the id is free again and
+ * *ladder (may be NULL) gets what the class was. */
+bool engine_classes_unref(EngineClasses *c, guint id, EngineLadder *ladder);
+const EngineLadder *engine_classes_get(const EngineClasses *c, guint id);
+/* Class id's rules, IPv4 and IPv6 each: fwmark id/routing mask lookup the
+ * table of each rung, best first, then unreachable at the last step: a
+ * steered session never falls through to the main table. */
+void engine_ladder_rules(const EngineRouting *r, guint id, const EngineLadder *ladder,
+			 GArray *out);
+
+/* ---- identities.c: whose sockets a session's mark goes on ------------------ */
+
+/* What the identity choice needs to know of nfconnd itself. */
+typedef struct {
+	uid_t uid;                /* ours */
+	const char *cgroup;       /* our cgroup v2 path; NULL if unknown */
+	/* 1 if the cgroup v2 directory of this path has child cgroups, 0 if
+	 * it has none, negative errno if it cannot be read */
+	int (*has_children)(const char *cgroup, void *data);
+	void *data;
+} EngineHost;
+
+typedef struct {
+	bool set;                 /* false: no identity, nothing to install */
+	bool own;                 /* the creator's own (no policy), not a policy's */
+	NfcIdentityKind kind;
+	uint32_t id;              /* uid or gid */
+	char *cgroup;             /* cgroup v2 path, for NFC_IDENTITY_CGROUP */
+} EngineIdentity;
+
+/* With a policy: what it matched (gid; a cgroup or a label steers by the
+ * creator's cgroup; else its uid). Without one: the creator's own cgroup
+ * when engine_cgroup_is_private() says so, else its uid unless that is
+ * ours, else none. */
+void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
+			    const EngineHost *host, EngineIdentity *out);
+/* A cgroup that holds one application, not a share of the host: not "/",
+ * not directly below it (init.scope and the top slices), without child
+ * cgroups (a slice groups others), and not nfconnd's own. */
+bool engine_cgroup_is_private(const char *cgroup, const EngineHost *host);
+void engine_identity_copy(EngineIdentity *dst, const EngineIdentity *src);
+void engine_identity_clear(EngineIdentity *id);
+
+/* One element of the firewall's maps: an identity and the sessions that
+ * steer it. The lowest session id owns it: its mark is the one installed. */
+typedef struct {
+	char *key;                /* "uid 1000", "gid 100", "cgroup /x" (explain shows it) */
+	NfcFirewallIdentity id;
+	char *cgroup_path;        /* absolute, for cgroup identities */
+	GTree *members;           /* session id → mark */
+	uint32_t installed;       /* the mark the sinks have, 0 = none */
+	bool queued;              /* in the dirty queue */
+	gint64 queued_at;         /* monotonic µs: the change that queued it */
+} EngineElement;
+
+typedef struct {
+	GHashTable *by_key;       /* key → EngineElement* */
+	GQueue dirty;             /* elements whose owner may have changed */
+	char *cgroup_root;        /* where cgroup v2 is mounted */
+} EngineIdentities;
+
+void engine_identities_init(EngineIdentities *ids, const char *cgroup_root);
+void engine_identities_clear(EngineIdentities *ids);
+/* Session sid (with mark) steers who; *who must be set. */
+EngineElement *engine_identities_join(EngineIdentities *ids, const EngineIdentity *who,
+				      uint32_t sid, uint32_t mark);
+void engine_identities_leave(EngineIdentities *ids, EngineElement *el, uint32_t sid);
+/* The next element to settle, NULL when none is left. */
+EngineElement *engine_identities_pop_dirty(EngineIdentities *ids);
+/* The owner's mark; 0 when no session steers the element any more. */
+uint32_t engine_element_owner_mark(const EngineElement *el);
+/* The sinks were told mark; an element nobody steers is freed. */
+void engine_identities_settled(EngineIdentities *ids, EngineElement *el, uint32_t mark);
+
+/* ---- apply-times.c: how fast changes take effect ---------------------------- */
+
+#define ENGINE_APPLY_SAMPLES 4096
+
+typedef struct {
+	guint32 us[ENGINE_APPLY_SAMPLES];
+	guint n;                  /* samples held */
+	guint next;               /* where the next one goes */
+	guint64 total;            /* ever recorded */
+} EngineApplyRing;
+
+void engine_apply_record(EngineApplyRing *ring, gint64 us);
+void engine_apply_summary(const EngineApplyRing *ring, NfcApplyTimes *out);
+void engine_apply_reset(EngineApplyRing *ring);
+
+/* ---- stages.c: the commit --------------------------------------------------
+ * Kernel changes go out in three stages: makes (routes, rules) first;
+ * once the kernel acked them all, flips (identity elements, to every
+ * sink); once those are acked, breaks (what nobody uses now). A make of
+ * something still waiting to be broken just keeps it. */
+
+/* Where identity elements go. The firewall's maps are one sink; an eBPF
+ * socket-mark program's maps would be another. Same contract as the
+ * firewall's requests: >= 0 queued (done is called exactly once), < 0
+ * refused (it is not called). mark 0: the element goes. */
+typedef struct {
+	const char *name;
+	int (*set_identity)(void *data, const NfcFirewallIdentity *identity, uint32_t mark,
+			    NfcFirewallDoneFunc done, void *user_data);
+} EngineSinkOps;
+
+/* data: the NfcFirewall */
+extern const EngineSinkOps engine_firewall_sink;
+
+typedef struct {
+	bool live;                /* from the firewall's start to our stop */
+	guint pending_make, pending_flip;
+	GArray *break_rules;      /* EngineRule */
+	GArray *break_routes;     /* NfcRtnlRoute */
+	GArray *sinks;            /* EngineSink */
+	GQueue in_flight;         /* flips not all sinks answered */
+	EngineIdentities *identities;
+	EngineApplyRing *added, *removed;
+} EngineStages;
+
+void engine_stages_init(EngineStages *st, EngineIdentities *ids, EngineApplyRing *added,
+			EngineApplyRing *removed);
+void engine_stages_add_sink(EngineStages *st, const EngineSinkOps *ops, void *data);
+void engine_stages_clear(EngineStages *st);
+void engine_stages_make_rule(EngineStages *st, const EngineRule *r);
+void engine_stages_make_route(EngineStages *st, const NfcRtnlRoute *r);
+void engine_stages_break_rule(EngineStages *st, const EngineRule *r);
+void engine_stages_break_route(EngineStages *st, const NfcRtnlRoute *r);
+/* Move the stages along as far as the acks allow. */
+void engine_stages_advance(EngineStages *st);
+/* Stop: delete these rules and routes and whatever waits to be broken,
+ * without waiting for anything. */
+void engine_stages_remove_all(EngineStages *st, const GArray *rules, const GArray *routes);
+
+bool engine_rule_equal(const EngineRule *a, const EngineRule *b);
+bool engine_route_equal(const NfcRtnlRoute *a, const NfcRtnlRoute *b);
+
+/* ---- uplinks.c: uplink slots, their routes and source rules ----------------- */
+
+typedef struct {
+	NfcService *service;
+	guint slot;               /* 1..; its table is table_base + slot */
+} EngineUplink;
+
+typedef struct {
+	EngineRule rule;
+	guint refs;
+} EngineSource;
+
+typedef struct {
+	GPtrArray *by_slot;       /* EngineUplink* at slot - 1; NULL: free */
+	GArray *routes;           /* NfcRtnlRoute: what the uplink tables hold */
+	GPtrArray *sources;       /* EngineSource* */
+} EngineUplinks;
+
+void engine_uplinks_init(EngineUplinks *u);
+void engine_uplinks_clear(EngineUplinks *u);
+/* Connected services get a slot, the lowest free one; a service keeps
+ * its slot (its table) while it stays connected. */
+void engine_uplinks_refresh(EngineUplinks *u, const EngineRouting *r);
+guint engine_uplinks_slot(const EngineUplinks *u, NfcService *service); /* 0: none */
+NfcService *engine_uplinks_service(const EngineUplinks *u, guint slot);
+/* Bring the uplink tables to what the uplinks' addresses want. */
+void engine_uplinks_sync_routes(EngineUplinks *u, const EngineRouting *r, EngineStages *st);
+/* SourceIPRule: "from address lookup <slot's table>", after every ladder. */
+void engine_source_rule(const EngineRouting *r, guint slot, struct in_addr address,
+			EngineRule *out);
+/* Shared source rules; a new one is made, the last unref breaks it. */
+EngineSource *engine_uplinks_source_ref(EngineUplinks *u, const EngineRule *rule,
+					EngineStages *st);
+void engine_uplinks_source_unref(EngineUplinks *u, EngineSource *src, EngineStages *st);
+
+/* ---- counters.c: per-session traffic ------------------------------------------ */
+
+typedef struct {
+	GHashTable *by_session;   /* session id → Traffic* */
+	GQueue reads;             /* reads the firewall has not answered */
+} EngineTraffic;
+
+void engine_traffic_init(EngineTraffic *t);
+void engine_traffic_clear(EngineTraffic *t);
+/* The kernel's totals for session sid: what grew since the last read is
+ * credited to uplink (a service identifier, "" for none). Totals that
+ * went down restarted (our table was repaired): they count from zero. */
+void engine_traffic_credit(EngineTraffic *t, uint32_t sid, const char *uplink,
+			   const NfcSessionCounters *c);
+void engine_traffic_forget(EngineTraffic *t, uint32_t sid);
+void engine_traffic_get(EngineTraffic *t, uint32_t sid, NfcSessionTraffic *total,
+			NfcEngineUplinkTrafficFunc per_uplink, void *user_data);
+/* One dump of the firewall's counters, credited to each session's
+ * current uplink. */
+int engine_traffic_read(EngineTraffic *t, NfcFirewall *fw, NfcEngineCountersFunc done,
+			void *user_data);
+
+/* ---- sweep.c: leftovers of an earlier run ------------------------------------- */
+
+bool engine_sweep_rule_is_ours(const EngineRouting *r, const NfcRtnlRule *rule);
+bool engine_sweep_route_is_ours(const EngineRouting *r, const NfcRtnlRoute *route);
+/* Delete the ip rules and routes in our ranges (a crash leaves them),
+ * then call done. */
+void engine_sweep(const EngineRouting *r, void (*done)(void *user_data), void *user_data);
