@@ -3,7 +3,7 @@
  * policy files with their precedence. */
 #include <errno.h>
 
-#include "session-policy-local.h"
+#include "policy-file.h"
 #include "session-settings.h"
 
 static GVariant *dict(const char *text)

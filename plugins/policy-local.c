@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* session_policy_local: *.policy files in session_policy_local/ beside
- * main.conf map application identities to session settings. The directory
- * is watched: files added, changed or removed re-apply to live sessions. */
+/* The session_policy_local plugin: applies the *.policy files in
+ * session_policy_local/ beside main.conf, which map application identities
+ * to session settings (parsed and matched by src/policy-file.c). The
+ * directory is watched: files added, changed or removed re-apply to live
+ * sessions. */
 #include <errno.h>
 
 #include <gio/gio.h>
@@ -9,8 +11,8 @@
 #include "config.h"
 #include "log.h"
 #include "plugin.h"
+#include "policy-file.h"
 #include "policy.h"
-#include "session-policy-local.h"
 
 static NfcPolicySet *rules;
 static char *policy_dir;

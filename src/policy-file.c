@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "session-policy-local.h"
+#include "policy-file.h"
 
 #include <errno.h>
 #include <grp.h>

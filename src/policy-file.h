@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Parsing and matching of *.policy files, apart from the plugin's file
- * watching, so that the unit tests can drive it. */
+/* Session policy files (*.policy): parsed into a set of rules, matched
+ * against an identity. The session_policy_local plugin
+ * (plugins/policy-local.c) watches the directory and applies the set. */
 #pragma once
 
 #include <glib.h>
