@@ -8,16 +8,12 @@
 
 #include "config.h"
 #include "dbus-error.h"
+#include "dbus-subtree.h"
 #include "log.h"
 #include "nfc-dbus.h"
+#include "nfc-ext-dbus.h"
 #include "service-dbus.h"
 #include "session.h"
-
-#define N_KEYS 11
-static const char *const update_keys[N_KEYS] = {
-	"State", "Name", "Bearer", "Interface", "IPv4", "IPv6", "ConnectionType",
-	"AllowedBearers", "AllowedInterface", "ContextIdentifier", "SourceIPRule",
-};
 
 static GDBusConnection *bus;
 static unsigned int session_watch;
@@ -38,39 +34,103 @@ char *nfc_session_dbus_path(const char *sender, const char *notifier)
 	return g_strdup_printf("/sessions/%s%s", owner, notifier);
 }
 
-static GVariant *key_value(NfcSession *s, int k)
+/* ---- Update: the keys and their values ----------------------------------- */
+
+static GVariant *key_state(NfcSession *s)
+{
+	return g_variant_new_string(nfc_session_state_to_string(nfc_session_get_state(s)));
+}
+
+static GVariant *key_name(NfcSession *s)
 {
 	NfcService *svc = nfc_session_get_service(s);
-	const NfcSessionSettings *set = nfc_session_get_settings(s);
-	const char *ifname;
 
-	switch (k) {
-	case 0:
-		return g_variant_new_string(nfc_session_state_to_string(nfc_session_get_state(s)));
-	case 1:
-		return g_variant_new_string(svc ? nfc_service_get_name(svc) : "");
-	case 2:
-		return g_variant_new_string(svc ? nfc_service_get_type(svc) : "");
-	case 3:
-		return g_variant_new_string(svc ? nfc_service_get_interface(svc) : "");
-	case 4:
-	case 5:
-		if (svc)
-			return nfc_service_dbus_property(svc, k == 4 ? "IPv4" : "IPv6");
-		return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
-	case 6:
-		return g_variant_new_string(nfc_conn_type_to_string(nfc_session_get_type(s)));
-	case 7:
-		return g_variant_new_strv((const char *const *)nfc_session_get_bearers(s), -1);
-	case 8:
-		ifname = nfc_session_get_interface(s);
-		return g_variant_new_string(ifname ? ifname : "*");
-	case 9:
-		return g_variant_new_string(set->context_identifier ? set->context_identifier : "");
-	default:
-		return g_variant_new_boolean(set->source_ip_rule);
-	}
+	return g_variant_new_string(svc ? nfc_service_get_name(svc) : "");
 }
+
+static GVariant *key_bearer(NfcSession *s)
+{
+	NfcService *svc = nfc_session_get_service(s);
+
+	return g_variant_new_string(svc ? nfc_service_get_type(svc) : "");
+}
+
+static GVariant *key_interface(NfcSession *s)
+{
+	NfcService *svc = nfc_session_get_service(s);
+
+	return g_variant_new_string(svc ? nfc_service_get_interface(svc) : "");
+}
+
+static GVariant *service_ipconfig(NfcSession *s, const char *family)
+{
+	NfcService *svc = nfc_session_get_service(s);
+
+	if (svc)
+		return nfc_service_dbus_property(svc, family);
+	return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+}
+
+static GVariant *key_ipv4(NfcSession *s)
+{
+	return service_ipconfig(s, "IPv4");
+}
+
+static GVariant *key_ipv6(NfcSession *s)
+{
+	return service_ipconfig(s, "IPv6");
+}
+
+static GVariant *key_connection_type(NfcSession *s)
+{
+	return g_variant_new_string(nfc_conn_type_to_string(nfc_session_get_type(s)));
+}
+
+static GVariant *key_allowed_bearers(NfcSession *s)
+{
+	return g_variant_new_strv((const char *const *)nfc_session_get_bearers(s), -1);
+}
+
+static GVariant *key_allowed_interface(NfcSession *s)
+{
+	const char *ifname = nfc_session_get_interface(s);
+
+	return g_variant_new_string(ifname ? ifname : "*");
+}
+
+static GVariant *key_context_identifier(NfcSession *s)
+{
+	const char *id = nfc_session_get_settings(s)->context_identifier;
+
+	return g_variant_new_string(id ? id : "");
+}
+
+static GVariant *key_source_ip_rule(NfcSession *s)
+{
+	return g_variant_new_boolean(nfc_session_get_settings(s)->source_ip_rule);
+}
+
+typedef struct {
+	const char *name;
+	GVariant *(*get)(NfcSession *s); /* floating */
+} Key;
+
+/* In ConnMan's order (the first Update lists them so). A key's index is
+ * its slot in nfc_session_sent_hashes(), which has 11. */
+static const Key keys[] = {
+	{ "State", key_state },
+	{ "Name", key_name },
+	{ "Bearer", key_bearer },
+	{ "Interface", key_interface },
+	{ "IPv4", key_ipv4 },
+	{ "IPv6", key_ipv6 },
+	{ "ConnectionType", key_connection_type },
+	{ "AllowedBearers", key_allowed_bearers },
+	{ "AllowedInterface", key_allowed_interface },
+	{ "ContextIdentifier", key_context_identifier },
+	{ "SourceIPRule", key_source_ip_rule },
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(keys) == 11);
 
 /* FNV-1a over the serialised value: the daemon remembers 4 bytes per key
  * and session, not the values themselves. */
@@ -93,16 +153,15 @@ static void send_update(NfcSession *s)
 	bool any = false;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-	for (int k = 0; k < N_KEYS; k++) {
-		GVariant *v = g_variant_ref_sink(key_value(s, k));
+	for (gsize k = 0; k < G_N_ELEMENTS(keys); k++) {
+		g_autoptr(GVariant) v = g_variant_ref_sink(keys[k].get(s));
 		uint32_t h = value_hash(v);
 
 		if (all || h != sent[k]) {
-			g_variant_builder_add(&b, "{sv}", update_keys[k], v);
+			g_variant_builder_add(&b, "{sv}", keys[k].name, v);
 			sent[k] = h;
 			any = true;
 		}
-		g_variant_unref(v);
 	}
 	if (!any) {
 		g_variant_builder_clear(&b);
@@ -123,139 +182,140 @@ static void on_session_changed(NfcSession *s, void *user_data)
 		send_update(s);
 }
 
-/* ---- net.connman.Session and net.nfconn.SessionStats ------------------------ */
+/* ---- net.connman.Session and net.nfconn.SessionStats: the methods ---------- */
 
 static NfcSessionStatsHandler stats_handler;
-static guint filter_id;
-static GMainContext *main_context;
 
 void nfc_session_dbus_set_stats_handler(NfcSessionStatsHandler handler)
 {
 	stats_handler = handler;
 }
 
-static const char introspection[] =
-	"<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
-	" \"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n"
-	"<node>\n"
-	" <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
-	"  <method name=\"Introspect\"><arg type=\"s\" direction=\"out\"/></method>\n"
-	" </interface>\n"
-	" <interface name=\"net.connman.Session\">\n"
-	"  <method name=\"Destroy\"/>\n"
-	"  <method name=\"Connect\"/>\n"
-	"  <method name=\"Disconnect\"/>\n"
-	"  <method name=\"Change\"><arg type=\"s\" direction=\"in\"/>"
-	"<arg type=\"v\" direction=\"in\"/></method>\n"
-	" </interface>\n"
-	" <interface name=\"net.nfconn.SessionStats\">\n"
-	"  <method name=\"GetStats\"><arg type=\"a{sv}\" direction=\"out\"/></method>\n"
-	"  <method name=\"SetPeriod\"><arg type=\"u\" direction=\"in\"/></method>\n"
-	"  <signal name=\"Stats\"><arg type=\"a{sv}\"/></signal>\n"
-	" </interface>\n"
-	"</node>\n";
-
-typedef struct {
-	const char *iface, *member, *signature;
-} Method;
-
-static const Method methods[] = {
-	{ "net.connman.Session", "Destroy", "" },
-	{ "net.connman.Session", "Connect", "" },
-	{ "net.connman.Session", "Disconnect", "" },
-	{ "net.connman.Session", "Change", "sv" },
-	{ "net.nfconn.SessionStats", "GetStats", "" },
-	{ "net.nfconn.SessionStats", "SetPeriod", "u" },
-	{ "org.freedesktop.DBus.Introspectable", "Introspect", "" },
-};
-
-static gboolean dispatch(gpointer data)
+static void method_destroy(NfcSession *s, GDBusMethodInvocation *inv, GVariant *params)
 {
-	GDBusMessage *call = data;
-	const char *path = g_dbus_message_get_path(call);
-	const char *iface = g_dbus_message_get_interface(call);
-	const char *member = g_dbus_message_get_member(call);
-	const char *sig = g_dbus_message_get_signature(call);
-	GVariant *params = g_dbus_message_get_body(call);
-	const Method *m = NULL;
-	NfcSession *s;
-
-	if (!bus)
-		return G_SOURCE_REMOVE;
-	s = nfc_session_lookup(path);
-	if (!s) {
-		g_autofree char *text = g_strdup_printf("No such object path '%s'", path);
-
-		nfc_dbus_message_return_dbus_error(bus, call, "org.freedesktop.DBus.Error.UnknownObject",
-						   text);
-		return G_SOURCE_REMOVE;
-	}
-	for (gsize i = 0; i < G_N_ELEMENTS(methods) && !m; i++)
-		if (g_strcmp0(member, methods[i].member) == 0 &&
-		    (!iface || g_str_equal(iface, methods[i].iface)))
-			m = &methods[i];
-	if (!m) {
-		nfc_dbus_message_return_dbus_error(bus, call, "org.freedesktop.DBus.Error.UnknownMethod",
-						   "No such method on a session");
-		return G_SOURCE_REMOVE;
-	}
-	if (g_strcmp0(sig ? sig : "", m->signature)) {
-		nfc_dbus_message_return_dbus_error(bus, call, "org.freedesktop.DBus.Error.InvalidArgs",
-						   "Wrong arguments for this method");
-		return G_SOURCE_REMOVE;
-	}
-	if (g_str_equal(m->iface, "org.freedesktop.DBus.Introspectable")) {
-		nfc_dbus_message_return(bus, call, g_variant_new("(s)", introspection));
-		return G_SOURCE_REMOVE;
-	}
-	/* ConnMan lets anybody drive anybody's session; we do not */
-	if (g_strcmp0(g_dbus_message_get_sender(call), nfc_session_get_owner(s))) {
-		nfc_dbus_message_return_error(bus, call, NFC_ERROR_PERMISSION_DENIED);
-		return G_SOURCE_REMOVE;
-	}
-	if (g_str_equal(m->iface, "net.nfconn.SessionStats")) {
-		if (stats_handler)
-			stats_handler(bus, s, call, member, params);
-		else
-			nfc_dbus_message_return_error(bus, call, NFC_ERROR_NOT_SUPPORTED);
-	} else if (g_str_equal(member, "Destroy")) {
-		nfc_dbus_message_return(bus, call, NULL);
-		nfc_session_destroy(s);
-	} else if (g_str_equal(member, "Connect")) {
-		nfc_dbus_message_return(bus, call, NULL);
-		nfc_session_connect(s);
-	} else if (g_str_equal(member, "Disconnect")) {
-		nfc_dbus_message_return(bus, call, NULL);
-		nfc_session_disconnect(s);
-	} else {
-		const char *name;
-		g_autoptr(GVariant) value = NULL;
-		int r;
-
-		g_variant_get(params, "(&sv)", &name, &value);
-		r = nfc_session_change(s, name, value);
-		if (r < 0)
-			nfc_dbus_message_return_errno(bus, call, r);
-		else
-			nfc_dbus_message_return(bus, call, NULL);
-	}
-	return G_SOURCE_REMOVE;
+	g_dbus_method_invocation_return_value(inv, NULL);
+	nfc_session_destroy(s);
 }
 
-/* Runs in GDBus's worker thread: it only picks the calls for session
- * objects and hands them to the main loop, in order. */
-static GDBusMessage *session_filter(GDBusConnection *conn, GDBusMessage *msg, gboolean incoming,
-				    gpointer user_data)
+static void method_connect(NfcSession *s, GDBusMethodInvocation *inv, GVariant *params)
 {
-	const char *path;
+	g_dbus_method_invocation_return_value(inv, NULL);
+	nfc_session_connect(s);
+}
 
-	if (!incoming || g_dbus_message_get_message_type(msg) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
-		return msg;
-	path = g_dbus_message_get_path(msg);
-	if (!path || !g_str_has_prefix(path, "/sessions/"))
-		return msg;
-	g_main_context_invoke_full(main_context, G_PRIORITY_DEFAULT, dispatch, msg, g_object_unref);
-	return NULL;
+static void method_disconnect(NfcSession *s, GDBusMethodInvocation *inv, GVariant *params)
+{
+	g_dbus_method_invocation_return_value(inv, NULL);
+	nfc_session_disconnect(s);
+}
+
+static void method_change(NfcSession *s, GDBusMethodInvocation *inv, GVariant *params)
+{
+	const char *name;
+	g_autoptr(GVariant) value = NULL;
+	int r;
+
+	g_variant_get(params, "(&sv)", &name, &value);
+	r = nfc_session_change(s, name, value);
+	if (r < 0)
+		nfc_dbus_return_errno(inv, r);
+	else
+		g_dbus_method_invocation_return_value(inv, NULL);
+}
+
+static void method_stats(NfcSession *s, GDBusMethodInvocation *inv, GVariant *params)
+{
+	if (!stats_handler) {
+		nfc_dbus_return_error(inv, NFC_ERROR_NOT_SUPPORTED);
+		return;
+	}
+	/* the hook answers the call's message itself (its signature predates
+	 * the invocations); the invocation is only dropped */
+	stats_handler(bus, s, g_dbus_method_invocation_get_message(inv),
+		      g_dbus_method_invocation_get_method_name(inv), params);
+	g_object_unref(inv);
+}
+
+typedef struct {
+	const char *iface, *member;
+	void (*handle)(NfcSession *s, GDBusMethodInvocation *inv, GVariant *params);
+} Method;
+
+/* every method of the two interfaces' XML; GDBus has checked the
+ * arguments against it before a handler runs */
+static const Method methods[] = {
+	{ "net.connman.Session", "Destroy", method_destroy },
+	{ "net.connman.Session", "Connect", method_connect },
+	{ "net.connman.Session", "Disconnect", method_disconnect },
+	{ "net.connman.Session", "Change", method_change },
+	{ "net.nfconn.SessionStats", "GetStats", method_stats },
+	{ "net.nfconn.SessionStats", "SetPeriod", method_stats },
+};
+
+static void on_method_call(GDBusConnection *conn, const char *sender, const char *path,
+			   const char *iface, const char *member, GVariant *params,
+			   GDBusMethodInvocation *inv, gpointer user_data)
+{
+	NfcSession *s = nfc_session_lookup(path);
+
+	/* gone since GDBus asked (a call queued behind the session's Destroy) */
+	if (!s) {
+		nfc_dbus_return_error(inv, NFC_ERROR_NOT_FOUND);
+		return;
+	}
+	/* ConnMan lets anybody drive anybody's session; we do not */
+	if (g_strcmp0(sender, nfc_session_get_owner(s))) {
+		nfc_dbus_return_error(inv, NFC_ERROR_PERMISSION_DENIED);
+		return;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(methods); i++) {
+		if (g_str_equal(iface, methods[i].iface) && g_str_equal(member, methods[i].member)) {
+			methods[i].handle(s, inv, params);
+			return;
+		}
+	}
+	nfc_dbus_return_error(inv, NFC_ERROR_NOT_IMPLEMENTED);
+}
+
+/* ---- the objects: served by dbus-subtree from the interfaces' info ---------- */
+
+static NfcDbusSubtree *objects;
+
+static gboolean session_exists(const char *path)
+{
+	return nfc_session_lookup(path) != NULL;
+}
+
+typedef struct {
+	NfcDbusPathFunc func;
+	gpointer data;
+} EachPath;
+
+static void each_session(NfcSession *s, void *user_data)
+{
+	EachPath *e = user_data;
+
+	e->func(nfc_session_get_path(s), e->data);
+}
+
+static void each_path(NfcDbusPathFunc func, gpointer data)
+{
+	EachPath e = { func, data };
+
+	/* GDBus may still ask after cleanup */
+	if (bus)
+		nfc_session_foreach(each_session, &e);
+}
+
+static const NfcDbusSubtreeOps object_ops = {
+	.vtable = { on_method_call, NULL, NULL, { 0 } },
+	.exists = session_exists,
+	.foreach = each_path,
+};
+
+static void on_session_destroyed(NfcSession *s, void *user_data)
+{
+	nfc_dbus_subtree_remove(objects, nfc_session_get_path(s));
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -342,11 +402,21 @@ static void create_with(Pending *p, GVariant *creds)
 	const char *sender = g_dbus_method_invocation_get_sender(p->inv);
 	NfcIdentity identity;
 	NfcSession *s = NULL;
+	g_autoptr(GError) error = NULL;
 	int r;
 
+	/* the object is served before the client can know its path */
+	if (!nfc_dbus_subtree_add(objects, p->path, &error)) {
+		nfc_warn("cannot serve %s: %s", p->path, error->message);
+		nfc_dbus_return_error(p->inv, NFC_ERROR_FAILED);
+		pending_free(p);
+		return;
+	}
 	identity_from_credentials(creds, &identity);
 	r = nfc_session_create(p->path, sender, p->notifier, &p->settings, &identity, &s);
 	nfc_identity_clear(&identity);
+	if (r < 0)
+		nfc_dbus_subtree_remove(objects, p->path);
 	if (r == -EMLINK || r == -EUSERS) {
 		g_dbus_method_invocation_return_error(p->inv, NFC_ERROR, NFC_ERROR_FAILED,
 			"Too many sessions (limit %u %s)",
@@ -374,8 +444,8 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &error);
 	g_autoptr(GVariant) creds = NULL;
 
-	if (!reply) {
-		/* the client left before we knew who it was */
+	/* the client left before we knew who it was, or the daemon stops */
+	if (!reply || !bus) {
 		nfc_dbus_return_errno(p->inv, -ECONNABORTED);
 		pending_free(p);
 		return;
@@ -455,13 +525,16 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 {
 	static const NfcSessionWatch w = {
 		.changed = on_session_changed,
+		.destroyed = on_session_destroyed,
+	};
+	GDBusInterfaceInfo *const infos[] = {
+		nfc_dbus_session_interface_info(), nfc_ext_session_stats_interface_info(), NULL,
 	};
 
 	bus = g_object_ref(conn);
 	creds_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_variant_unref);
-	main_context = g_main_context_ref_thread_default();
-	filter_id = g_dbus_connection_add_filter(bus, session_filter, NULL, NULL);
+	objects = nfc_dbus_subtree_new(bus, infos, &object_ops);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	/* one subscription for every client, not one watch per client */
 	owner_subscription = g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus",
@@ -483,9 +556,8 @@ void nfc_session_dbus_cleanup(void)
 	if (!bus)
 		return;
 	nfc_session_foreach(release_one, NULL);
-	g_dbus_connection_remove_filter(bus, filter_id);
-	g_clear_pointer(&main_context, g_main_context_unref);
 	nfc_session_watch_remove(session_watch);
+	g_clear_pointer(&objects, nfc_dbus_subtree_free);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
 	g_clear_pointer(&creds_cache, g_hash_table_unref);
 	g_clear_object(&bus);

@@ -16,10 +16,11 @@ void nfc_session_dbus_cleanup(void);
 void nfc_session_dbus_create(GDBusMethodInvocation *inv, GVariant *settings, const char *notifier);
 void nfc_session_dbus_destroy(GDBusMethodInvocation *inv, const char *path);
 
-/* Session objects are served from one message filter, not one GDBus
- * registration each (that alone cost more than the rest of a session).
- * net.nfconn.SessionStats calls on them go to this handler; the caller
- * is already known to be the session's owner. */
+/* Session objects are served from the interfaces' XML by GDBus subtree
+ * registrations, not one registration each (that alone cost more than the
+ * rest of a session). net.nfconn.SessionStats calls on them go to this
+ * handler, with their arguments checked and the caller known to be the
+ * session's owner; it answers the call's message. */
 typedef void (*NfcSessionStatsHandler)(GDBusConnection *conn, NfcSession *s, GDBusMessage *call,
 				       const char *member, GVariant *params);
 void nfc_session_dbus_set_stats_handler(NfcSessionStatsHandler handler);

@@ -229,6 +229,138 @@ static void test_access_control(Fixture *f, gconstpointer data)
 	session_client_free(b);
 }
 
+/* The introspection of path as the daemon answers it (NULL: an error). */
+static GDBusNodeInfo *introspect(Fixture *f, const char *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, path, "org.freedesktop.DBus.Introspectable",
+					     "Introspect", NULL, &error);
+	const char *xml;
+	GDBusNodeInfo *node;
+
+	if (!r)
+		return NULL;
+	g_variant_get(r, "(&s)", &xml);
+	node = g_dbus_node_info_new_for_xml(xml, &error);
+	g_assert_no_error(error);
+	return node;
+}
+
+/* how often node lists a child of that name (once, if at all) */
+static guint children_named(GDBusNodeInfo *node, const char *name)
+{
+	guint count = 0;
+
+	for (GDBusNodeInfo **n = node->nodes; n && *n; n++)
+		count += g_str_equal((*n)->path, name);
+	return count;
+}
+
+/* A session object has both interfaces, as the XML in dbus/ describes them. */
+static void assert_session_node(GDBusNodeInfo *node)
+{
+	GDBusInterfaceInfo *session = g_dbus_node_info_lookup_interface(node, "net.connman.Session");
+	GDBusInterfaceInfo *stats = g_dbus_node_info_lookup_interface(node, "net.nfconn.SessionStats");
+	GDBusMethodInfo *change;
+
+	g_assert_nonnull(session);
+	g_assert_nonnull(stats);
+	for (const char *const *m = (const char *const[]){ "Destroy", "Connect", "Disconnect", NULL };
+	     *m; m++)
+		g_assert_nonnull(g_dbus_interface_info_lookup_method(session, *m));
+	change = g_dbus_interface_info_lookup_method(session, "Change");
+	g_assert_nonnull(change);
+	g_assert_nonnull(change->in_args[0]);
+	g_assert_cmpstr(change->in_args[0]->signature, ==, "s");
+	g_assert_cmpstr(change->in_args[1]->signature, ==, "v");
+	g_assert_nonnull(g_dbus_interface_info_lookup_method(stats, "GetStats"));
+	g_assert_nonnull(g_dbus_interface_info_lookup_method(stats, "SetPeriod"));
+	g_assert_nonnull(g_dbus_interface_info_lookup_signal(stats, "Stats"));
+}
+
+typedef struct {
+	Fixture *f;
+	const char *owner;
+} OwnerGone;
+
+static gboolean owner_node_gone(gpointer data)
+{
+	OwnerGone *g = data;
+	g_autoptr(GDBusNodeInfo) top = introspect(g->f, "/sessions");
+
+	return !top || children_named(top, g->owner) == 0;
+}
+
+/* The objects as any D-Bus client sees them: each session described by
+ * the interfaces' XML, the tree walkable from / down to it, notifier paths
+ * inside one another and "/" served alike, and nothing left of a client's
+ * objects once its sessions are gone. */
+static void test_objects(Fixture *f, gconstpointer data)
+{
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *l_root = session_client_do(a, "create /");
+	g_autofree char *l_a = session_client_do(a, "create /app/a");
+	g_autofree char *l_ab = session_client_do(a, "create /app/a/b");
+	g_autofree char *p_root = created_path(l_root);
+	g_autofree char *p_a = created_path(l_a);
+	g_autofree char *p_ab = created_path(l_ab);
+	g_autofree char *owner = g_path_get_basename(p_root);
+	g_autofree char *p_app = g_strconcat(p_root, "/app", NULL);
+	g_autofree char *want_a = g_strconcat(p_app, "/a", NULL);
+	g_autofree char *want_ab = g_strconcat(p_app, "/a/b", NULL);
+	OwnerGone gone = { f, owner };
+
+	g_assert_cmpstr(p_a, ==, want_a);
+	g_assert_cmpstr(p_ab, ==, want_ab);
+	{
+		g_autoptr(GDBusNodeInfo) top = introspect(f, "/");
+		g_autoptr(GDBusNodeInfo) sessions = introspect(f, "/sessions");
+		g_autoptr(GDBusNodeInfo) root = introspect(f, p_root);
+		g_autoptr(GDBusNodeInfo) app = introspect(f, p_app);
+		g_autoptr(GDBusNodeInfo) na = introspect(f, p_a);
+		g_autoptr(GDBusNodeInfo) nab = introspect(f, p_ab);
+
+		g_assert_cmpuint(children_named(top, "sessions"), ==, 1);
+		g_assert_cmpuint(children_named(sessions, owner), ==, 1);
+		assert_session_node(root);
+		g_assert_cmpuint(children_named(root, "app"), ==, 1);
+		/* a step on the way, no session */
+		g_assert_null(g_dbus_node_info_lookup_interface(app, "net.connman.Session"));
+		g_assert_cmpuint(children_named(app, "a"), ==, 1);
+		assert_session_node(na);
+		g_assert_cmpuint(children_named(na, "b"), ==, 1);
+		assert_session_node(nab);
+		g_assert_true(!nab->nodes || !nab->nodes[0]);
+	}
+	/* each answers its owner */
+	for (const char *const *p = (const char *const[]){ p_root, p_a, p_ab, NULL }; *p; p++) {
+		g_autofree char *r = session_client_do(a, "call %s net.connman.Session Connect", *p);
+
+		g_assert_cmpstr(r, ==, "ok ()");
+	}
+	/* the inner one goes, the outer one stays */
+	g_free(session_client_do(a, "call %s net.connman.Session Destroy", p_ab));
+	{
+		g_autofree char *r = session_client_do(a, "call %s net.connman.Session Connect", p_ab);
+		g_autofree char *r2 = session_client_do(a, "call %s net.connman.Session Disconnect", p_a);
+		g_autoptr(GDBusNodeInfo) na = introspect(f, p_a);
+
+		g_assert_true(g_str_has_prefix(r, "error org.freedesktop.DBus.Error.Unknown"));
+		g_assert_cmpstr(r2, ==, "ok ()");
+		assert_session_node(na);
+		g_assert_cmpuint(children_named(na, "b"), ==, 0);
+	}
+	g_free(session_client_do(a, "call %s net.connman.Session Destroy", p_a));
+	g_free(session_client_do(a, "call %s net.connman.Session Destroy", p_root));
+	g_assert_true(nfc_lab_wait_for(owner_node_gone, &gone, 5000));
+	{
+		g_autofree char *r = session_client_do(a, "call %s net.connman.Session Connect", p_root);
+
+		g_assert_true(g_str_has_prefix(r, "error org.freedesktop.DBus.Error.Unknown"));
+	}
+	session_client_free(a);
+}
+
 static void test_owner_gone(Fixture *f, gconstpointer data)
 {
 	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
@@ -428,6 +560,7 @@ int main(int argc, char **argv)
 	ADD("/sessions/update-sequence", test_update_sequence, "OnlineCheckMode=one-shot");
 	ADD("/sessions/change", test_change, NULL);
 	ADD("/sessions/access-control", test_access_control, NULL);
+	ADD("/sessions/objects", test_objects, NULL);
 	ADD("/sessions/owner-gone", test_owner_gone, NULL);
 	ADD("/sessions/many", test_many, "SessionsPerClient=1000");
 	ADD("/sessions/policy-reload", test_policy_reload, NULL);
