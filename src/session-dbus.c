@@ -18,10 +18,9 @@
 static GDBusConnection *bus;
 static unsigned int session_watch;
 static guint owner_subscription;
-/* sender → its credentials (a{sv}): a connection's credentials are fixed
- * when it connects, so one GetConnectionCredentials per client is enough;
- * dropped when the bus says the name is gone (unique names are never
- * reused) */
+/* sender → its Creds: a connection's credentials are fixed when it
+ * connects, so one GetConnectionCredentials per client is enough; dropped
+ * when the bus says the name is gone (unique names are never reused) */
 static GHashTable *creds_cache;
 
 char *nfc_session_dbus_path(const char *sender, const char *notifier)
@@ -357,31 +356,38 @@ static void fill_groups(NfcIdentity *id)
 	g_array_append_vals(id->gids, list, n);
 }
 
-static void identity_from_credentials(GVariant *creds, NfcIdentity *id)
+/* What CreateSession needs of a client's credentials, read once from
+ * the bus's answer and kept compact: the answer itself cost more per
+ * client than a session does. */
+typedef struct {
+	guint32 uid, pid;
+	char *label;     /* an SELinux context; NULL: none worth matching */
+	guint n_gids;    /* 0: the bus sent none */
+	guint32 gids[];  /* the primary group first, as the bus lists them */
+} Creds;
+
+static void creds_free(gpointer data)
 {
-	g_autoptr(GVariant) gids = g_variant_lookup_value(creds, "UnixGroupIDs", G_VARIANT_TYPE("au"));
-	g_autoptr(GVariant) label = g_variant_lookup_value(creds, "LinuxSecurityLabel",
+	Creds *c = data;
+
+	g_free(c->label);
+	g_free(c);
+}
+
+static Creds *creds_new(GVariant *dict)
+{
+	g_autoptr(GVariant) gids = g_variant_lookup_value(dict, "UnixGroupIDs", G_VARIANT_TYPE("au"));
+	g_autoptr(GVariant) label = g_variant_lookup_value(dict, "LinuxSecurityLabel",
 							   G_VARIANT_TYPE_BYTESTRING);
-	guint32 uid = 0, pid = 0;
+	gsize n = 0;
+	const guint32 *list = gids ? g_variant_get_fixed_array(gids, &n, sizeof(guint32)) : NULL;
+	Creds *c = g_malloc0(sizeof(*c) + n * sizeof(guint32));
 
-	memset(id, 0, sizeof(*id));
-	id->gids = g_array_new(FALSE, FALSE, sizeof(gid_t));
-	g_variant_lookup(creds, "UnixUserID", "u", &uid);
-	g_variant_lookup(creds, "ProcessID", "u", &pid);
-	id->uid = uid;
-	id->pid = pid;
-	if (gids && g_variant_n_children(gids) > 0) {
-		for (gsize i = 0; i < g_variant_n_children(gids); i++) {
-			guint32 g;
-
-			g_variant_get_child(gids, i, "u", &g);
-			g_array_append_val(id->gids, g);
-		}
-		/* the bus lists the primary group first */
-		id->gid = g_array_index(id->gids, gid_t, 0);
-	} else {
-		fill_groups(id);
-	}
+	g_variant_lookup(dict, "UnixUserID", "u", &c->uid);
+	g_variant_lookup(dict, "ProcessID", "u", &c->pid);
+	c->n_gids = n;
+	if (n)
+		memcpy(c->gids, list, n * sizeof(guint32));
 	if (label) {
 		gsize len;
 		const char *text = g_variant_get_fixed_array(label, &len, 1);
@@ -389,15 +395,35 @@ static void identity_from_credentials(GVariant *creds, NfcIdentity *id)
 		/* the kernel's label is NUL-terminated; "unconfined" and "kernel"
 		 * are not SELinux contexts worth matching */
 		if (len > 1 && memchr(text, ':', len))
-			id->label = g_strndup(text, len);
+			c->label = g_strndup(text, len);
 	}
+	return c;
+}
+
+static void identity_from_creds(const Creds *c, NfcIdentity *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->gids = g_array_new(FALSE, FALSE, sizeof(gid_t));
+	id->uid = c->uid;
+	id->pid = c->pid;
+	if (c->n_gids) {
+		for (guint i = 0; i < c->n_gids; i++) {
+			gid_t g = c->gids[i];
+
+			g_array_append_val(id->gids, g);
+		}
+		id->gid = c->gids[0];
+	} else {
+		fill_groups(id);
+	}
+	id->label = g_strdup(c->label);
 	/* The pid may have exited and been reused between the call and this
 	 * read: the bus (1.14) offers no pidfd to pin it. The window is the
 	 * length of one GetConnectionCredentials round trip. */
 	id->cgroup = nfc_identity_read_cgroup(id->pid);
 }
 
-static void create_with(Pending *p, GVariant *creds)
+static void create_with(Pending *p, const Creds *creds)
 {
 	const char *sender = g_dbus_method_invocation_get_sender(p->inv);
 	NfcIdentity identity;
@@ -412,7 +438,7 @@ static void create_with(Pending *p, GVariant *creds)
 		pending_free(p);
 		return;
 	}
-	identity_from_credentials(creds, &identity);
+	identity_from_creds(creds, &identity);
 	r = nfc_session_create(p->path, sender, p->notifier, &p->settings, &identity, &s);
 	nfc_identity_clear(&identity);
 	if (r < 0)
@@ -442,7 +468,8 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 	Pending *p = data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &error);
-	g_autoptr(GVariant) creds = NULL;
+	g_autoptr(GVariant) dict = NULL;
+	Creds *creds;
 
 	/* the client left before we knew who it was, or the daemon stops */
 	if (!reply || !bus) {
@@ -450,17 +477,17 @@ static void on_credentials(GObject *src, GAsyncResult *res, gpointer data)
 		pending_free(p);
 		return;
 	}
-	creds = g_variant_get_child_value(reply, 0);
-	if (creds_cache)
-		g_hash_table_replace(creds_cache, g_strdup(g_dbus_method_invocation_get_sender(p->inv)),
-				     g_variant_ref(creds));
+	dict = g_variant_get_child_value(reply, 0);
+	creds = creds_new(dict);
+	g_hash_table_replace(creds_cache, g_strdup(g_dbus_method_invocation_get_sender(p->inv)),
+			     creds);
 	create_with(p, creds);
 }
 
 void nfc_session_dbus_create(GDBusMethodInvocation *inv, GVariant *settings, const char *notifier)
 {
 	const char *sender = g_dbus_method_invocation_get_sender(inv);
-	GVariant *creds;
+	const Creds *creds;
 	Pending *p;
 	const char *bad = NULL;
 	int r;
@@ -532,8 +559,7 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 	};
 
 	bus = g_object_ref(conn);
-	creds_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					    (GDestroyNotify)g_variant_unref);
+	creds_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, creds_free);
 	objects = nfc_dbus_subtree_new(bus, infos, &object_ops);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	/* one subscription for every client, not one watch per client */
