@@ -444,8 +444,7 @@ static void create_with(Pending *p, const Creds *creds)
 	if (r < 0)
 		nfc_dbus_subtree_remove(objects, p->path);
 	if (r == -EMLINK || r == -EUSERS) {
-		g_dbus_method_invocation_return_error(p->inv, NFC_ERROR, NFC_ERROR_FAILED,
-			"Too many sessions (limit %u %s)",
+		nfc_dbus_return_error_printf(p->inv, NFC_ERROR_FAILED, "Too many sessions (limit %u %s)",
 			r == -EMLINK ? nfc_config_active()->sessions_per_client :
 				       nfc_config_active()->sessions_max,
 			r == -EMLINK ? "per client: SessionsPerClient" : "in total: SessionsMax");
@@ -496,8 +495,8 @@ void nfc_session_dbus_create(GDBusMethodInvocation *inv, GVariant *settings, con
 	p->inv = g_object_ref(inv);
 	r = nfc_session_settings_parse(settings, &p->settings, &bad);
 	if (r < 0) {
-		g_dbus_method_invocation_return_error(inv, NFC_ERROR, NFC_ERROR_INVALID_ARGUMENTS,
-						      "Invalid arguments: %s", bad ? bad : "settings");
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS, "Invalid arguments: %s",
+					     bad ? bad : "settings");
 		pending_free(p);
 		return;
 	}
