@@ -71,7 +71,7 @@ static GVariant *stats_of(NfcSession *s)
 }
 
 typedef struct {
-	GDBusMessage *call;
+	GDBusMethodInvocation *invocation;
 	char *path;
 } StatsCall;
 
@@ -80,24 +80,25 @@ static void on_counters_for_call(int error, void *user_data)
 	StatsCall *c = user_data;
 	NfcSession *s = stats.bus ? nfc_session_lookup(c->path) : NULL;
 
-	if (stats.bus && !s)
-		nfc_dbus_message_return_error(stats.bus, c->call, NFC_ERROR_NOT_FOUND);
-	else if (s)
+	/* gone meanwhile, or the daemon is stopping */
+	if (!s)
+		nfc_dbus_return_error(c->invocation, NFC_ERROR_NOT_FOUND);
+	else
 		/* without a firewall the figures are zero, not an error */
-		nfc_dbus_message_return(stats.bus, c->call, g_variant_new("(@a{sv})", stats_of(s)));
-	g_object_unref(c->call);
+		g_dbus_method_invocation_return_value(c->invocation,
+						      g_variant_new("(@a{sv})", stats_of(s)));
 	g_free(c->path);
 	g_free(c);
 }
 
 /* Called by the session objects' dispatcher, for their owner only. */
-static void stats_method(GDBusConnection *conn, NfcSession *s, GDBusMessage *call,
-			 const char *member, GVariant *params)
+static void stats_method(NfcSession *s, GDBusMethodInvocation *invocation, const char *member,
+			 GVariant *params)
 {
 	if (g_str_equal(member, "GetStats")) {
 		StatsCall *c = g_new0(StatsCall, 1);
 
-		c->call = g_object_ref(call);
+		c->invocation = invocation;
 		c->path = g_strdup(nfc_session_get_path(s));
 		if (nfc_engine_read_counters(on_counters_for_call, c) < 0)
 			on_counters_for_call(0, c);
@@ -106,7 +107,7 @@ static void stats_method(GDBusConnection *conn, NfcSession *s, GDBusMessage *cal
 
 		g_variant_get(params, "(u)", &seconds);
 		if (seconds > 86400) {
-			nfc_dbus_message_return_error(conn, call, NFC_ERROR_INVALID_ARGUMENTS);
+			nfc_dbus_return_error(invocation, NFC_ERROR_INVALID_ARGUMENTS);
 			return;
 		}
 		if (seconds)
@@ -114,7 +115,9 @@ static void stats_method(GDBusConnection *conn, NfcSession *s, GDBusMessage *cal
 		else
 			g_hash_table_remove(stats.periods, s);
 		reschedule();
-		nfc_dbus_message_return(conn, call, NULL);
+		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else {
+		nfc_dbus_return_error(invocation, NFC_ERROR_NOT_SUPPORTED);
 	}
 }
 

@@ -116,39 +116,6 @@ void nfc_dbus_return_error_printf(GDBusMethodInvocation *invocation, NfcError co
 	g_dbus_method_invocation_return_error_literal(invocation, NFC_ERROR, code, text);
 }
 
-void nfc_dbus_message_return_dbus_error(GDBusConnection *conn, GDBusMessage *call,
-					const char *name, const char *text)
-{
-	g_autoptr(GDBusMessage) reply = g_dbus_message_new_method_error_literal(call, name, text);
-
-	g_dbus_connection_send_message(conn, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
-}
-
-void nfc_dbus_message_return_error(GDBusConnection *conn, GDBusMessage *call, NfcError code)
-{
-	nfc_dbus_message_return_dbus_error(conn, call, entries[code].dbus_error_name, messages[code]);
-}
-
-void nfc_dbus_message_return_errno(GDBusConnection *conn, GDBusMessage *call, int err)
-{
-	NfcError code = nfc_error_from_errno(err);
-
-	if (code == NFC_ERROR_FAILED)
-		nfc_dbus_message_return_dbus_error(conn, call, entries[code].dbus_error_name,
-						   g_strerror(-err));
-	else
-		nfc_dbus_message_return_error(conn, call, code);
-}
-
-void nfc_dbus_message_return(GDBusConnection *conn, GDBusMessage *call, GVariant *body)
-{
-	g_autoptr(GDBusMessage) reply = g_dbus_message_new_method_reply(call);
-
-	if (body)
-		g_dbus_message_set_body(reply, body);
-	g_dbus_connection_send_message(conn, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
-}
-
 typedef struct {
 	GDBusInterfaceInfo *iface;
 	char **(*children)(void);

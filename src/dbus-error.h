@@ -44,15 +44,6 @@ void nfc_dbus_return_errno(GDBusMethodInvocation *invocation, int err);
 void nfc_dbus_return_error_printf(GDBusMethodInvocation *invocation, NfcError code,
 				  const char *format, ...) G_GNUC_PRINTF(3, 4);
 
-/* The same for a method call handled as a plain message (objects served
- * without a GDBus registration): send the error reply. */
-void nfc_dbus_message_return_error(GDBusConnection *conn, GDBusMessage *call, NfcError code);
-void nfc_dbus_message_return_errno(GDBusConnection *conn, GDBusMessage *call, int err);
-/* Reply with body (NULL: none; floating references are sunk). */
-void nfc_dbus_message_return(GDBusConnection *conn, GDBusMessage *call, GVariant *body);
-void nfc_dbus_message_return_dbus_error(GDBusConnection *conn, GDBusMessage *call,
-					const char *name, const char *text);
-
 /* Calls to children of parent_path that do not exist answer
  * org.freedesktop.DBus.Error.UnknownObject, as ConnMan does (connmanctl
  * turns it into "... is not available"); GDBus alone would answer

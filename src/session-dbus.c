@@ -228,11 +228,7 @@ static void method_stats(NfcSession *s, GDBusMethodInvocation *inv, GVariant *pa
 		nfc_dbus_return_error(inv, NFC_ERROR_NOT_SUPPORTED);
 		return;
 	}
-	/* the hook answers the call's message itself (its signature predates
-	 * the invocations); the invocation is only dropped */
-	stats_handler(bus, s, g_dbus_method_invocation_get_message(inv),
-		      g_dbus_method_invocation_get_method_name(inv), params);
-	g_object_unref(inv);
+	stats_handler(s, inv, g_dbus_method_invocation_get_method_name(inv), params);
 }
 
 typedef struct {

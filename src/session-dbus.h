@@ -20,8 +20,8 @@ void nfc_session_dbus_destroy(GDBusMethodInvocation *inv, const char *path);
  * registrations, not one registration each (that alone cost more than the
  * rest of a session). net.nfconn.SessionStats calls on them go to this
  * handler, with their arguments checked and the caller known to be the
- * session's owner; it answers the call's message. */
-typedef void (*NfcSessionStatsHandler)(GDBusConnection *conn, NfcSession *s, GDBusMessage *call,
+ * session's owner; it answers the invocation (it takes the reference). */
+typedef void (*NfcSessionStatsHandler)(NfcSession *s, GDBusMethodInvocation *invocation,
 				       const char *member, GVariant *params);
 void nfc_session_dbus_set_stats_handler(NfcSessionStatsHandler handler);
 
