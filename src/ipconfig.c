@@ -388,35 +388,9 @@ static const char *const ipv6_method_names[] = {
 	[NFC_IPV6_MANUAL] = "manual",
 };
 
-const char *nfc_ipv4_method_to_string(NfcIpv4Method m)
-{
-	return NFC_STRING_TABLE_NAME(ipv4_method_names, m, "off");
-}
+NFC_STRING_TABLE_FULL(nfc_ipv4_method, NfcIpv4Method, ipv4_method_names, "off")
 
-bool nfc_ipv4_method_from_string(const char *s, NfcIpv4Method *m)
-{
-	int i = NFC_STRING_TABLE_LOOKUP(ipv4_method_names, s);
-
-	if (i < 0)
-		return false;
-	*m = (NfcIpv4Method)i;
-	return true;
-}
-
-const char *nfc_ipv6_method_to_string(NfcIpv6Method m)
-{
-	return NFC_STRING_TABLE_NAME(ipv6_method_names, m, "off");
-}
-
-bool nfc_ipv6_method_from_string(const char *s, NfcIpv6Method *m)
-{
-	int i = NFC_STRING_TABLE_LOOKUP(ipv6_method_names, s);
-
-	if (i < 0)
-		return false;
-	*m = (NfcIpv6Method)i;
-	return true;
-}
+NFC_STRING_TABLE_FULL(nfc_ipv6_method, NfcIpv6Method, ipv6_method_names, "off")
 
 bool nfc_netmask_to_prefixlen(const char *netmask, uint8_t *prefixlen)
 {

@@ -79,10 +79,7 @@ static const char *const state_names[] = {
 	[NFC_MANAGER_ONLINE] = "online",
 };
 
-const char *nfc_manager_state_to_string(NfcManagerState s)
-{
-	return NFC_STRING_TABLE_NAME(state_names, s, "idle");
-}
+NFC_STRING_TABLE_TO_STRING(nfc_manager_state, NfcManagerState, state_names, "idle")
 
 bool nfc_manager_get_offline_mode(void)
 {

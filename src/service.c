@@ -564,35 +564,9 @@ static const char *const error_names[] = {
 	[NFC_SERVICE_ERROR_ONLINE_CHECK_FAILED] = "online-check-failed",
 };
 
-const char *nfc_service_state_to_string(NfcServiceState st)
-{
-	return NFC_STRING_TABLE_NAME(state_names, st, "idle");
-}
+NFC_STRING_TABLE_FULL(nfc_service_state, NfcServiceState, state_names, "idle")
 
-bool nfc_service_state_from_string(const char *s, NfcServiceState *st)
-{
-	int i = NFC_STRING_TABLE_LOOKUP(state_names, s);
-
-	if (i < 0)
-		return false;
-	*st = (NfcServiceState)i;
-	return true;
-}
-
-const char *nfc_service_error_to_string(NfcServiceError e)
-{
-	return NFC_STRING_TABLE_NAME(error_names, e, NULL);
-}
-
-bool nfc_service_error_from_string(const char *s, NfcServiceError *e)
-{
-	int i = NFC_STRING_TABLE_LOOKUP(error_names, s);
-
-	if (i < 0)
-		return false;
-	*e = (NfcServiceError)i;
-	return true;
-}
+NFC_STRING_TABLE_FULL(nfc_service_error, NfcServiceError, error_names, NULL)
 
 static void strv_append_unique(GPtrArray *out, const char *item)
 {

@@ -38,20 +38,7 @@ static const char *const conn_type_names[] = {
 	[NFC_CONN_INTERNET] = "internet",
 };
 
-const char *nfc_conn_type_to_string(NfcConnType t)
-{
-	return NFC_STRING_TABLE_NAME(conn_type_names, t, "any");
-}
-
-bool nfc_conn_type_from_string(const char *s, NfcConnType *t)
-{
-	int i = NFC_STRING_TABLE_LOOKUP(conn_type_names, s);
-
-	if (i < 0)
-		return false;
-	*t = (NfcConnType)i;
-	return true;
-}
+NFC_STRING_TABLE_FULL(nfc_conn_type, NfcConnType, conn_type_names, "any")
 
 static int parse_bearers(GVariant *v, char ***out)
 {
