@@ -736,3 +736,47 @@ GVariant *nfc_lab_signals_pop(NfcLabSignals *s, guint timeout_ms, char **path)
 	g_variant_get(item, "(o@*)", path, &params);
 	return params;
 }
+
+/* Dispatch the default main context for ms: a pause that still lets the
+ * test's own D-Bus connection and sources run. */
+static gboolean pause_over(gpointer data)
+{
+	*(bool *)data = true;
+	return G_SOURCE_REMOVE;
+}
+
+static void pause_dispatching(guint ms)
+{
+	bool over = false;
+
+	g_timeout_add(ms, pause_over, &over);
+	while (!over)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *fmt, ...)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	g_autofree char *cmd = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	for (;;) {
+		g_autofree char *out = NULL, *err = NULL;
+		int status = nfc_lab_sh_capture(lab, ns, &out, &err, "%s", cmd);
+
+		if (status == 0)
+			return;
+		if (g_get_monotonic_time() > end)
+			g_error("timed out after %u ms waiting for `%s` in %s; last exit %d, output:\n%s%s",
+				timeout_ms, cmd, ns ? ns : "test ns", status, out, err);
+		pause_dispatching(20);
+	}
+}
+
+void nfc_lab_observe_for(guint timeout_ms)
+{
+	pause_dispatching(timeout_ms);
+}

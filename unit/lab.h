@@ -88,3 +88,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcLabSignals, nfc_lab_signals_free)
  * (owned by the caller) or NULL on timeout. path (may be NULL) gets its
  * object path. */
 GVariant *nfc_lab_signals_pop(NfcLabSignals *s, guint timeout_ms, char **path);
+
+/* Wait until "sh -c CMD" in ns (as nfc_lab_sh) exits 0, running it again
+ * every 20 ms with the default main context dispatched in between. On
+ * timeout the test fails, naming CMD and showing its last output. */
+void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
+
+/* Let timeout_ms pass, dispatching the default main context. Only for
+ * tests that assert something does NOT happen and have no event that
+ * marks the moment it no longer could: each caller says why its window
+ * is long enough. Everything else waits for a condition. */
+void nfc_lab_observe_for(guint timeout_ms);
