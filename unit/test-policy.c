@@ -82,6 +82,46 @@ static const char echo_py[] =
 	"        else:\n"
 	"            d, a = s.recvfrom(2048); s.sendto(d, a)\n";
 
+typedef struct {
+	Fixture *f;
+	const char *id;
+} ServiceWait;
+
+static gboolean has_ipv6_gateway(gpointer data)
+{
+	ServiceWait *w = data;
+	g_autoptr(GVariant) v6 = uplinks_service_property(&w->f->u, w->id, "IPv6");
+	g_autoptr(GVariant) gw = v6 ? g_variant_lookup_value(v6, "Gateway", NULL) : NULL;
+
+	return gw != NULL;
+}
+
+static gboolean has_ipv4_address(gpointer data)
+{
+	ServiceWait *w = data;
+	g_autoptr(GVariant) v4 = uplinks_service_property(&w->f->u, w->id, "IPv4");
+	g_autoptr(GVariant) addr = v4 ? g_variant_lookup_value(v4, "Address", NULL) : NULL;
+
+	return addr != NULL;
+}
+
+/* A service is ready with IPv6 alone when a router advertisement comes
+ * before its DHCPv4 lease. The tests send IPv4: wait until both uplinks
+ * have their lease, on D-Bus and in the kernel, as a default route in
+ * the main table and one in each uplink's own table. */
+static void wait_ipv4(Fixture *f)
+{
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *id = uplinks_service_id(&f->u, i);
+		ServiceWait w = { f, id };
+
+		g_assert_true(nfc_lab_wait_for(has_ipv4_address, &w, 20000));
+	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"test $(ip -4 route show default | grep -c ' dev uplink') = 2 && "
+			"test $(ip -4 route show table all | grep -c '^default .* table ') = 2");
+}
+
 static void setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
@@ -118,8 +158,23 @@ static void setup(Fixture *f, gconstpointer data)
 			   PORT, PORT, PORT, PORT);
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
 	}
+	/* the policy directory exists before nfconnd watches it: a missing
+	 * one is only looked for every 4 s (GLib's file monitor), and the
+	 * tests wait for their policy to be read before they use it */
+	{
+		g_autofree char *dir = g_build_filename(nfc_lab_dir(f->u.lab), "session_policy_local",
+							NULL);
+
+		g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	}
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+	wait_ipv4(f);
+	/* and both echo servers have bound their four sockets (UDP and TCP,
+	 * v4 and v6): a datagram that comes first finds no port */
+	for (int i = 0; i < 2; i++)
+		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 10000,
+				"test $(ss -Htuln 'sport = :%d' | wc -l) = 4", PORT);
 }
 
 static void teardown(Fixture *f, gconstpointer data)
@@ -224,18 +279,66 @@ static guint64 stat_u64(SessionClient *c, const char *path, const char *key)
 /* Steered apps: wait until the engine has installed uid's element. */
 static void wait_steered(Fixture *f, unsigned int uid)
 {
-	gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "nft list table inet nfconn | grep -q '%u :'",
+			uid);
+}
 
-	for (;;) {
-		g_autofree char *out = NULL;
-		int st = nfc_lab_sh_status(f->u.lab, f->u.host, &out,
-					   "nft list table inet nfconn | grep -q '%u :'", uid);
+/* ... and until it is gone again. */
+static void wait_unsteered(Fixture *f, unsigned int uid)
+{
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! nft list table inet nfconn | grep -q '%u :'",
+			uid);
+}
 
-		if (st == 0)
-			return;
-		g_assert_cmpint(g_get_monotonic_time(), <, end);
-		g_usleep(50000);
-	}
+typedef struct {
+	Fixture *f;
+	gsize from;
+} LogWait;
+
+/* nfconnd's log, from offset from on, tells of a reload that found the
+ * one policy file the test wrote (a reload before the rename finds none) */
+static gboolean policy_loaded(gpointer data)
+{
+	LogWait *w = data;
+	g_autofree char *log = nfc_lab_log(w->f->u.lab, "nfconnd");
+
+	return strlen(log) >= w->from && strstr(log + w->from, "session policies: 1 files");
+}
+
+/* Put the test's one policy file in place and wait until nfconnd has
+ * read it, so that sessions created next get it from the start. */
+static void write_policy(Fixture *f, const char *name, const char *text)
+{
+	g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+	LogWait w = { f, strlen(log) };
+
+	uplinks_write_policy(&f->u, name, text);
+	g_assert_true(nfc_lab_wait_for(policy_loaded, &w, 10000));
+}
+
+/* The mark Explain says uid's traffic gets (uid must be steered). */
+static guint32 explained_mark(Fixture *f, unsigned int uid)
+{
+	g_autofree char *value = g_strdup_printf("%u", uid);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
+					     g_variant_new("(ss)", "uid", value), &error);
+	g_autoptr(GVariant) d = NULL;
+	guint32 mark = 0;
+
+	g_assert_no_error(error);
+	d = g_variant_get_child_value(r, 0);
+	g_assert_true(g_variant_lookup(d, "Mark", "u", &mark));
+	return mark;
+}
+
+/* Wait until the kernel routes traffic with mark (0: unmarked) to dst
+ * (v4 or v6) out of a device matching dev (a grep pattern), from an
+ * address it may use (a tentative one gives no "src"). */
+static void wait_route(Fixture *f, const char *dst, guint32 mark, const char *dev)
+{
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"ip route get %s mark 0x%x | grep -q 'dev %s .*src '", dst, mark, dev);
 }
 
 static void test_steering(Fixture *f, gconstpointer data)
@@ -247,8 +350,7 @@ static void test_steering(Fixture *f, gconstpointer data)
 	SessionClient *a, *b;
 	guint64 r0, r1;
 
-	uplinks_write_policy(&f->u, "10-apps.policy", pol);
-	g_usleep(300000);
+	write_policy(f, "10-apps.policy", pol);
 	a = session_for(f, "client-a", UID_A, NULL, &pa);
 	b = session_for(f, "client-b", UID_B, NULL, &pb);
 	wait_steered(f, UID_A);
@@ -281,18 +383,15 @@ static void test_steering(Fixture *f, gconstpointer data)
 	/* IPv6, once both uplinks have their SLAAC addresses */
 	for (int i = 0; i < 2; i++) {
 		g_autofree char *id = uplinks_service_id(&f->u, i);
-		gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+		ServiceWait w = { f, id };
 
-		for (;;) {
-			g_autoptr(GVariant) v6 = uplinks_service_property(&f->u, id, "IPv6");
-
-			if (v6 && g_variant_lookup_value(v6, "Gateway", NULL))
-				break;
-			g_assert_cmpint(g_get_monotonic_time(), <, end);
-			g_usleep(100000);
-		}
+		g_assert_true(nfc_lab_wait_for(has_ipv6_gateway, &w, 20000));
 	}
-	g_usleep(300000);
+	/* ... and the kernel routes by them: unmarked (the first lookup, which
+	 * picks the source), then A's and B's marks out of their uplinks */
+	wait_route(f, UPLINK_SERVER6, 0, "uplink[01]");
+	wait_route(f, UPLINK_SERVER6, explained_mark(f, UID_A), "uplink0");
+	wait_route(f, UPLINK_SERVER6, explained_mark(f, UID_B), "uplink1");
 	r0 = router_count(f, 0, "v6");
 	r1 = router_count(f, 1, "v6");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER6, 10, NULL), ==, 10);
@@ -312,7 +411,7 @@ static void test_steering(Fixture *f, gconstpointer data)
 		g_variant_get_child(list, 0, "(&o@a{sv})", &path, NULL);
 		top = uplinks_service_id(&f->u, 0);
 		top_i = g_str_has_suffix(path, top) ? 0 : 1;
-		g_usleep(300000);
+		wait_unsteered(f, UID_A);
 		r0 = router_count(f, top_i, "v4");
 		g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
 		g_assert_cmpuint(router_count(f, top_i, "v4") - r0, ==, 5);
@@ -330,8 +429,7 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	guint64 r0, r1;
 	int first, second;
 
-	uplinks_write_policy(&f->u, "10-apps.policy", pol);
-	g_usleep(300000);
+	write_policy(f, "10-apps.policy", pol);
 	a = session_for(f, "client-a", UID_A, NULL, &pa);
 	b = session_for(f, "client-b", UID_B, NULL, NULL);
 	wait_steered(f, UID_A);
@@ -362,12 +460,15 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(router_count(f, second, "v4") - r1, ==, 10);
 	uplinks_set_carrier(&f->u, first, true);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+	wait_ipv4(f);
 
 	/* B is pinned to uplink1: without it B's traffic has nowhere to go,
 	 * and never leaks to the main table (uplink0 stays untouched) */
 	uplinks_set_carrier(&f->u, 1, false);
 	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
-	g_usleep(300000);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"ip route get " UPLINK_SERVER4 " mark 0x%x 2>&1 | grep -q unreachable",
+			explained_mark(f, UID_B));
 	r0 = router_count(f, 0, "v4");
 	{
 		int r = send_as(f, UID_B, UPLINK_SERVER4, 5, NULL);
@@ -414,14 +515,7 @@ static void test_source_ip_rule(Fixture *f, gconstpointer data)
 
 		c = session_for(f, "client", 0, settings, NULL);
 	}
-	for (int i = 0;; i++) {
-		g_autofree char *rules = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list");
-
-		if (strstr(rules, other_addr))
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(50000);
-	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 5000, "ip rule list | grep -qF '%s'", other_addr);
 	/* one datagram first: in this lab the router drops the reply to the
 	 * first datagram from a source it has not resolved yet (the host
 	 * never sees it, see the closing note); then every one must return */
@@ -431,14 +525,7 @@ static void test_source_ip_rule(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(router_count(f, second, "v4") - r, ==, 10);
 	session_client_free(c);
 	/* gone with the session */
-	for (int i = 0;; i++) {
-		g_autofree char *rules = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list");
-
-		if (!strstr(rules, other_addr))
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(50000);
-	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 5000, "! ip rule list | grep -qF '%s'", other_addr);
 }
 
 static guint count_lines(const char *text, const char *needle)
@@ -460,9 +547,8 @@ static void test_constant_rules(Fixture *f, gconstpointer data)
 
 	for (gsize i = 0; i < G_N_ELEMENTS(uids); i++)
 		g_string_append_printf(pol, "[u%u]\nuid=%u\nAllowedBearers=ethernet\n", uids[i], uids[i]);
-	uplinks_write_policy(&f->u, "10-many.policy", pol->str);
+	write_policy(f, "10-many.policy", pol->str);
 	g_string_free(pol, TRUE);
-	g_usleep(300000);
 
 	clients[0] = session_for(f, "c0", uids[0], NULL, NULL);
 	wait_steered(f, uids[0]);
@@ -492,14 +578,13 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 {
 	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
 					       "AllowedInterface=uplink0\n", UID_A);
-	g_autofree char *before = NULL, *after_kill = NULL, *after_restart = NULL, *final = NULL;
+	g_autofree char *before = NULL, *after_kill = NULL, *final = NULL;
 	g_autofree char *tables = NULL, *flush = NULL, *del = NULL, *log = NULL;
 	SessionClient *a;
 	guint64 r0;
 	int status;
 
-	uplinks_write_policy(&f->u, "10-a.policy", pol);
-	g_usleep(300000);
+	write_policy(f, "10-a.policy", pol);
 	a = session_for(f, "client-a", UID_A, NULL, NULL);
 	wait_steered(f, UID_A);
 	before = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list | wc -l");
@@ -525,15 +610,7 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 
 	/* ... until the next start cleans them up (no session now) */
 	uplinks_start_nfconnd(&f->u);
-	for (int i = 0;; i++) {
-		g_free(after_restart);
-		after_restart = nfc_lab_sh_output(f->u.lab, f->u.host,
-			"ip rule list | wc -l; ip route show table all | grep -c 'table 7[0-2][0-9][0-9] ' || true");
-		if (g_str_has_prefix(after_restart, "3\n"))
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(50000);
-	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 5000, "test $(ip rule list | wc -l) = 3");
 	log = nfc_lab_log(f->u.lab, "nfconnd");
 	g_assert_nonnull(strstr(log, "left by an earlier run"));
 
@@ -544,6 +621,12 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 		"ip rule list | wc -l; ip -6 rule list | wc -l; nft list tables | wc -l; "
 		"ip route show table all | grep -c 'table 7[0-2][0-9][0-9] ' || true");
 	g_assert_cmpstr(final, ==, "3\n2\n0\n0\n");
+}
+
+/* A cgroup directory can go once every process has left it. */
+static gboolean cgroup_removed(gpointer path)
+{
+	return g_rmdir(path) == 0;
 }
 
 static void test_cgroup(Fixture *f, gconstpointer data)
@@ -564,19 +647,11 @@ static void test_cgroup(Fixture *f, gconstpointer data)
 	}
 	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
 	g_assert_cmpint(g_mkdir(sub, 0755), ==, 0);
-	uplinks_write_policy(&f->u, "10-app.policy", pol);
-	g_usleep(300000);
+	write_policy(f, "10-app.policy", pol);
 	/* the application: its session and its traffic come from the cgroup */
 	a = session_client_start_in(f->u.lab, "client-a", UID_A, dir);
 	g_free(session_client_do(a, "create /app/s1"));
-	for (int i = 0;; i++) {
-		g_free(out);
-		out = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list table inet nfconn");
-		if (strstr(out, "cgroup"))
-			break;
-		g_assert_cmpint(i, <, 200);
-		g_usleep(50000);
-	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "nft list table inet nfconn | grep -q cgroup");
 	r0 = router_count(f, 0, "v4");
 	r1 = router_count(f, 1, "v4");
 	{
@@ -598,29 +673,15 @@ static void test_cgroup(Fixture *f, gconstpointer data)
 	nfc_lab_sh(f->u.lab, NULL, "for p in $(cat %s/cgroup.procs); do echo $p > %s/cgroup.procs; done",
 		   dir, sub);
 	g_free(session_client_do(a, "create /app/s2"));
-	for (int i = 0;; i++) {
-		g_free(out);
-		out = nfc_lab_sh_output(f->u.lab, f->u.host,
-					"nft list map inet nfconn cgroup_mark_L2 2>/dev/null");
-		if (strstr(out, "elements"))
-			break;
-		g_assert_cmpint(i, <, 200);
-		g_usleep(50000);
-	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"nft list map inet nfconn cgroup_mark_L2 2>/dev/null | grep -q elements");
 	/* and the first session's element (level 1) is still there */
-	g_free(out);
 	out = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list map inet nfconn cgroup_mark_L1");
 	g_assert_nonnull(strstr(out, "elements"));
 	session_client_free(a);
 	/* every process left them; the directories go */
-	for (int i = 0; g_rmdir(sub) < 0; i++) {
-		g_assert_cmpint(i, <, 100);
-		g_usleep(50000);
-	}
-	for (int i = 0; g_rmdir(dir) < 0; i++) {
-		g_assert_cmpint(i, <, 100);
-		g_usleep(50000);
-	}
+	g_assert_true(nfc_lab_wait_for(cgroup_removed, sub, 5000));
+	g_assert_true(nfc_lab_wait_for(cgroup_removed, dir, 5000));
 }
 
 /* net.nfconn.Manager.GetApplyTimes: the a{sv} */
@@ -634,6 +695,16 @@ static GVariant *apply_times(Fixture *f, gboolean reset)
 	return g_variant_get_child_value(r, 0);
 }
 
+static gboolean one_removal_timed(gpointer f)
+{
+	g_autoptr(GVariant) d = apply_times(f, FALSE);
+	guint64 removed = 0;
+
+	g_assert_true(g_variant_lookup(d, "Removed.Count", "t", &removed));
+	g_assert_cmpuint(removed, <=, 1);
+	return removed == 1;
+}
+
 static void test_explain(Fixture *f, gconstpointer data)
 {
 	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
@@ -642,8 +713,7 @@ static void test_explain(Fixture *f, gconstpointer data)
 	g_autoptr(GVariant) r = NULL, none = NULL, bad = NULL;
 	SessionClient *a;
 
-	uplinks_write_policy(&f->u, "10-a.policy", pol);
-	g_usleep(300000);
+	write_policy(f, "10-a.policy", pol);
 	a = session_for(f, "client-a", UID_A, NULL, NULL);
 	wait_steered(f, UID_A);
 	r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
@@ -714,17 +784,7 @@ static void test_explain(Fixture *f, gconstpointer data)
 	session_client_free(a);
 	/* the client left: its element goes, and that is timed too (the
 	 * figures were reset above) */
-	for (int i = 0;; i++) {
-		g_autoptr(GVariant) d = apply_times(f, FALSE);
-		guint64 removed = 0;
-
-		g_assert_true(g_variant_lookup(d, "Removed.Count", "t", &removed));
-		g_assert_cmpuint(removed, <=, 1);
-		if (removed == 1)
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(50000);
-	}
+	g_assert_true(nfc_lab_wait_for(one_removal_timed, f, 5000));
 }
 
 static gboolean rmdir_done(gpointer path)
