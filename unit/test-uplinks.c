@@ -54,6 +54,46 @@ static char *top_service(Fixture *f)
 	return g_strdup(strrchr(path, '/') + 1);
 }
 
+typedef struct {
+	Fixture *f;
+	const char *id;
+} ServiceWait;
+
+static gboolean service_on_top(gpointer data)
+{
+	ServiceWait *w = data;
+	g_autofree char *top = top_service(w->f);
+
+	return g_str_equal(top, w->id);
+}
+
+/* A service that must not connect by itself stays idle: autoconnect
+ * happens on events (the service appears, the technology is enabled)
+ * and no event tells that it was decided against, so watch the service
+ * for a while: no State change, still idle at the end. */
+static void assert_stays_idle(Fixture *f, const char *id, guint ms)
+{
+	g_autoptr(NfcLabSignals) sig = nfc_lab_signals_new(f->u.lab, SERVICE, "PropertyChanged");
+	g_autoptr(GVariant) state = NULL;
+
+	/* a call after the subscription: its reply means the bus has it */
+	state = uplinks_service_property(&f->u, id, "State");
+	g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "idle");
+	nfc_lab_observe_for(ms);
+	for (;;) {
+		g_autofree char *path = NULL;
+		g_autoptr(GVariant) p = nfc_lab_signals_pop(sig, 0, &path);
+		const char *name;
+
+		if (!p)
+			break;
+		g_variant_get(p, "(&sv)", &name, NULL);
+		if (g_str_has_suffix(path, id))
+			g_assert_cmpstr(name, !=, "State");
+	}
+	uplinks_wait_property(&f->u, id, "State", "idle", 0);
+}
+
 static void test_online(Fixture *f, gconstpointer data)
 {
 	g_autofree char *id0 = uplinks_service_id(&f->u, 0);
@@ -158,7 +198,7 @@ static void test_failover(Fixture *f, gconstpointer data)
 {
 	g_autoptr(NfcLabSignals) sig = NULL;
 	g_autoptr(GVariant) changed = NULL;
-	g_autofree char *top = NULL, *routes = NULL, *resolv = NULL, *via = NULL;
+	g_autofree char *top = NULL, *routes = NULL, *resolv = NULL;
 	g_autofree char *id0 = uplinks_service_id(&f->u, 0);
 	int top_i;
 
@@ -170,14 +210,8 @@ static void test_failover(Fixture *f, gconstpointer data)
 	/* traffic moves to the other uplink (the kernel ignores routes
 	 * through a link without carrier; nfconnd then tidies up) */
 	uplinks_set_carrier(&f->u, top_i, false);
-	for (int i = 0;; i++) {
-		g_free(via);
-		via = nfc_lab_sh_output(f->u.lab, f->u.host, "ip -4 route get " UPLINK_SERVER4);
-		if (strstr(via, top_i == 0 ? "dev uplink1" : "dev uplink0"))
-			break;
-		g_assert_cmpint(i, <, 300);
-		g_usleep(10000);
-	}
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 3000,
+			"ip -4 route get " UPLINK_SERVER4 " | grep -q 'dev uplink%d'", 1 - top_i);
 
 	/* ServicesChanged says the service is gone */
 	for (int i = 0; i < 10; i++) {
@@ -293,18 +327,11 @@ static void test_disconnect_connect(Fixture *f, gconstpointer data)
 	kernel = nfc_lab_sh_output(f->u.lab, f->u.host, "ip -4 -br addr show uplink1");
 	g_assert_null(strstr(kernel, "198.51.100."));
 	/* the lease was given back */
-	for (int i = 0; i < 50; i++) {
-		g_free(log);
-		log = nfc_lab_sh_output(f->u.lab, NULL, "cat %s/dnsmasq-*-r1.log", nfc_lab_dir(f->u.lab));
-		if (strstr(log, "DHCPRELEASE"))
-			break;
-		g_usleep(100000);
-	}
-	g_assert_nonnull(strstr(log, "DHCPRELEASE"));
+	nfc_lab_wait_sh(f->u.lab, NULL, 5000, "grep -q DHCPRELEASE %s/dnsmasq-*-r1.log",
+			nfc_lab_dir(f->u.lab));
 
 	/* a disconnected service stays down (no autoconnect) ... */
-	g_usleep(500000);
-	uplinks_wait_property(&f->u, id, "State", "idle", 100);
+	assert_stays_idle(f, id, 500);
 	/* ... until Connect */
 	r2 = nfc_lab_call(f->u.lab, path, SERVICE, "Connect", NULL, &error);
 	g_assert_no_error(error);
@@ -365,8 +392,7 @@ static void test_persistence(Fixture *f, gconstpointer data)
 
 		uplinks_wait_property(&f->u, id1, "State", "online", 20000);
 	}
-	g_usleep(500000);
-	uplinks_wait_property(&f->u, id, "State", "idle", 100);
+	assert_stays_idle(f, id, 500);
 	ns = uplinks_service_property(&f->u, id, "Nameservers.Configuration");
 	g_assert_cmpuint(g_variant_n_children(ns), ==, 2);
 	ac = uplinks_service_property(&f->u, id, "AutoConnect");
@@ -383,24 +409,30 @@ static void test_persistence(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(g_variant_n_children(ns_effective), ==, 2);
 }
 
+static gboolean has_ipv6_address(gpointer data)
+{
+	ServiceWait *w = data;
+	g_autoptr(GVariant) v6 = uplinks_service_property(&w->f->u, w->id, "IPv6");
+
+	return v6 && g_variant_lookup(v6, "Address", "&s", NULL) &&
+	       g_variant_lookup(v6, "Method", "&s", NULL);
+}
+
 static void test_ipv6_slaac(Fixture *f, gconstpointer data)
 {
 	g_autofree char *id = uplinks_service_id(&f->u, 0);
-	gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	ServiceWait w = { f, id };
 	const char *addr = NULL, *method = NULL;
 
 	uplinks_wait_services(&f->u, 2, "online", 20000);
-	for (;;) {
+	g_assert_true(nfc_lab_wait_for(has_ipv6_address, &w, 20000));
+	{
 		g_autoptr(GVariant) v6 = uplinks_service_property(&f->u, id, "IPv6");
 
-		if (v6 && g_variant_lookup(v6, "Address", "&s", &addr) &&
-		    g_variant_lookup(v6, "Method", "&s", &method)) {
-			g_assert_true(g_str_has_prefix(addr, "2001:db8:a:"));
-			g_assert_cmpstr(method, ==, "auto");
-			break;
-		}
-		g_assert_cmpint(g_get_monotonic_time(), <, end);
-		g_usleep(100000);
+		g_assert_true(g_variant_lookup(v6, "Address", "&s", &addr));
+		g_assert_true(g_variant_lookup(v6, "Method", "&s", &method));
+		g_assert_true(g_str_has_prefix(addr, "2001:db8:a:"));
+		g_assert_cmpstr(method, ==, "auto");
 	}
 	{
 		g_autofree char *kernel = nfc_lab_sh_output(f->u.lab, f->u.host,
@@ -413,24 +445,16 @@ static void test_ipv6_slaac(Fixture *f, gconstpointer data)
 static void test_renew(Fixture *f, gconstpointer data)
 {
 	g_autofree char *id = uplinks_service_id(&f->u, 0);
-	g_autofree char *addr = NULL, *addr2 = NULL, *log = NULL;
+	g_autofree char *addr = NULL, *addr2 = NULL;
 	g_autoptr(NfcLabSignals) sig = NULL;
-	gint64 end;
 
 	uplinks_wait_services(&f->u, 2, "online", 20000);
 	addr = ipv4_field(f, id, "Address");
 	sig = nfc_lab_signals_new(f->u.lab, SERVICE, "PropertyChanged");
 	/* T1 is 10 s: within 25 s the lease is renewed by unicast at least once */
-	end = g_get_monotonic_time() + 25 * G_USEC_PER_SEC;
-	for (;;) {
-		g_free(log);
-		log = nfc_lab_sh_output(f->u.lab, NULL, "grep -c 'DHCPACK(r0) %s' %s/dnsmasq-*-r0.log || true",
-					addr, nfc_lab_dir(f->u.lab));
-		if (atoi(log) >= 2)
-			break;
-		g_assert_cmpint(g_get_monotonic_time(), <, end);
-		g_usleep(200000);
-	}
+	nfc_lab_wait_sh(f->u.lab, NULL, 25000,
+			"test $(grep -c 'DHCPACK(r0) %s' %s/dnsmasq-*-r0.log) -ge 2",
+			addr, nfc_lab_dir(f->u.lab));
 	/* the same address, still online, and no state change on the way */
 	addr2 = ipv4_field(f, id, "Address");
 	g_assert_cmpstr(addr2, ==, addr);
@@ -451,7 +475,7 @@ static void test_renew(Fixture *f, gconstpointer data)
 
 static void test_move(Fixture *f, gconstpointer data)
 {
-	g_autofree char *top = NULL, *other = NULL, *after = NULL, *routes = NULL;
+	g_autofree char *top = NULL, *other = NULL;
 	g_autofree char *top_path = NULL, *other_path = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r1 = NULL, r2 = NULL, bad = NULL;
@@ -472,40 +496,20 @@ static void test_move(Fixture *f, gconstpointer data)
 	r1 = nfc_lab_call(f->u.lab, other_path, SERVICE, "MoveBefore",
 			  g_variant_new("(o)", top_path), &error);
 	g_assert_no_error(error);
-	for (int i = 0;; i++) {
-		g_free(after);
-		after = top_service(f);
-		if (g_str_equal(after, other))
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(20000);
-	}
-	for (int i = 0;; i++) {
-		g_autofree char *ifname = NULL;
+	g_assert_true(nfc_lab_wait_for(service_on_top, &(ServiceWait){ f, other }, 5000));
+	{
 		g_autoptr(GVariant) eth = uplinks_service_property(&f->u, other, "Ethernet");
 		const char *dev = NULL;
 
-		g_variant_lookup(eth, "Interface", "&s", &dev);
-		ifname = g_strdup_printf("dev %s", dev);
-		g_free(routes);
-		routes = nfc_lab_sh_output(f->u.lab, f->u.host, "ip -4 route show default | head -1");
-		if (strstr(routes, ifname))
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(20000);
+		g_assert_true(g_variant_lookup(eth, "Interface", "&s", &dev));
+		nfc_lab_wait_sh(f->u.lab, f->u.host, 5000,
+				"ip -4 route show default | head -1 | grep -qF 'dev %s'", dev);
 	}
 	/* and back with MoveAfter */
 	r2 = nfc_lab_call(f->u.lab, other_path, SERVICE, "MoveAfter",
 			  g_variant_new("(o)", top_path), &error);
 	g_assert_no_error(error);
-	for (int i = 0;; i++) {
-		g_free(after);
-		after = top_service(f);
-		if (g_str_equal(after, top))
-			break;
-		g_assert_cmpint(i, <, 100);
-		g_usleep(20000);
-	}
+	g_assert_true(nfc_lab_wait_for(service_on_top, &(ServiceWait){ f, top }, 5000));
 	/* an unknown target */
 	bad = nfc_lab_call(f->u.lab, other_path, SERVICE, "MoveBefore",
 			   g_variant_new("(o)", "/net/connman/service/nosuch"), &error);
