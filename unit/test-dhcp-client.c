@@ -88,7 +88,6 @@ static gboolean dnsmasq_ready(gpointer data)
 	g_autofree char *log = dnsmasq_log(f);
 	const char *last = g_strrstr(log, "started, version");
 
-	g_usleep(10000);
 	return last && strstr(last, "sockets bound exclusively to interface r0");
 }
 
@@ -261,12 +260,24 @@ static void test_bound(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->events->len, ==, 0);
 }
 
+typedef struct {
+	Fixture *f;
+	const char *want;
+} LogWait;
+
+static gboolean dnsmasq_logged(gpointer data)
+{
+	LogWait *w = data;
+	g_autofree char *log = dnsmasq_log(w->f);
+
+	return strstr(log, w->want) != NULL;
+}
+
 static void test_release(Fixture *f, gconstpointer data)
 {
 	char a[INET_ADDRSTRLEN];
 	g_autofree char *want = NULL;
 	NfcDhcpLease l;
-	gint64 deadline;
 
 	start_dnsmasq(f, RANGE, NULL);
 	l = acquire(f, NULL);
@@ -274,15 +285,7 @@ static void test_release(Fixture *f, gconstpointer data)
 
 	nfc_dhcp_client_stop(f->client, true);
 	want = g_strdup_printf("DHCPRELEASE(r0) %s " HOST_MAC, addr_str(l.address, a));
-	deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	for (;;) {
-		g_autofree char *log = dnsmasq_log(f);
-
-		if (strstr(log, want))
-			break;
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(50000);
-	}
+	g_assert_true(nfc_lab_wait_for(dnsmasq_logged, &(LogWait){ f, want }, 5000));
 	wait_lease_file(f, addr_str(l.address, a), false);
 	g_assert_cmpuint(f->events->len, ==, 0);
 }
