@@ -542,6 +542,20 @@ static void stop(Fixture *f, GPid pid)
 	g_assert_true(WIFSIGNALED(status) || WIFEXITED(status));
 }
 
+typedef struct {
+	Fixture *f;
+	const char *want;
+} MonitorWait;
+
+static gboolean both_monitors_show(gpointer data)
+{
+	MonitorWait *w = data;
+	g_autofree char *a = nfc_lab_log(w->f->u.lab, "monitor-all");
+	g_autofree char *s = nfc_lab_log(w->f->u.lab, "monitor-services");
+
+	return strstr(a, w->want) && strstr(s, w->want);
+}
+
 static void test_monitor(Fixture *f, gconstpointer data)
 {
 	const char *id0 = f->id[0];
@@ -563,12 +577,10 @@ static void test_monitor(Fixture *f, gconstpointer data)
 		g_autofree char *out = ctl_ok(f, args);
 		g_autofree char *want = g_strdup_printf("Timeservers.Configuration = [ 203.0.113.%d ]",
 							100 + i);
-		g_autofree char *a = NULL, *s = NULL;
 
-		g_usleep(100 * 1000);
-		a = nfc_lab_log(f->u.lab, "monitor-all");
-		s = nfc_lab_log(f->u.lab, "monitor-services");
-		seen = strstr(a, want) && strstr(s, want);
+		/* shown at once by a monitor that listens; never by one that
+		 * did not yet: then change it again */
+		seen = nfc_lab_wait_for(both_monitors_show, &(MonitorWait){ f, want }, 100);
 	}
 	g_assert_true(seen);
 	off_all = log_size(f, "monitor-all");
