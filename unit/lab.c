@@ -737,21 +737,26 @@ GVariant *nfc_lab_signals_pop(NfcLabSignals *s, guint timeout_ms, char **path)
 	return params;
 }
 
-/* Dispatch the default main context for ms: a pause that still lets the
- * test's own D-Bus connection and sources run. */
 static gboolean pause_over(gpointer data)
 {
 	*(bool *)data = true;
 	return G_SOURCE_REMOVE;
 }
 
+/* Dispatch the default main context for ms: a pause that still lets the
+ * test's own D-Bus connection and sources run. */
 static void pause_dispatching(guint ms)
 {
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
 	bool over = false;
+	guint id = g_timeout_add(ms, pause_over, &over);
 
-	g_timeout_add(ms, pause_over, &over);
-	while (!over)
+	/* the clock too: an iteration returns at once if another thread
+	 * owns the context, and the timeout would never be dispatched */
+	while (!over && g_get_monotonic_time() < end)
 		g_main_context_iteration(NULL, TRUE);
+	if (!over)
+		g_source_remove(id);
 }
 
 void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *fmt, ...)
