@@ -783,11 +783,6 @@ static void test_explain(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(one_removal_timed, f, 5000));
 }
 
-static gboolean rmdir_done(gpointer path)
-{
-	return g_rmdir(path) == 0;
-}
-
 /* The uplink the main table uses: the top service's. */
 static int top_uplink(Fixture *f)
 {
@@ -799,28 +794,11 @@ static int top_uplink(Fixture *f)
 	return g_str_has_suffix(path, id0) ? 0 : 1;
 }
 
-typedef struct {
-	Fixture *f;
-	const char *cmd;          /* a shell command in the host namespace */
-	bool succeeds;
-} ShWait;
-
-static gboolean sh_is(gpointer data)
-{
-	ShWait *w = data;
-	g_autofree char *out = NULL;
-
-	return (nfc_lab_sh_status(w->f->u.lab, w->f->u.host, &out, "%s", w->cmd) == 0) ==
-	       w->succeeds;
-}
-
-/* Wait until cmd succeeds (or fails): the daemon's state has reached the
- * kernel (or left it). */
+/* Wait until cmd (a shell command in the host namespace) succeeds (or
+ * fails): the daemon's state has reached the kernel (or left it). */
 static void wait_sh(Fixture *f, bool succeeds, const char *cmd)
 {
-	ShWait w = { f, cmd, succeeds };
-
-	g_assert_true(nfc_lab_wait_for(sh_is, &w, 10000));
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "%s%s", succeeds ? "" : "! ", cmd);
 }
 
 /* Explain's dictionary for kind value; *text: what nfconnctl prints. */
@@ -885,16 +863,13 @@ static void test_own_identity(Fixture *f, gconstpointer data)
 	SessionClient *c;
 	guint64 r_top, r_other;
 
-	/* before: the main table, the top uplink (one datagram first: see
-	 * test_source_ip_rule) */
-	send_as(f, UID_A, UPLINK_SERVER4, 1, NULL);
+	/* before: the main table, the top uplink */
 	r_top = router_count(f, top, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
 	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 5);
 
 	c = session_for(f, "client", UID_A, settings, NULL);
 	wait_sh(f, true, uid_element);
-	send_as(f, UID_A, UPLINK_SERVER4, 1, NULL);
 	r_top = router_count(f, top, "v4");
 	r_other = router_count(f, other, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 20, NULL), ==, 20);
@@ -949,8 +924,8 @@ static void test_own_identity(Fixture *f, gconstpointer data)
 	session_client_free(c);
 	wait_sh(f, false, cgroup_element);
 	/* every process left them; the directories go */
-	g_assert_true(nfc_lab_wait_for(rmdir_done, app, 5000));
-	g_assert_true(nfc_lab_wait_for(rmdir_done, dir, 5000));
+	g_assert_true(nfc_lab_wait_for(cgroup_removed, app, 5000));
+	g_assert_true(nfc_lab_wait_for(cgroup_removed, dir, 5000));
 }
 
 int main(int argc, char **argv)
