@@ -289,6 +289,82 @@ static const KeyDesc *find_key(const char *name)
 	return NULL;
 }
 
+/* At start nfconnd removes every rule and route in its ranges as left by an
+ * earlier run, so a range that reaches the kernel's own tables or rules
+ * would wipe them (and loopback with the local table). */
+static const struct {
+	guint32 table;
+	const char *name;
+} kernel_tables[] = {
+	{ 255, "local" }, { 254, "main" }, { 253, "default" }, { 0, "unspecified" },
+};
+
+/* The last table nfconnd can own: its range is [base, base + range) in 32-bit
+ * arithmetic, so the end itself must fit. */
+#define LAST_TABLE (G_MAXUINT32 - 1)
+/* The kernel's rules: 0 looks up local, 32766 main, 32767 default. Ours must
+ * come between the first and the second, or main would answer first. */
+#define FIRST_PRIORITY 1u
+#define LAST_PRIORITY 32765u
+
+static gboolean check_routing(const NfcConfig *c, GError **error)
+{
+	guint64 range = c->routing_range;
+	guint64 table_end = (guint64)c->routing_table_base + range - 1;
+	guint64 prio_end = (guint64)c->rule_priority_base + range - 1;
+	g_autoptr(GString) hit = g_string_new(NULL);
+	guint n = 0;
+
+	if (range == 0) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] RoutingRange=0: nfconnd needs at least one routing table "
+			    "and rule priority", GENERAL);
+		return FALSE;
+	}
+	if (table_end > LAST_TABLE) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] RoutingTableBase=%u with RoutingRange=%u covers tables %u to %"
+			    G_GUINT64_FORMAT ", past the last usable table %u",
+			    GENERAL, c->routing_table_base, c->routing_range,
+			    c->routing_table_base, table_end, LAST_TABLE);
+		return FALSE;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(kernel_tables); i++) {
+		guint32 t = kernel_tables[i].table;
+
+		if (t < c->routing_table_base || t > table_end)
+			continue;
+		if (n++)
+			g_string_append(hit, ", ");
+		g_string_append_printf(hit, "%s (%u)", kernel_tables[i].name, t);
+	}
+	if (n) {
+		/* "a, b, c" reads "a, b and c" */
+		if (n > 1) {
+			gsize comma = (gsize)(strrchr(hit->str, ',') - hit->str);
+
+			g_string_erase(hit, comma, 1);
+			g_string_insert(hit, comma, " and");
+		}
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] RoutingTableBase=%u with RoutingRange=%u covers tables %u to %"
+			    G_GUINT64_FORMAT ", which include the kernel's %s table%s",
+			    GENERAL, c->routing_table_base, c->routing_range,
+			    c->routing_table_base, table_end, hit->str, n > 1 ? "s" : "");
+		return FALSE;
+	}
+	if (c->rule_priority_base < FIRST_PRIORITY || prio_end > LAST_PRIORITY) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] RulePriorityBase=%u with RoutingRange=%u covers priorities %u to %"
+			    G_GUINT64_FORMAT ", outside %u to %u: the kernel's rules sit at 0 "
+			    "(local), 32766 (main) and 32767 (default)",
+			    GENERAL, c->rule_priority_base, c->routing_range,
+			    c->rule_priority_base, prio_end, FIRST_PRIORITY, LAST_PRIORITY);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
 			    GError **error)
 {
@@ -343,12 +419,8 @@ NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
 			    "[%s] RoutingMarkMask and SessionMarkMask overlap", GENERAL);
 		return NULL;
 	}
-	if (c->routing_range == 0 || c->rule_priority_base + c->routing_range > 32765) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "[%s] RulePriorityBase + RoutingRange must stay below 32765 "
-			    "(the main table's rule) and RoutingRange above 0", GENERAL);
+	if (!check_routing(c, error))
 		return NULL;
-	}
 	if (c->online_check_initial_interval == 0 ||
 	    c->online_check_max_interval < c->online_check_initial_interval) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,

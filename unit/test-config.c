@@ -128,6 +128,63 @@ static void test_bad_values(void)
 	}
 }
 
+/* Routing ranges that reach the kernel's own tables or rules are refused:
+ * nfconnd clears its ranges at start and would delete them. */
+static void test_routing_ranges(void)
+{
+	static const struct {
+		const char *text;
+		const char *expect; /* a part of the message */
+	} bad[] = {
+		{ "RoutingTableBase=0\n", "tables 0 to 255, which include the kernel's local (255), "
+		  "main (254), default (253) and unspecified (0) tables" },
+		{ "RoutingTableBase=250\n", "RoutingTableBase=250 with RoutingRange=256 covers tables "
+		  "250 to 505, which include the kernel's local (255), main (254) and default (253) tables" },
+		{ "RoutingTableBase=255\nRoutingRange=1\n", "the kernel's local (255) table" },
+		{ "RoutingTableBase=253\nRoutingRange=1\n", "default (253)" },
+		{ "RoutingTableBase=1\nRoutingRange=253\n", "tables 1 to 253, which include the kernel's default (253) table" },
+		{ "RoutingTableBase=4294963200\nRoutingRange=4096\n", "past the last usable table 4294967294" },
+		{ "RoutingRange=0\n", "RoutingRange=0" },
+		{ "RulePriorityBase=0\n", "RulePriorityBase=0 with RoutingRange=256 covers priorities 0 to 255" },
+		{ "RulePriorityBase=0\nRoutingRange=1\n", "priorities 0 to 0" },
+		{ "RulePriorityBase=32000\nRoutingRange=767\n", "covers priorities 32000 to 32766" },
+		{ "RulePriorityBase=32000\nRoutingRange=4096\n", "32766 (main) and 32767 (default)" },
+	};
+	static const struct {
+		const char *text;
+		guint table, priority, range;
+	} good[] = {
+		{ "RoutingTableBase=256\nRoutingRange=256\n", 256, 7000, 256 },
+		{ "RoutingTableBase=1\nRoutingRange=252\n", 1, 7000, 252 },
+		{ "RulePriorityBase=1\n", 7000, 1, 256 },
+		/* 32765, the last priority before main's rule, is ours to use */
+		{ "RulePriorityBase=32000\nRoutingRange=766\n", 7000, 32000, 766 },
+		/* the range ends at the last table whose end still fits 32 bits */
+		{ "RoutingTableBase=4294963199\nRoutingRange=4096\n", 4294963199u, 7000, 4096 },
+		{ "RoutingTableBase=4294963200\nRoutingRange=4095\n", 4294963200u, 7000, 4095 },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *text = g_strconcat("[General]\n", bad[i].text, NULL);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(NfcConfig) c = parse(text, NULL, &error);
+		g_assert_null(c);
+		g_assert_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+		if (bad[i].expect && !strstr(error->message, bad[i].expect))
+			g_error("%s: \"%s\" lacks \"%s\"", bad[i].text, error->message, bad[i].expect);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+		g_autofree char *text = g_strconcat("[General]\n", good[i].text, NULL);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(NfcConfig) c = parse(text, NULL, &error);
+
+		g_assert_no_error(error);
+		g_assert_cmpuint(c->routing_table_base, ==, good[i].table);
+		g_assert_cmpuint(c->rule_priority_base, ==, good[i].priority);
+		g_assert_cmpuint(c->routing_range, ==, good[i].range);
+	}
+}
+
 static void test_load_files(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -317,6 +374,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/warnings", test_warnings);
 	g_test_add_func("/config/deprecated-online-check", test_deprecated_online_check);
 	g_test_add_func("/config/bad-values", test_bad_values);
+	g_test_add_func("/config/routing-ranges", test_routing_ranges);
 	g_test_add_func("/config/load-files", test_load_files);
 	g_test_add_func("/options/parse", test_options);
 	g_test_add_func("/log/debug-patterns", test_debug_patterns);

@@ -71,6 +71,27 @@ static void test_bad_config(void)
 	g_rmdir(dir);
 }
 
+/* A routing range over the kernel's tables stops nfconnd before it clears
+ * "leftovers" there, with the reason on stderr and exit status 1. */
+static void test_dangerous_routing(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
+	g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
+	g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
+	g_autofree char *state = g_build_filename(dir, "state", NULL);
+	g_autofree char *out = NULL, *err = NULL;
+
+	g_file_set_contents(conf, "[General]\nRoutingTableBase=250\n", -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(run(args, &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "RoutingTableBase=250"));
+	g_assert_nonnull(strstr(err, "main (254)"));
+	g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
+	g_unlink(conf);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -78,5 +99,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/daemon-cli/bad-option", test_bad_option);
 	g_test_add_func("/daemon-cli/bad-bus", test_bad_bus);
 	g_test_add_func("/daemon-cli/bad-config", test_bad_config);
+	g_test_add_func("/daemon-cli/dangerous-routing", test_dangerous_routing);
 	return g_test_run();
 }
