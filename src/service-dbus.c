@@ -9,6 +9,7 @@
 #include "dbus-objects.h"
 #include "log.h"
 #include "nfc-dbus.h"
+#include "service-settings.h"
 
 static NfcDbusObjects *objects;
 static unsigned int watch_id;
@@ -240,23 +241,15 @@ static char **strv_of(GVariant *v)
 	return g_variant_dup_strv(v, NULL);
 }
 
-static bool valid_ip_list(char **list, bool allow_names)
+static int check_list(NfcSettingsList kind, char **list)
 {
-	for (char **p = list; *p; p++) {
-		unsigned char buf[sizeof(struct in6_addr)];
-
-		if (inet_pton(AF_INET, *p, buf) == 1 || inet_pton(AF_INET6, *p, buf) == 1)
-			continue;
-		if (allow_names && **p && strlen(*p) < 254 && !strpbrk(*p, " \t\n/,;"))
-			continue;
-		return false;
-	}
-	return true;
+	return nfc_settings_check_list(kind, list, NULL) ? 0 : -EINVAL;
 }
 
 static int parse_ipv4_config(GVariant *dict, NfcIpv4Config *c)
 {
 	const char *method = NULL, *addr = NULL, *mask = NULL, *gw = NULL;
+	guint8 plen = 24;
 
 	if (!g_variant_is_of_type(dict, G_VARIANT_TYPE_VARDICT))
 		return -EINVAL;
@@ -266,22 +259,18 @@ static int parse_ipv4_config(GVariant *dict, NfcIpv4Config *c)
 		return -EINVAL;
 	if (c->method != NFC_IPV4_MANUAL)
 		return 0;
-	if (!g_variant_lookup(dict, "Address", "&s", &addr) ||
-	    inet_pton(AF_INET, addr, &c->address) != 1 || !c->address.s_addr)
-		return -EINVAL;
-	c->prefixlen = 24;
+	g_variant_lookup(dict, "Address", "&s", &addr);
+	g_variant_lookup(dict, "Gateway", "&s", &gw);
 	if (g_variant_lookup(dict, "Netmask", "&s", &mask) &&
-	    (!nfc_netmask_to_prefixlen(mask, &c->prefixlen) || c->prefixlen == 0))
+	    !nfc_netmask_to_prefixlen(mask, &plen))
 		return -EINVAL;
-	if (g_variant_lookup(dict, "Gateway", "&s", &gw) && *gw &&
-	    inet_pton(AF_INET, gw, &c->gateway) != 1)
-		return -EINVAL;
-	return 0;
+	return nfc_settings_check_ipv4_manual(addr, plen, gw, c, NULL) ? 0 : -EINVAL;
 }
 
 static int parse_ipv6_config(GVariant *dict, NfcIpv6Config *c, const NfcIpv6Config *old)
 {
 	const char *method = NULL, *addr = NULL, *gw = NULL, *privacy = NULL;
+	g_autoptr(GVariant) has_plen = NULL;
 	guint8 plen = 64;
 
 	if (!g_variant_is_of_type(dict, G_VARIANT_TYPE_VARDICT))
@@ -295,28 +284,18 @@ static int parse_ipv6_config(GVariant *dict, NfcIpv6Config *c, const NfcIpv6Conf
 	if (!nfc_ipv6_method_from_string(method, &c->method))
 		return -EINVAL;
 	if (g_variant_lookup(dict, "Privacy", "&s", &privacy)) {
-		if (g_str_equal(privacy, "preferred"))
-			privacy = "prefered";
-		if (!g_str_equal(privacy, "disabled") && !g_str_equal(privacy, "enabled") &&
-		    !g_str_equal(privacy, "prefered"))
+		if (!nfc_settings_check_privacy(privacy, &privacy, NULL))
 			return -EINVAL;
 		g_strlcpy(c->privacy, privacy, sizeof(c->privacy));
 	}
 	if (c->method != NFC_IPV6_MANUAL)
 		return 0;
-	if (!g_variant_lookup(dict, "Address", "&s", &addr) ||
-	    inet_pton(AF_INET6, addr, &c->address) != 1)
+	g_variant_lookup(dict, "Address", "&s", &addr);
+	g_variant_lookup(dict, "Gateway", "&s", &gw);
+	has_plen = g_variant_lookup_value(dict, "PrefixLength", NULL);
+	if (has_plen && !g_variant_lookup(dict, "PrefixLength", "y", &plen))
 		return -EINVAL;
-	if (g_variant_lookup_value(dict, "PrefixLength", NULL) &&
-	    !g_variant_lookup(dict, "PrefixLength", "y", &plen))
-		return -EINVAL;
-	if (plen == 0 || plen > 128)
-		return -EINVAL;
-	c->prefixlen = plen;
-	if (g_variant_lookup(dict, "Gateway", "&s", &gw) && *gw &&
-	    inet_pton(AF_INET6, gw, &c->gateway) != 1)
-		return -EINVAL;
-	return 0;
+	return nfc_settings_check_ipv6_manual(addr, plen, gw, c, NULL) ? 0 : -EINVAL;
 }
 
 static gboolean on_set_property(NfcDbusService *obj, GDBusMethodInvocation *inv,
@@ -341,11 +320,17 @@ static gboolean on_set_property(NfcDbusService *obj, GDBusMethodInvocation *inv,
 		if (!list) {
 			r = -EINVAL;
 		} else if (g_str_equal(name, "Nameservers.Configuration")) {
-			r = valid_ip_list(list, false) ? nfc_service_set_nameservers_config(s, list) : -EINVAL;
+			r = check_list(NFC_SETTINGS_NAMESERVERS, list);
+			if (!r)
+				r = nfc_service_set_nameservers_config(s, list);
 		} else if (g_str_equal(name, "Timeservers.Configuration")) {
-			r = valid_ip_list(list, true) ? nfc_service_set_timeservers_config(s, list) : -EINVAL;
+			r = check_list(NFC_SETTINGS_TIMESERVERS, list);
+			if (!r)
+				r = nfc_service_set_timeservers_config(s, list);
 		} else {
-			r = valid_ip_list(list, true) ? nfc_service_set_domains_config(s, list) : -EINVAL;
+			r = check_list(NFC_SETTINGS_DOMAINS, list);
+			if (!r)
+				r = nfc_service_set_domains_config(s, list);
 		}
 	} else if (g_str_equal(name, "IPv4.Configuration")) {
 		NfcIpv4Config c;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "online.h"
+#include "service-settings.h"
 #include "storage.h"
 #include "string-table.h"
 #include "watchlist.h"
@@ -176,76 +177,22 @@ static char *settings_name(NfcService *s)
 	return g_strdup_printf("%s/settings", s->identifier);
 }
 
-static char **strv_or_empty(char **v)
-{
-	return v ? v : g_new0(char *, 1);
-}
-
 static void load(NfcService *s)
 {
 	g_autofree char *name = settings_name(s);
 	g_autoptr(GKeyFile) kf = nfc_storage_load(name);
-	const char *g = s->identifier;
-	g_autofree char *m4 = g_key_file_get_string(kf, g, "IPv4.method", NULL);
-	g_autofree char *m6 = g_key_file_get_string(kf, g, "IPv6.method", NULL);
-	g_autofree char *last = g_key_file_get_string(kf, g, "IPv4.DHCP.LastAddress", NULL);
-	g_autoptr(GError) error = NULL;
-	bool ac;
+	NfcServiceSettings set;
 
-	s->v4_config.method = NFC_IPV4_DHCP;
-	s->v6_config.method = NFC_IPV6_AUTO;
-	g_strlcpy(s->v6_config.privacy, "disabled", sizeof(s->v6_config.privacy));
-
-	ac = g_key_file_get_boolean(kf, g, "AutoConnect", &error);
-	s->autoconnect = error ? true : ac;
-
-	if (m4 && !nfc_ipv4_method_from_string(m4, &s->v4_config.method))
-		nfc_warn("%s: ignoring IPv4.method=%s", s->identifier, m4);
-	if (s->v4_config.method == NFC_IPV4_MANUAL) {
-		g_autofree char *addr = g_key_file_get_string(kf, g, "IPv4.local_address", NULL);
-		g_autofree char *gw = g_key_file_get_string(kf, g, "IPv4.gateway", NULL);
-		int plen = g_key_file_get_integer(kf, g, "IPv4.netmask_prefixlen", NULL);
-
-		if (!addr || inet_pton(AF_INET, addr, &s->v4_config.address) != 1 ||
-		    plen < 1 || plen > 32) {
-			nfc_warn("%s: incomplete manual IPv4 settings, using dhcp", s->identifier);
-			s->v4_config.method = NFC_IPV4_DHCP;
-		} else {
-			s->v4_config.prefixlen = plen;
-			if (gw)
-				inet_pton(AF_INET, gw, &s->v4_config.gateway);
-		}
-	}
-	if (last)
-		inet_pton(AF_INET, last, &s->last_dhcp);
-
-	if (m6 && !nfc_ipv6_method_from_string(m6, &s->v6_config.method))
-		nfc_warn("%s: ignoring IPv6.method=%s", s->identifier, m6);
-	if (s->v6_config.method == NFC_IPV6_MANUAL) {
-		g_autofree char *addr = g_key_file_get_string(kf, g, "IPv6.local_address", NULL);
-		g_autofree char *gw = g_key_file_get_string(kf, g, "IPv6.gateway", NULL);
-		int plen = g_key_file_get_integer(kf, g, "IPv6.prefix_length", NULL);
-
-		if (!addr || inet_pton(AF_INET6, addr, &s->v6_config.address) != 1 ||
-		    plen < 1 || plen > 128) {
-			nfc_warn("%s: incomplete manual IPv6 settings, using auto", s->identifier);
-			s->v6_config.method = NFC_IPV6_AUTO;
-		} else {
-			s->v6_config.prefixlen = plen;
-			if (gw)
-				inet_pton(AF_INET6, gw, &s->v6_config.gateway);
-		}
-	}
-	{
-		g_autofree char *privacy = g_key_file_get_string(kf, g, "IPv6.privacy", NULL);
-
-		if (privacy && (g_str_equal(privacy, "disabled") || g_str_equal(privacy, "enabled") ||
-				g_str_equal(privacy, "prefered")))
-			g_strlcpy(s->v6_config.privacy, privacy, sizeof(s->v6_config.privacy));
-	}
-	s->nameservers_config = strv_or_empty(g_key_file_get_string_list(kf, g, "Nameservers", NULL, NULL));
-	s->timeservers_config = strv_or_empty(g_key_file_get_string_list(kf, g, "Timeservers", NULL, NULL));
-	s->domains_config = strv_or_empty(g_key_file_get_string_list(kf, g, "Domains", NULL, NULL));
+	/* validated as SetProperty validates: the file may have been edited */
+	nfc_service_settings_load(kf, s->identifier, &set);
+	s->autoconnect = set.autoconnect;
+	s->v4_config = set.v4;
+	s->v6_config = set.v6;
+	s->last_dhcp = set.last_dhcp;
+	s->nameservers_config = g_steal_pointer(&set.nameservers);
+	s->timeservers_config = g_steal_pointer(&set.timeservers);
+	s->domains_config = g_steal_pointer(&set.domains);
+	nfc_service_settings_clear(&set);
 }
 
 static void save(NfcService *s)
