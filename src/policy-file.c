@@ -2,9 +2,12 @@
 #include "policy-file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -208,6 +211,54 @@ gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char
 	return TRUE;
 }
 
+/* A policy file's text. Opened non-blocking and checked with fstat on the
+ * open fd: a FIFO (or a device) named *.policy would otherwise block the
+ * main loop in open() or read() forever. A symlink is followed on purpose
+ * (admins link shared policies in); what it points at must be a regular
+ * file too. Errors name the file, never its content. */
+static gboolean read_policy_file(const char *path, char **text, GError **error)
+{
+	g_autoptr(GString) buf = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		int e = errno;
+
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open: %s",
+			    g_strerror(e));
+		return FALSE;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+				    "not a regular file");
+		return FALSE;
+	}
+	buf = g_string_sized_new(st.st_size + 1);
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+				    "cannot read: %s", g_strerror(e));
+			return FALSE;
+		}
+		if (n == 0)
+			break;
+		g_string_append_len(buf, chunk, n);
+	}
+	close(fd);
+	*text = g_string_free(g_steal_pointer(&buf), FALSE);
+	return TRUE;
+}
+
 static int by_name(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -231,7 +282,7 @@ guint nfc_policy_set_load_dir(NfcPolicySet *set, const char *dir)
 		g_autofree char *text = NULL;
 		g_autoptr(GError) error = NULL;
 
-		if (!g_file_get_contents(path, &text, NULL, &error) ||
+		if (!read_policy_file(path, &text, &error) ||
 		    !nfc_policy_set_add_file(set, names->pdata[i], text, &error)) {
 			nfc_warn("policy %s ignored: %s", path, error->message);
 			continue;
@@ -322,4 +373,15 @@ NfcPolicyConfig *nfc_policy_set_lookup(NfcPolicySet *set, const NfcIdentity *id)
 		}
 	}
 	return NULL;
+}
+
+guint nfc_policy_reload_delay(gint64 first_event_us, gint64 now_us, guint settle_ms,
+			      guint cap_ms)
+{
+	gint64 due_us = first_event_us + (gint64)cap_ms * 1000;
+
+	if (now_us >= due_us)
+		return 0;
+	/* round up: a timer that fires early would only be set again */
+	return MIN(settle_ms, (guint)((due_us - now_us + 999) / 1000));
 }

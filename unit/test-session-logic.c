@@ -2,6 +2,10 @@
 /* Unit tier: session settings, the policy overlay, service selection and
  * policy files with their precedence. */
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "policy-file.h"
 #include "session-settings.h"
@@ -281,6 +285,61 @@ static void test_policy_bad_files(void)
 	g_assert_cmpuint(nfc_policy_set_count(set), ==, 0);
 }
 
+/* A FIFO (or a directory) named *.policy is skipped without blocking the
+ * loader; a symlink to a regular policy file is followed. */
+static void test_policy_special_files(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("nfc-policy-XXXXXX", NULL);
+	g_autofree char *fifo = g_build_filename(dir, "10-fifo.policy", NULL);
+	g_autofree char *sub = g_build_filename(dir, "15-dir.policy", NULL);
+	g_autofree char *ok = g_build_filename(dir, "20-ok.policy", NULL);
+	g_autofree char *link = g_build_filename(dir, "30-link.policy", NULL);
+	g_autofree char *link_fifo = g_build_filename(dir, "40-link-fifo.policy", NULL);
+	g_autoptr(NfcPolicySet) set = nfc_policy_set_new();
+
+	g_assert_nonnull(dir);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(ok, "[p]\nuid=1\nAllowedBearers=ethernet\n", -1, NULL));
+	g_assert_cmpint(symlink(ok, link), ==, 0);
+	g_assert_cmpint(symlink(fifo, link_fifo), ==, 0);
+	/* a blocking open() of the FIFO would never return: no writer */
+	g_assert_cmpuint(nfc_policy_set_load_dir(set, dir), ==, 2);
+	g_assert_cmpuint(nfc_policy_set_count(set), ==, 2);
+	g_unlink(link_fifo);
+	g_unlink(link);
+	g_unlink(ok);
+	g_rmdir(sub);
+	g_unlink(fifo);
+	g_rmdir(dir);
+}
+
+static void test_policy_reload_delay(void)
+{
+	const gint64 t0 = 1000000000;
+
+	/* the first event waits the settle time */
+	g_assert_cmpuint(nfc_policy_reload_delay(t0, t0, 100, 500), ==, 100);
+	/* later events restart the settle time ... */
+	g_assert_cmpuint(nfc_policy_reload_delay(t0, t0 + 300000, 100, 500), ==, 100);
+	/* ... but never past the cap after the first pending event */
+	g_assert_cmpuint(nfc_policy_reload_delay(t0, t0 + 450000, 100, 500), ==, 50);
+	g_assert_cmpuint(nfc_policy_reload_delay(t0, t0 + 499500, 100, 500), ==, 1);
+	g_assert_cmpuint(nfc_policy_reload_delay(t0, t0 + 500000, 100, 500), ==, 0);
+	g_assert_cmpuint(nfc_policy_reload_delay(t0, t0 + 9000000, 100, 500), ==, 0);
+	/* a writer every 20 ms: the applies come at the cap, not never */
+	{
+		gint64 first = t0, applied_at = 0;
+
+		for (gint64 now = t0; now < t0 + 2000000 && !applied_at; now += 20000)
+			if (now + (gint64)nfc_policy_reload_delay(first, now, 100, 500) * 1000 <
+			    now + 20000)
+				applied_at = now + nfc_policy_reload_delay(first, now, 100, 500) * 1000;
+		g_assert_cmpint(applied_at, >, t0);
+		g_assert_cmpint(applied_at, <=, t0 + 500000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -292,5 +351,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/session/select", test_select);
 	g_test_add_func("/policy/files", test_policy_files);
 	g_test_add_func("/policy/bad-files", test_policy_bad_files);
+	g_test_add_func("/policy/special-files", test_policy_special_files);
+	g_test_add_func("/policy/reload-delay", test_policy_reload_delay);
 	return g_test_run();
 }

@@ -480,6 +480,49 @@ static void test_policy_reload(Fixture *f, gconstpointer data)
 	session_client_free(b);
 }
 
+/* How soon a policy applies: a policy directory created after the start,
+ * a file rewritten without pause, a directory removed and created again.
+ * Each within 1.5 s (GLib alone polls a missing directory every ~4 s, and
+ * a debounce without a cap never applies under a steady writer). */
+static void test_policy_reload_timing(Fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = g_build_filename(nfc_lab_dir(f->u.lab), "session_policy_local", NULL);
+	g_autofree char *file = g_build_filename(dir, "10-a.policy", NULL);
+	SessionClient *a = session_client_start(f->u.lab, "client-a", UID_A);
+	g_autofree char *la = session_client_do(a, "create /app/s1");
+	g_autoptr(GVariant) d = NULL, d2 = NULL, d3 = NULL;
+	g_autofree char *text = g_strdup_printf("[a]\nuid=%u\nAllowedInterface=uplink0\n", UID_A);
+	g_autofree char *text2 = g_strdup_printf("[a]\nuid=%u\nAllowedInterface=uplink1\n", UID_A);
+	gint64 end;
+
+	g_free(created_path(la));
+	g_free(session_client_expect(a, "update /app/s1 ", 5000));
+	g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+
+	/* the directory appears after the start */
+	uplinks_write_policy(&f->u, "10-a.policy", text);
+	d = session_client_wait_update(a, "AllowedInterface", "uplink0", 1500);
+	g_assert_nonnull(d);
+
+	/* a writer that never pauses for the 100 ms settle time: a rewrite
+	 * about every 20 ms while waiting */
+	end = g_get_monotonic_time() + 1500 * 1000;
+	while (!d2 && g_get_monotonic_time() < end) {
+		uplinks_write_policy(&f->u, "10-a.policy", text2);
+		d2 = session_client_wait_update(a, "AllowedInterface", "uplink1", 20);
+	}
+	g_assert_nonnull(d2);
+
+	/* the directory removed (the session falls back) and created again */
+	g_assert_cmpint(g_unlink(file), ==, 0);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+	g_assert_nonnull(session_client_wait_update(a, "AllowedInterface", "*", 1500));
+	uplinks_write_policy(&f->u, "10-a.policy", text);
+	d3 = session_client_wait_update(a, "AllowedInterface", "uplink0", 1500);
+	g_assert_nonnull(d3);
+	session_client_free(a);
+}
+
 static void test_connect_holds(Fixture *f, gconstpointer data)
 {
 	g_autofree char *id = uplinks_service_id(&f->u, 1);
@@ -582,6 +625,7 @@ int main(int argc, char **argv)
 	ADD("/sessions/owner-gone", test_owner_gone, NULL);
 	ADD("/sessions/many", test_many, "SessionsPerClient=1000");
 	ADD("/sessions/policy-reload", test_policy_reload, NULL);
+	ADD("/sessions/policy-reload-timing", test_policy_reload_timing, NULL);
 	ADD("/sessions/connect-holds", test_connect_holds, NULL);
 	ADD("/sessions/stats-push", test_stats_push, NULL);
 	ADD("/sessions/release-on-shutdown", test_release, NULL);
