@@ -47,27 +47,42 @@ static void test_bad_bus(void)
 	g_assert_nonnull(strstr(err, "--bus"));
 }
 
-static void test_bad_config(void)
+/* nfconnd run with a main.conf holding text (in a fresh temporary
+ * directory, returned: main.conf is still there) must exit 1 with each of
+ * want on stderr, before it created any state. */
+static char *assert_config_refused(const char *text, const char *const *want)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
-	g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
-	g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
-	g_autofree char *state = g_build_filename(dir, "state", NULL);
-	g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+	char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
+	g_autofree char *conf = NULL, *args = NULL, *state = NULL;
+	g_autofree char *out = NULL, *err = NULL;
 
-	g_file_set_contents(conf, "[General]\nOnlineCheckMode=often\n", -1, &error);
+	g_assert_no_error(error);
+	conf = g_build_filename(dir, "main.conf", NULL);
+	args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
+	state = g_build_filename(dir, "state", NULL);
+	g_file_set_contents(conf, text, -1, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(run(args, &out, &err), ==, 1);
-	g_assert_nonnull(strstr(err, "OnlineCheckMode"));
-	g_assert_nonnull(strstr(err, "often"));
+	for (; *want; want++)
+		g_assert_nonnull(strstr(err, *want));
 	/* it stopped before creating any state */
 	g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
+	return dir;
+}
+
+static void test_bad_config(void)
+{
+	static const char *const want[] = { "OnlineCheckMode", "often", NULL };
+	g_autofree char *dir = assert_config_refused("[General]\nOnlineCheckMode=often\n", want);
+	g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
+	g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
+	g_autofree char *out = NULL, *err = NULL;
 
 	/* an explicitly named file that does not exist is an error too */
 	g_unlink(conf);
-	g_assert_cmpint(run(args, &out2, &err2), ==, 1);
-	g_assert_nonnull(strstr(err2, "main.conf"));
+	g_assert_cmpint(run(args, &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "main.conf"));
 	g_rmdir(dir);
 }
 
@@ -75,19 +90,10 @@ static void test_bad_config(void)
  * "leftovers" there, with the reason on stderr and exit status 1. */
 static void test_dangerous_routing(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
+	static const char *const want[] = { "RoutingTableBase=250", "main (254)", NULL };
+	g_autofree char *dir = assert_config_refused("[General]\nRoutingTableBase=250\n", want);
 	g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
-	g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
-	g_autofree char *state = g_build_filename(dir, "state", NULL);
-	g_autofree char *out = NULL, *err = NULL;
 
-	g_file_set_contents(conf, "[General]\nRoutingTableBase=250\n", -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(run(args, &out, &err), ==, 1);
-	g_assert_nonnull(strstr(err, "RoutingTableBase=250"));
-	g_assert_nonnull(strstr(err, "main (254)"));
-	g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
 	g_unlink(conf);
 	g_rmdir(dir);
 }
