@@ -313,11 +313,78 @@ static void parse_option(uint8_t code, const uint8_t *data, size_t len, NfcDhcpR
 	}
 }
 
+/* 0.0.0.0/8, loopback, multicast and class E (255.255.255.255 with it)
+ * are never a host's address, whatever the subnet. */
 static bool usable_host_address(uint32_t a)
 {
 	uint8_t first = a >> 24;
 
 	return first != 0 && first != 127 && first < 224;
+}
+
+static uint32_t prefix_mask(uint8_t prefixlen)
+{
+	return prefixlen ? ~0u << (32 - prefixlen) : 0;
+}
+
+/* A host address in its subnet: not the network or broadcast address,
+ * which only exist up to /30 (RFC 3021: a /31 has two hosts and neither;
+ * a /32 is the host alone). */
+static bool usable_in_subnet(uint32_t a, uint8_t prefixlen)
+{
+	uint32_t host = a & ~prefix_mask(prefixlen);
+
+	if (!usable_host_address(a))
+		return false;
+	return prefixlen >= 31 || (host != 0 && host != ~prefix_mask(prefixlen));
+}
+
+/* Keeps the routers we can use as a default gateway from `address/prefixlen`:
+ * a usable host of our subnet other than ourselves. A router outside the
+ * subnet is dropped: reaching it needs an on-link host route, which would
+ * pull that address's traffic off every other uplink. A /32 has no subnet:
+ * there any usable unicast router is kept and reached on-link (ipconfig
+ * adds the host route), as the networks that hand out /32 leases expect. */
+static void filter_routers(NfcDhcpLease *l)
+{
+	uint32_t self = ntohl(l->address.s_addr), mask = prefix_mask(l->prefixlen);
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < l->n_routers; i++) {
+		uint32_t r = ntohl(l->routers[i].s_addr);
+
+		if (r == self || !usable_in_subnet(r, l->prefixlen))
+			continue;
+		if (l->prefixlen < 32 && (r & mask) != (self & mask))
+			continue;
+		l->routers[n++] = l->routers[i];
+	}
+	l->n_routers = n;
+}
+
+/* RFC 2131 4.4.5 wants T1 < T2 < lease (defaults 1/2 and 7/8). A lease
+ * shorter than NFC_DHCP_MIN_LEASE is taken as that long, and the server's
+ * T1/T2 are kept only when they are in order and T1 is at least
+ * NFC_DHCP_MIN_T1; otherwise both defaults of the (clamped) lease apply.
+ * This bounds a client to one renewal every NFC_DHCP_MIN_T1 seconds
+ * whatever the server says (a 1 s lease made one every few ms). */
+static void set_times(NfcDhcpLease *l, const ParseState *st)
+{
+	uint32_t def_t1, def_t2;
+
+	if (l->lease_time == UINT32_MAX) {
+		l->t1 = l->t2 = UINT32_MAX;
+		return;
+	}
+	l->lease_time = MAX(l->lease_time, NFC_DHCP_MIN_LEASE);
+	def_t1 = l->lease_time / 2;
+	def_t2 = (uint32_t)((uint64_t)l->lease_time * 7 / 8);
+	l->t1 = st->have_t1 ? st->t1 : def_t1;
+	l->t2 = st->have_t2 ? st->t2 : def_t2;
+	if (l->t1 < NFC_DHCP_MIN_T1 || l->t1 >= l->t2 || l->t2 >= l->lease_time) {
+		l->t1 = def_t1;
+		l->t2 = def_t2;
+	}
 }
 
 static uint8_t classful_prefix(uint32_t a)
@@ -378,25 +445,18 @@ int nfc_dhcp_parse_reply(const uint8_t *buf, size_t len, uint32_t xid, const uin
 	}
 
 	yiaddr = get32(buf + OFF_YIADDR);
-	if (!usable_host_address(yiaddr) || !st.have_server_id || !st.have_lease)
+	if (!st.have_server_id || !st.have_lease)
 		return -EBADMSG;
-	l->address.s_addr = htonl(yiaddr);
 	if (!st.have_prefix)
 		l->prefixlen = classful_prefix(yiaddr);
-
-	/* RFC 2131 4.4.5: T1 <= T2 <= lease; defaults 1/2 and 7/8. Values
-	 * breaking that order are replaced by the defaults. */
-	if (l->lease_time == UINT32_MAX) {
-		l->t1 = l->t2 = UINT32_MAX;
-	} else {
-		uint32_t def_t2 = (uint32_t)((uint64_t)l->lease_time * 7 / 8);
-
-		l->t2 = st.have_t2 && st.t2 <= l->lease_time ? st.t2 : def_t2;
-		if (st.have_t1 && st.t1 <= l->t2)
-			l->t1 = st.t1;
-		else
-			l->t1 = MIN(l->lease_time / 2, l->t2);
-	}
+	/* an offer of the subnet's network or broadcast address is dropped,
+	 * not declined: DECLINE is for an address found in use (RFC 2131
+	 * 3.1.5), and another server may still make a usable offer */
+	if (!usable_in_subnet(yiaddr, l->prefixlen))
+		return -EBADMSG;
+	l->address.s_addr = htonl(yiaddr);
+	filter_routers(l);
+	set_times(l, &st);
 	return 0;
 }
 

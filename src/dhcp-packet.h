@@ -22,6 +22,10 @@
 #define NFC_DHCP_MIN_LEN 300
 #define NFC_DHCP_MAX_LEN 1024
 
+/* Lease times below these are not honoured (see nfc_dhcp_parse_reply). */
+#define NFC_DHCP_MIN_LEASE 60
+#define NFC_DHCP_MIN_T1 10
+
 enum {
 	NFC_DHCP_DISCOVER = 1,
 	NFC_DHCP_OFFER = 2,
@@ -98,16 +102,23 @@ typedef struct {
  *   -EBADMSG  malformed: short header, op not BOOTREPLY, htype/hlen not
  *             Ethernet, bad magic cookie, an option running past the end,
  *             no or an unknown message type, a message type other than
- *             OFFER/ACK/NAK, an OFFER/ACK without a usable yiaddr, server
- *             identifier or lease time;
+ *             OFFER/ACK/NAK, an OFFER/ACK without a server identifier or
+ *             lease time, or whose yiaddr is no host address: 0.0.0.0/8,
+ *             loopback, multicast, class E, or the network or broadcast
+ *             address of its subnet (up to /30; /31 and /32 have neither);
  *   -ENOMSG   well-formed but not ours (xid or chaddr differ).
  * Single options with a wrong length or an unusable value (a subnet mask
  * that is not 4 bytes or not contiguous, a router list not a multiple of
  * 4, an MTU below 68, a domain with characters outside [A-Za-z0-9.-_ ])
- * are ignored as if absent; the packet is still accepted. A missing END
- * is tolerated when the last option is complete. Option overload (52) is
- * ignored: we never look into sname/file. When an option appears twice the
- * later one wins (we do not concatenate RFC 3396 split options). */
+ * are ignored as if absent; the packet is still accepted. Routers that
+ * are not a usable host of the subnet (or are yiaddr itself) are dropped
+ * from the list; with a /32 any unicast router is kept. A lease shorter
+ * than NFC_DHCP_MIN_LEASE is raised to it; T1/T2 are the server's when
+ * NFC_DHCP_MIN_T1 <= T1 < T2 < lease, else 1/2 and 7/8 of the lease. A
+ * missing END is tolerated when the last option is complete. Option
+ * overload (52) is ignored: we never look into sname/file. When an option
+ * appears twice the later one wins (we do not concatenate RFC 3396 split
+ * options). */
 int nfc_dhcp_parse_reply(const uint8_t *buf, size_t len, uint32_t xid, const uint8_t mac[6],
 			 NfcDhcpReply *reply);
 

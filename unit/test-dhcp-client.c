@@ -297,9 +297,10 @@ static void test_renew(Fixture *f, gconstpointer data)
 	NfcDhcpLease l;
 	Event e;
 
-	start_dnsmasq(f, RANGE, "--dhcp-option=option:T1,3 --dhcp-option=option:T2,100");
+	start_dnsmasq(f, RANGE, "--dhcp-option=option:T1,10 --dhcp-option=option:T2,100");
 	l = acquire(f, NULL);
-	g_assert_cmpuint(l.t1, ==, 3);
+	/* the shortest T1 honoured (NFC_DHCP_MIN_T1) */
+	g_assert_cmpuint(l.t1, ==, 10);
 	g_assert_cmpuint(l.t2, ==, 100);
 	/* count what reaches the server by unicast from the leased address */
 	nfc_lab_sh(f->lab, f->router,
@@ -307,7 +308,7 @@ static void test_renew(Fixture *f, gconstpointer data)
 		   " add rule ip t in ip saddr %s ip daddr 198.51.100.1 udp dport 67 counter'",
 		   addr_str(l.address, a));
 
-	e = next_event(f, 15);
+	e = next_event(f, 25);
 	g_assert_cmpint(e.event, ==, NFC_DHCP_RENEWED);
 	g_assert_cmpuint(e.lease.address.s_addr, ==, l.address.s_addr);
 	g_assert_cmpuint(e.lease.lease_time, ==, 120);
@@ -323,7 +324,7 @@ static void test_renew(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(count(log, "DHCPDISCOVER(r0)"), ==, 1);
 
 	/* and again at the next T1 */
-	e = next_event(f, 15);
+	e = next_event(f, 25);
 	g_assert_cmpint(e.event, ==, NFC_DHCP_RENEWED);
 	g_assert_cmpuint(e.lease.address.s_addr, ==, l.address.s_addr);
 }
@@ -335,9 +336,9 @@ static void test_rebind(Fixture *f, gconstpointer data)
 	NfcDhcpLease l;
 	Event e;
 
-	start_dnsmasq(f, RANGE, "--dhcp-option=option:T1,2 --dhcp-option=option:T2,5");
+	start_dnsmasq(f, RANGE, "--dhcp-option=option:T1,10 --dhcp-option=option:T2,12");
 	l = acquire(f, NULL);
-	g_assert_cmpuint(l.t2, ==, 5);
+	g_assert_cmpuint(l.t2, ==, 12);
 	/* the server is unreachable by unicast: renewing fails, rebinding
 	 * (broadcast) must get through */
 	nfc_lab_sh(f->lab, f->router,
@@ -346,7 +347,7 @@ static void test_rebind(Fixture *f, gconstpointer data)
 		   " add rule ip t in ip saddr %s ip daddr 255.255.255.255 udp dport 67 counter'",
 		   addr_str(l.address, a));
 
-	e = next_event(f, 20);
+	e = next_event(f, 30);
 	g_assert_cmpint(e.event, ==, NFC_DHCP_RENEWED);
 	g_assert_cmpuint(e.lease.address.s_addr, ==, l.address.s_addr);
 	counters = nfc_lab_sh_output(f->lab, f->router, "nft list chain ip t in");
@@ -425,16 +426,16 @@ static void test_nak_while_bound(Fixture *f, gconstpointer data)
 	Event e;
 
 	/* two chances to hear the NAK: renewing at T1, rebinding at T2; the
-	 * restart below only has to finish within 4 s */
-	start_dnsmasq(f, RANGE, "--dhcp-authoritative --dhcp-option=option:T1,4 "
-			       "--dhcp-option=option:T2,8");
+	 * restart below only has to finish within 4 s of T2 */
+	start_dnsmasq(f, RANGE, "--dhcp-authoritative --dhcp-option=option:T1,10 "
+			       "--dhcp-option=option:T2,14");
 	l = acquire(f, NULL);
 	nfc_lab_stop(f->lab, f->dnsmasq, SIGTERM, 5000, NULL);
 	nfc_lab_sh(f->lab, NULL, "rm -f %s/dnsmasq-%s-r0.leases", nfc_lab_dir(f->lab), f->router);
 	start_dnsmasq(f, "198.51.100.150,198.51.100.199,255.255.255.0,2m",
 		      "--dhcp-authoritative");
 
-	e = next_event(f, 15);
+	e = next_event(f, 30);
 	g_assert_cmpint(e.event, ==, NFC_DHCP_EXPIRED);
 	g_assert_true(e.has_lease);
 	g_assert_cmpuint(e.lease.address.s_addr, ==, l.address.s_addr);

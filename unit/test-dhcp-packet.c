@@ -295,7 +295,83 @@ static const ParseCase parse_cases[] = {
 	  .t1 = 1800, .t2 = 3150 },
 	{ .name = "t1-after-t2", OPTS(ACK_BASE, 58, 4, 0, 0, 3, 0, 59, 4, 0, 0, 2, 0, 255),
 	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
-	  .t1 = 512, .t2 = 512 },
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "t1-equals-t2", OPTS(ACK_BASE, 58, 4, 0, 0, 2, 0, 59, 4, 0, 0, 2, 0, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "t2-equals-lease", OPTS(ACK_BASE, 59, 4, 0, 0, 0x0e, 0x10, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "t1-below-minimum", OPTS(ACK_BASE, 58, 4, 0, 0, 0, 9, 59, 4, 0, 0, 0, 20, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "t1-at-minimum", OPTS(ACK_BASE, 58, 4, 0, 0, 0, 10, 59, 4, 0, 0, 0, 20, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 10, .t2 = 20 },
+	/* the renewal storm: a 1 s lease (and T1 = T2 = 0) is taken as 60 s */
+	{ .name = "lease-1s", OPTS(53, 1, 5, 54, 4, SERVER, 51, 4, 0, 0, 0, 1, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 60,
+	  .t1 = 30, .t2 = 52 },
+	{ .name = "lease-1s-t1-t2-zero", OPTS(53, 1, 5, 54, 4, SERVER, 51, 4, 0, 0, 0, 1,
+					      58, 4, 0, 0, 0, 0, 59, 4, 0, 0, 0, 0, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 60,
+	  .t1 = 30, .t2 = 52 },
+	{ .name = "lease-59s", OPTS(53, 1, 5, 54, 4, SERVER, 51, 4, 0, 0, 0, 59,
+				    58, 4, 0, 0, 0, 20, 59, 4, 0, 0, 0, 40, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 60,
+	  .t1 = 20, .t2 = 40 },
+
+	/* yiaddr against its subnet (RFC 3021: /31 has no network/broadcast) */
+	{ .name = "yiaddr-network", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 0, 255),
+	  .yiaddr = "198.51.100.0", .expect = -EBADMSG },
+	{ .name = "yiaddr-subnet-broadcast", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 0, 255),
+	  .yiaddr = "198.51.100.255", .expect = -EBADMSG },
+	{ .name = "yiaddr-network-classful", OPTS(ACK_BASE, 255), .yiaddr = "10.0.0.0",
+	  .expect = -EBADMSG },
+	{ .name = "yiaddr-network-30", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 252, 255),
+	  .expect = -EBADMSG },
+	{ .name = "yiaddr-broadcast-30", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 252, 255),
+	  .yiaddr = "198.51.100.63", .expect = -EBADMSG },
+	{ .name = "yiaddr-host-30", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 252, 255),
+	  .yiaddr = "198.51.100.61", .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 30,
+	  .domain = "", .lease = 3600, .t1 = 1800, .t2 = 3150 },
+	{ .name = "yiaddr-lower-31", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 254,
+					  3, 4, 198, 51, 100, 61, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 31, .n_routers = 1, .domain = "",
+	  .lease = 3600, .t1 = 1800, .t2 = 3150 },
+	{ .name = "yiaddr-upper-31", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 254,
+					  3, 4, 198, 51, 100, 60, 255),
+	  .yiaddr = "198.51.100.61", .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 31,
+	  .n_routers = 1, .domain = "", .lease = 3600, .t1 = 1800, .t2 = 3150 },
+	{ .name = "yiaddr-32-router-outside", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 255,
+						   3, 4, SERVER, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 32, .n_routers = 1, .domain = "",
+	  .lease = 3600, .t1 = 1800, .t2 = 3150 },
+
+	/* routers: only usable hosts of the subnet, other than ourselves */
+	{ .name = "router-broadcast", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 0,
+					   3, 4, 198, 51, 100, 255, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "router-network", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 0,
+					 3, 4, 198, 51, 100, 0, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "router-outside", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 0,
+					 3, 4, 203, 0, 113, 1, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "router-self", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 0, 3, 4, ADDR, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "router-outside-31", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 254,
+					    3, 4, 198, 51, 100, 62, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 31, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "router-multicast-32", OPTS(ACK_BASE, 1, 4, 255, 255, 255, 255,
+					      3, 4, 224, 0, 0, 1, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 32, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
 	{ .name = "t2-after-lease", OPTS(ACK_BASE, 59, 4, 0, 1, 0, 0, 255),
 	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
 	  .t1 = 1800, .t2 = 3150 },
@@ -397,6 +473,25 @@ static void test_parse_ack_addresses(void)
 }
 
 /* A 255-byte option of a kind we do not know is skipped whole. */
+/* Of routers given in a hostile order, the usable ones stay, in order. */
+static void test_parse_router_filter(void)
+{
+	static const uint8_t opts[] = { ACK_BASE, 1, 4, 255, 255, 255, 0,
+					3, 16, 198, 51, 100, 255, 203, 0, 113, 1,
+					198, 51, 100, 7, 198, 51, 100, 1, 255 };
+	size_t len;
+	g_autofree uint8_t *buf = make_reply(opts, sizeof(opts), NULL, &len);
+	NfcDhcpReply reply;
+	char a[INET_ADDRSTRLEN];
+
+	g_assert_cmpint(nfc_dhcp_parse_reply(buf, len, xid, mac, &reply), ==, 0);
+	g_assert_cmpuint(reply.lease.n_routers, ==, 2);
+	g_assert_cmpstr(inet_ntop(AF_INET, &reply.lease.routers[0], a, sizeof(a)), ==,
+			"198.51.100.7");
+	g_assert_cmpstr(inet_ntop(AF_INET, &reply.lease.routers[1], a, sizeof(a)), ==,
+			"198.51.100.1");
+}
+
 static void test_parse_max_option(void)
 {
 	uint8_t opts[3 + 6 + 6 + 257 + 1] = { 53, 1, 5, 54, 4, SERVER, 51, 4, 0, 0, 1, 0, 224, 255 };
@@ -571,8 +666,20 @@ static void check_sane(const NfcDhcpReply *reply)
 	for (const char *p = l->domain; *p; p++)
 		g_assert_true(g_ascii_isalnum(*p) || strchr(".-_ ", *p));
 	g_assert_cmpuint(l->prefixlen, <=, 32);
-	g_assert_cmpuint(l->t1, <=, l->t2);
-	g_assert_cmpuint(l->t2, <=, l->lease_time);
+	if (reply->type == NFC_DHCP_NAK)
+		return;
+	/* whatever the server sent, no renewal storm and a host address */
+	if (l->lease_time != UINT32_MAX) {
+		g_assert_cmpuint(l->lease_time, >=, NFC_DHCP_MIN_LEASE);
+		g_assert_cmpuint(l->t1, >=, NFC_DHCP_MIN_T1);
+		g_assert_cmpuint(l->t1, <, l->t2);
+		g_assert_cmpuint(l->t2, <, l->lease_time);
+	}
+	g_assert_cmpuint(ntohl(l->address.s_addr) >> 24, !=, 0);
+	g_assert_cmpuint(ntohl(l->address.s_addr) >> 24, !=, 127);
+	g_assert_cmpuint(ntohl(l->address.s_addr) >> 24, <, 224);
+	for (unsigned int i = 0; i < l->n_routers; i++)
+		g_assert_cmpuint(l->routers[i].s_addr, !=, l->address.s_addr);
 }
 
 static void test_fuzz(void)
@@ -654,6 +761,7 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/dhcp-packet/parse/addresses-and-truncation", test_parse_ack_addresses);
 	g_test_add_func("/dhcp-packet/parse/max-option", test_parse_max_option);
+	g_test_add_func("/dhcp-packet/parse/router-filter", test_parse_router_filter);
 	g_test_add_func("/dhcp-packet/frame/checksum", test_checksum);
 	g_test_add_func("/dhcp-packet/frame/round-trip", test_frame);
 	g_test_add_func("/dhcp-packet/frame/hostile", test_frame_hostile);
