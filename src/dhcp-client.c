@@ -31,6 +31,12 @@
 /* RFC 2131 4.4.5: while renewing/rebinding wait half the remaining time,
  * but at least this long. */
 #define RENEW_MIN_WAIT_S 60
+/* After a NAK the client starts over at once; after another one without a
+ * lease in between it waits this long, doubling up to the maximum: a server
+ * that NAKs every REQUEST would otherwise get DISCOVER, REQUEST, NAK in a
+ * tight loop (RFC 2131 3.1: wait at least ten seconds when looping). */
+#define NAK_RESTART_FIRST_S 10
+#define NAK_RESTART_MAX_S 60
 
 typedef enum {
 	STATE_STOPPED,
@@ -40,6 +46,7 @@ typedef enum {
 	STATE_BOUND,
 	STATE_RENEWING,   /* unicast REQUEST to our server */
 	STATE_REBINDING,  /* broadcast REQUEST to any server */
+	STATE_INIT,       /* waiting to restart after repeated NAKs */
 } State;
 
 struct NfcDhcpClient {
@@ -56,6 +63,7 @@ struct NfcDhcpClient {
 	gint64 exchange_start;   /* monotonic µs, for the secs field */
 	gint64 request_time;     /* when the last REQUEST left: the lease starts there */
 	unsigned int attempt;    /* transmissions of the current message so far */
+	unsigned int naks;       /* NAKs since the last lease */
 	struct in_addr offered;  /* REQUESTING: the address and its server */
 	struct in_addr offer_server;
 	struct in_addr reboot_address;
@@ -70,6 +78,7 @@ struct NfcDhcpClient {
 	guint udp_watch;
 
 	guint resend_timer;
+	guint restart_timer;
 	guint failure_timer;
 	guint t1_timer, t2_timer, expiry_timer;
 };
@@ -81,6 +90,7 @@ static const char *state_name(State s)
 {
 	static const char *const names[] = {
 		"stopped", "selecting", "requesting", "rebooting", "bound", "renewing", "rebinding",
+		"init",
 	};
 
 	return names[s];
@@ -439,6 +449,7 @@ static void transmit(NfcDhcpClient *client)
 		break;
 	case STATE_STOPPED:
 	case STATE_BOUND:
+	case STATE_INIT:
 		return;
 	}
 	client->attempt++;
@@ -481,15 +492,47 @@ static void start_discover(NfcDhcpClient *client)
 	begin_exchange(client, STATE_SELECTING);
 }
 
+static gboolean on_restart(gpointer data)
+{
+	NfcDhcpClient *client = data;
+
+	client->restart_timer = 0;
+	start_discover(client);
+	return G_SOURCE_REMOVE;
+}
+
+/* A NAK: start over, at once the first time, later after a pause. */
+static void restart_after_nak(NfcDhcpClient *client)
+{
+	guint delay;
+
+	if (client->naks++ == 0) {
+		start_discover(client);
+		return;
+	}
+	delay = MIN(NAK_RESTART_FIRST_S << MIN(client->naks - 2, 3u), NAK_RESTART_MAX_S);
+	nfc_info("dhcp %d: %u NAKs in a row, starting over in %u s", client->ifindex,
+		 client->naks, delay);
+	g_clear_handle_id(&client->resend_timer, g_source_remove);
+	close_raw(client);
+	close_udp(client);
+	set_state(client, STATE_INIT);
+	arm_failure_timer(client);
+	client->restart_timer = g_timeout_add_seconds(delay, on_restart, client);
+}
+
 /* The lease is gone (expired, or NAKed): tell, then start over. */
-static void lose_lease(NfcDhcpClient *client)
+static void lose_lease(NfcDhcpClient *client, bool nak)
 {
 	NfcDhcpLease old = client->lease;
 
 	clear_lease_timers(client);
 	client->have_lease = false;
 	memset(&client->lease, 0, sizeof(client->lease));
-	start_discover(client);
+	if (nak)
+		restart_after_nak(client);
+	else
+		start_discover(client);
 	emit(client, NFC_DHCP_EXPIRED, &old);
 }
 
@@ -532,7 +575,7 @@ static gboolean on_expiry(gpointer data)
 	client->expiry_timer = 0;
 	inet_ntop(AF_INET, &client->lease.address, addr, sizeof(addr));
 	nfc_info("dhcp %d: lease of %s expired", client->ifindex, addr);
-	lose_lease(client);
+	lose_lease(client, false);
 	return G_SOURCE_REMOVE;
 }
 
@@ -563,6 +606,7 @@ static void enter_bound(NfcDhcpClient *client, const NfcDhcpLease *lease)
 	close_raw(client);
 	close_udp(client);
 	set_state(client, STATE_BOUND);
+	client->naks = 0;
 	client->lease = *lease;
 	client->have_lease = true;
 	client->lease_start = client->request_time;
@@ -612,7 +656,7 @@ static void handle_message(NfcDhcpClient *client, const uint8_t *buf, size_t len
 		    reply.lease.server_id.s_addr == client->offer_server.s_addr)
 			enter_bound(client, &reply.lease);
 		else if (reply.type == NFC_DHCP_NAK)
-			start_discover(client);
+			restart_after_nak(client);
 		return;
 	case STATE_REBOOTING:
 	case STATE_RENEWING:
@@ -622,13 +666,14 @@ static void handle_message(NfcDhcpClient *client, const uint8_t *buf, size_t len
 		} else if (reply.type == NFC_DHCP_NAK) {
 			nfc_info("dhcp %d: NAK in %s", client->ifindex, state_name(client->state));
 			if (client->have_lease)
-				lose_lease(client);
+				lose_lease(client, true);
 			else
-				start_discover(client);
+				restart_after_nak(client);
 		}
 		return;
 	case STATE_STOPPED:
 	case STATE_BOUND:
+	case STATE_INIT:
 		return;
 	}
 }
@@ -717,8 +762,10 @@ void nfc_dhcp_client_stop(NfcDhcpClient *client, bool release)
 	if (release && client->have_lease)
 		send_release(client);
 	g_clear_handle_id(&client->resend_timer, g_source_remove);
+	g_clear_handle_id(&client->restart_timer, g_source_remove);
 	g_clear_handle_id(&client->failure_timer, g_source_remove);
 	clear_lease_timers(client);
+	client->naks = 0;
 	close_raw(client);
 	close_udp(client);
 	client->have_lease = false;

@@ -363,11 +363,12 @@ static void filter_routers(NfcDhcpLease *l)
 }
 
 /* RFC 2131 4.4.5 wants T1 < T2 < lease (defaults 1/2 and 7/8). A lease
- * shorter than NFC_DHCP_MIN_LEASE is taken as that long, and the server's
- * T1/T2 are kept only when they are in order and T1 is at least
- * NFC_DHCP_MIN_T1; otherwise both defaults of the (clamped) lease apply.
- * This bounds a client to one renewal every NFC_DHCP_MIN_T1 seconds
- * whatever the server says (a 1 s lease made one every few ms). */
+ * shorter than NFC_DHCP_MIN_LEASE is taken as that long, a T1 shorter than
+ * NFC_DHCP_MIN_T1 as that long (dnsmasq itself sends 9 s for a configured
+ * 10 s on renewals), and when T1 < T2 < lease does not hold then both
+ * defaults of the (clamped) lease apply. This bounds a client to one
+ * renewal every NFC_DHCP_MIN_T1 seconds whatever the server says (a 1 s
+ * lease made one every few ms). */
 static void set_times(NfcDhcpLease *l, const ParseState *st)
 {
 	uint32_t def_t1, def_t2;
@@ -381,7 +382,8 @@ static void set_times(NfcDhcpLease *l, const ParseState *st)
 	def_t2 = (uint32_t)((uint64_t)l->lease_time * 7 / 8);
 	l->t1 = st->have_t1 ? st->t1 : def_t1;
 	l->t2 = st->have_t2 ? st->t2 : def_t2;
-	if (l->t1 < NFC_DHCP_MIN_T1 || l->t1 >= l->t2 || l->t2 >= l->lease_time) {
+	l->t1 = MAX(l->t1, NFC_DHCP_MIN_T1);
+	if (l->t1 >= l->t2 || l->t2 >= l->lease_time) {
 		l->t1 = def_t1;
 		l->t2 = def_t2;
 	}

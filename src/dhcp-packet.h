@@ -113,8 +113,9 @@ typedef struct {
  * are ignored as if absent; the packet is still accepted. Routers that
  * are not a usable host of the subnet (or are yiaddr itself) are dropped
  * from the list; with a /32 any unicast router is kept. A lease shorter
- * than NFC_DHCP_MIN_LEASE is raised to it; T1/T2 are the server's when
- * NFC_DHCP_MIN_T1 <= T1 < T2 < lease, else 1/2 and 7/8 of the lease. A
+ * than NFC_DHCP_MIN_LEASE is raised to it, a T1 shorter than
+ * NFC_DHCP_MIN_T1 likewise; T1/T2 are then the server's when
+ * T1 < T2 < lease, else 1/2 and 7/8 of the lease. A
  * missing END is tolerated when the last option is complete. Option
  * overload (52) is ignored: we never look into sname/file. When an option
  * appears twice the later one wins (we do not concatenate RFC 3396 split

@@ -27,11 +27,15 @@ struct NfcIpconfig {
 	NfcDhcpClient *dhcp;
 	struct in_addr v4_added;   /* the address we put on the link, 0: none */
 	uint8_t v4_added_len;
+	/* the on-link host route to a gateway outside our subnet (a /32
+	 * lease), 0: none */
+	struct in_addr v4_gw_route;
 	bool v6_added;             /* manual IPv6 address on the link */
 	unsigned int rtnl_watch;
 	/* our address requests in flight (0: none), whose callbacks need us;
 	 * cancelled when a newer one supersedes them, at stop and at free */
 	int v4_request;
+	int v4_route_request;
 	int v6_request;
 };
 
@@ -71,6 +75,85 @@ static void v4_remove_address(NfcIpconfig *ipc)
 	ipc->v4_added.s_addr = 0;
 }
 
+/* A gateway outside our subnet (after the DHCP parser's filter: only with a
+ * /32) is reached through a host route on the link, as dhclient and
+ * systemd-networkd do: without it the kernel refuses every route via it. */
+static bool v4_gateway_off_subnet(const NfcIpv4State *s)
+{
+	uint32_t mask = s->prefixlen ? htonl(~0u << (32 - s->prefixlen)) : 0;
+
+	return s->gateway.s_addr &&
+	       (s->gateway.s_addr & mask) != (s->address.s_addr & mask);
+}
+
+static NfcRtnlRoute v4_gw_host_route(NfcIpconfig *ipc, struct in_addr gateway)
+{
+	NfcRtnlRoute r = { 0 };
+
+	r.family = AF_INET;
+	r.table = RT_TABLE_MAIN;
+	r.protocol = RTPROT_STATIC;
+	r.scope = RT_SCOPE_LINK;
+	r.type = RTN_UNICAST;
+	r.dst.v4 = gateway;
+	r.dst_len = 32;
+	r.oif = ipc->index;
+	return r;
+}
+
+static void v4_remove_gw_route(NfcIpconfig *ipc)
+{
+	NfcRtnlRoute r;
+
+	cancel_request(&ipc->v4_route_request);
+	if (!ipc->v4_gw_route.s_addr)
+		return;
+	r = v4_gw_host_route(ipc, ipc->v4_gw_route);
+	nfc_rtnl_route_del(&r, log_done, NULL);
+	ipc->v4_gw_route.s_addr = 0;
+}
+
+static void v4_gw_route_applied(int error, void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+	char buf[INET_ADDRSTRLEN];
+
+	ipc->v4_route_request = 0;
+	/* without it the service still has its address: up, and the default
+	 * route's failure is logged where it is made */
+	if (error < 0 && error != -EEXIST)
+		nfc_warn("%s: cannot add the on-link route to gateway %s: %s", ipc->ifname,
+			 inet_ntop(AF_INET, &ipc->v4.gateway, buf, sizeof(buf)),
+			 g_strerror(-error));
+	ipc->v4.up = true;
+	emit(ipc, NFC_IPCONFIG_IPV4_UP);
+}
+
+/* The address is on the link: add the gateway's host route if it needs
+ * one (replacing: the kernel drops it with the link's last address), then
+ * tell. */
+static void v4_address_ready(NfcIpconfig *ipc)
+{
+	NfcRtnlRoute r;
+	int id;
+
+	if (ipc->v4_gw_route.s_addr != ipc->v4.gateway.s_addr || !v4_gateway_off_subnet(&ipc->v4))
+		v4_remove_gw_route(ipc);
+	if (!v4_gateway_off_subnet(&ipc->v4)) {
+		ipc->v4.up = true;
+		emit(ipc, NFC_IPCONFIG_IPV4_UP);
+		return;
+	}
+	r = v4_gw_host_route(ipc, ipc->v4.gateway);
+	ipc->v4_gw_route = ipc->v4.gateway;
+	cancel_request(&ipc->v4_route_request);
+	id = nfc_rtnl_route_add(&r, true, v4_gw_route_applied, ipc);
+	if (id < 0)
+		v4_gw_route_applied(id, ipc);
+	else
+		ipc->v4_route_request = id;
+}
+
 static void v4_address_applied(int error, void *user_data)
 {
 	NfcIpconfig *ipc = user_data;
@@ -86,8 +169,7 @@ static void v4_address_applied(int error, void *user_data)
 		emit(ipc, NFC_IPCONFIG_IPV4_FAILED);
 		return;
 	}
-	ipc->v4.up = true;
-	emit(ipc, NFC_IPCONFIG_IPV4_UP);
+	v4_address_ready(ipc);
 }
 
 static void v4_apply_address(NfcIpconfig *ipc)
@@ -134,12 +216,15 @@ static void on_dhcp(NfcDhcpClient *client, NfcDhcpEvent event, const NfcDhcpLeas
 		s->n_ntp = MIN(lease->n_ntp, G_N_ELEMENTS(s->ntp));
 		memcpy(s->ntp, lease->ntp, s->n_ntp * sizeof(s->ntp[0]));
 		g_strlcpy(s->domain, lease->domain, sizeof(s->domain));
-		if (event == NFC_DHCP_BOUND || !s->up)
+		/* another gateway may need another on-link route */
+		if (event == NFC_DHCP_BOUND || !s->up ||
+		    ipc->v4_gw_route.s_addr != (v4_gateway_off_subnet(s) ? s->gateway.s_addr : 0))
 			v4_apply_address(ipc);
 		else
 			emit(ipc, NFC_IPCONFIG_IPV4_UP);
 		break;
 	case NFC_DHCP_EXPIRED:
+		v4_remove_gw_route(ipc);
 		v4_remove_address(ipc);
 		memset(s, 0, sizeof(*s));
 		s->method = NFC_IPV4_DHCP;
@@ -248,6 +333,7 @@ void nfc_ipconfig_free(NfcIpconfig *ipc)
 	nfc_ipconfig_stop(ipc, false);
 	nfc_rtnl_watch_remove(ipc->rtnl_watch);
 	cancel_request(&ipc->v4_request);
+	cancel_request(&ipc->v4_route_request);
 	cancel_request(&ipc->v6_request);
 	g_free(ipc->ifname);
 	g_free(ipc);
@@ -348,6 +434,7 @@ void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release)
 		nfc_dhcp_client_stop(ipc->dhcp, release);
 		g_clear_pointer(&ipc->dhcp, nfc_dhcp_client_free);
 	}
+	v4_remove_gw_route(ipc);
 	v4_remove_address(ipc);
 	/* IPv6 off drops SLAAC and manual addresses with it */
 	if (ipc->v6_config.method != NFC_IPV6_OFF)
