@@ -31,6 +31,9 @@ struct NfcIpconfig {
 	 * lease), 0: none */
 	struct in_addr v4_gw_route;
 	bool v6_added;             /* manual IPv6 address on the link */
+	/* with auto: the link's usable global IPv6 addresses (NfcRtnlAddr,
+	 * from rtnl); v6.address is one of them while v6.up */
+	GArray *v6_addrs;
 	unsigned int rtnl_watch;
 	/* our address requests in flight (0: none), whose callbacks need us;
 	 * cancelled when a newer one supersedes them, at stop and at free */
@@ -242,13 +245,109 @@ static void v6_set(NfcIpconfig *ipc, const char *key, const char *value)
 	nfc_sysctl_set_if("ipv6", ipc->ifname, key, value);
 }
 
+/* ---- IPv6 with auto: which of the link's addresses we report ---------- */
+
+static bool v6_usable(const NfcRtnlAddr *a)
+{
+	return a->scope == RT_SCOPE_UNIVERSE && a->valid_lft != 0 &&
+	       !(a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+}
+
+static bool v6_deprecated(const NfcRtnlAddr *a)
+{
+	return (a->flags & IFA_F_DEPRECATED) || a->preferred_lft == 0;
+}
+
+static int v6_find(NfcIpconfig *ipc, const struct in6_addr *address)
+{
+	for (guint i = 0; i < ipc->v6_addrs->len; i++) {
+		const NfcRtnlAddr *a = &g_array_index(ipc->v6_addrs, NfcRtnlAddr, i);
+
+		if (!memcmp(&a->address.v6, address, sizeof(*address)))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Whether a is a better address to report than b: not deprecated, then
+ * stable rather than temporary (privacy addresses come and go daily; the
+ * kernel still picks them as source when asked to), then the longest
+ * preferred lifetime (forever is longest). */
+static bool v6_better(const NfcRtnlAddr *a, const NfcRtnlAddr *b)
+{
+	if (v6_deprecated(a) != v6_deprecated(b))
+		return !v6_deprecated(a);
+	if (!!(a->flags & IFA_F_TEMPORARY) != !!(b->flags & IFA_F_TEMPORARY))
+		return !(a->flags & IFA_F_TEMPORARY);
+	return a->preferred_lft > b->preferred_lft;
+}
+
+/* Keeps reporting the current address while it is there and not
+ * deprecated (no flapping between equals as lifetimes count down); else
+ * switches to the best one left, and only with none left is IPv6 down. */
+static void v6_reselect(NfcIpconfig *ipc)
+{
+	const NfcRtnlAddr *cur = NULL, *best = NULL;
+	int i = ipc->v6.up ? v6_find(ipc, &ipc->v6.address) : -1;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (i >= 0) {
+		cur = &g_array_index(ipc->v6_addrs, NfcRtnlAddr, i);
+		if (!v6_deprecated(cur))
+			return;
+	}
+	for (guint j = 0; j < ipc->v6_addrs->len; j++) {
+		const NfcRtnlAddr *a = &g_array_index(ipc->v6_addrs, NfcRtnlAddr, j);
+
+		if (!best || v6_better(a, best))
+			best = a;
+	}
+	if (!best) {
+		if (!ipc->v6.up)
+			return;
+		nfc_info("%s: no global IPv6 address left", ipc->ifname);
+		ipc->v6.up = false;
+		memset(&ipc->v6.address, 0, sizeof(ipc->v6.address));
+		emit(ipc, NFC_IPCONFIG_IPV6_DOWN);
+		return;
+	}
+	if (best == cur || (cur && !v6_better(best, cur)))
+		return;
+	if (ipc->v6.up)
+		nfc_info("%s: IPv6 address now %s", ipc->ifname,
+			 inet_ntop(AF_INET6, &best->address.v6, buf, sizeof(buf)));
+	ipc->v6.address = best->address.v6;
+	ipc->v6.prefixlen = best->prefixlen;
+	ipc->v6.up = true;
+	emit(ipc, NFC_IPCONFIG_IPV6_UP);
+}
+
+static void v6_track(NfcIpconfig *ipc, const NfcRtnlAddr *a, bool present)
+{
+	int i = v6_find(ipc, &a->address.v6);
+
+	if (i >= 0)
+		g_array_remove_index(ipc->v6_addrs, (guint)i);
+	if (present && v6_usable(a))
+		g_array_append_val(ipc->v6_addrs, *a);
+}
+
 static void on_addr_added(const NfcRtnlAddr *a, void *user_data)
 {
 	NfcIpconfig *ipc = user_data;
 
-	if (!ipc->running || a->index != ipc->index || a->family != AF_INET6)
+	if (a->index != ipc->index || a->family != AF_INET6)
 		return;
-	if (a->scope != RT_SCOPE_UNIVERSE || (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+	/* tracked even while stopped: rtnl tells each address once, at
+	 * registration or when it comes */
+	v6_track(ipc, a, true);
+	if (!ipc->running)
+		return;
+	if (ipc->v6_config.method == NFC_IPV6_AUTO) {
+		v6_reselect(ipc);
+		return;
+	}
+	if (!v6_usable(a))
 		return;
 	if (ipc->v6.up && !memcmp(&ipc->v6.address, &a->address.v6, sizeof(a->address.v6)))
 		return;
@@ -266,8 +365,12 @@ static void on_addr_removed(const NfcRtnlAddr *a, void *user_data)
 
 	if (a->index != ipc->index)
 		return;
-	if (a->family == AF_INET6 && ipc->v6.up &&
-	    !memcmp(&ipc->v6.address, &a->address.v6, sizeof(a->address.v6))) {
+	if (a->family == AF_INET6)
+		v6_track(ipc, a, false);
+	if (a->family == AF_INET6 && ipc->running && ipc->v6_config.method == NFC_IPV6_AUTO) {
+		v6_reselect(ipc);
+	} else if (a->family == AF_INET6 && ipc->v6.up &&
+		   !memcmp(&ipc->v6.address, &a->address.v6, sizeof(a->address.v6))) {
 		ipc->v6.up = false;
 		memset(&ipc->v6.address, 0, sizeof(ipc->v6.address));
 		emit(ipc, NFC_IPCONFIG_IPV6_DOWN);
@@ -322,6 +425,7 @@ NfcIpconfig *nfc_ipconfig_new(int ifindex, const char *ifname, const unsigned ch
 	memcpy(ipc->mac, mac, 6);
 	ipc->func = func;
 	ipc->user_data = user_data;
+	ipc->v6_addrs = g_array_new(FALSE, TRUE, sizeof(NfcRtnlAddr));
 	ipc->rtnl_watch = nfc_rtnl_watch_add(&rtnl_watch, ipc);
 	return ipc;
 }
@@ -335,6 +439,7 @@ void nfc_ipconfig_free(NfcIpconfig *ipc)
 	cancel_request(&ipc->v4_request);
 	cancel_request(&ipc->v4_route_request);
 	cancel_request(&ipc->v6_request);
+	g_array_unref(ipc->v6_addrs);
 	g_free(ipc->ifname);
 	g_free(ipc);
 }

@@ -6,7 +6,9 @@
  * address, a router outside the subnet, a /32 or /31, NAKs) and logs what
  * it received and sent, one line each, with the monotonic time. The client
  * tests run our DHCP client in the test's thread inside the host namespace;
- * the daemon tests run nfconnd there and look at the kernel's routes. */
+ * the daemon tests run nfconnd there and look at the kernel's routes. The
+ * IPv6 test (in the two-uplink world, SLAAC from dnsmasq) adds and deletes
+ * global addresses under nfconnd. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -561,6 +563,137 @@ static void test_router_unusable(DaemonFixture *f, gconstpointer data)
 	g_assert_null(gw);
 }
 
+/* ---- IPv6: the tracked address removed --------------------------------- */
+
+typedef struct {
+	Uplinks u;
+} V6Fixture;
+
+static void v6_setup(V6Fixture *f, gconstpointer data)
+{
+	uplinks_setup(&f->u, NULL);
+	uplinks_start_nfconnd(&f->u);
+}
+
+static void v6_teardown(V6Fixture *f, gconstpointer data)
+{
+	uplinks_teardown(&f->u);
+}
+
+typedef struct {
+	Uplinks *u;
+	const char *id;
+	const char *want; /* an address, a prefix ending in ':', or NULL: none */
+	char *have;
+} V6Wait;
+
+static gboolean ipv6_is(gpointer data)
+{
+	V6Wait *w = data;
+	g_autoptr(GVariant) v6 = uplinks_service_property(w->u, w->id, "IPv6");
+	const char *addr = NULL;
+
+	g_clear_pointer(&w->have, g_free);
+	if (v6 && g_variant_lookup(v6, "Address", "&s", &addr))
+		w->have = g_strdup(addr);
+	if (!w->want)
+		return w->have == NULL;
+	if (!w->have)
+		return FALSE;
+	return g_str_has_suffix(w->want, ":") ? g_str_has_prefix(w->have, w->want)
+					      : g_str_equal(w->have, w->want);
+}
+
+/* Waits until the service's IPv6 address is want; returns it. */
+static char *wait_ipv6(Uplinks *u, const char *id, const char *want)
+{
+	V6Wait w = { u, id, want, NULL };
+
+	if (!nfc_lab_wait_for(ipv6_is, &w, 20000)) {
+		g_autofree char *log = nfc_lab_log(u->lab, "nfconnd");
+
+		g_error("IPv6 of %s is %s, not %s\n%s", id, w.have ? w.have : "(none)",
+			want ? want : "(none)", log);
+	}
+	return w.have;
+}
+
+/* uplink0's table (numbered: not main or local) has the prefix route and
+ * the default route */
+#define UPLINK_V6_ROUTES \
+	"ip -6 route show table all | grep -E 'dev uplink0 table [0-9]+' > r; " \
+	"grep -q '^2001:db8:a::/64 ' r && grep -q '^default via fe80:' r"
+
+/* Deleting the address the service reports switches it to another of
+ * the link's global addresses, the best one left (not deprecated, then
+ * the longest preferred lifetime), keeping the uplink table's routes;
+ * only with none left does IPv6 go. */
+static void test_ipv6_fallback(V6Fixture *f, gconstpointer data)
+{
+	Uplinks *u = &f->u;
+	g_autofree char *id = uplinks_service_id(u, 0);
+	g_autofree char *slaac = NULL, *a = NULL, *b = NULL, *c = NULL;
+
+	slaac = wait_ipv6(u, id, "2001:db8:a:");
+	nfc_lab_wait_sh(u->lab, u->host, 20000, "cd %s && " UPLINK_V6_ROUTES, nfc_lab_dir(u->lab));
+	/* no new SLAAC address from the next advertisement (every 3 s) */
+	nfc_lab_sh(u->lab, u->host,
+		   "sysctl -qw net.ipv6.conf.uplink0.autoconf=0 && "
+		   "ip -6 addr add 2001:db8:a::101/64 dev uplink0 nodad && "
+		   "ip -6 addr add 2001:db8:a::102/64 dev uplink0 nodad preferred_lft 0 && "
+		   "ip -6 addr add 2001:db8:a::103/64 dev uplink0 nodad "
+		   "valid_lft 600 preferred_lft 300");
+
+	nfc_lab_sh(u->lab, u->host, "ip -6 addr del %s/64 dev uplink0", slaac);
+	a = wait_ipv6(u, id, "2001:db8:a::101");
+	nfc_lab_sh(u->lab, u->host, "cd %s && " UPLINK_V6_ROUTES, nfc_lab_dir(u->lab));
+
+	nfc_lab_sh(u->lab, u->host, "ip -6 addr del 2001:db8:a::101/64 dev uplink0");
+	b = wait_ipv6(u, id, "2001:db8:a::103");
+	nfc_lab_sh(u->lab, u->host, "cd %s && " UPLINK_V6_ROUTES, nfc_lab_dir(u->lab));
+
+	/* a deprecated address is better than none */
+	nfc_lab_sh(u->lab, u->host, "ip -6 addr del 2001:db8:a::103/64 dev uplink0");
+	c = wait_ipv6(u, id, "2001:db8:a::102");
+	nfc_lab_sh(u->lab, u->host, "cd %s && " UPLINK_V6_ROUTES, nfc_lab_dir(u->lab));
+
+	/* never taken out and put back on the way (the daemon logs each
+	 * route change it makes) */
+	{
+		g_autofree char *log = nfc_lab_log(u->lab, "nfconnd");
+		g_autofree char *index = nfc_lab_sh_output(u->lab, u->host,
+							   "ip -o link show uplink0 | cut -d: -f1");
+		g_autofree char *dev = g_strdup_printf(" dev %s", g_strstrip(index));
+		g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+		unsigned int added = 0;
+
+		for (char **l = lines; *l; l++) {
+			if (!g_str_has_suffix(*l, dev) || !strstr(*l, " route table "))
+				continue;
+			if (strstr(*l, "add route") && strstr(*l, ": 2001:db8:a::/64 "))
+				added++;
+			if (strstr(*l, "delete route"))
+				g_assert_null(strstr(*l, ": 2001:db8:a::/64 "));
+			if (strstr(*l, "delete route"))
+				g_assert_null(strstr(*l, ": ::/0 "));
+		}
+		g_assert_cmpuint(added, ==, 1);
+	}
+
+	nfc_lab_sh(u->lab, u->host, "ip -6 addr del 2001:db8:a::102/64 dev uplink0");
+	g_assert_null(wait_ipv6(u, id, NULL));
+	nfc_lab_wait_sh(u->lab, u->host, 10000,
+			"! ip -6 route show table all | grep -Eq 'dev uplink0 table [0-9]+'");
+	/* IPv4 still carries the service */
+	{
+		g_autoptr(GVariant) state = uplinks_service_property(u, id, "State");
+
+		g_assert_nonnull(state);
+		g_assert_true(g_str_equal(g_variant_get_string(state, NULL), "ready") ||
+			      g_str_equal(g_variant_get_string(state, NULL), "online"));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && g_str_equal(argv[1], "--serve"))
@@ -585,5 +718,7 @@ int main(int argc, char **argv)
 		   test_prefix_31, daemon_teardown);
 	g_test_add("/hostile-net/daemon/router-unusable", DaemonFixture, NULL, daemon_setup,
 		   test_router_unusable, daemon_teardown);
+	g_test_add("/hostile-net/ipv6/fallback", V6Fixture, NULL, v6_setup, test_ipv6_fallback,
+		   v6_teardown);
 	return g_test_run();
 }
