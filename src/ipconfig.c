@@ -282,27 +282,34 @@ static bool v6_better(const NfcRtnlAddr *a, const NfcRtnlAddr *b)
 	return a->preferred_lft > b->preferred_lft;
 }
 
-/* Keeps reporting the current address while it is there and not
- * deprecated (no flapping between equals as lifetimes count down); else
- * switches to the best one left, and only with none left is IPv6 down. */
+int nfc_ipv6_choose(const NfcRtnlAddr *addrs, size_t n, const struct in6_addr *current)
+{
+	int cur = -1, best = -1;
+
+	for (size_t i = 0; current && i < n; i++)
+		if (!memcmp(&addrs[i].address.v6, current, sizeof(*current)))
+			cur = (int)i;
+	/* no flapping between equals as lifetimes count down */
+	if (cur >= 0 && !v6_deprecated(&addrs[cur]))
+		return cur;
+	for (size_t i = 0; i < n; i++)
+		if (best < 0 || v6_better(&addrs[i], &addrs[best]))
+			best = (int)i;
+	if (cur >= 0 && !v6_better(&addrs[best], &addrs[cur]))
+		return cur;
+	return best;
+}
+
+/* Reports the address nfc_ipv6_choose() picks; only with none left is
+ * IPv6 down. */
 static void v6_reselect(NfcIpconfig *ipc)
 {
-	const NfcRtnlAddr *cur = NULL, *best = NULL;
-	int i = ipc->v6.up ? v6_find(ipc, &ipc->v6.address) : -1;
+	int i = nfc_ipv6_choose((const NfcRtnlAddr *)(void *)ipc->v6_addrs->data, ipc->v6_addrs->len,
+				ipc->v6.up ? &ipc->v6.address : NULL);
+	const NfcRtnlAddr *best;
 	char buf[INET6_ADDRSTRLEN];
 
-	if (i >= 0) {
-		cur = &g_array_index(ipc->v6_addrs, NfcRtnlAddr, i);
-		if (!v6_deprecated(cur))
-			return;
-	}
-	for (guint j = 0; j < ipc->v6_addrs->len; j++) {
-		const NfcRtnlAddr *a = &g_array_index(ipc->v6_addrs, NfcRtnlAddr, j);
-
-		if (!best || v6_better(a, best))
-			best = a;
-	}
-	if (!best) {
+	if (i < 0) {
 		if (!ipc->v6.up)
 			return;
 		nfc_info("%s: no global IPv6 address left", ipc->ifname);
@@ -311,7 +318,8 @@ static void v6_reselect(NfcIpconfig *ipc)
 		emit(ipc, NFC_IPCONFIG_IPV6_DOWN);
 		return;
 	}
-	if (best == cur || (cur && !v6_better(best, cur)))
+	best = &g_array_index(ipc->v6_addrs, NfcRtnlAddr, i);
+	if (ipc->v6.up && !memcmp(&best->address.v6, &ipc->v6.address, sizeof(ipc->v6.address)))
 		return;
 	if (ipc->v6.up)
 		nfc_info("%s: IPv6 address now %s", ipc->ifname,

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rtnl.h"
+
 typedef enum {
 	NFC_IPV4_OFF,
 	NFC_IPV4_DHCP,
@@ -84,6 +86,14 @@ bool nfc_ipconfig_is_running(NfcIpconfig *ipc);
 
 const NfcIpv4State *nfc_ipconfig_get_ipv4(NfcIpconfig *ipc);
 const NfcIpv6State *nfc_ipconfig_get_ipv6(NfcIpconfig *ipc);
+
+/* With the auto method: which of the link's usable global IPv6 addresses
+ * to report, given the one reported now (current, may be NULL). The
+ * current one while it is there and not deprecated; else the best: not
+ * deprecated, then stable before temporary, then the longest preferred
+ * lifetime (a deprecated current one stays unless that beats it). An
+ * index into addrs, or -1 when n is 0. Pure. */
+int nfc_ipv6_choose(const NfcRtnlAddr *addrs, size_t n, const struct in6_addr *current);
 
 /* Parsing and printing of the D-Bus/storage forms, pure. */
 const char *nfc_ipv4_method_to_string(NfcIpv4Method m);
