@@ -523,19 +523,22 @@ static void test_prefix_32(DaemonFixture *f, gconstpointer data)
 			"test -z \"$(ip -4 route show table main " SERVER_ADDR ")\"");
 }
 
-/* A /31 (RFC 3021): both addresses are hosts, the other one the router. */
+/* A /31 (RFC 3021): both addresses are hosts, the other one the router;
+ * data is "<ours> <router>". */
 static void test_prefix_31(DaemonFixture *f, gconstpointer data)
 {
-	const char *script[] = { "yiaddr=198.51.100.60", "mask=255.255.255.254",
-				 "router=198.51.100.61", "lease=120", NULL };
+	g_auto(GStrv) pair = g_strsplit(data, " ", 2);
+	g_autofree char *yiaddr = g_strdup_printf("yiaddr=%s", pair[0]);
+	g_autofree char *router = g_strdup_printf("router=%s", pair[1]);
+	const char *script[] = { yiaddr, "mask=255.255.255.254", router, "lease=120", NULL };
 
-	nfc_lab_sh(f->w.lab, f->w.router, "ip addr add 198.51.100.61/31 dev r0");
+	nfc_lab_sh(f->w.lab, f->w.router, "ip addr add %s/31 dev r0", pair[1]);
 	server_start(&f->w, script);
 	daemon_start(f);
 	wait_connected(f);
 	nfc_lab_wait_sh(f->w.lab, f->w.host, 10000,
-			"ip -4 addr show dev uplink0 | grep -q 'inet 198.51.100.60/31'");
-	check_default_routes(f, "198.51.100.61");
+			"ip -4 addr show dev uplink0 | grep -q 'inet %s/31'", pair[0]);
+	check_default_routes(f, pair[1]);
 }
 
 /* Routers outside the subnet or equal to its broadcast address are not
@@ -714,8 +717,10 @@ int main(int argc, char **argv)
 		   client_setup, test_offer_unusable, client_teardown);
 	g_test_add("/hostile-net/daemon/prefix-32", DaemonFixture, NULL, daemon_setup,
 		   test_prefix_32, daemon_teardown);
-	g_test_add("/hostile-net/daemon/prefix-31", DaemonFixture, NULL, daemon_setup,
-		   test_prefix_31, daemon_teardown);
+	g_test_add("/hostile-net/daemon/prefix-31-lower", DaemonFixture,
+		   "198.51.100.60 198.51.100.61", daemon_setup, test_prefix_31, daemon_teardown);
+	g_test_add("/hostile-net/daemon/prefix-31-upper", DaemonFixture,
+		   "198.51.100.61 198.51.100.60", daemon_setup, test_prefix_31, daemon_teardown);
 	g_test_add("/hostile-net/daemon/router-unusable", DaemonFixture, NULL, daemon_setup,
 		   test_router_unusable, daemon_teardown);
 	g_test_add("/hostile-net/ipv6/fallback", V6Fixture, NULL, v6_setup, test_ipv6_fallback,
