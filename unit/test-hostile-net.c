@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dhcp-client.h"
@@ -419,10 +420,20 @@ static void daemon_setup(DaemonFixture *f, gconstpointer data)
 	f->u.host = f->w.host;
 }
 
+/* An orderly exit, status 0 (a sanitizer's report would make it fail). */
+static void daemon_stop(DaemonFixture *f)
+{
+	int status = nfc_lab_stop(f->w.lab, f->nfconnd, SIGTERM, 5000, NULL);
+
+	f->nfconnd = 0;
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
 static void daemon_teardown(DaemonFixture *f, gconstpointer data)
 {
 	if (f->nfconnd)
-		nfc_lab_stop(f->w.lab, f->nfconnd, SIGTERM, 5000, NULL);
+		daemon_stop(f);
 	g_free(f->id);
 	nfc_lab_free(f->w.lab);
 }
@@ -517,8 +528,7 @@ static void test_prefix_32(DaemonFixture *f, gconstpointer data)
 		   "ip -4 route show table main " SERVER_ADDR " | grep -q 'dev uplink0 .*scope link'");
 
 	/* stopped, nfconnd leaves nothing of the lease behind */
-	nfc_lab_stop(f->w.lab, f->nfconnd, SIGTERM, 5000, NULL);
-	f->nfconnd = 0;
+	daemon_stop(f);
 	nfc_lab_wait_sh(f->w.lab, f->w.host, 5000,
 			"test -z \"$(ip -4 route show table main " SERVER_ADDR ")\"");
 }
@@ -695,6 +705,7 @@ static void test_ipv6_fallback(V6Fixture *f, gconstpointer data)
 		g_assert_true(g_str_equal(g_variant_get_string(state, NULL), "ready") ||
 			      g_str_equal(g_variant_get_string(state, NULL), "online"));
 	}
+	uplinks_stop_nfconnd(u);
 }
 
 int main(int argc, char **argv)
