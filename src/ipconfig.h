@@ -2,7 +2,8 @@
 /* IP configuration of one interface: IPv4 (dhcp, manual, off) through our
  * DHCP client and rtnl, IPv6 (auto = kernel SLAAC, manual, off) through
  * sysctls and rtnl. Reports what it has; routes are the connection
- * module's business. */
+ * module's business, but for the on-link host route to an IPv4 gateway
+ * outside the subnet (a /32 lease), which belongs with the address. */
 #pragma once
 
 #include <glib.h>
