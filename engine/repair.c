@@ -335,12 +335,19 @@ static void on_route_added(const NfcRtnlRoute *route, void *user_data)
 		schedule(rp);
 }
 
+/* Events were lost: whatever they said, a check finds it. */
+static void on_resynced(void *user_data)
+{
+	schedule(user_data);
+}
+
 void engine_repair_init(EngineRepair *rp, const bool *live)
 {
 	static const NfcRtnlWatch watch = {
 		.route_added = on_route_added,
 		.route_removed = on_route_removed,
 		.rule_removed = on_rule_removed,
+		.resynced = on_resynced,
 	};
 
 	memset(rp, 0, sizeof(*rp));

@@ -607,6 +607,8 @@ static void finish_sync(void)
 		apply_event(g_bytes_get_data(bytes, NULL));
 		g_bytes_unref(bytes);
 	}
+	if (!initial)
+		NFC_WATCH_LIST_NOTIFY_NO_ARGS(&watchers, NfcRtnlWatch, resynced);
 	if (initial) {
 		ReadyFunc *rf;
 

@@ -89,6 +89,9 @@ typedef struct {
 	/* ip rules, IPv4 and IPv6: events only (no initial dump, no cache) */
 	void (*rule_added)(const NfcRtnlRule *rule, void *user_data);
 	void (*rule_removed)(const NfcRtnlRule *rule, void *user_data);
+	/* the monitor overran and links and addresses were dumped again:
+	 * route and rule events may have been lost, look again if it matters */
+	void (*resynced)(void *user_data);
 } NfcRtnlWatch;
 
 /* Opens the sockets and starts the initial dumps (asynchronous): links,
