@@ -349,6 +349,51 @@ static void test_own_changes_quiet(Fixture *f, gconstpointer data)
 	}
 }
 
+/* SIGKILL: nothing of ours is taken down, so A's packets go on leaving
+ * by its uplink (the table persists, orphaned, and the rules and routes
+ * stay). The next start replaces it all with its own fresh state: one
+ * table, no element of the dead session, no rule of its class. */
+static void test_crash_fails_closed(Fixture *f, gconstpointer data)
+{
+	g_autofree char *tables = NULL, *log = NULL, *final = NULL;
+	int status;
+
+	status = nfc_lab_stop(f->u.lab, f->u.nfconnd, SIGKILL, 3000, NULL);
+	g_assert_true(WIFSIGNALED(status));
+	f->u.nfconnd = 0;
+	tables = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list tables");
+	g_assert_cmpstr(tables, ==, "table inet nfconn\n");
+	assert_pinned(f);
+	/* the session died with nfconnd; its client learns it from the bus */
+	g_clear_pointer(&f->a, session_client_free);
+
+	uplinks_start_nfconnd(&f->u);
+	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"test \"$(nft list tables)\" = 'table inet nfconn' && "
+			"! nft list table inet nfconn | grep -q '%u :' && "
+			"test $(ip -4 rule list | wc -l) = 3 && test $(ip -6 rule list | wc -l) = 2",
+			UID_A);
+	log = nfconnd_log(f);
+	g_assert_nonnull(strstr(log, "left by an earlier run"));
+	/* the one table is owned again: nobody else may delete it */
+	g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, NULL,
+					  "nft delete table inet nfconn 2>/dev/null"), !=, 0);
+
+	/* a client that creates its session again is steered again */
+	wait_ipv4(f);
+	start_session(f);
+	assert_pinned(f);
+	g_clear_pointer(&f->a, session_client_free);
+
+	/* an orderly stop still removes everything of ours */
+	uplinks_stop_nfconnd(&f->u);
+	final = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"ip rule list | wc -l; ip -6 rule list | wc -l; nft list tables | wc -l; "
+		"ip route show table all | grep -c 'table 7[0-2][0-9][0-9] ' || true");
+	g_assert_cmpstr(final, ==, "3\n2\n0\n0\n");
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -361,5 +406,6 @@ int main(int argc, char **argv)
 	ADD("route-flush", test_route_flush);
 	ADD("route-changed", test_route_changed);
 	ADD("own-changes-quiet", test_own_changes_quiet);
+	ADD("crash-fails-closed", test_crash_fails_closed);
 	return g_test_run();
 }
