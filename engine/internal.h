@@ -176,6 +176,7 @@ typedef struct {
 	GArray *seen_rules;       /* NfcRtnlRule, during a check */
 	GArray *seen_routes;      /* NfcRtnlRoute, during a check */
 	guint64 repairs;          /* checks that found something missing */
+	gint64 since;             /* monotonic µs: the first change this check answers */
 } EngineRepair;
 
 void engine_repair_init(EngineRepair *rp, const bool *live);

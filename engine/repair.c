@@ -100,6 +100,7 @@ static void cancel_check(EngineRepair *rp)
 			nfc_rtnl_cancel(rp->dump_ids[i]);
 	memset(rp->dump_ids, 0, sizeof(rp->dump_ids));
 	rp->dumps = 0;
+	rp->since = 0;
 	rp->again = rp->failed = false;
 	g_clear_pointer(&rp->seen_rules, g_array_unref);
 	g_clear_pointer(&rp->seen_routes, g_array_unref);
@@ -129,6 +130,8 @@ static void schedule(EngineRepair *rp)
 {
 	if (!*rp->live)
 		return;
+	if (!rp->since)
+		rp->since = g_get_monotonic_time();
 	/* a check running may have dumped before this change */
 	if (rp->dumps > 0) {
 		rp->again = true;
@@ -235,8 +238,9 @@ static void finish_check(EngineRepair *rp)
 		if (items > REPAIR_LOG_ITEMS)
 			g_string_append_printf(what, " and %u more", items - REPAIR_LOG_ITEMS);
 		nfc_warn("engine: %u ip rules and %u routes of ours were removed or changed from "
-			 "outside; restored%s (repair %" G_GUINT64_FORMAT ")",
-			 rules, routes, what->str, rp->repairs);
+			 "outside; restored%s (repair %" G_GUINT64_FORMAT ", %.1f ms after the "
+			 "first change was seen)", rules, routes, what->str, rp->repairs,
+			 (g_get_monotonic_time() - rp->since) / 1000.0);
 	}
 }
 
@@ -255,6 +259,7 @@ static void dumped(int error, void *user_data)
 	/* a dump cut short would make everything look missing */
 	if (*rp->live && !rp->failed)
 		finish_check(rp);
+	rp->since = 0;
 	again = rp->again || rp->failed;
 	rp->again = rp->failed = false;
 	g_clear_pointer(&rp->seen_rules, g_array_unref);

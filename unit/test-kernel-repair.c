@@ -239,12 +239,32 @@ static void wait_rules(Fixture *f, const char *want)
 		"= %s", PREF_RUNG, PREF_UNREACHABLE, quoted);
 }
 
+/* Runs cmd in the host namespace, then check until it holds: the µs in
+ * between (a busy loop of ip commands: a few ms of resolution), failing
+ * the test after REPAIR_MS. */
+static guint64 measure_us(Fixture *f, const char *cmd, const char *check)
+{
+	g_autofree char *out = NULL;
+	int status = nfc_lab_sh_status(f->u.lab, f->u.host, &out,
+		"t0=$(date +%%s%%N); %s || exit 2; "
+		"while ! { %s; } >/dev/null 2>&1; do "
+		"  [ $(( $(date +%%s%%N) - t0 )) -gt %d000000 ] && exit 1; "
+		"done; echo $(( ($(date +%%s%%N) - t0) / 1000 ))", cmd, check, REPAIR_MS);
+
+	if (status != 0)
+		g_error("`%s` not followed by `%s` within %d ms: %s", cmd, check, REPAIR_MS, out);
+	return g_ascii_strtoull(out, NULL, 10);
+}
+
 static void assert_logged_repair(Fixture *f, const char *what)
 {
 	g_autofree char *log = nfconnd_log(f);
 
-	g_assert_nonnull(strstr(log, "of ours were removed or changed from outside; restored"));
+	const char *line = strstr(log, "of ours were removed or changed from outside; restored");
+
+	g_assert_nonnull(line);
 	g_assert_nonnull(strstr(log, what));
+	g_test_message("nfconnd: %.*s", (int)strcspn(line, "\n"), line);
 }
 
 /* `ip rule del pref 7008` (and the rung before it): without both, A's
@@ -254,9 +274,14 @@ static void test_rule_deleted(Fixture *f, gconstpointer data)
 	g_autofree char *before = our_rules(f);
 	g_autofree char *rule = g_strdup_printf("rule %u (IPv4)", PREF_UNREACHABLE);
 
+	g_autofree char *del = g_strdup_printf("ip rule del pref %u && ip rule del pref %u",
+					       PREF_UNREACHABLE, PREF_RUNG);
+	g_autofree char *back = g_strdup_printf("ip -4 rule show pref %u | grep -q unreachable && "
+						"ip -4 rule show pref %u | grep -q lookup",
+						PREF_UNREACHABLE, PREF_RUNG);
+
 	g_assert_nonnull(strstr(before, "unreachable"));
-	nfc_lab_sh(f->u.lab, f->u.host, "ip rule del pref %u && ip rule del pref %u",
-		   PREF_UNREACHABLE, PREF_RUNG);
+	g_test_message("rules deleted, back in %.1f ms", measure_us(f, del, back) / 1000.0);
 	wait_rules(f, before);
 	assert_pinned(f);
 	assert_logged_repair(f, rule);
@@ -291,7 +316,14 @@ static void test_route_flush(Fixture *f, gconstpointer data)
 	before = g_strchomp(nfc_lab_sh_output(f->u.lab, f->u.host,
 					      "ip -4 route show table %u | sed 's/ *$//'", table));
 	g_assert_nonnull(strstr(before, "default via"));
-	nfc_lab_sh(f->u.lab, f->u.host, "ip -4 route flush table %u", table);
+	{
+		g_autofree char *flush = g_strdup_printf("ip -4 route flush table %u", table);
+		g_autofree char *back = g_strdup_printf("ip -4 route show table %u | grep -q default",
+							table);
+
+		g_test_message("table flushed, default route back in %.1f ms",
+			       measure_us(f, flush, back) / 1000.0);
+	}
 	{
 		g_autofree char *quoted = g_shell_quote(before);
 
@@ -347,6 +379,29 @@ static void test_own_changes_quiet(Fixture *f, gconstpointer data)
 
 		g_assert_null(strstr(log, "from outside; restored"));
 	}
+}
+
+/* A carrier loss is no tampering: the kernel drops what it drops, the
+ * service goes, the engine retires its routes; nothing is "restored" and
+ * nothing fails. The uplink comes back, and so does A's steering. */
+static void test_link_flap_quiet(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	uplinks_set_carrier(&f->u, f->pinned, false);
+	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
+	/* A has no uplink now: unreachable, never the main table */
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"! ip -4 route show table all | grep -q 'dev uplink%d table 70'",
+			f->pinned);
+	g_assert_cmpint(send_as_a(f, 1), <, 0);
+	uplinks_set_carrier(&f->u, f->pinned, true);
+	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+	wait_ipv4(f);
+	assert_pinned(f);
+	log = nfconnd_log(f);
+	g_assert_null(strstr(log, "from outside; restored"));
+	g_assert_null(strstr(log, "restoring"));
 }
 
 /* SIGKILL: nothing of ours is taken down, so A's packets go on leaving
@@ -406,6 +461,7 @@ int main(int argc, char **argv)
 	ADD("route-flush", test_route_flush);
 	ADD("route-changed", test_route_changed);
 	ADD("own-changes-quiet", test_own_changes_quiet);
+	ADD("link-flap-quiet", test_link_flap_quiet);
 	ADD("crash-fails-closed", test_crash_fails_closed);
 	return g_test_run();
 }
