@@ -190,6 +190,12 @@ void engine_repair_forget_all(EngineRepair *rp);
  * fills in what we left out (an IPv6 route's metric). */
 bool engine_repair_rule_matches(const EngineRule *want, const NfcRtnlRule *seen);
 bool engine_repair_route_matches(const NfcRtnlRoute *want, const NfcRtnlRoute *seen);
+/* What of the expected set a dump (NfcRtnlRule, NfcRtnlRoute) lacks, into
+ * rules (EngineRule) and routes (NfcRtnlRoute). A route replaced by
+ * another expected one in its place (same destination and metric) is not
+ * missing: the commit deletes it next. */
+void engine_repair_missing(const EngineRepair *rp, const GArray *seen_rules,
+			   const GArray *seen_routes, GArray *rules, GArray *routes);
 
 /* Where identity elements go. The firewall's maps are one sink; an eBPF
  * socket-mark program's maps would be another. Same contract as the

@@ -54,6 +54,64 @@ bool engine_repair_route_matches(const NfcRtnlRoute *want, const NfcRtnlRoute *s
 	       addr_equal(want->family, &want->prefsrc, &seen->prefsrc);
 }
 
+/* The kernel keeps one route per destination and metric in a table: a
+ * route of ours that replaced another (a new gateway) stands in for the
+ * old one until the commit deletes it. */
+static bool same_slot(const NfcRtnlRoute *a, const NfcRtnlRoute *b)
+{
+	return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
+	       metric(a) == metric(b) && addr_equal(a->family, &a->dst, &b->dst);
+}
+
+static bool seen_route(const GArray *seen, const NfcRtnlRoute *want)
+{
+	for (guint j = 0; j < seen->len; j++)
+		if (engine_repair_route_matches(want, &g_array_index(seen, NfcRtnlRoute, j)))
+			return true;
+	return false;
+}
+
+static bool seen_rule(const GArray *seen, const EngineRule *want)
+{
+	for (guint j = 0; j < seen->len; j++)
+		if (engine_repair_rule_matches(want, &g_array_index(seen, NfcRtnlRule, j)))
+			return true;
+	return false;
+}
+
+/* Another route we expect holds the place of the one at index i: it is
+ * there, or it was made later (the expected routes are in the order they
+ * were made), so that of two missing only the newer comes back. */
+static bool superseded(const GArray *expected, const GArray *seen, guint i)
+{
+	const NfcRtnlRoute *want = &g_array_index(expected, NfcRtnlRoute, i);
+
+	for (guint j = 0; j < expected->len; j++) {
+		const NfcRtnlRoute *other = &g_array_index(expected, NfcRtnlRoute, j);
+
+		if (j != i && same_slot(other, want) && (j > i || seen_route(seen, other)))
+			return true;
+	}
+	return false;
+}
+
+void engine_repair_missing(const EngineRepair *rp, const GArray *seen_rules,
+			   const GArray *seen_routes, GArray *rules, GArray *routes)
+{
+	for (guint i = 0; i < rp->rules->len; i++) {
+		const EngineRule *want = &g_array_index(rp->rules, EngineRule, i);
+
+		if (!seen_rule(seen_rules, want))
+			g_array_append_val(rules, *want);
+	}
+	for (guint i = 0; i < rp->routes->len; i++) {
+		const NfcRtnlRoute *want = &g_array_index(rp->routes, NfcRtnlRoute, i);
+
+		if (!seen_route(seen_routes, want) && !superseded(rp->routes, seen_routes, i))
+			g_array_append_val(routes, *want);
+	}
+}
+
 /* ---- what we expect ---------------------------------------------------------------- */
 
 void engine_repair_expect_rule(EngineRepair *rp, const EngineRule *r)
@@ -74,11 +132,11 @@ void engine_repair_forget_rule(EngineRepair *rp, const EngineRule *r)
 	}
 }
 
+/* Kept in the order they were made (a route made again moves to the
+ * end): the newest of two in one place is the one the kernel holds. */
 void engine_repair_expect_route(EngineRepair *rp, const NfcRtnlRoute *r)
 {
-	for (guint i = 0; i < rp->routes->len; i++)
-		if (engine_route_equal(r, &g_array_index(rp->routes, NfcRtnlRoute, i)))
-			return;
+	engine_repair_forget_route(rp, r);
 	g_array_append_val(rp->routes, *r);
 }
 
@@ -86,7 +144,7 @@ void engine_repair_forget_route(EngineRepair *rp, const NfcRtnlRoute *r)
 {
 	for (guint i = 0; i < rp->routes->len; i++) {
 		if (engine_route_equal(r, &g_array_index(rp->routes, NfcRtnlRoute, i))) {
-			g_array_remove_index_fast(rp->routes, i);
+			g_array_remove_index(rp->routes, i);
 			return;
 		}
 	}
@@ -198,33 +256,25 @@ static bool link_usable(int index)
 static void finish_check(EngineRepair *rp)
 {
 	g_autoptr(GString) what = g_string_new(NULL);
+	g_autoptr(GArray) missing_rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+	g_autoptr(GArray) missing_routes = g_array_new(FALSE, TRUE, sizeof(NfcRtnlRoute));
 	guint rules = 0, routes = 0, items = 0;
 
-	for (guint i = 0; i < rp->rules->len; i++) {
-		const EngineRule *want = &g_array_index(rp->rules, EngineRule, i);
-		NfcRtnlRule x;
-		bool found = false;
+	engine_repair_missing(rp, rp->seen_rules, rp->seen_routes, missing_rules, missing_routes);
+	for (guint i = 0; i < missing_rules->len; i++) {
+		const EngineRule *want = &g_array_index(missing_rules, EngineRule, i);
+		NfcRtnlRule x = engine_rule_to_rtnl(want);
 
-		for (guint j = 0; j < rp->seen_rules->len && !found; j++)
-			found = engine_repair_rule_matches(want,
-							   &g_array_index(rp->seen_rules, NfcRtnlRule, j));
-		if (found)
-			continue;
-		x = engine_rule_to_rtnl(want);
 		nfc_rtnl_rule_add(&x, repair_done, "an ip rule");
 		note(what, &items);
 		if (items <= REPAIR_LOG_ITEMS)
 			describe_rule(what, want);
 		rules++;
 	}
-	for (guint i = 0; i < rp->routes->len; i++) {
-		const NfcRtnlRoute *want = &g_array_index(rp->routes, NfcRtnlRoute, i);
-		bool found = false;
+	for (guint i = 0; i < missing_routes->len; i++) {
+		const NfcRtnlRoute *want = &g_array_index(missing_routes, NfcRtnlRoute, i);
 
-		for (guint j = 0; j < rp->seen_routes->len && !found; j++)
-			found = engine_repair_route_matches(want,
-							    &g_array_index(rp->seen_routes, NfcRtnlRoute, j));
-		if (found || !link_usable(want->oif))
+		if (!link_usable(want->oif))
 			continue;
 		/* replace: a changed route of ours is overwritten */
 		nfc_rtnl_route_add(want, true, repair_done, "a route");

@@ -139,11 +139,92 @@ static void test_expected_set(void)
 	engine_repair_clear(&rp);
 }
 
+static NfcRtnlRule as_seen(const EngineRule *r)
+{
+	NfcRtnlRule x = engine_rule_to_rtnl(r);
+
+	return x;
+}
+
+/* What a dump lacks is what gets restored; a route that a new one of ours
+ * replaced in its place is not (the commit deletes it next). */
+static void test_missing(void)
+{
+	bool live = true;
+	EngineRepair rp;
+	EngineRule rung = { .family = AF_INET, .priority = 7000, .table = 7002,
+			    .fwmark = 0x2000000, .fwmask = 0xfe000000 };
+	EngineRule stop = { .family = AF_INET, .priority = 7008, .table = 0,
+			    .fwmark = 0x2000000, .fwmask = 0xfe000000 };
+	NfcRtnlRoute subnet = { .family = AF_INET, .table = 7002, .dst_len = 25, .oif = 2,
+				.scope = RT_SCOPE_LINK, .dst = addr(AF_INET, "198.51.100.0"),
+				.prefsrc = addr(AF_INET, "198.51.100.80") };
+	NfcRtnlRoute old_gw = { .family = AF_INET, .table = 7002, .oif = 2,
+				.gateway = addr(AF_INET, "198.51.100.1"),
+				.prefsrc = addr(AF_INET, "198.51.100.80") };
+	NfcRtnlRoute new_gw = old_gw;
+	g_autoptr(GArray) seen_rules = g_array_new(FALSE, TRUE, sizeof(NfcRtnlRule));
+	g_autoptr(GArray) seen_routes = g_array_new(FALSE, TRUE, sizeof(NfcRtnlRoute));
+	g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+	g_autoptr(GArray) routes = g_array_new(FALSE, TRUE, sizeof(NfcRtnlRoute));
+	NfcRtnlRule x;
+
+	new_gw.gateway = addr(AF_INET, "198.51.100.2");
+	engine_repair_init(&rp, &live);
+	engine_repair_expect_rule(&rp, &rung);
+	engine_repair_expect_rule(&rp, &stop);
+	engine_repair_expect_route(&rp, &subnet);
+	engine_repair_expect_route(&rp, &old_gw);
+
+	/* everything there: nothing missing */
+	x = as_seen(&rung);
+	g_array_append_val(seen_rules, x);
+	x = as_seen(&stop);
+	g_array_append_val(seen_rules, x);
+	g_array_append_val(seen_routes, subnet);
+	g_array_append_val(seen_routes, old_gw);
+	engine_repair_missing(&rp, seen_rules, seen_routes, rules, routes);
+	g_assert_cmpuint(rules->len, ==, 0);
+	g_assert_cmpuint(routes->len, ==, 0);
+
+	/* ip rule del pref 7008; ip route flush table 7002 */
+	g_array_remove_index(seen_rules, 1);
+	g_array_set_size(seen_routes, 0);
+	engine_repair_missing(&rp, seen_rules, seen_routes, rules, routes);
+	g_assert_cmpuint(rules->len, ==, 1);
+	g_assert_true(engine_rule_equal(&g_array_index(rules, EngineRule, 0), &stop));
+	g_assert_cmpuint(routes->len, ==, 2);
+	g_array_set_size(rules, 0);
+	g_array_set_size(routes, 0);
+
+	/* the gateway changed: the new default route replaced the old one in
+	 * the kernel; the old one waits for its delete and is not missing */
+	engine_repair_expect_route(&rp, &new_gw);
+	g_array_append_val(seen_routes, subnet);
+	g_array_append_val(seen_routes, new_gw);
+	engine_repair_missing(&rp, seen_rules, seen_routes, rules, routes);
+	g_assert_cmpuint(routes->len, ==, 0);
+	/* ... but if someone removes the new one too, only the new one comes
+	 * back, */
+	g_array_remove_index(seen_routes, 1);
+	engine_repair_missing(&rp, seen_rules, seen_routes, rules, routes);
+	g_assert_cmpuint(routes->len, ==, 1);
+	g_assert_true(engine_route_equal(&g_array_index(routes, NfcRtnlRoute, 0), &new_gw));
+	g_array_set_size(routes, 0);
+	/* and the newest is the one made last, even if it was expected before */
+	engine_repair_expect_route(&rp, &old_gw);
+	engine_repair_missing(&rp, seen_rules, seen_routes, rules, routes);
+	g_assert_cmpuint(routes->len, ==, 1);
+	g_assert_true(engine_route_equal(&g_array_index(routes, NfcRtnlRoute, 0), &old_gw));
+	engine_repair_clear(&rp);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/engine/repair/rule-matches", test_rule_matches);
 	g_test_add_func("/engine/repair/route-matches", test_route_matches);
 	g_test_add_func("/engine/repair/expected-set", test_expected_set);
+	g_test_add_func("/engine/repair/missing", test_missing);
 	return g_test_run();
 }
