@@ -19,6 +19,8 @@
 /* As the firewall's monitor waits: long enough to take a whole burst of
  * deletions into one check, short against the time a leak may last. */
 #define REPAIR_DELAY_MS 20
+/* after a dump failed */
+#define REPAIR_RETRY_MS 1000
 /* IPv6 routes sent without a metric get this one (IP6_RT_PRIO_USER) */
 #define IPV6_DEFAULT_METRIC 1024
 /* what one log line names before it just counts */
@@ -184,7 +186,7 @@ static gboolean on_timer(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void schedule(EngineRepair *rp)
+static void schedule_in(EngineRepair *rp, guint ms)
 {
 	if (!*rp->live)
 		return;
@@ -196,7 +198,12 @@ static void schedule(EngineRepair *rp)
 		return;
 	}
 	if (!rp->timer)
-		rp->timer = g_timeout_add(REPAIR_DELAY_MS, on_timer, rp);
+		rp->timer = g_timeout_add(ms, on_timer, rp);
+}
+
+static void schedule(EngineRepair *rp)
+{
+	schedule_in(rp, REPAIR_DELAY_MS);
 }
 
 static void each_rule(const NfcRtnlRule *rule, void *user_data)
@@ -297,7 +304,7 @@ static void finish_check(EngineRepair *rp)
 static void dumped(int error, void *user_data)
 {
 	EngineRepair *rp = user_data;
-	bool again;
+	bool again, failed;
 
 	if (error < 0) {
 		nfc_warn("engine: cannot check our ip rules and routes: %s", g_strerror(-error));
@@ -310,12 +317,14 @@ static void dumped(int error, void *user_data)
 	if (*rp->live && !rp->failed)
 		finish_check(rp);
 	rp->since = 0;
-	again = rp->again || rp->failed;
+	failed = rp->failed;
+	again = rp->again || failed;
 	rp->again = rp->failed = false;
 	g_clear_pointer(&rp->seen_rules, g_array_unref);
 	g_clear_pointer(&rp->seen_routes, g_array_unref);
+	/* a kernel that fails our dumps is not asked again at once */
 	if (again)
-		schedule(rp);
+		schedule_in(rp, failed ? REPAIR_RETRY_MS : REPAIR_DELAY_MS);
 }
 
 static void start_check(EngineRepair *rp)
