@@ -157,6 +157,46 @@ void engine_apply_reset(EngineApplyRing *ring);
  * sink); once those are acked, breaks (what nobody uses now). A make of
  * something still waiting to be broken just keeps it. */
 
+/* ---- repair.c: our rules and routes, restored when removed from outside ----
+ * The stages tell what the kernel should hold (expect when a make is
+ * sent, forget when a break is); a removal or change of any of it from
+ * outside is answered ~20 ms later by a dump and a re-add of what is
+ * missing, one log line each time. Our own deletions are forgotten
+ * before they are sent, so they never look like tampering. */
+typedef struct {
+	GArray *rules;            /* EngineRule */
+	GArray *routes;           /* NfcRtnlRoute */
+	const bool *live;         /* the stages': nothing is repaired before or after */
+	unsigned int watch;       /* rtnl */
+	guint timer;              /* the delay before a check */
+	guint dumps;              /* of the running check, not answered yet */
+	int dump_ids[4];          /* rules v4, v6, routes v4, v6 */
+	bool again;               /* a change came while the check ran */
+	bool failed;              /* a dump of the running check failed */
+	GArray *seen_rules;       /* NfcRtnlRule, during a check */
+	GArray *seen_routes;      /* NfcRtnlRoute, during a check */
+	guint64 repairs;          /* checks that found something missing */
+	gint64 since;             /* monotonic µs: the first change this check answers */
+} EngineRepair;
+
+void engine_repair_init(EngineRepair *rp, const bool *live);
+void engine_repair_clear(EngineRepair *rp);
+void engine_repair_expect_rule(EngineRepair *rp, const EngineRule *r);
+void engine_repair_forget_rule(EngineRepair *rp, const EngineRule *r);
+void engine_repair_expect_route(EngineRepair *rp, const NfcRtnlRoute *r);
+void engine_repair_forget_route(EngineRepair *rp, const NfcRtnlRoute *r);
+void engine_repair_forget_all(EngineRepair *rp);
+/* Is seen (as the kernel tells it) what we sent as want? The kernel
+ * fills in what we left out (an IPv6 route's metric). */
+bool engine_repair_rule_matches(const EngineRule *want, const NfcRtnlRule *seen);
+bool engine_repair_route_matches(const NfcRtnlRoute *want, const NfcRtnlRoute *seen);
+/* What of the expected set a dump (NfcRtnlRule, NfcRtnlRoute) lacks, into
+ * rules (EngineRule) and routes (NfcRtnlRoute). A route replaced by
+ * another expected one in its place (same destination and metric) is not
+ * missing: the commit deletes it next. */
+void engine_repair_missing(const EngineRepair *rp, const GArray *seen_rules,
+			   const GArray *seen_routes, GArray *rules, GArray *routes);
+
 /* Where identity elements go. The firewall's maps are one sink; an eBPF
  * socket-mark program's maps would be another. Same contract as the
  * firewall's requests: >= 0 queued (done is called exactly once), < 0
@@ -179,6 +219,7 @@ typedef struct {
 	GQueue in_flight;         /* flips not all sinks answered */
 	EngineIdentities *identities;
 	EngineApplyRing *added, *removed;
+	EngineRepair repair;      /* what makes installed and breaks did not remove */
 } EngineStages;
 
 void engine_stages_init(EngineStages *st, EngineIdentities *ids, EngineApplyRing *added,
@@ -197,6 +238,7 @@ void engine_stages_remove_all(EngineStages *st, const GArray *rules, const GArra
 
 bool engine_rule_equal(const EngineRule *a, const EngineRule *b);
 bool engine_route_equal(const NfcRtnlRoute *a, const NfcRtnlRoute *b);
+NfcRtnlRule engine_rule_to_rtnl(const EngineRule *r);
 
 /* ---- uplinks.c: uplink slots, their routes and source rules ----------------- */
 

@@ -42,7 +42,7 @@ bool engine_route_equal(const NfcRtnlRoute *a, const NfcRtnlRoute *b)
 	       !memcmp(&a->prefsrc, &b->prefsrc, sizeof(a->prefsrc));
 }
 
-static NfcRtnlRule to_rtnl_rule(const EngineRule *r)
+NfcRtnlRule engine_rule_to_rtnl(const EngineRule *r)
 {
 	NfcRtnlRule x = { 0 };
 
@@ -99,6 +99,7 @@ void engine_stages_init(EngineStages *st, EngineIdentities *ids, EngineApplyRing
 	st->identities = ids;
 	st->added = added;
 	st->removed = removed;
+	engine_repair_init(&st->repair, &st->live);
 }
 
 void engine_stages_add_sink(EngineStages *st, const EngineSinkOps *ops, void *data)
@@ -112,6 +113,7 @@ void engine_stages_clear(EngineStages *st)
 {
 	/* a destroyed sink drops its queue without calling back */
 	g_queue_clear_full(&st->in_flight, g_free);
+	engine_repair_clear(&st->repair);
 	g_clear_pointer(&st->break_rules, g_array_unref);
 	g_clear_pointer(&st->break_routes, g_array_unref);
 	g_clear_pointer(&st->sinks, g_array_unref);
@@ -144,8 +146,9 @@ static void make_route_done(int error, void *user_data)
 
 void engine_stages_make_rule(EngineStages *st, const EngineRule *r)
 {
-	NfcRtnlRule x = to_rtnl_rule(r);
+	NfcRtnlRule x = engine_rule_to_rtnl(r);
 
+	engine_repair_expect_rule(&st->repair, r);
 	for (guint i = 0; i < st->break_rules->len; i++) {
 		if (engine_rule_equal(r, &g_array_index(st->break_rules, EngineRule, i))) {
 			g_array_remove_index(st->break_rules, i);
@@ -159,6 +162,7 @@ void engine_stages_make_rule(EngineStages *st, const EngineRule *r)
 
 void engine_stages_make_route(EngineStages *st, const NfcRtnlRoute *r)
 {
+	engine_repair_expect_route(&st->repair, r);
 	for (guint i = 0; i < st->break_routes->len; i++) {
 		if (engine_route_equal(r, &g_array_index(st->break_routes, NfcRtnlRoute, i))) {
 			g_array_remove_index(st->break_routes, i);
@@ -245,15 +249,17 @@ void engine_stages_advance(EngineStages *st)
 		return;
 	for (guint i = 0; i < st->break_rules->len; i++) {
 		const EngineRule *r = &g_array_index(st->break_rules, EngineRule, i);
-		NfcRtnlRule x = to_rtnl_rule(r);
+		NfcRtnlRule x = engine_rule_to_rtnl(r);
 
 		log_rule(r, false);
+		engine_repair_forget_rule(&st->repair, r);
 		nfc_rtnl_rule_del(&x, break_done, "rule delete");
 	}
 	for (guint i = 0; i < st->break_routes->len; i++) {
 		const NfcRtnlRoute *r = &g_array_index(st->break_routes, NfcRtnlRoute, i);
 
 		log_route(r, false);
+		engine_repair_forget_route(&st->repair, r);
 		nfc_rtnl_route_del(r, break_done, "route delete");
 	}
 	g_array_set_size(st->break_rules, 0);
@@ -266,9 +272,10 @@ void engine_stages_remove_all(EngineStages *st, const GArray *rules, const GArra
 	const GArray *route_sets[] = { routes, st->break_routes };
 
 	st->live = false;
+	engine_repair_forget_all(&st->repair);
 	for (guint s = 0; s < G_N_ELEMENTS(rule_sets); s++) {
 		for (guint i = 0; i < rule_sets[s]->len; i++) {
-			NfcRtnlRule x = to_rtnl_rule(&g_array_index(rule_sets[s], EngineRule, i));
+			NfcRtnlRule x = engine_rule_to_rtnl(&g_array_index(rule_sets[s], EngineRule, i));
 
 			nfc_rtnl_rule_del(&x, NULL, NULL);
 		}

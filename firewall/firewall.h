@@ -101,9 +101,12 @@ typedef void (*NfcFirewallEventFunc)(NfcFirewallEvent event, int error, void *us
 
 typedef struct {
 	NfcMarkLayout layout;
-	/* Without the owner flag the kernel neither protects the table from
-	 * other processes nor drops it when we exit: only for kernels that
-	 * lack it, and for tests of the tamper repair. */
+	/* Without the owner flag the kernel does not protect the table from
+	 * other processes; the tamper watch repairs it instead. The backend
+	 * goes this way by itself where the kernel cannot keep an owned table
+	 * after a crash (no NFT_TABLE_F_PERSIST); tests of the tamper repair
+	 * ask for it. Either way the table outlives a crash and goes with an
+	 * orderly stop. */
 	bool no_owner;
 } NfcFirewallConfig;
 

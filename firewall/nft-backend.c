@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The nftables backend: the only nfnetlink user in nfconnd. One command
  * socket, kept open for the daemon's life because our table carries the
- * owner flag (the kernel drops the table when that socket closes, so a
- * crash leaves nothing behind), and one socket on NFNLGRP_NFTABLES that
- * watches for changes to our table made by anybody else.
+ * owner flag (nobody else may change it while that socket is open) and,
+ * on Linux >= 6.9, the persist flag (when the socket closes without our
+ * cleanup, in a crash, the kernel keeps the table as it was, orphaned,
+ * so steering fails closed until the next start replaces it), and one
+ * socket on NFNLGRP_NFTABLES that watches for changes to our table made
+ * by anybody else.
  *
  * Requests run one at a time from a queue: each is one atomic batch (or
  * one dump), built from our state when it starts and applied to that state
@@ -14,6 +17,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <glib-unix.h>
@@ -672,6 +676,99 @@ static gboolean on_mon_readable(int fd, GIOCondition cond, gpointer data)
 
 /* ---- ops ----------------------------------------------------------------------- */
 
+/* Does the kernel know these table flags? Asked once at start, on a
+ * socket of its own, waiting for the answer (a local round trip): 0 if
+ * it does, the kernel's error if not (EOPNOTSUPP for flags it lacks). */
+static int probe_flags(uint32_t flags)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct timeval tv = { .tv_sec = 2 };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t portid, table_seq;
+	NftBatch b;
+	int result = -ETIMEDOUT;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		result = -errno;
+		mnl_socket_close(nl);
+		return result;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	portid = mnl_socket_get_portid(nl);
+	nft_batch_init(&b, (uint32_t)time(NULL));
+	table_seq = b.next_seq;
+	nft_put_flags_probe(&b, flags);
+	nft_batch_finish(&b);
+	if (mnl_socket_sendto(nl, b.buf->data, b.used) < 0) {
+		result = -errno;
+		goto out;
+	}
+	/* the NEWTABLE's ack decides; the rest of the batch is ignored */
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+		if (len < 0) {
+			result = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			goto out;
+		}
+		for (int rest = len; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid)
+				continue;
+			if (nlh->nlmsg_seq == table_seq || nlh->nlmsg_seq == b.first_seq) {
+				result = err->error;
+				goto out;
+			}
+		}
+	}
+out:
+	nft_batch_clear(&b);
+	mnl_socket_close(nl);
+	return result;
+}
+
+/* Owned and persistent where the kernel can (Linux >= 6.9): protected
+ * while we live, kept as it was when we die (a crash fails closed), and
+ * replaced by the next start. Older kernels drop an owned table with its
+ * owner: there the table goes without the flag (kept after a crash too),
+ * unprotected, and the tamper watch repairs what others change. */
+static void choose_table_flags(Nft *nft, const NfcFirewallConfig *config)
+{
+	int r;
+
+	nft->st.owner = !config->no_owner;
+	if (!nft->st.owner)
+		return;
+	r = probe_flags(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST);
+	if (r == 0) {
+		nft->st.persist = true;
+		return;
+	}
+	nft->st.owner = false;
+	nfc_warn("nftables: the kernel cannot keep an owned table after a crash (%s): "
+		 "table inet %s goes without the owner flag, repaired when changed from outside",
+		 g_strerror(-r), NFT_TABLE_NAME);
+}
+
+/* Without the kernel dropping it with our socket, the table would stay
+ * after an orderly stop whose cleanup never reached the kernel (another
+ * request was in flight): remove it as the socket goes. */
+static void remove_table_now(Nft *nft)
+{
+	NftBatch b = batch_new(nft);
+
+	nft_put_table_remove(&b, &nft->st);
+	nft_batch_finish(&b);
+	if (mnl_socket_sendto(nft->cmd, b.buf->data, b.used) < 0)
+		nfc_warn("nftables: cannot remove table inet %s: %s", NFT_TABLE_NAME,
+			 g_strerror(errno));
+	nft_batch_clear(&b);
+}
+
 static struct mnl_socket *open_socket(unsigned int group, int bufsize)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -707,7 +804,7 @@ static int nft_create(const NfcFirewallConfig *config, void **priv)
 	nft->layout = config->layout;
 	nft->st.ours = nfc_mark_layout_mask(&config->layout);
 	nft->st.session_mask = nfc_mark_layout_session_mask(&config->layout);
-	nft->st.owner = !config->no_owner;
+	choose_table_flags(nft, config);
 	nft->st.identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	nft->st.sessions = g_hash_table_new(NULL, NULL);
 	nft->st.nats = g_array_new(FALSE, TRUE, sizeof(NfcFirewallNat));
@@ -743,7 +840,10 @@ static void nft_destroy(void *priv)
 	g_clear_handle_id(&nft->repair_id, g_source_remove);
 	g_clear_handle_id(&nft->cmd_watch, g_source_remove);
 	g_clear_handle_id(&nft->mon_watch, g_source_remove);
-	/* closing the command socket makes the kernel drop our owned table */
+	/* closing the command socket makes the kernel drop an owned table,
+	 * but not a persistent one, nor one without the owner flag */
+	if (nft->cmd && (!nft->st.owner || nft->st.persist))
+		remove_table_now(nft);
 	g_clear_pointer(&nft->cmd, mnl_socket_close);
 	g_clear_pointer(&nft->mon, mnl_socket_close);
 	while ((req = g_queue_pop_head(&nft->queue)))

@@ -56,18 +56,34 @@
 #define SET_ID_COUNTERS 1
 #define SET_ID_SLOT(slot) (2 + (slot))
 
-static void put_table(NftBatch *b, const NftState *s, uint16_t type, bool with_flags)
+static void put_named_table(NftBatch *b, const char *name, uint16_t type, bool with_flags,
+			    uint32_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	if (with_flags)
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, s->owner ? NFT_TABLE_F_OWNER : 0);
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
 	nlh = nft_batch_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, 512);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nft_batch_close(b, nlh);
 	nftnl_table_free(t);
+}
+
+static void put_table(NftBatch *b, const NftState *s, uint16_t type, bool with_flags)
+{
+	uint32_t flags = 0;
+
+	if (s->owner)
+		flags = NFT_TABLE_F_OWNER | (s->persist ? NFT_TABLE_F_PERSIST : 0);
+	put_named_table(b, NFT_TABLE_NAME, type, with_flags, flags);
+}
+
+void nft_put_flags_probe(NftBatch *b, uint32_t flags)
+{
+	put_named_table(b, NFT_TABLE_NAME "_probe", NFT_MSG_NEWTABLE, true, flags);
+	put_named_table(b, NFT_TABLE_NAME "_probe", NFT_MSG_DELTABLE, false, 0);
 }
 
 static void put_chain(NftBatch *b, const char *name, const char *type, unsigned int hook, int prio)
@@ -525,7 +541,11 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	gpointer key, value;
 
 	memset(slots, 0, NFT_N_SLOTS);
-	put_table(b, s, NFT_MSG_NEWTABLE, true);
+	/* the first NEWTABLE only makes sure there is one to delete: without
+	 * flags it leaves an existing table's alone (the kernel refuses to
+	 * change PERSIST on a table an earlier run left), and it fails with
+	 * EPERM while another live process owns it */
+	put_table(b, s, NFT_MSG_NEWTABLE, false);
 	put_table(b, s, NFT_MSG_DELTABLE, false);
 	put_table(b, s, NFT_MSG_NEWTABLE, true);
 	put_chain(b, CHAIN_OUTPUT, "route", NF_INET_LOCAL_OUT, NF_IP_PRI_MANGLE);
@@ -585,5 +605,11 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 
 void nft_put_table_delete(NftBatch *b, const NftState *s)
 {
+	put_table(b, s, NFT_MSG_DELTABLE, false);
+}
+
+void nft_put_table_remove(NftBatch *b, const NftState *s)
+{
+	put_table(b, s, NFT_MSG_NEWTABLE, false);
 	put_table(b, s, NFT_MSG_DELTABLE, false);
 }

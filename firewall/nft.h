@@ -15,6 +15,13 @@
 
 #define NFT_TABLE_NAME "nfconn"
 
+/* Linux 6.9: an owned table outlives its owner's socket (orphaned, no
+ * longer protected) until a new owner adopts or deletes it. Debian 12's
+ * headers predate it. */
+#ifndef NFT_TABLE_F_PERSIST
+#define NFT_TABLE_F_PERSIST 0x4
+#endif
+
 /* ---- batches -------------------------------------------------------------- */
 
 typedef struct {
@@ -54,6 +61,7 @@ typedef struct {
 	uint32_t ours;        /* all of our mark bits */
 	uint32_t session_mask;
 	bool owner;
+	bool persist;         /* with owner: the table outlives a crash */
 	GHashTable *identities;   /* "u:1000" / "g:100" / "c:/path" → NftIdentity */
 	GHashTable *sessions;     /* session bits (masked) → number of identities */
 	GArray *nats;             /* NfcFirewallNat */
@@ -67,6 +75,11 @@ typedef struct {
 void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots);
 /* Removes the table (which must exist). */
 void nft_put_table_delete(NftBatch *b, const NftState *s);
+/* Removes the table whether or not it exists (create, then delete). */
+void nft_put_table_remove(NftBatch *b, const NftState *s);
+/* Creates and deletes a scratch table with flags: does the kernel know
+ * them? Its NEWTABLE is the batch's first message. */
+void nft_put_flags_probe(NftBatch *b, uint32_t flags);
 /* Whether adding id needs its slot installed first. */
 bool nft_slot_missing(const NftState *s, unsigned int slot);
 /* Installs a slot: its map, and the output chain rewritten with its rule

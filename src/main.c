@@ -19,6 +19,7 @@
 #include "options.h"
 #include "plugin.h"
 #include "rtnl.h"
+#include "sd-notify.h"
 #include "service-dbus.h"
 #include "service.h"
 #include "session.h"
@@ -34,6 +35,7 @@ static int exit_status;
 static const NfcOptions *opts;
 static GDBusConnection *bus;
 static guint owner_id;
+static guint watchdog_id;
 
 static void quit(int status)
 {
@@ -52,6 +54,7 @@ static gboolean on_signal(gpointer data)
 static void on_name_acquired(GDBusConnection *conn, const char *name, gpointer data)
 {
 	nfc_info("nfconnd %s ready on the bus as %s", PACKAGE_VERSION, name);
+	nfc_sd_notify("READY=1");
 }
 
 static void on_name_lost(GDBusConnection *conn, const char *name, gpointer data)
@@ -84,6 +87,46 @@ static GDBusConnection *connect_bus(const char *address, GError **error)
 }
 
 /* ---- the steps of start-up, in order; shutdown walks them backwards ---- */
+
+/* From the main loop, at default priority: a loop that is stuck, or
+ * starved by busier sources, stops pinging and systemd restarts us. */
+static gboolean on_watchdog(gpointer data)
+{
+	int r = nfc_sd_notify("WATCHDOG=1");
+
+	if (r < 0)
+		nfc_debug("watchdog ping failed: %s", g_strerror(-r));
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean notify_init(GError **error)
+{
+	int r = nfc_sd_notify_init();
+	uint64_t usec;
+	guint ms;
+
+	/* without notifications we still run: systemd also sees the bus name */
+	if (r < 0) {
+		nfc_warn("NOTIFY_SOCKET unusable (%s): no notifications to systemd",
+			 g_strerror(-r));
+		return TRUE;
+	}
+	usec = nfc_sd_watchdog_usec();
+	if (!usec)
+		return TRUE;
+	/* twice per period, as sd_watchdog_enabled(3) advises */
+	ms = (guint)MIN(MAX(usec / 2000, 1), G_MAXUINT);
+	nfc_info("watchdog: telling systemd every %u ms", ms);
+	on_watchdog(NULL);
+	watchdog_id = g_timeout_add(ms, on_watchdog, NULL);
+	return TRUE;
+}
+
+static void notify_cleanup(void)
+{
+	g_clear_handle_id(&watchdog_id, g_source_remove);
+	nfc_sd_notify_cleanup();
+}
 
 static gboolean storage_init(GError **error)
 {
@@ -219,6 +262,8 @@ typedef struct {
  * service on the way out. Signals the core would emit later go nowhere:
  * their adapters are gone, and so is the name they were matched on. */
 static const Step steps[] = {
+	/* first: systemd hears from us until the very end */
+	{ "service manager", notify_init, notify_cleanup },
 	{ "storage", storage_init, nfc_storage_cleanup },
 	{ "rtnetlink", rtnl_init, nfc_rtnl_cleanup },
 	{ "D-Bus", bus_init, bus_cleanup },
@@ -321,6 +366,7 @@ int main(int argc, char **argv)
 		nfc_error("%s", error->message);
 		exit_status = 1;
 	}
+	nfc_sd_notify("STOPPING=1");
 	stop(started);
 
 	nfc_config_set_active(NULL);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rtnetlink, see rtnl.h. Two sockets on the main loop: one for our
  * requests and dumps (replies matched by sequence number), one subscribed
- * to link, address and route events. A sync (at start, and after the
+ * to link, address, route and rule events. A sync (at start, and after the
  * monitor overran) dumps links and addresses, diffs them against the cache
  * and emits the differences; monitor events that arrive meanwhile are held
  * back and replayed on top, so the cache ends where the kernel is. Events
@@ -229,6 +229,18 @@ static void route_event(const struct nlmsghdr *nlh)
 		EMIT(route_removed, &route);
 }
 
+static void rule_event(const struct nlmsghdr *nlh)
+{
+	NfcRtnlRule rule;
+
+	if (nfc_rtnl_parse_rule(nlh, &rule) < 0)
+		return;
+	if (nlh->nlmsg_type == RTM_NEWRULE)
+		EMIT(rule_added, &rule);
+	else
+		EMIT(rule_removed, &rule);
+}
+
 static void apply_event(const struct nlmsghdr *nlh)
 {
 	NfcRtnlLink link;
@@ -261,6 +273,10 @@ static void apply_event(const struct nlmsghdr *nlh)
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
 		route_event(nlh);
+		break;
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		rule_event(nlh);
 		break;
 	default:
 		break;
@@ -591,6 +607,8 @@ static void finish_sync(void)
 		apply_event(g_bytes_get_data(bytes, NULL));
 		g_bytes_unref(bytes);
 	}
+	if (!initial)
+		NFC_WATCH_LIST_NOTIFY_NO_ARGS(&watchers, NfcRtnlWatch, resynced);
 	if (initial) {
 		ReadyFunc *rf;
 
@@ -723,6 +741,7 @@ static int subscribe(void)
 	static const unsigned int groups[] = {
 		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
 		RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+		RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE,
 	};
 
 	/* no NETLINK_NO_ENOBUFS: an overrun must be heard, it means a resync */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rtnetlink: the only module that talks NETLINK_ROUTE. It dumps, then
- * monitors links, addresses and routes, keeps a cache of links and
+ * monitors links, addresses, routes and ip rules, keeps a cache of links and
  * addresses, and sends changes; every request has an id and completes
  * through a callback with 0 or a negative errno. ENOBUFS on the monitor socket triggers a full
  * resync (a fresh dump diffed against the cache), never a silent drift. */
@@ -86,6 +86,12 @@ typedef struct {
 	void (*addr_removed)(const NfcRtnlAddr *addr, void *user_data);
 	void (*route_added)(const NfcRtnlRoute *route, void *user_data);
 	void (*route_removed)(const NfcRtnlRoute *route, void *user_data);
+	/* ip rules, IPv4 and IPv6: events only (no initial dump, no cache) */
+	void (*rule_added)(const NfcRtnlRule *rule, void *user_data);
+	void (*rule_removed)(const NfcRtnlRule *rule, void *user_data);
+	/* the monitor overran and links and addresses were dumped again:
+	 * route and rule events may have been lost, look again if it matters */
+	void (*resynced)(void *user_data);
 } NfcRtnlWatch;
 
 /* Opens the sockets and starts the initial dumps (asynchronous): links,

@@ -601,6 +601,26 @@ static void test_owner_killed(Fixture *f, gconstpointer data)
 		g_clear_pointer(&f->fw, nfc_firewall_free);
 	}
 	nfc_lab_stop(f->lab, pid, SIGKILL, 10000, NULL);
+	/* the owner died without a word: the kernel keeps its table as it
+	 * was (persist flag), orphaned; a new owner replaces it in one
+	 * transaction, and an orderly stop takes it away */
+	g_assert_true(table_exists(f));
+	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL,
+					  "nft list chain inet nfconn output >/dev/null 2>&1"), ==, 0);
+	{
+		Wait w = { .pending = 1 };
+		g_autofree char *tables = NULL;
+
+		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &f->fw), ==, 0);
+		g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
+		g_assert_cmpint(wait_all(&w), ==, 0);
+		tables = nfc_lab_sh_output(f->lab, f->ns, "nft list tables");
+		g_assert_cmpstr(tables, ==, "table inet nfconn\n");
+		/* owned again: nobody else may delete it */
+		g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL,
+						  "nft delete table inet nfconn 2>/dev/null"), !=, 0);
+		g_clear_pointer(&f->fw, nfc_firewall_free);
+	}
 	g_assert_false(table_exists(f));
 }
 

@@ -119,7 +119,43 @@ static void on_route_removed(const NfcRtnlRoute *route, void *data)
 	g_ptr_array_add(f->events, g_strdup_printf("route- %s", text));
 }
 
+static char *rule_text(const NfcRtnlRule *rule)
+{
+	char src[INET6_ADDRSTRLEN];
+
+	return g_strdup_printf("%d %u: %s/%u mark=0x%x/0x%x table=%u action=%u proto=%u",
+			       rule->family, rule->priority,
+			       nfc_inaddr_to_string(rule->family, &rule->src, src), rule->src_len,
+			       rule->fwmark, rule->fwmask, rule->table, rule->action, rule->protocol);
+}
+
+static void on_rule_added(const NfcRtnlRule *rule, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = rule_text(rule);
+
+	g_ptr_array_add(f->events, g_strdup_printf("rule+ %s", text));
+}
+
+static void on_rule_removed(const NfcRtnlRule *rule, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = rule_text(rule);
+
+	g_ptr_array_add(f->events, g_strdup_printf("rule- %s", text));
+}
+
+static void on_resynced(void *data)
+{
+	Fixture *f = data;
+
+	g_ptr_array_add(f->events, g_strdup("resynced"));
+}
+
 static const NfcRtnlWatch watch_cb = {
+	.rule_added = on_rule_added,
+	.rule_removed = on_rule_removed,
+	.resynced = on_resynced,
 	.link_changed = on_link,
 	.link_removed = on_link_removed,
 	.addr_added = on_addr_added,
@@ -585,15 +621,10 @@ static void test_routes(Fixture *f, gconstpointer data)
 
 static void collect_rule(const NfcRtnlRule *rule, void *data)
 {
-	char src[INET6_ADDRSTRLEN];
 	Dump *d = data;
 
 	g_assert_cmpint(d->r.calls, ==, 0);
-	g_ptr_array_add(d->list, g_strdup_printf("%d %u: %s/%u mark=0x%x/0x%x table=%u action=%u proto=%u",
-					      rule->family, rule->priority,
-					      nfc_inaddr_to_string(rule->family, &rule->src, src),
-					      rule->src_len, rule->fwmark, rule->fwmask, rule->table,
-					      rule->action, rule->protocol));
+	g_ptr_array_add(d->list, rule_text(rule));
 }
 
 static void test_rules(Fixture *f, gconstpointer data)
@@ -643,11 +674,20 @@ static void test_rules(Fixture *f, gconstpointer data)
 	g_assert_true(contains(dumped6, "10 1000: 2001:db8:1::/64 mark=0x0/0x0 table=1234 action=1 proto=0"));
 	g_assert_cmpuint(dumped6->len, ==, 3);
 
+	/* the monitor tells rules coming and going, ours and anyone's */
+	expect_event(f, "rule+ 2 1000: 0.0.0.0/0 mark=0x100/0xff00 table=1234 action=1 proto=4");
+	expect_event(f, "rule+ 10 1000: 2001:db8:1::/64 mark=0x0/0x0 table=1234 action=1 proto=0");
+	nfc_lab_sh(f->lab, f->ns, "ip rule add pref 1003 fwmark 0x300/0xff00 lookup 1235 && "
+		   "ip rule del pref 1003");
+	expect_event(f, "rule+ 2 1003: 0.0.0.0/0 mark=0x300/0xff00 table=1235 action=1 proto=0");
+	expect_event(f, "rule- 2 1003: 0.0.0.0/0 mark=0x300/0xff00 table=1235 action=1 proto=0");
+
 	for (guint i = 0; i < G_N_ELEMENTS(rules); i++, n++)
 		g_assert_cmpint(finish(nfc_rtnl_rule_del(&rules[i], on_done, &r[n]), &r[n]), ==, 0);
 	g_assert_cmpint(finish(nfc_rtnl_rule_del(&rules[1], on_done, &r[n]), &r[n]), ==, -ENOENT);
 	n++;
 	g_assert_cmpint(n, <=, (int)G_N_ELEMENTS(r));
+	expect_event(f, "rule- 2 1002: 0.0.0.0/0 mark=0x200/0xff00 table=0 action=7 proto=0");
 	k4_after = nfc_lab_sh_output(f->lab, f->ns, "ip rule | wc -l; ip -6 rule | wc -l");
 	g_assert_cmpstr(k4_after, ==, "3\n2\n");
 }
@@ -803,6 +843,8 @@ static void test_resync(Fixture *f, gconstpointer data)
 
 	g_assert_true(nfc_lab_wait_for(resynced, NULL, 10000));
 	g_assert_cmpuint(nfc_rtnl_test_resyncs(NULL), >=, 1);
+	/* and the watchers heard that routes and rules may have been missed */
+	expect_event(f, "resynced");
 
 	/* the watcher, and the cache, caught up with everything */
 	assert_matches_kernel(f);
