@@ -130,6 +130,125 @@ static void test_per_user(Fixture *f, gconstpointer data)
 	session_client_free(root);
 }
 
+/* unit/stats-flooder as uid, with n sessions pushed every second; driven
+ * through the session-client driver (the same line protocol) */
+static SessionClient *flooder_start(Fixture *f, const char *name, unsigned int uid, guint n)
+{
+	SessionClient *c = g_new0(SessionClient, 1);
+	g_autofree char *ruid = g_strdup_printf("--reuid=%u", uid);
+	g_autofree char *rgid = g_strdup_printf("--regid=%u", uid);
+	g_autofree char *count = g_strdup_printf("%u", n);
+	const char *argv[] = { "setpriv", ruid, rgid, "--clear-groups",
+			       NFC_BUILD_ROOT "/unit/stats-flooder", nfc_lab_bus_address(f->lab),
+			       count, "1", NULL };
+	char *line;
+
+	c->lab = f->lab;
+	c->name = g_strdup(name);
+	c->buf = g_string_new(NULL);
+	g_queue_init(&c->lines);
+	nfc_lab_sh(f->lab, NULL, "chmod 755 %s", nfc_lab_dir(f->lab));
+	c->pid = nfc_lab_spawn_pipes(f->lab, NULL, name, argv, &c->in, &c->out);
+	line = session_client_expect(c, "ready ", 60000);
+	if (!line) {
+		g_autofree char *log = nfc_lab_log(f->lab, name);
+
+		g_error("%s did not start: %s", name, log);
+	}
+	c->unique_name = g_strdup(line + strlen("ready "));
+	g_free(line);
+	return c;
+}
+
+static guint64 field(const char *line, const char *key)
+{
+	const char *at = line ? strstr(line, key) : NULL;
+
+	if (!at)
+		g_error("no %s in: %s", key, line ? line : "(no line)");
+	return g_ascii_strtoull(at + strlen(key), NULL, 10);
+}
+
+static guint64 rss_kib(GPid pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+	g_autofree char *text = NULL;
+	const char *at;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	at = strstr(text, "VmRSS:");
+	g_assert_nonnull(at);
+	return g_ascii_strtoull(at + strlen("VmRSS:"), NULL, 10);
+}
+
+/* A client asks Stats every second on 600 sessions and stops reading: the
+ * daemon pushes it one second's share (256, NFC_STATS_PUSH_PER_CLIENT) and
+ * then a Ping, and nothing more while the Ping is unanswered; meanwhile
+ * another client's pushes and everyone's calls go on. Once it reads again
+ * it gets its pushes again. */
+static void test_stats_stalled(Fixture *f, gconstpointer data)
+{
+	SessionClient *b = session_client_start(f->lab, "client-b", UID_B);
+	SessionClient *fl = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *stopped = NULL, *backlog = NULL, *c1 = NULL, *c2 = NULL;
+	guint64 rss_before, rss_stalled;
+
+	create_ok(b, "/b/s0", &path);
+	{
+		g_autofree char *ok = session_client_do(b, "call %s net.nfconn.SessionStats SetPeriod "
+							"(uint32 1,)", path);
+
+		g_assert_cmpstr(ok, ==, "ok ()");
+	}
+	fl = flooder_start(f, "flooder", UID_A, 600);
+	rss_before = rss_kib(f->nfconnd);
+	session_client_send(fl, "stop");
+	stopped = session_client_expect(fl, "stopped", 5000);
+	g_assert_nonnull(stopped);
+	/* five of B's periods pass with the flooder not reading: B gets each
+	 * push, and a call from a third party is answered quickly */
+	for (int i = 0; i < 5; i++) {
+		g_autofree char *st = session_client_expect(b, "stats ", 5000);
+		g_autoptr(GError) error = NULL;
+		gint64 t0 = g_get_monotonic_time();
+		g_autoptr(GVariant) props = nfc_lab_call(f->lab, "/", "net.connman.Manager",
+							 "GetProperties", NULL, &error);
+
+		g_assert_nonnull(st);
+		g_assert_nonnull(strstr(st, path));
+		g_assert_no_error(error);
+		g_assert_cmpint(g_get_monotonic_time() - t0, <, 500 * 1000);
+	}
+	rss_stalled = rss_kib(f->nfconnd);
+	/* what was queued for it: one batch and the Ping after it; without
+	 * the bound 600 a second would wait there (3,000 by now) */
+	session_client_send(fl, "read");
+	backlog = session_client_expect(fl, "backlog ", 20000);
+	g_assert_nonnull(backlog);
+	g_test_message("flooder: %s; nfconnd RSS %" G_GUINT64_FORMAT " KiB before, %"
+		       G_GUINT64_FORMAT " KiB stalled", backlog, rss_before, rss_stalled);
+	g_assert_cmpuint(field(backlog, "ping="), ==, 1);
+	g_assert_cmpuint(field(backlog, "stats="), >, 0);
+	g_assert_cmpuint(field(backlog, "stats="), <=, 256);
+	/* a generous bound: the daemon keeps nothing for a client that does
+	 * not read */
+	g_assert_cmpuint(rss_stalled, <, rss_before + 16 * 1024);
+	/* reading again, it is pushed again */
+	session_client_send(fl, "count");
+	c1 = session_client_expect(fl, "count ", 5000);
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *st = session_client_expect(b, "stats ", 5000);
+
+		g_assert_nonnull(st);
+	}
+	session_client_send(fl, "count");
+	c2 = session_client_expect(fl, "count ", 5000);
+	g_assert_cmpuint(field(c2, "stats="), >, field(c1, "stats="));
+	session_client_free(fl);
+	session_client_free(b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -137,5 +256,6 @@ int main(int argc, char **argv)
 #define ADD(path, fn, conf) g_test_add(path, Fixture, conf, setup, fn, teardown)
 	ADD("/limits/per-user", test_per_user,
 	    "SessionsPerUser=3\nSessionsMax=5\nSessionsPerClient=100");
+	ADD("/limits/stats-stalled", test_stats_stalled, "SessionsPerClient=1000");
 	return g_test_run();
 }
