@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "stats-push.h"
 
+#include <malloc.h>
+
 #include "engine.h"
 #include "log.h"
 
@@ -37,12 +39,25 @@ static struct {
 	guint timer;
 	guint64 tick;
 	guint64 next_ping_id;
+	guint trim;             /* returning freed memory to the system, soon */
 	guint pings;            /* awaiting an answer */
 	bool reading;           /* counters asked for, not yet read */
 } push;
 
+/* What a flooding client leaves behind (its sessions, their watches and
+ * Updates, the Stats built for it) is freed memory the allocator keeps:
+ * give the free pages back once it has gone, at most once a second. */
+static gboolean on_trim(gpointer data)
+{
+	push.trim = 0;
+	malloc_trim(0);
+	return G_SOURCE_REMOVE;
+}
+
 static void client_free(Client *c)
 {
+	if (!push.trim && push.bus)
+		push.trim = g_timeout_add_seconds(1, on_trim, NULL);
 	g_queue_unlink(&push.clients_order, &c->turn);
 	g_free(c->owner);
 	g_free(c);
@@ -246,4 +261,7 @@ void nfc_stats_push_cleanup(void)
 	g_clear_pointer(&push.sessions, g_hash_table_unref);
 	g_clear_pointer(&push.clients, g_hash_table_unref);
 	g_clear_object(&push.bus);
+	if (push.trim)
+		g_source_remove(push.trim);
+	push.trim = 0;
 }
