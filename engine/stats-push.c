@@ -10,8 +10,10 @@
  * (max_replies_per_connection); the session Updates need most of them. */
 #define PINGS_MAX 32
 /* A client that has not answered by then is stuck: it gets pings only (one
- * per timeout, a few bytes), no Stats, until it answers. */
-#define PING_TIMEOUT_MS 30000
+ * per timeout, a few bytes), no Stats, until it answers; and only half of
+ * PINGS_MAX go to stuck clients, so that clients which stop reading on
+ * purpose cannot hold every Ping slot. */
+#define PING_TIMEOUT_MS 5000
 
 typedef struct {
 	char *owner;
@@ -41,6 +43,7 @@ static struct {
 	guint64 next_ping_id;
 	guint trim;             /* returning freed memory to the system, soon */
 	guint pings;            /* awaiting an answer */
+	guint stuck_pings;      /* of those, to stuck clients */
 	bool reading;           /* counters asked for, not yet read */
 } push;
 
@@ -84,6 +87,7 @@ static void forget(NfcSession *s)
 typedef struct {
 	char *owner;
 	guint64 id;
+	bool stuck;
 } PingCall;
 
 static void on_pong(GObject *src, GAsyncResult *res, gpointer data)
@@ -94,6 +98,8 @@ static void on_pong(GObject *src, GAsyncResult *res, gpointer data)
 	Client *c = push.clients ? g_hash_table_lookup(push.clients, call->owner) : NULL;
 
 	push.pings--;
+	if (call->stuck)
+		push.stuck_pings--;
 	/* the client left, or the daemon stops */
 	if (c && c->ping_id == call->id) {
 		c->ping_id = 0;
@@ -122,7 +128,9 @@ static void ping(Client *c)
 
 	call->owner = g_strdup(c->owner);
 	call->id = c->ping_id = ++push.next_ping_id;
+	call->stuck = c->stuck;
 	push.pings++;
+	push.stuck_pings += c->stuck;
 	g_dbus_connection_call(push.bus, c->owner, "/", "org.freedesktop.DBus.Peer", "Ping", NULL,
 			       NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, PING_TIMEOUT_MS, NULL, on_pong,
 			       call);
@@ -174,7 +182,8 @@ static void on_counters(int error, void *user_data)
 		if (c->ping_id || push.pings >= PINGS_MAX)
 			continue;
 		if (c->stuck) {
-			ping(c);
+			if (push.stuck_pings < PINGS_MAX / 2)
+				ping(c);
 			continue;
 		}
 		sent = serve(c, MIN(budget, NFC_STATS_PUSH_PER_CLIENT));
