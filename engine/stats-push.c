@@ -14,6 +14,10 @@
  * PINGS_MAX go to stuck clients, so that clients which stop reading on
  * purpose cannot hold every Ping slot. */
 #define PING_TIMEOUT_MS 5000
+/* A second's pushes go out in slices: 4,096 signals at once keep the bus
+ * (and the answers to everyone's calls behind them) busy for a second and
+ * more; a quarter of them at a time do not. */
+#define SLICES 4
 
 typedef struct {
 	char *owner;
@@ -27,7 +31,7 @@ typedef struct {
 	NfcSession *session;
 	Client *client;
 	guint period;         /* seconds */
-	guint64 due;          /* the tick at which it is pushed next */
+	guint64 due;          /* the slice at which it is pushed next */
 	GList link;           /* in client->pushed */
 } Pushed;
 
@@ -39,7 +43,7 @@ static struct {
 	GQueue clients_order;   /* Client*, whose turn comes first when the total runs out */
 	unsigned int session_watch;
 	guint timer;
-	guint64 tick;
+	guint64 tick;           /* slices since start */
 	guint64 next_ping_id;
 	guint trim;             /* returning freed memory to the system, soon */
 	guint pings;            /* awaiting an answer */
@@ -152,7 +156,7 @@ static guint serve(Client *c, guint max)
 						      "net.nfconn.SessionStats", "Stats",
 						      g_variant_new("(@a{sv})", push.build(p->session)),
 						      NULL);
-			p->due = push.tick + p->period;
+			p->due = push.tick + (guint64)p->period * SLICES;
 			g_queue_unlink(&c->pushed, l);
 			g_queue_push_tail_link(&c->pushed, l);
 			n++;
@@ -162,12 +166,11 @@ static guint serve(Client *c, guint max)
 	return n;
 }
 
-static void on_counters(int error, void *user_data)
+static void push_slice(void)
 {
-	guint budget = NFC_STATS_PUSH_TOTAL;
+	guint budget = NFC_STATS_PUSH_TOTAL / SLICES;
 	guint clients;
 
-	push.reading = false;
 	if (!push.clients)
 		return;
 	clients = push.clients_order.length;
@@ -186,16 +189,28 @@ static void on_counters(int error, void *user_data)
 				ping(c);
 			continue;
 		}
-		sent = serve(c, MIN(budget, NFC_STATS_PUSH_PER_CLIENT));
+		sent = serve(c, MIN(budget, NFC_STATS_PUSH_PER_CLIENT / SLICES));
 		budget -= sent;
 		if (sent)
 			ping(c);
 	}
 }
 
+static void on_counters(int error, void *user_data)
+{
+	push.reading = false;
+	push_slice();
+}
+
+/* The counters are read once a second; the slices between push what that
+ * read found. */
 static gboolean on_tick(gpointer data)
 {
 	push.tick++;
+	if (push.tick % SLICES) {
+		push_slice();
+		return G_SOURCE_CONTINUE;
+	}
 	/* a slow read (a large ruleset) does not pile up more reads */
 	if (push.reading)
 		return G_SOURCE_CONTINUE;
@@ -233,10 +248,9 @@ void nfc_stats_push_set_period(NfcSession *s, guint seconds)
 		g_hash_table_insert(push.sessions, s, p);
 	}
 	p->period = seconds;
-	p->due = push.tick + seconds;
-	/* one tick a second: the shortest period there is */
+	p->due = push.tick + (guint64)seconds * SLICES;
 	if (!push.timer)
-		push.timer = g_timeout_add_seconds(1, on_tick, NULL);
+		push.timer = g_timeout_add(1000 / SLICES, on_tick, NULL);
 }
 
 static void on_destroyed(NfcSession *s, void *user_data)

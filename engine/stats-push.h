@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pushing net.nfconn.SessionStats.Stats to session owners, bounded: at most
  * NFC_STATS_PUSH_PER_CLIENT signals per client and NFC_STATS_PUSH_TOTAL in
- * all per second (sessions past that wait their turn, least recently pushed
- * first), and nothing more to a client until it has answered a Peer.Ping
- * sent after its last signals: a client that does not read gets no more
- * than one second's worth queued at the bus. */
+ * all per second, sent in quarter-second slices (sessions past that wait
+ * their turn, least recently pushed first), and nothing more to a client
+ * until it has answered a Peer.Ping sent after its last signals: a client
+ * that does not read gets no more than one slice queued at the bus. */
 #pragma once
 
 #include <gio/gio.h>

@@ -182,8 +182,8 @@ static guint64 rss_kib(GPid pid)
 }
 
 /* A client asks Stats every second on 600 sessions and stops reading: the
- * daemon pushes it one second's share (256, NFC_STATS_PUSH_PER_CLIENT) and
- * then a Ping, and nothing more while the Ping is unanswered; meanwhile
+ * daemon pushes it one slice's share (64: NFC_STATS_PUSH_PER_CLIENT in four
+ * slices a second) and then a Ping, and nothing more while the Ping is unanswered; meanwhile
  * another client's pushes and everyone's calls go on. Once it reads again
  * it gets its pushes again. */
 static void test_stats_stalled(Fixture *f, gconstpointer data)
@@ -221,7 +221,7 @@ static void test_stats_stalled(Fixture *f, gconstpointer data)
 		g_assert_cmpint(g_get_monotonic_time() - t0, <, 500 * 1000);
 	}
 	rss_stalled = rss_kib(f->nfconnd);
-	/* what was queued for it: one batch and the Ping after it; without
+	/* what was queued for it: one slice and the Ping after it; without
 	 * the bound 600 a second would wait there (3,000 by now) */
 	session_client_send(fl, "read");
 	backlog = session_client_expect(fl, "backlog ", 20000);
@@ -230,7 +230,7 @@ static void test_stats_stalled(Fixture *f, gconstpointer data)
 		       G_GUINT64_FORMAT " KiB stalled", backlog, rss_before, rss_stalled);
 	g_assert_cmpuint(field(backlog, "ping="), ==, 1);
 	g_assert_cmpuint(field(backlog, "stats="), >, 0);
-	g_assert_cmpuint(field(backlog, "stats="), <=, 256);
+	g_assert_cmpuint(field(backlog, "stats="), <=, 64);
 	/* a generous bound: the daemon keeps nothing for a client that does
 	 * not read */
 	g_assert_cmpuint(rss_stalled, <, rss_before + 16 * 1024);
