@@ -181,6 +181,22 @@ static guint64 rss_kib(GPid pid)
 	return g_ascii_strtoull(at + strlen("VmRSS:"), NULL, 10);
 }
 
+typedef struct {
+	SessionClient *flooder;
+	guint64 had;
+} Pushed;
+
+/* has the flooder received more Stats than it had? */
+static gboolean pushed_more(gpointer data)
+{
+	Pushed *w = data;
+	g_autofree char *line = NULL;
+
+	session_client_send(w->flooder, "count");
+	line = session_client_expect(w->flooder, "count ", 5000);
+	return field(line, "stats=") > w->had;
+}
+
 /* A client asks Stats every second on 600 sessions and stops reading: the
  * daemon pushes it one slice's share (64: NFC_STATS_PUSH_PER_CLIENT in four
  * slices a second) and then a Ping, and nothing more while the Ping is unanswered; meanwhile
@@ -191,7 +207,7 @@ static void test_stats_stalled(Fixture *f, gconstpointer data)
 	SessionClient *b = session_client_start(f->lab, "client-b", UID_B);
 	SessionClient *fl = NULL;
 	g_autofree char *path = NULL;
-	g_autofree char *stopped = NULL, *backlog = NULL, *c1 = NULL, *c2 = NULL;
+	g_autofree char *stopped = NULL, *backlog = NULL, *c1 = NULL;
 	guint64 rss_before, rss_stalled;
 
 	create_ok(b, "/b/s0", &path);
@@ -218,7 +234,7 @@ static void test_stats_stalled(Fixture *f, gconstpointer data)
 		g_assert_nonnull(st);
 		g_assert_nonnull(strstr(st, path));
 		g_assert_no_error(error);
-		g_assert_cmpint(g_get_monotonic_time() - t0, <, 500 * 1000);
+		g_assert_cmpint(g_get_monotonic_time() - t0, <, 1000 * 1000);
 	}
 	rss_stalled = rss_kib(f->nfconnd);
 	/* what was queued for it: one slice and the Ping after it; without
@@ -237,14 +253,11 @@ static void test_stats_stalled(Fixture *f, gconstpointer data)
 	/* reading again, it is pushed again */
 	session_client_send(fl, "count");
 	c1 = session_client_expect(fl, "count ", 5000);
-	for (int i = 0; i < 3; i++) {
-		g_autofree char *st = session_client_expect(b, "stats ", 5000);
+	{
+		Pushed w = { fl, field(c1, "stats=") };
 
-		g_assert_nonnull(st);
+		g_assert_true(nfc_lab_wait_for(pushed_more, &w, 20000));
 	}
-	session_client_send(fl, "count");
-	c2 = session_client_expect(fl, "count ", 5000);
-	g_assert_cmpuint(field(c2, "stats="), >, field(c1, "stats="));
 	session_client_free(fl);
 	session_client_free(b);
 }
