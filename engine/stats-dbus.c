@@ -13,18 +13,12 @@
 #include "service.h"
 #include "session.h"
 #include "session-dbus.h"
+#include "stats-push.h"
 
 static struct {
 	GDBusConnection *bus;
 	NfcExtManager *manager;
-	GHashTable *periods;      /* NfcSession* → seconds (pushing Stats) */
-	unsigned int session_watch;
-	guint push_timer;
-	guint push_period;        /* seconds between ticks, 0 = none */
-	guint64 ticks;            /* since the period last changed */
 } stats;
-
-static void reschedule(void);
 
 /* ---- net.nfconn.SessionStats ------------------------------------------------ */
 
@@ -110,73 +104,11 @@ static void stats_method(NfcSession *s, GDBusMethodInvocation *invocation, const
 			nfc_dbus_return_error(invocation, NFC_ERROR_INVALID_ARGUMENTS);
 			return;
 		}
-		if (seconds)
-			g_hash_table_insert(stats.periods, s, GUINT_TO_POINTER(seconds));
-		else
-			g_hash_table_remove(stats.periods, s);
-		reschedule();
+		nfc_stats_push_set_period(s, seconds);
 		g_dbus_method_invocation_return_value(invocation, NULL);
 	} else {
 		nfc_dbus_return_error(invocation, NFC_ERROR_NOT_SUPPORTED);
 	}
-}
-
-/* One timer at the shortest period asked for; every session is pushed at
- * the first tick at or after its own period. */
-static void push_one(gpointer key, gpointer value, gpointer user_data)
-{
-	NfcSession *s = key;
-	guint period = GPOINTER_TO_UINT(value);
-	guint64 tick = *(guint64 *)user_data;
-
-	if ((tick * stats.push_period) % period >= stats.push_period)
-		return;
-	g_dbus_connection_emit_signal(stats.bus, nfc_session_get_owner(s), nfc_session_get_path(s),
-				      "net.nfconn.SessionStats", "Stats",
-				      g_variant_new("(@a{sv})", stats_of(s)), NULL);
-}
-
-static void on_counters_for_push(int error, void *user_data)
-{
-	if (stats.periods)
-		g_hash_table_foreach(stats.periods, push_one, &stats.ticks);
-}
-
-static gboolean on_push(gpointer data)
-{
-	stats.ticks++;
-	if (nfc_engine_read_counters(on_counters_for_push, NULL) < 0)
-		on_counters_for_push(0, NULL);
-	return G_SOURCE_CONTINUE;
-}
-
-static void min_period(gpointer key, gpointer value, gpointer user_data)
-{
-	guint *m = user_data;
-
-	*m = MIN(*m, GPOINTER_TO_UINT(value));
-}
-
-static void reschedule(void)
-{
-	guint m = G_MAXUINT;
-
-	g_hash_table_foreach(stats.periods, min_period, &m);
-	if (m == G_MAXUINT)
-		m = 0;
-	if (m == stats.push_period)
-		return;
-	if (stats.push_timer)
-		g_source_remove(stats.push_timer);
-	stats.push_timer = m ? g_timeout_add_seconds(m, on_push, NULL) : 0;
-	stats.push_period = m;
-	stats.ticks = 0;
-}
-
-static void on_destroyed(NfcSession *s, void *user_data)
-{
-	if (g_hash_table_remove(stats.periods, s))
-		reschedule();
 }
 
 /* ---- net.nfconn.Manager ---------------------------------------------------- */
@@ -376,14 +308,10 @@ static gboolean on_get_apply_times(NfcExtManager *obj, GDBusMethodInvocation *in
 
 void nfc_stats_dbus_init(GDBusConnection *conn)
 {
-	static const NfcSessionWatch w = {
-		.destroyed = on_destroyed,
-	};
 	g_autoptr(GError) error = NULL;
 
 	stats.bus = g_object_ref(conn);
-	stats.periods = g_hash_table_new(NULL, NULL);
-	stats.session_watch = nfc_session_watch_add(&w, NULL);
+	nfc_stats_push_init(conn, stats_of);
 	nfc_session_dbus_set_stats_handler(stats_method);
 	stats.manager = nfc_ext_manager_skeleton_new();
 	g_signal_connect(stats.manager, "handle-explain", G_CALLBACK(on_explain), NULL);
@@ -397,13 +325,8 @@ void nfc_stats_dbus_cleanup(void)
 {
 	if (!stats.bus)
 		return;
-	if (stats.push_timer)
-		g_source_remove(stats.push_timer);
-	stats.push_timer = 0;
-	stats.push_period = 0;
-	nfc_session_watch_remove(stats.session_watch);
+	nfc_stats_push_cleanup();
 	nfc_session_dbus_set_stats_handler(NULL);
-	g_clear_pointer(&stats.periods, g_hash_table_unref);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(stats.manager));
 	g_clear_object(&stats.manager);
 	g_clear_object(&stats.bus);

@@ -71,6 +71,7 @@ static const KeyDesc keys[] = {
 	{ "RegdomFollowsTimezone", KEY_BOOL, F(regdom_follows_timezone), 0, NULL },
 	{ "ResolvConf", KEY_STRING, F(resolv_conf), 0, NULL },
 	{ "SessionsPerClient", KEY_UINT, F(sessions_per_client), 1048576, NULL },
+	{ "SessionsPerUser", KEY_UINT, F(sessions_per_user), 1048576, NULL },
 	{ "SessionsMax", KEY_UINT, F(sessions_max), 1048576, NULL },
 	{ "RoutingMarkMask", KEY_MASK, F(routing_mark_mask), 0, NULL },
 	{ "SessionMarkMask", KEY_MASK, F(session_mark_mask), 0, NULL },
@@ -119,6 +120,8 @@ NfcConfig *nfc_config_new_defaults(void)
 	c->online_check_successes_threshold = 6;
 	c->localtime = g_strdup("/etc/localtime");
 	c->sessions_per_client = 1024;
+	/* a sixteenth of SessionsMax: one uid alone cannot fill the table */
+	c->sessions_per_user = 4096;
 	c->sessions_max = 65536;
 	/* high bits: other software tends to use the low ones */
 	c->routing_mark_mask = 0xfe000000;
@@ -417,6 +420,17 @@ NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
 	if (c->routing_mark_mask & c->session_mark_mask) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "[%s] RoutingMarkMask and SessionMarkMask overlap", GENERAL);
+		return NULL;
+	}
+	/* unset, it follows SessionsMax: a sixteenth of it (4096 by default) */
+	if (!g_key_file_has_key(kf, GENERAL, "SessionsPerUser", NULL))
+		c->sessions_per_user = MAX(c->sessions_max / 16, 1);
+	else if (c->sessions_per_user >= c->sessions_max)
+		warn(warnings, "[%s] SessionsPerUser=%u is not below SessionsMax=%u: one user "
+		     "can take every session", GENERAL, c->sessions_per_user, c->sessions_max);
+	if (c->sessions_per_user == 0) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] SessionsPerUser=0 would refuse every session", GENERAL);
 		return NULL;
 	}
 	if (!check_routing(c, error))

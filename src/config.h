@@ -52,7 +52,8 @@ typedef struct {
 	char *resolv_conf;               /* NULL: <run-dir>/resolv.conf */
 	/* nfconn's own keys */
 	guint sessions_per_client;       /* SessionsPerClient, default 1024 */
-	guint sessions_max;              /* SessionsMax, default 65536 */
+	guint sessions_per_user;         /* SessionsPerUser, default 4096 */
+	guint sessions_max;              /* SessionsMax, default 65536; uid 0 not counted */
 	guint routing_mark_mask;         /* RoutingMarkMask: our routing bits of the fwmark */
 	guint session_mark_mask;         /* SessionMarkMask: our session bits */
 	guint routing_table_base;        /* RoutingTableBase: first table of ours */

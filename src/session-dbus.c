@@ -439,11 +439,14 @@ static void create_with(Pending *p, const Creds *creds)
 	nfc_identity_clear(&identity);
 	if (r < 0)
 		nfc_dbus_subtree_remove(objects, p->path);
-	if (r == -EMLINK || r == -EUSERS) {
+	if (r == -EMLINK || r == -EDQUOT || r == -EUSERS) {
+		const NfcConfig *cfg = nfc_config_active();
+
 		nfc_dbus_return_error_printf(p->inv, NFC_ERROR_FAILED, "Too many sessions (limit %u %s)",
-			r == -EMLINK ? nfc_config_active()->sessions_per_client :
-				       nfc_config_active()->sessions_max,
-			r == -EMLINK ? "per client: SessionsPerClient" : "in total: SessionsMax");
+			r == -EMLINK ? cfg->sessions_per_client :
+			r == -EDQUOT ? cfg->sessions_per_user : cfg->sessions_max,
+			r == -EMLINK ? "per client: SessionsPerClient" :
+			r == -EDQUOT ? "per user: SessionsPerUser" : "in total: SessionsMax");
 		pending_free(p);
 		return;
 	}

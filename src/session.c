@@ -35,6 +35,8 @@ typedef struct {
 } Owner;
 
 static GHashTable *owners;         /* owner name → Owner */
+static GHashTable *per_uid;        /* uid → its number of sessions (both as pointers) */
+static guint non_root;             /* sessions of uids other than 0: what SessionsMax counts */
 static NfcWatchList watches;
 static unsigned int service_watch;
 static GArray *free_ids;           /* uint32_t, reusable session ids */
@@ -216,6 +218,8 @@ void nfc_session_init(void)
 
 	sessions = g_hash_table_new(g_str_hash, g_str_equal);
 	owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	per_uid = g_hash_table_new(NULL, NULL);
+	non_root = 0;
 	free_ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	started_by = g_hash_table_new(NULL, NULL);
 	readdressed = g_hash_table_new(NULL, NULL);
@@ -254,6 +258,8 @@ void nfc_session_cleanup(void)
 	nfc_service_watch_remove(service_watch);
 	g_clear_pointer(&sessions, g_hash_table_unref);
 	g_clear_pointer(&owners, g_hash_table_unref);
+	g_clear_pointer(&per_uid, g_hash_table_unref);
+	non_root = 0;
 	nfc_watch_list_clear(&watches);
 	g_clear_pointer(&free_ids, g_array_unref);
 	g_clear_pointer(&started_by, g_hash_table_unref);
@@ -263,6 +269,23 @@ void nfc_session_cleanup(void)
 guint nfc_session_count(void)
 {
 	return sessions ? g_hash_table_size(sessions) : 0;
+}
+
+guint nfc_session_count_uid(uid_t uid)
+{
+	return per_uid ? GPOINTER_TO_UINT(g_hash_table_lookup(per_uid, GUINT_TO_POINTER(uid))) : 0;
+}
+
+static void count_uid(uid_t uid, int delta)
+{
+	guint n = nfc_session_count_uid(uid) + delta;
+
+	if (n)
+		g_hash_table_insert(per_uid, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n));
+	else
+		g_hash_table_remove(per_uid, GUINT_TO_POINTER(uid));
+	if (uid != 0)
+		non_root += delta;
 }
 
 guint nfc_session_count_owner(const char *owner)
@@ -283,7 +306,11 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 		return -EEXIST;
 	if (have >= cfg->sessions_per_client)
 		return -EMLINK;
-	if (g_hash_table_size(sessions) >= cfg->sessions_max)
+	if (nfc_session_count_uid(identity->uid) >= cfg->sessions_per_user)
+		return -EDQUOT;
+	/* root's sessions do not count: when the others have filled the
+	 * table, root (an administrator, a system service) still gets one */
+	if (identity->uid != 0 && non_root >= cfg->sessions_max)
 		return -EUSERS;
 
 	/* the notifier is the tail of the path (or "/", which is not) */
@@ -309,6 +336,7 @@ int nfc_session_create(const char *path, const char *owner, const char *notifier
 	select_service(s);
 
 	g_hash_table_insert(sessions, s->path, s);
+	count_uid(s->identity.uid, +1);
 	{
 		gpointer key = NULL, value = NULL;
 		Owner *o;
@@ -338,6 +366,7 @@ void nfc_session_destroy(NfcSession *s)
 	Owner *o = g_hash_table_lookup(owners, s->owner);
 
 	g_hash_table_remove(sessions, s->path);
+	count_uid(s->identity.uid, -1);
 	if (s->active)
 		nfc_session_disconnect(s);
 	NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, destroyed, s);

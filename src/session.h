@@ -38,8 +38,8 @@ void nfc_session_watch_remove(unsigned int id);
 
 /* path: the D-Bus object path; owner: the creator's unique bus name.
  * Takes the settings and the identity (cleared on return). Fails with
- * -EEXIST (path in use), -EMLINK (per-client limit), -EUSERS (total
- * limit). */
+ * -EEXIST (path in use), -EMLINK (per-client limit), -EDQUOT (per-uid
+ * limit), -EUSERS (total limit: uid 0's sessions are not counted). */
 int nfc_session_create(const char *path, const char *owner, const char *notifier,
 		       NfcSessionSettings *settings, NfcIdentity *identity,
 		       NfcSession **out);
@@ -50,6 +50,7 @@ void nfc_session_destroy_owner(const char *owner);
 NfcSession *nfc_session_lookup(const char *path);
 guint nfc_session_count(void);
 guint nfc_session_count_owner(const char *owner);
+guint nfc_session_count_uid(uid_t uid);
 /* Iterate over all sessions (order unspecified). */
 void nfc_session_foreach(void (*func)(NfcSession *s, void *user_data), void *user_data);
 

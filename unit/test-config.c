@@ -128,6 +128,32 @@ static void test_bad_values(void)
 	}
 }
 
+/* SessionsPerUser: unset it is a sixteenth of SessionsMax; 0 is refused;
+ * one at or above SessionsMax is kept with a warning. */
+static void test_sessions_per_user(void)
+{
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(NfcConfig) def = parse("", NULL, NULL);
+	g_autoptr(NfcConfig) follows = parse("[General]\nSessionsMax=1000\n", NULL, NULL);
+	g_autoptr(NfcConfig) tiny = parse("[General]\nSessionsMax=3\n", NULL, NULL);
+	g_autoptr(NfcConfig) set = parse("[General]\nSessionsPerUser=7\n", NULL, NULL);
+	g_autoptr(NfcConfig) all = parse("[General]\nSessionsPerUser=70000\nSessionsMax=70000\n",
+					 warnings, NULL);
+	g_autoptr(NfcConfig) zero = parse("[General]\nSessionsPerUser=0\n", NULL, &error);
+
+	g_assert_cmpuint(def->sessions_per_user, ==, 4096);
+	g_assert_cmpuint(follows->sessions_per_user, ==, 62);
+	g_assert_cmpuint(tiny->sessions_per_user, ==, 1);
+	g_assert_cmpuint(set->sessions_per_user, ==, 7);
+	g_assert_cmpuint(all->sessions_per_user, ==, 70000);
+	g_assert_cmpuint(warnings->len, ==, 1);
+	g_assert_nonnull(strstr(warnings->pdata[0], "SessionsPerUser"));
+	g_assert_null(zero);
+	g_assert_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+	g_assert_nonnull(strstr(error->message, "SessionsPerUser"));
+}
+
 /* Routing ranges that reach the kernel's own tables or rules are refused:
  * nfconnd clears its ranges at start and would delete them. */
 static void test_routing_ranges(void)
@@ -375,6 +401,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/deprecated-online-check", test_deprecated_online_check);
 	g_test_add_func("/config/bad-values", test_bad_values);
 	g_test_add_func("/config/routing-ranges", test_routing_ranges);
+	g_test_add_func("/config/sessions-per-user", test_sessions_per_user);
 	g_test_add_func("/config/load-files", test_load_files);
 	g_test_add_func("/options/parse", test_options);
 	g_test_add_func("/log/debug-patterns", test_debug_patterns);
