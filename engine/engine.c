@@ -31,9 +31,12 @@ typedef struct {
 	uint32_t shared_mark;
 	EngineElement *shared;
 	EngineSource *source;     /* NULL: no source rule */
-	/* without a policy: the creator's own identity as chosen when the
-	 * session was first steered (NULL with a policy) */
-	EngineIdentity *own;
+	/* the identities as chosen when the session was first steered under
+	 * its policy's kind of match (-1: none): kept while that stays, so a
+	 * cgroup that gains child cgroups later does not move the session's
+	 * element, and a pass over all sessions reads no cgroup directory */
+	int chosen_for;
+	EngineIdentity member_id, shared_id;
 } Steer;
 
 typedef struct {
@@ -125,25 +128,30 @@ static void policy_ladder(const NfcPolicyConfig *policy, EngineLadder *out)
 		   nfc_session_effective_interface(&none, &policy->settings), out);
 }
 
-/* The creator's own identity is chosen once: a cgroup that gains child
- * cgroups later does not move the session's element. */
+static int match_of(const NfcPolicyConfig *policy)
+{
+	return policy ? (int)policy->match : -1;
+}
+
+/* Whose sockets: what old chose if the policy's kind of match is the
+ * same, else chosen now (engine_identity_choose). */
 static void choose_identities(NfcSession *s, const Steer *old, EngineIdentity *member,
 			      EngineIdentity *shared)
 {
 	const NfcPolicyConfig *policy = nfc_session_get_policy(s);
 
-	engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, member, shared);
-	if (!policy && old && old->own) {
-		engine_identity_clear(member);
-		engine_identity_copy(member, old->own);
+	if (old && old->chosen_for == match_of(policy)) {
+		engine_identity_copy(member, &old->member_id);
+		engine_identity_copy(shared, &old->shared_id);
+		return;
 	}
+	engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, member, shared);
 }
 
 static void steer_free(Steer *st)
 {
-	if (st->own)
-		engine_identity_clear(st->own);
-	g_free(st->own);
+	engine_identity_clear(&st->member_id);
+	engine_identity_clear(&st->shared_id);
 	g_free(st);
 }
 
@@ -231,13 +239,9 @@ static Steer *steer_new(NfcSession *s, const Steer *old)
 		st->shared = engine_identities_join(&engine.identities, &shared, sid,
 						    st->shared_mark);
 	}
-	if (member.own) {
-		st->own = g_new(EngineIdentity, 1);
-		*st->own = member;
-	} else {
-		engine_identity_clear(&member);
-	}
-	engine_identity_clear(&shared);
+	st->chosen_for = match_of(nfc_session_get_policy(s));
+	st->member_id = member;
+	st->shared_id = shared;
 	return st;
 }
 
@@ -303,7 +307,8 @@ static gboolean check_change(NfcSession *s, const NfcSessionSettings *next, GErr
 
 	if (!policy || policy->match == NFC_POLICY_MATCH_NONE)
 		return TRUE;
-	engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, &member, &shared);
+	choose_identities(s, engine.steers ? g_hash_table_lookup(engine.steers, s) : NULL, &member,
+			  &shared);
 	refused = shared.set && !member.set && engine_settings_narrow(next, &policy->settings);
 	if (refused) {
 		g_autofree char *key = engine_identity_key(&shared);
@@ -509,7 +514,7 @@ void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info)
 
 		info->table = slot ? engine_table(&engine.routing, slot) : 0;
 	}
-	info->identity_own = st->own != NULL;
+	info->identity_own = st->member_id.own;
 	if (st->shared) {
 		info->shared_identity = st->shared->key;
 		info->shared_mark = st->shared_mark;
