@@ -1004,6 +1004,7 @@ static void test_shared_gid(Fixture *f, gconstpointer data)
 
 	/* Explain: the member identity in the session's class, the gid in
 	 * the policy's, each with its uplinks */
+	g_clear_pointer(&text, g_free);
 	d = explain(f, "gid", gid, &text);
 	{
 		g_autofree char *member = g_strdup_printf("uid %u", UID_A);
