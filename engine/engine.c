@@ -89,25 +89,33 @@ static int cgroup_has_children(const char *cgroup, void *data)
 
 /* ---- the decision ----------------------------------------------------------------- */
 
-/* The uplinks settings allow, best first (engine_ladder_build). */
+/* The uplinks settings allow, best first (engine_ladder_build). A pass
+ * over all sessions calls this for each: no allocation for the usual
+ * handful of uplinks. */
 static void ladder_for(char *const *bearers, NfcConnType type, const char *ifname,
 		       EngineLadder *out)
 {
-	g_autoptr(GArray) c = g_array_new(FALSE, TRUE, sizeof(EngineCandidate));
+	GList *list = nfc_service_get_list();
+	guint n = 0, max = g_list_length(list);
+	EngineCandidate stack[16];
+	g_autofree EngineCandidate *heap = max > G_N_ELEMENTS(stack) ? g_new(EngineCandidate, max)
+								       : NULL;
+	EngineCandidate *c = heap ? heap : stack;
 
-	for (GList *l = nfc_service_get_list(); l; l = l->next) {
+	for (GList *l = list; l; l = l->next) {
 		NfcService *svc = l->data;
-		EngineCandidate one = {
-			.slot = engine_uplinks_slot(&engine.uplinks, svc),
+		guint slot = engine_uplinks_slot(&engine.uplinks, svc);
+
+		if (!slot)
+			continue;
+		c[n++] = (EngineCandidate){
+			.slot = slot,
 			.type = nfc_service_get_type(svc),
 			.ifname = nfc_service_get_interface(svc),
 			.online = nfc_service_get_state(svc) == NFC_SERVICE_ONLINE,
 		};
-
-		if (one.slot)
-			g_array_append_val(c, one);
 	}
-	engine_ladder_build((EngineCandidate *)c->data, c->len, bearers, type, ifname, out);
+	engine_ladder_build(c, n, bearers, type, ifname, out);
 }
 
 /* The session's own ladder: its effective settings. */
