@@ -32,10 +32,12 @@ typedef struct {
 	EngineElement *shared;
 	EngineSource *source;     /* NULL: no source rule */
 	/* the identities as chosen when the session was first steered under
-	 * its policy's kind of match (-1: none): kept while that stays, so a
-	 * cgroup that gains child cgroups later does not move the session's
-	 * element, and a pass over all sessions reads no cgroup directory */
+	 * its policy's kind of match (-1: no policy) and gid: kept while those
+	 * stay, so a cgroup that gains child cgroups later does not move the
+	 * session's element, and a pass over all sessions reads no cgroup
+	 * directory */
 	int chosen_for;
+	gid_t chosen_gid;
 	EngineIdentity member_id, shared_id;
 } Steer;
 
@@ -141,14 +143,19 @@ static int match_of(const NfcPolicyConfig *policy)
 	return policy ? (int)policy->match : -1;
 }
 
-/* Whose sockets: what old chose if the policy's kind of match is the
- * same, else chosen now (engine_identity_choose). */
+static gid_t gid_of(const NfcPolicyConfig *policy)
+{
+	return policy && policy->match == NFC_POLICY_MATCH_GID ? policy->gid : 0;
+}
+
+/* Whose sockets: what old chose if the policy's kind of match (and gid)
+ * is the same, else chosen now (engine_identity_choose). */
 static void choose_identities(NfcSession *s, const Steer *old, EngineIdentity *member,
 			      EngineIdentity *shared)
 {
 	const NfcPolicyConfig *policy = nfc_session_get_policy(s);
 
-	if (old && old->chosen_for == match_of(policy)) {
+	if (old && old->chosen_for == match_of(policy) && old->chosen_gid == gid_of(policy)) {
 		engine_identity_copy(member, &old->member_id);
 		engine_identity_copy(shared, &old->shared_id);
 		return;
@@ -248,6 +255,7 @@ static Steer *steer_new(NfcSession *s, const Steer *old)
 						    st->shared_mark);
 	}
 	st->chosen_for = match_of(nfc_session_get_policy(s));
+	st->chosen_gid = gid_of(nfc_session_get_policy(s));
 	st->member_id = member;
 	st->shared_id = shared;
 	return st;

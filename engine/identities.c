@@ -88,7 +88,10 @@ void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *wh
 	case NFC_POLICY_MATCH_GID:
 		shared->set = true;
 		shared->kind = NFC_IDENTITY_GID;
-		shared->id = who->gid;
+		/* the group the policy named (primary or supplementary):
+		 * the creator's primary group may hold people the policy
+		 * never meant */
+		shared->id = policy->gid;
 		own_identity(who, host, member);
 		if (member->set && !engine_identity_precedes(member, shared))
 			engine_identity_clear(member);

@@ -120,8 +120,8 @@ typedef struct {
  * the creator's own cgroup when engine_cgroup_is_private() says so, else
  * its uid unless that is ours, else none.
  *
- * shared: what a policy matched when sockets of others match it too (a
- * gid; a cgroup that is not the creator's private one). It is steered by
+ * shared: what a policy matched when sockets of others match it too (the
+ * gid it named; a cgroup that is not the creator's private one). It is steered by
  * the policy's settings alone and counted for no session: no member may
  * move, cut off or count another user's traffic. A member identity is
  * only chosen when the firewall looks it up before the shared one

@@ -109,7 +109,7 @@ static void test_with_policy(void)
  * alone, with the creator's own identity, looked up first, beside. */
 static void test_shared(void)
 {
-	NfcPolicyConfig p = { .match = NFC_POLICY_MATCH_GID };
+	NfcPolicyConfig p = { .match = NFC_POLICY_MATCH_GID, .gid = 2101 };
 	const char *app = "/system.slice/backup.service";
 	EngineIdentity member, shared;
 
@@ -118,6 +118,14 @@ static void test_shared(void)
 	g_assert_true(shared.set && !shared.own);
 	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
 	g_assert_cmpuint(shared.id, ==, 2101);
+	engine_identity_clear(&member);
+	engine_identity_clear(&shared);
+	/* the group the policy named, a supplementary one here, not the
+	 * creator's primary group (2101) */
+	p.gid = 4321;
+	choose2(&p, 2001, app, &member, &shared);
+	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
+	g_assert_cmpuint(shared.id, ==, 4321);
 	assert_cgroup(&member, app, false);
 	g_assert_true(engine_identity_precedes(&member, &shared));
 	engine_identity_clear(&member);
@@ -130,6 +138,7 @@ static void test_shared(void)
 	engine_identity_clear(&member);
 	engine_identity_clear(&shared);
 	/* ... never ours: no member, the policy alone */
+	p.gid = DAEMON_UID + 100;
 	choose2(&p, DAEMON_UID, DAEMON_CGROUP, &member, &shared);
 	g_assert_true(shared.set);
 	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
