@@ -89,6 +89,44 @@ const EngineLadder *engine_classes_get(const EngineClasses *c, guint id)
 	return cls ? &cls->ladder : NULL;
 }
 
+static const char *any_interface(const char *ifname)
+{
+	return ifname && *ifname && !g_str_equal(ifname, "*") ? ifname : NULL;
+}
+
+void engine_ladder_build(const EngineCandidate *c, guint n, char *const *bearers,
+			 NfcConnType type, const char *ifname, EngineLadder *out)
+{
+	out->n = 0;
+	ifname = any_interface(ifname);
+	for (char *const *b = bearers; b && *b; b++) {
+		for (guint i = 0; i < n; i++) {
+			if (!g_str_equal(c[i].type, *b))
+				continue;
+			if (ifname && g_strcmp0(ifname, c[i].ifname))
+				continue;
+			if (type == NFC_CONN_INTERNET && !c[i].online)
+				continue;
+			if (out->n == ENGINE_MAX_UPLINKS)
+				return;
+			out->slot[out->n++] = c[i].slot;
+		}
+	}
+}
+
+bool engine_settings_narrow(const NfcSessionSettings *s, const NfcSessionPolicy *p)
+{
+	const NfcSessionSettings none = { 0 };
+	g_auto(GStrv) mine = nfc_session_effective_bearers(s, p);
+	g_auto(GStrv) theirs = nfc_session_effective_bearers(&none, p);
+
+	return !g_strv_equal((const char *const *)mine, (const char *const *)theirs) ||
+	       (nfc_session_effective_type(s, p) == NFC_CONN_INTERNET) !=
+		       (nfc_session_effective_type(&none, p) == NFC_CONN_INTERNET) ||
+	       g_strcmp0(any_interface(nfc_session_effective_interface(s, p)),
+			 any_interface(nfc_session_effective_interface(&none, p)));
+}
+
 void engine_ladder_rules(const EngineRouting *r, guint id, const EngineLadder *ladder,
 			 GArray *out)
 {

@@ -21,13 +21,24 @@
 
 /* What a steered session holds. */
 typedef struct {
-	guint cls;
-	uint32_t mark;
-	EngineElement *element;   /* NULL: no identity */
+	guint cls;                /* its own class: the policy's settings narrowed by its own */
+	uint32_t mark;            /* cls and the session's id */
+	EngineElement *element;   /* its member identity; NULL: none */
+	/* the shared identity it is a member of: the policy's class alone
+	 * and no session id, so that no member's settings steer others'
+	 * sockets and no member counts them (shared_cls 0: none) */
+	guint shared_cls;
+	uint32_t shared_mark;
+	EngineElement *shared;
 	EngineSource *source;     /* NULL: no source rule */
-	/* without a policy: the creator's own identity as chosen when the
-	 * session was first steered (NULL with a policy) */
-	EngineIdentity *own;
+	/* the identities as chosen when the session was first steered under
+	 * its policy's kind of match (-1: no policy) and gid: kept while those
+	 * stay, so a cgroup that gains child cgroups later does not move the
+	 * session's element, and a pass over all sessions reads no cgroup
+	 * directory */
+	int chosen_for;
+	gid_t chosen_gid;
+	EngineIdentity member_id, shared_id;
 } Steer;
 
 typedef struct {
@@ -80,83 +91,144 @@ static int cgroup_has_children(const char *cgroup, void *data)
 
 /* ---- the decision ----------------------------------------------------------------- */
 
-/* The uplinks a session may use, best first: its bearers in its order,
- * within a bearer the services in service order; only its interface's if
- * it pinned one; only online ones for an internet session. An empty
- * ladder is a class too: it only has the unreachable rule. */
-static void ladder_of(NfcSession *s, EngineLadder *out)
+/* The uplinks settings allow, best first (engine_ladder_build). A pass
+ * over all sessions calls this for each: no allocation for the usual
+ * handful of uplinks. */
+static void ladder_for(char *const *bearers, NfcConnType type, const char *ifname,
+		       EngineLadder *out)
 {
-	char **bearers = nfc_session_get_bearers(s);
-	const char *ifname = nfc_session_get_interface(s);
-	bool internet = nfc_session_get_type(s) == NFC_CONN_INTERNET;
+	GList *list = nfc_service_get_list();
+	guint n = 0, max = g_list_length(list);
+	EngineCandidate stack[16];
+	g_autofree EngineCandidate *heap = max > G_N_ELEMENTS(stack) ? g_new(EngineCandidate, max)
+								       : NULL;
+	EngineCandidate *c = heap ? heap : stack;
 
-	out->n = 0;
-	for (char **b = bearers; b && *b; b++) {
-		for (GList *l = nfc_service_get_list(); l; l = l->next) {
-			NfcService *svc = l->data;
-			guint slot = engine_uplinks_slot(&engine.uplinks, svc);
+	for (GList *l = list; l; l = l->next) {
+		NfcService *svc = l->data;
+		guint slot = engine_uplinks_slot(&engine.uplinks, svc);
 
-			if (!slot || !g_str_equal(nfc_service_get_type(svc), *b))
-				continue;
-			if (ifname && g_strcmp0(ifname, nfc_service_get_interface(svc)))
-				continue;
-			if (internet && nfc_service_get_state(svc) != NFC_SERVICE_ONLINE)
-				continue;
-			if (out->n == ENGINE_MAX_UPLINKS)
-				return;
-			out->slot[out->n++] = slot;
-		}
+		if (!slot)
+			continue;
+		c[n++] = (EngineCandidate){
+			.slot = slot,
+			.type = nfc_service_get_type(svc),
+			.ifname = nfc_service_get_interface(svc),
+			.online = nfc_service_get_state(svc) == NFC_SERVICE_ONLINE,
+		};
 	}
+	engine_ladder_build(c, n, bearers, type, ifname, out);
 }
 
-/* The creator's own identity is chosen once: a cgroup that gains child
- * cgroups later does not move the session's element. */
-static EngineIdentity *choose_identity(NfcSession *s, const Steer *old)
+/* The session's own ladder: its effective settings. */
+static void ladder_of(NfcSession *s, EngineLadder *out)
+{
+	ladder_for(nfc_session_get_bearers(s), nfc_session_get_type(s),
+		   nfc_session_get_interface(s), out);
+}
+
+/* A shared identity's ladder: the policy's settings, as for a session
+ * that asked for nothing. */
+static void policy_ladder(const NfcPolicyConfig *policy, EngineLadder *out)
+{
+	const NfcSessionSettings none = { 0 };
+	g_auto(GStrv) bearers = nfc_session_effective_bearers(&none, &policy->settings);
+
+	ladder_for(bearers, nfc_session_effective_type(&none, &policy->settings),
+		   nfc_session_effective_interface(&none, &policy->settings), out);
+}
+
+static int match_of(const NfcPolicyConfig *policy)
+{
+	return policy ? (int)policy->match : -1;
+}
+
+static gid_t gid_of(const NfcPolicyConfig *policy)
+{
+	return policy && policy->match == NFC_POLICY_MATCH_GID ? policy->gid : 0;
+}
+
+/* Whose sockets: what old chose if the policy's kind of match (and gid)
+ * is the same, else chosen now (engine_identity_choose). */
+static void choose_identities(NfcSession *s, const Steer *old, EngineIdentity *member,
+			      EngineIdentity *shared)
 {
 	const NfcPolicyConfig *policy = nfc_session_get_policy(s);
-	EngineIdentity *id = g_new0(EngineIdentity, 1);
 
-	if (!policy && old && old->own)
-		engine_identity_copy(id, old->own);
-	else
-		engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, id);
-	return id;
+	if (old && old->chosen_for == match_of(policy) && old->chosen_gid == gid_of(policy)) {
+		engine_identity_copy(member, &old->member_id);
+		engine_identity_copy(shared, &old->shared_id);
+		return;
+	}
+	engine_identity_choose(policy, nfc_session_get_identity(s), &engine.host, member, shared);
 }
 
 static void steer_free(Steer *st)
 {
-	if (st->own)
-		engine_identity_clear(st->own);
-	g_free(st->own);
+	engine_identity_clear(&st->member_id);
+	engine_identity_clear(&st->shared_id);
 	g_free(st);
+}
+
+/* A reference on ladder's class; its rules go out when it is new. 0:
+ * out of classes. */
+static guint class_ref(const EngineLadder *ladder)
+{
+	bool created;
+	guint id = engine_classes_ref(&engine.classes, ladder, &created);
+
+	if (created) {
+		g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+
+		engine_ladder_rules(&engine.routing, id, ladder, rules);
+		for (guint i = 0; i < rules->len; i++)
+			engine_stages_make_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
+	}
+	return id;
+}
+
+static void class_unref(guint id)
+{
+	EngineLadder ladder;
+
+	if (id && engine_classes_unref(&engine.classes, id, &ladder)) {
+		g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
+
+		engine_ladder_rules(&engine.routing, id, &ladder, rules);
+		for (guint i = 0; i < rules->len; i++)
+			engine_stages_break_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
+	}
 }
 
 /* What the session should have now, with references taken. */
 static Steer *steer_new(NfcSession *s, const Steer *old)
 {
 	uint32_t sid = nfc_session_get_id(s);
-	g_autofree EngineIdentity *who = NULL;
+	EngineIdentity member, shared;
 	EngineLadder ladder;
 	NfcService *svc;
-	bool created;
 	Steer *st;
 
 	if (!nfc_session_is_steered(s) || sid > nfc_mark_layout_session_max(&engine.routing.layout))
 		return NULL;
-	ladder_of(s, &ladder);
 	st = g_new0(Steer, 1);
-	st->cls = engine_classes_ref(&engine.classes, &ladder, &created);
+	choose_identities(s, old, &member, &shared);
+	ladder_of(s, &ladder);
+	st->cls = class_ref(&ladder);
+	if (st->cls && shared.set) {
+		policy_ladder(nfc_session_get_policy(s), &ladder);
+		st->shared_cls = class_ref(&ladder);
+		if (!st->shared_cls) {
+			class_unref(st->cls);
+			st->cls = 0;
+		}
+	}
 	if (!st->cls) {
 		nfc_warn("engine: out of routing classes for %s", nfc_session_get_path(s));
+		engine_identity_clear(&member);
+		engine_identity_clear(&shared);
 		g_free(st);
 		return NULL;
-	}
-	if (created) {
-		g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
-
-		engine_ladder_rules(&engine.routing, st->cls, &ladder, rules);
-		for (guint i = 0; i < rules->len; i++)
-			engine_stages_make_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
 	}
 	nfc_mark_compose(&engine.routing.layout, st->cls, sid, &st->mark);
 
@@ -174,33 +246,37 @@ static Steer *steer_new(NfcSession *s, const Steer *old)
 		}
 	}
 
-	who = choose_identity(s, old);
-	if (who->set)
-		st->element = engine_identities_join(&engine.identities, who, sid, st->mark);
-	if (who->own)
-		st->own = g_steal_pointer(&who);
-	else
-		engine_identity_clear(who);
+	if (member.set)
+		st->element = engine_identities_join(&engine.identities, &member, sid, st->mark);
+	if (shared.set) {
+		/* session part 0: the firewall counts these packets for nobody */
+		nfc_mark_compose(&engine.routing.layout, st->shared_cls, 0, &st->shared_mark);
+		st->shared = engine_identities_join(&engine.identities, &shared, sid,
+						    st->shared_mark);
+	}
+	st->chosen_for = match_of(nfc_session_get_policy(s));
+	st->chosen_gid = gid_of(nfc_session_get_policy(s));
+	st->member_id = member;
+	st->shared_id = shared;
 	return st;
 }
 
-/* Drop the references of st; kept: the element the session's new steer
- * holds (its membership was renewed, not ended). */
-static void steer_drop(Steer *st, uint32_t sid, EngineElement *kept)
+static void leave(EngineElement *el, uint32_t sid, const Steer *kept)
 {
-	EngineLadder ladder;
+	if (el && (!kept || (el != kept->element && el != kept->shared)))
+		engine_identities_leave(&engine.identities, el, sid);
+}
 
+/* Drop the references of st; kept: the session's new steer, whose
+ * elements stay (their membership was renewed, not ended). */
+static void steer_drop(Steer *st, uint32_t sid, const Steer *kept)
+{
 	if (!st)
 		return;
-	if (st->element && st->element != kept)
-		engine_identities_leave(&engine.identities, st->element, sid);
-	if (engine_classes_unref(&engine.classes, st->cls, &ladder)) {
-		g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));
-
-		engine_ladder_rules(&engine.routing, st->cls, &ladder, rules);
-		for (guint i = 0; i < rules->len; i++)
-			engine_stages_break_rule(&engine.stages, &g_array_index(rules, EngineRule, i));
-	}
+	leave(st->element, sid, kept);
+	leave(st->shared, sid, kept);
+	class_unref(st->cls);
+	class_unref(st->shared_cls);
 	engine_uplinks_source_unref(&engine.uplinks, st->source, &engine.stages);
 	steer_free(st);
 }
@@ -218,7 +294,7 @@ static void session_update(NfcSession *s, bool gone)
 		st = steer_new(s, old);
 	if (st)
 		g_hash_table_insert(engine.steers, s, st);
-	steer_drop(old, nfc_session_get_id(s), st ? st->element : NULL);
+	steer_drop(old, nfc_session_get_id(s), st);
 }
 
 static void update_one(NfcSession *s, gpointer data)
@@ -233,6 +309,36 @@ static void full_pass(void)
 	engine_uplinks_sync_routes(&engine.uplinks, &engine.routing, &engine.stages);
 	nfc_session_foreach(update_one, NULL);
 	engine_stages_advance(&engine.stages);
+}
+
+/* A shared identity is steered by the policy alone; a member narrows
+ * for its own sockets through its member identity. Without one there is
+ * nothing the narrowing could apply to: say so rather than accept
+ * settings that would change nothing. */
+static gboolean check_change(NfcSession *s, const NfcSessionSettings *next, GError **error)
+{
+	const NfcPolicyConfig *policy = nfc_session_get_policy(s);
+	EngineIdentity member, shared;
+	bool refused;
+
+	if (!policy || policy->match == NFC_POLICY_MATCH_NONE)
+		return TRUE;
+	choose_identities(s, engine.steers ? g_hash_table_lookup(engine.steers, s) : NULL, &member,
+			  &shared);
+	refused = shared.set && !member.set && engine_settings_narrow(next, &policy->settings);
+	if (refused) {
+		g_autofree char *key = engine_identity_key(&shared);
+
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+			    "%s is shared with others and steered by policy %s alone; this session "
+			    "has no identity of its own to narrow it for (%s)", key, policy->source,
+			    shared.kind == NFC_IDENTITY_GID ?
+				    "its creator runs as nfconnd's uid, in no cgroup of its own" :
+				    "its creator's cgroup is the shared one");
+	}
+	engine_identity_clear(&member);
+	engine_identity_clear(&shared);
+	return !refused;
 }
 
 /* ---- events ---------------------------------------------------------------------- */
@@ -363,6 +469,7 @@ int nfc_engine_init(void)
 	engine.steers = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)steer_free);
 	engine.service_watch = nfc_service_watch_add(&sw, NULL);
 	engine.session_watch = nfc_session_watch_add(&ssw, NULL);
+	nfc_session_set_change_check(check_change);
 	engine_sweep(routing, on_swept, NULL);
 	return 0;
 }
@@ -375,6 +482,7 @@ void nfc_engine_cleanup(void)
 		return;
 	nfc_service_watch_remove(engine.service_watch);
 	nfc_session_watch_remove(engine.session_watch);
+	nfc_session_set_change_check(NULL);
 	if (engine.sync_idle)
 		g_source_remove(engine.sync_idle);
 	engine.sync_idle = 0;
@@ -422,7 +530,12 @@ void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info)
 
 		info->table = slot ? engine_table(&engine.routing, slot) : 0;
 	}
-	info->identity_own = st->own != NULL;
+	info->identity_own = st->member_id.own;
+	if (st->shared) {
+		info->shared_identity = st->shared->key;
+		info->shared_mark = st->shared_mark;
+		info->shared_class = st->shared_cls;
+	}
 	if (!st->element)
 		return;
 	info->identity = st->element->key;
@@ -452,19 +565,33 @@ void nfc_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool r
 	}
 }
 
-char **nfc_engine_session_ladder(NfcSession *s)
+static char **ladder_names(const EngineLadder *ladder)
 {
 	GPtrArray *out = g_ptr_array_new();
-	EngineLadder ladder = { 0 };
 
-	if (engine.uplinks.by_slot)
-		ladder_of(s, &ladder);
-	for (guint i = 0; i < ladder.n; i++) {
-		NfcService *svc = engine_uplinks_service(&engine.uplinks, ladder.slot[i]);
+	for (guint i = 0; ladder && i < ladder->n; i++) {
+		NfcService *svc = engine_uplinks_service(&engine.uplinks, ladder->slot[i]);
 
 		if (svc)
 			g_ptr_array_add(out, g_strdup(nfc_service_get_identifier(svc)));
 	}
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+char **nfc_engine_session_ladder(NfcSession *s)
+{
+	EngineLadder ladder = { 0 };
+
+	if (engine.uplinks.by_slot)
+		ladder_of(s, &ladder);
+	return ladder_names(&ladder);
+}
+
+char **nfc_engine_session_shared_ladder(NfcSession *s)
+{
+	Steer *st = engine.steers ? g_hash_table_lookup(engine.steers, s) : NULL;
+
+	return ladder_names(st && st->shared_cls ? engine_classes_get(&engine.classes, st->shared_cls)
+						 : NULL);
 }

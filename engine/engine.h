@@ -28,6 +28,13 @@ typedef struct {
 	const char *identity;
 	bool identity_own;        /* the creator's own identity (no policy) */
 	bool identity_owner;      /* this session's mark is the one installed */
+	/* The shared identity the session is a member of ("gid 100", or a
+	 * cgroup that is not its creator's private one), NULL if none: its
+	 * sockets follow the policy's settings alone, in shared_class, with
+	 * no session part in shared_mark (counted for no session). */
+	const char *shared_identity;
+	uint32_t shared_mark;
+	uint32_t shared_class;
 } NfcEngineInfo;
 void nfc_engine_session_info(NfcSession *s, NfcEngineInfo *info);
 
@@ -55,3 +62,5 @@ void nfc_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool r
 
 /* The uplinks (service identifiers) a steered session may use, best first. */
 char **nfc_engine_session_ladder(NfcSession *s);
+/* ... and those of its shared identity (empty if it has none). */
+char **nfc_engine_session_shared_ladder(NfcSession *s);

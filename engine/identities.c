@@ -35,41 +35,31 @@ bool engine_cgroup_is_private(const char *cgroup, const EngineHost *host)
 	return host->has_children && host->has_children(cgroup, host->data) == 0;
 }
 
-void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
-			    const EngineHost *host, EngineIdentity *out)
+static guint cgroup_depth(const char *cgroup)
 {
-	memset(out, 0, sizeof(*out));
-	if (policy) {
-		out->set = true;
-		switch (policy->match) {
-		case NFC_POLICY_MATCH_GID:
-			out->kind = NFC_IDENTITY_GID;
-			out->id = who->gid;
-			return;
-		case NFC_POLICY_MATCH_CGROUP:
-		case NFC_POLICY_MATCH_LABEL:
-			/* nftables cannot match a security label: the process's
-			 * cgroup is the closest thing the kernel can match on */
-			if (who->cgroup) {
-				out->kind = NFC_IDENTITY_CGROUP;
-				out->cgroup = g_strdup(who->cgroup);
-				return;
-			}
-			/* no cgroup known: steer by uid */
-			break;
-		case NFC_POLICY_MATCH_UID:
-		case NFC_POLICY_MATCH_NONE:
-			break;
-		}
-		out->kind = NFC_IDENTITY_UID;
-		out->id = who->uid;
-		return;
-	}
-	/* No policy, yet the session pinned an interface or asked for a
-	 * source rule: steer the creator itself. Its own cgroup is the
-	 * narrowest thing the kernel matches (one application under
-	 * systemd); a uid covers every process of the user. */
-	out->own = true;
+	guint depth = 0;
+
+	for (const char *p = cgroup; p && *p; p++)
+		if (*p != '/' && (p == cgroup || p[-1] == '/'))
+			depth++;
+	return depth;
+}
+
+bool engine_identity_precedes(const EngineIdentity *a, const EngineIdentity *b)
+{
+	if (a->kind == NFC_IDENTITY_CGROUP)
+		return b->kind != NFC_IDENTITY_CGROUP ||
+		       cgroup_depth(a->cgroup) > cgroup_depth(b->cgroup);
+	return a->kind == NFC_IDENTITY_UID && b->kind == NFC_IDENTITY_GID;
+}
+
+/* The narrowest thing the kernel matches that holds only the creator's
+ * sockets: its private cgroup (one application under systemd), else its
+ * uid (every process of the user), unless that is ours: that would steer
+ * nfconnd's own traffic (online checks, DNS) and every daemon of that
+ * uid, so nothing is chosen. */
+static void own_identity(const NfcIdentity *who, const EngineHost *host, EngineIdentity *out)
+{
 	if (engine_cgroup_is_private(who->cgroup, host)) {
 		out->set = true;
 		out->kind = NFC_IDENTITY_CGROUP;
@@ -79,8 +69,62 @@ void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *wh
 		out->kind = NFC_IDENTITY_UID;
 		out->id = who->uid;
 	}
-	/* else our own uid: that would steer nfconnd's own traffic (online
-	 * checks, DNS) and every daemon of that uid; nothing is installed */
+}
+
+void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
+			    const EngineHost *host, EngineIdentity *member,
+			    EngineIdentity *shared)
+{
+	memset(member, 0, sizeof(*member));
+	memset(shared, 0, sizeof(*shared));
+	if (!policy) {
+		/* No policy, yet the session pinned an interface or asked for
+		 * a source rule: steer the creator itself. */
+		member->own = true;
+		own_identity(who, host, member);
+		return;
+	}
+	switch (policy->match) {
+	case NFC_POLICY_MATCH_GID:
+		shared->set = true;
+		shared->kind = NFC_IDENTITY_GID;
+		/* the group the policy named (primary or supplementary):
+		 * the creator's primary group may hold people the policy
+		 * never meant */
+		shared->id = policy->gid;
+		own_identity(who, host, member);
+		if (member->set && !engine_identity_precedes(member, shared))
+			engine_identity_clear(member);
+		return;
+	case NFC_POLICY_MATCH_CGROUP:
+	case NFC_POLICY_MATCH_LABEL:
+		/* nftables cannot match a security label: the process's
+		 * cgroup is the closest thing the kernel can match on */
+		if (!who->cgroup)
+			break;
+		if (engine_cgroup_is_private(who->cgroup, host)) {
+			member->set = true;
+			member->kind = NFC_IDENTITY_CGROUP;
+			member->cgroup = g_strdup(who->cgroup);
+			return;
+		}
+		/* a slice, a top-level cgroup, "/", ours: others' sockets
+		 * match it too. The creator sits in it, so neither its uid nor
+		 * a cgroup of its own would be looked up first: no member. */
+		shared->set = true;
+		shared->kind = NFC_IDENTITY_CGROUP;
+		shared->cgroup = g_strdup(who->cgroup);
+		return;
+	case NFC_POLICY_MATCH_UID:
+	case NFC_POLICY_MATCH_NONE:
+		break;
+	}
+	/* the uid the administrator named (or the creator's, for a cgroup
+	 * or label policy without a known cgroup): only its own sockets,
+	 * even if it is ours */
+	member->set = true;
+	member->kind = NFC_IDENTITY_UID;
+	member->id = who->uid;
 }
 
 void engine_identity_copy(EngineIdentity *dst, const EngineIdentity *src)
@@ -97,7 +141,7 @@ void engine_identity_clear(EngineIdentity *id)
 
 /* ---- the map elements ------------------------------------------------------------ */
 
-static char *key_of(const EngineIdentity *who)
+char *engine_identity_key(const EngineIdentity *who)
 {
 	switch (who->kind) {
 	case NFC_IDENTITY_UID:
@@ -152,7 +196,7 @@ static void queue_dirty(EngineIdentities *ids, EngineElement *el)
 EngineElement *engine_identities_join(EngineIdentities *ids, const EngineIdentity *who,
 				      uint32_t sid, uint32_t mark)
 {
-	g_autofree char *key = key_of(who);
+	g_autofree char *key = engine_identity_key(who);
 	EngineElement *el = g_hash_table_lookup(ids->by_key, key);
 
 	if (!el) {

@@ -66,6 +66,24 @@ guint engine_classes_ref(EngineClasses *c, const EngineLadder *ladder, bool *cre
  * *ladder (may be NULL) gets what the class was. */
 bool engine_classes_unref(EngineClasses *c, guint id, EngineLadder *ladder);
 const EngineLadder *engine_classes_get(const EngineClasses *c, guint id);
+/* An uplink as a ladder sees it. */
+typedef struct {
+	guint slot;
+	const char *type;         /* its bearer */
+	const char *ifname;
+	bool online;
+} EngineCandidate;
+
+/* The uplinks of c (in service order) that settings allow, best first:
+ * each bearer of bearers in its order, within a bearer the candidates in
+ * their order; only ifname's if set; only online ones for an internet
+ * session. An empty ladder is a class too: only the unreachable rule. */
+void engine_ladder_build(const EngineCandidate *c, guint n, char *const *bearers,
+			 NfcConnType type, const char *ifname, EngineLadder *out);
+/* Do a session's settings s give it another ladder than policy p alone
+ * (other effective bearers, type or interface)? Effective values only
+ * narrow the policy's, so "another" is "narrower". */
+bool engine_settings_narrow(const NfcSessionSettings *s, const NfcSessionPolicy *p);
 /* Class id's rules, IPv4 and IPv6 each: fwmark id/routing mask lookup the
  * table of each rung, best first, then unreachable at the last step: a
  * steered session never falls through to the main table. */
@@ -92,17 +110,35 @@ typedef struct {
 	char *cgroup;             /* cgroup v2 path, for NFC_IDENTITY_CGROUP */
 } EngineIdentity;
 
-/* With a policy: what it matched (gid; a cgroup or a label steers by the
- * creator's cgroup; else its uid). Without one: the creator's own cgroup
- * when engine_cgroup_is_private() says so, else its uid unless that is
- * ours, else none. */
+/* Whose sockets a session's marks go on, in two parts.
+ *
+ * member: the creator's own identity; the session's own settings steer
+ * it (the policy's, narrowed by the session's) and its counters count it.
+ * With a policy: what it matched when only the creator's sockets can
+ * match it (its uid; its private cgroup); for a gid: the creator's
+ * private cgroup, else its uid unless that is ours. Without a policy:
+ * the creator's own cgroup when engine_cgroup_is_private() says so, else
+ * its uid unless that is ours, else none.
+ *
+ * shared: what a policy matched when sockets of others match it too (the
+ * gid it named; a cgroup that is not the creator's private one). It is steered by
+ * the policy's settings alone and counted for no session: no member may
+ * move, cut off or count another user's traffic. A member identity is
+ * only chosen when the firewall looks it up before the shared one
+ * (engine_identity_precedes), or it would never match. */
 void engine_identity_choose(const NfcPolicyConfig *policy, const NfcIdentity *who,
-			    const EngineHost *host, EngineIdentity *out);
+			    const EngineHost *host, EngineIdentity *member,
+			    EngineIdentity *shared);
+/* Does the firewall look a up before b? Deeper cgroups first, then
+ * uid, then gid (firewall/nft-ruleset.c, put_output_rules). */
+bool engine_identity_precedes(const EngineIdentity *a, const EngineIdentity *b);
 /* A cgroup that holds one application, not a share of the host: not "/",
  * not directly below it (init.scope and the top slices), without child
  * cgroups (a slice groups others), and not nfconnd's own. */
 bool engine_cgroup_is_private(const char *cgroup, const EngineHost *host);
 void engine_identity_copy(EngineIdentity *dst, const EngineIdentity *src);
+/* "uid 1000", "gid 100", "cgroup /x": the element's key, explain's name */
+char *engine_identity_key(const EngineIdentity *who);
 void engine_identity_clear(EngineIdentity *id);
 
 /* One element of the firewall's maps: an identity and the sessions that

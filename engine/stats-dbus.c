@@ -158,7 +158,7 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 	GVariantBuilder b, paths;
 	NfcSession *chosen = NULL;
 	NfcEngineInfo info = { 0 };
-	g_autofree char *reason = NULL, *marked = NULL;
+	g_autofree char *reason = NULL, *marked = NULL, *shared_note = NULL;
 
 	if (g_str_equal(kind, "uid") || g_str_equal(kind, "gid")) {
 		if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT32, &q.number, NULL)) {
@@ -208,17 +208,41 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 		g_variant_builder_add(&b, "{sv}", "Policy", g_variant_new_string(p ? p->source : ""));
 		g_variant_builder_add(&b, "{sv}", "Identity",
 				      g_variant_new_string(info.identity ? info.identity : ""));
+		if (info.shared_identity) {
+			g_auto(GStrv) shared = nfc_engine_session_shared_ladder(chosen);
+			g_autofree char *sjoined = g_strjoinv(", ", shared);
+
+			g_variant_builder_add(&b, "{sv}", "SharedIdentity",
+					      g_variant_new_string(info.shared_identity));
+			g_variant_builder_add(&b, "{sv}", "SharedMark",
+					      g_variant_new_uint32(info.shared_mark));
+			g_variant_builder_add(&b, "{sv}", "SharedRoutingClass",
+					      g_variant_new_uint32(info.shared_class));
+			g_variant_builder_add(&b, "{sv}", "SharedUplinks",
+					      g_variant_new_strv((const char *const *)shared, -1));
+			shared_note = g_strdup_printf(
+				"; other sockets of %s (shared: the policy's settings alone, no "
+				"member's) are marked 0x%08x (routing class %u), counted for no "
+				"session; allowed uplinks in order: %s", info.shared_identity,
+				info.shared_mark, info.shared_class, *sjoined ? sjoined : "none");
+		}
 		if (info.identity) {
 			g_autofree char *table = svc ? g_strdup_printf(" (table %u)", info.table)
 						     : NULL;
 
 			marked = g_strdup_printf("sockets of %s%s are marked 0x%08x (routing class %u) "
 						 "and use %s%s; allowed uplinks in order: %s; without "
-						 "any it is unreachable, never the main table",
-						 info.identity_own ? "its creator's own " : "",
+						 "any it is unreachable, never the main table%s",
+						 info.identity_own ? "its creator's own " :
+						 info.shared_identity ? "its member identity " : "",
 						 info.identity, info.mark, info.routing_class,
 						 svc ? nfc_service_get_identifier(svc) : "no uplink",
-						 table ? table : "", *joined ? joined : "none");
+						 table ? table : "", *joined ? joined : "none",
+						 shared_note ? shared_note : "");
+		} else if (shared_note) {
+			marked = g_strdup_printf("it has no member identity (its creator runs as "
+						 "nfconnd's uid in no cgroup of its own, or its cgroup "
+						 "is the shared one)%s", shared_note);
 		} else {
 			marked = g_strdup("no socket is marked: its creator runs as nfconnd's own "
 					  "uid, in no cgroup of its own; only a source rule steers it");

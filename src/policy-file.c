@@ -317,6 +317,7 @@ static NfcPolicyConfig *config_of(const Rule *r, NfcPolicyMatch match)
 	c->settings.type = r->settings.type;
 	c->settings.interface = g_strdup(r->settings.interface);
 	c->match = match;
+	c->gid = r->gid;
 	c->source = g_strdup(r->source);
 	c->priority = r->priority;
 	c->roaming_policy = g_strdup(r->roaming_policy);

@@ -36,6 +36,7 @@ typedef enum {
 typedef struct {
 	NfcSessionPolicy settings;
 	NfcPolicyMatch match;
+	gid_t gid;              /* NFC_POLICY_MATCH_GID: the group that matched */
 	char *source;           /* "file.policy [group]", for logs and explain */
 	bool priority;
 	char *roaming_policy;

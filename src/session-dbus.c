@@ -212,9 +212,14 @@ static void method_change(NfcSession *s, GDBusMethodInvocation *inv, GVariant *p
 {
 	const char *name;
 	g_autoptr(GVariant) value = NULL;
+	g_autoptr(GError) error = NULL;
 	int r;
 
 	g_variant_get(params, "(&sv)", &name, &value);
+	if (!nfc_session_change_allowed(s, name, value, &error)) {
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_PERMISSION_DENIED, "%s", error->message);
+		return;
+	}
 	r = nfc_session_change(s, name, value);
 	if (r < 0)
 		nfc_dbus_return_errno(inv, r);

@@ -409,6 +409,27 @@ void nfc_session_foreach(void (*func)(NfcSession *s, void *user_data), void *use
 		func(value, user_data);
 }
 
+static NfcSessionChangeCheck change_check;
+
+void nfc_session_set_change_check(NfcSessionChangeCheck check)
+{
+	change_check = check;
+}
+
+gboolean nfc_session_change_allowed(NfcSession *s, const char *name, GVariant *value,
+				    GError **error)
+{
+	NfcSessionSettings next;
+	gboolean ok;
+
+	if (!change_check)
+		return TRUE;
+	nfc_session_settings_copy(&next, &s->settings);
+	ok = nfc_session_settings_change(&next, name, value) < 0 || change_check(s, &next, error);
+	nfc_session_settings_clear(&next);
+	return ok;
+}
+
 int nfc_session_change(NfcSession *s, const char *name, GVariant *value)
 {
 	int r = nfc_session_settings_change(&s->settings, name, value);

@@ -55,6 +55,15 @@ guint nfc_session_count_uid(uid_t uid);
 void nfc_session_foreach(void (*func)(NfcSession *s, void *user_data), void *user_data);
 
 int nfc_session_change(NfcSession *s, const char *name, GVariant *value);
+/* The policy engine's veto on Change: FALSE, with the reason, when it
+ * cannot steer the settings next as asked. */
+typedef gboolean (*NfcSessionChangeCheck)(NfcSession *s, const NfcSessionSettings *next,
+					  GError **error);
+void nfc_session_set_change_check(NfcSessionChangeCheck check);
+/* Would the veto let Change(name, value) through? An invalid value
+ * passes here: nfc_session_change refuses it. */
+gboolean nfc_session_change_allowed(NfcSession *s, const char *name, GVariant *value,
+				    GError **error);
 void nfc_session_connect(NfcSession *s);
 void nfc_session_disconnect(NfcSession *s);
 

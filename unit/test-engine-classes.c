@@ -3,6 +3,7 @@
  * rules of a ladder, and which rules and routes the start-up sweep takes
  * for ours. */
 #include <linux/rtnetlink.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "internal.h"
@@ -143,6 +144,143 @@ static void test_ladder_rules(void)
 	assert_rule(rules, 16, AF_INET, 7018 + 8, 0, 0x06000000);
 }
 
+/* Uplinks in service order: two ethernet (one online), a wifi, a cellular
+ * (online). */
+static const EngineCandidate uplinks[] = {
+	{ .slot = 3, .type = "ethernet", .ifname = "eth0", .online = false },
+	{ .slot = 1, .type = "wifi", .ifname = "wlan0", .online = true },
+	{ .slot = 2, .type = "ethernet", .ifname = "eth1", .online = true },
+	{ .slot = 4, .type = "cellular", .ifname = "wwan0", .online = true },
+};
+
+static EngineLadder build(char *const *bearers, NfcConnType type, const char *ifname)
+{
+	EngineLadder l;
+
+	engine_ladder_build(uplinks, G_N_ELEMENTS(uplinks), bearers, type, ifname, &l);
+	return l;
+}
+
+static void assert_ladder(const EngineLadder *l, guint n, ...)
+{
+	va_list ap;
+
+	g_assert_cmpuint(l->n, ==, n);
+	va_start(ap, n);
+	for (guint i = 0; i < n; i++)
+		g_assert_cmpuint(l->slot[i], ==, va_arg(ap, guint));
+	va_end(ap);
+}
+
+static void test_ladder_build(void)
+{
+	char *eth_wifi[] = { (char *)"ethernet", (char *)"wifi", NULL };
+	char *none[] = { NULL };
+	EngineLadder l;
+
+	/* bearer order first, service order within a bearer */
+	l = build(eth_wifi, NFC_CONN_ANY, NULL);
+	assert_ladder(&l, 3, 3, 2, 1);
+	l = build(eth_wifi, NFC_CONN_INTERNET, NULL);
+	assert_ladder(&l, 2, 2, 1);
+	l = build(eth_wifi, NFC_CONN_LOCAL, "eth1");
+	assert_ladder(&l, 1, 2);
+	/* "" and "*" are any interface */
+	l = build(eth_wifi, NFC_CONN_ANY, "*");
+	assert_ladder(&l, 3, 3, 2, 1);
+	l = build(eth_wifi, NFC_CONN_ANY, "");
+	assert_ladder(&l, 3, 3, 2, 1);
+	l = build(none, NFC_CONN_ANY, NULL);
+	assert_ladder(&l, 0);
+	l = build(eth_wifi, NFC_CONN_ANY, "wwan0");
+	assert_ladder(&l, 0);
+}
+
+static bool is_subset(const EngineLadder *a, const EngineLadder *b)
+{
+	for (guint i = 0; i < a->n; i++) {
+		bool found = false;
+
+		for (guint j = 0; j < b->n && !found; j++)
+			found = b->slot[j] == a->slot[i];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static EngineLadder ladder_of_settings(const NfcSessionSettings *s, const NfcSessionPolicy *p)
+{
+	g_auto(GStrv) bearers = nfc_session_effective_bearers(s, p);
+
+	return build(bearers, nfc_session_effective_type(s, p), nfc_session_effective_interface(s, p));
+}
+
+/* A member's own class: the policy's settings narrowed by the session's.
+ * For every policy and every session's settings, its ladder holds nothing
+ * the policy's lacks (its own bearer order may put them in another
+ * order); settings that change it are "narrowing" (refused when there is
+ * no member identity), settings that leave it as is are not. */
+static void test_narrowing(void)
+{
+	char *eth_wifi[] = { (char *)"ethernet", (char *)"wifi", NULL };
+	char *wifi_eth[] = { (char *)"wifi", (char *)"ethernet", NULL };
+	char *cell_eth[] = { (char *)"cellular", (char *)"ethernet", NULL };
+	char *star[] = { (char *)"*", NULL };
+	char *cell[] = { (char *)"cellular", NULL };
+	char *empty[] = { NULL };
+	char **policy_bearers[] = { NULL, eth_wifi, cell };
+	char **user_bearers[] = { NULL, star, eth_wifi, wifi_eth, cell_eth, cell, empty };
+	const char *policy_ifnames[] = { NULL, "eth1" };
+	const char *user_ifnames[] = { NULL, "*", "eth0", "eth1", "wlan0" };
+	guint narrowing = 0, same = 0;
+
+	for (guint pb = 0; pb < G_N_ELEMENTS(policy_bearers); pb++)
+	for (guint pi = 0; pi < G_N_ELEMENTS(policy_ifnames); pi++)
+	for (int pt = -1; pt <= NFC_CONN_INTERNET; pt++)
+	for (guint ub = 0; ub < G_N_ELEMENTS(user_bearers); ub++)
+	for (guint ui = 0; ui < G_N_ELEMENTS(user_ifnames); ui++)
+	for (int ut = NFC_CONN_ANY; ut <= NFC_CONN_INTERNET; ut++) {
+		NfcSessionPolicy p = { .bearers = policy_bearers[pb], .has_type = pt >= 0,
+				       .type = pt >= 0 ? pt : NFC_CONN_ANY,
+				       .interface = (char *)policy_ifnames[pi] };
+		NfcSessionSettings s = { .bearers = user_bearers[ub], .type = ut,
+					 .interface = (char *)user_ifnames[ui] };
+		const NfcSessionSettings defaults = { 0 };
+		EngineLadder policy = ladder_of_settings(&defaults, &p);
+		EngineLadder mine = ladder_of_settings(&s, &p);
+		bool differs = mine.n != policy.n ||
+			       memcmp(mine.slot, policy.slot, mine.n * sizeof(mine.slot[0]));
+
+		g_assert_true(is_subset(&mine, &policy));
+		/* what differs is always called narrowing (the check never
+		 * lets a change of the ladder through) */
+		if (differs)
+			g_assert_true(engine_settings_narrow(&s, &p));
+		if (engine_settings_narrow(&s, &p))
+			narrowing++;
+		else
+			same++;
+	}
+	/* both kinds occur, and asking for nothing never narrows */
+	g_assert_cmpuint(narrowing, >, 0);
+	g_assert_cmpuint(same, >, 0);
+	{
+		NfcSessionPolicy p = { .bearers = eth_wifi, .interface = (char *)"eth1" };
+		NfcSessionSettings s = { .bearers = star, .interface = (char *)"*" };
+
+		g_assert_false(engine_settings_narrow(&s, &p));
+		s.bearers = empty;
+		g_assert_true(engine_settings_narrow(&s, &p));
+		/* local and any give the same ladder */
+		s.bearers = NULL;
+		s.type = NFC_CONN_LOCAL;
+		g_assert_false(engine_settings_narrow(&s, &p));
+		s.type = NFC_CONN_INTERNET;
+		g_assert_true(engine_settings_narrow(&s, &p));
+	}
+}
+
 static void test_sweep_ranges(void)
 {
 	NfcRtnlRule rule = { .family = AF_INET };
@@ -178,6 +316,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/classes/refs", test_refs);
 	g_test_add_func("/engine/classes/limit", test_limit);
 	g_test_add_func("/engine/classes/ladder-rules", test_ladder_rules);
+	g_test_add_func("/engine/classes/ladder-build", test_ladder_build);
+	g_test_add_func("/engine/classes/narrowing", test_narrowing);
 	g_test_add_func("/engine/sweep/ranges", test_sweep_ranges);
 	return g_test_run();
 }

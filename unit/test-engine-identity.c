@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tier: whose sockets a session's mark goes on (with a policy, and
- * the creator's own identity without one), and the map elements shared
- * by the sessions of one identity (the lowest session id owns it). */
+ * the creator's own identity without one; a shared identity and the
+ * member identity that precedes it), and the map elements shared by the
+ * sessions of one identity (the lowest session id owns it). */
 #include <errno.h>
 
 #include "internal.h"
@@ -38,11 +39,24 @@ static const EngineHost host = {
 	.has_children = fake_children,
 };
 
+/* The member identity (the only one but for gid and shared cgroups:
+ * the shared one must then be unset) */
 static void choose(const NfcPolicyConfig *p, uid_t uid, const char *cgroup, EngineIdentity *out)
 {
 	NfcIdentity who = { .uid = uid, .gid = uid + 100, .cgroup = (char *)cgroup };
+	EngineIdentity shared;
 
-	engine_identity_choose(p, &who, &host, out);
+	engine_identity_choose(p, &who, &host, out, &shared);
+	g_assert_false(shared.set);
+	g_assert_null(shared.cgroup);
+}
+
+static void choose2(const NfcPolicyConfig *p, uid_t uid, const char *cgroup,
+		    EngineIdentity *member, EngineIdentity *shared)
+{
+	NfcIdentity who = { .uid = uid, .gid = uid + 100, .cgroup = (char *)cgroup };
+
+	engine_identity_choose(p, &who, &host, member, shared);
 }
 
 static void assert_uid(const EngineIdentity *id, uint32_t uid, bool own)
@@ -64,17 +78,10 @@ static void assert_cgroup(const EngineIdentity *id, const char *cgroup, bool own
 
 static void test_with_policy(void)
 {
-	NfcPolicyConfig p = { .match = NFC_POLICY_MATCH_GID };
+	NfcPolicyConfig p = { .match = NFC_POLICY_MATCH_UID };
 	EngineIdentity id;
 	const char *app = "/system.slice/backup.service";
 
-	choose(&p, 2001, app, &id);
-	g_assert_true(id.set && !id.own);
-	g_assert_cmpint(id.kind, ==, NFC_IDENTITY_GID);
-	g_assert_cmpuint(id.id, ==, 2101);
-	engine_identity_clear(&id);
-
-	p.match = NFC_POLICY_MATCH_UID;
 	choose(&p, 2001, app, &id);
 	assert_uid(&id, 2001, false);
 	engine_identity_clear(&id);
@@ -83,10 +90,10 @@ static void test_with_policy(void)
 	assert_uid(&id, DAEMON_UID, false);
 	engine_identity_clear(&id);
 
-	/* a cgroup or label policy steers the creator's cgroup, whatever it is */
+	/* a cgroup or label policy steers the creator's private cgroup */
 	p.match = NFC_POLICY_MATCH_CGROUP;
-	choose(&p, 2001, "/", &id);
-	assert_cgroup(&id, "/", false);
+	choose(&p, 2001, app, &id);
+	assert_cgroup(&id, app, false);
 	engine_identity_clear(&id);
 	p.match = NFC_POLICY_MATCH_LABEL;
 	choose(&p, 2001, app, &id);
@@ -96,6 +103,96 @@ static void test_with_policy(void)
 	choose(&p, 2001, NULL, &id);
 	assert_uid(&id, 2001, false);
 	engine_identity_clear(&id);
+}
+
+/* Identities that others' sockets match too: steered by the policy
+ * alone, with the creator's own identity, looked up first, beside. */
+static void test_shared(void)
+{
+	NfcPolicyConfig p = { .match = NFC_POLICY_MATCH_GID, .gid = 2101 };
+	const char *app = "/system.slice/backup.service";
+	EngineIdentity member, shared;
+
+	/* a gid: the member is the creator's private cgroup ... */
+	choose2(&p, 2001, app, &member, &shared);
+	g_assert_true(shared.set && !shared.own);
+	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
+	g_assert_cmpuint(shared.id, ==, 2101);
+	engine_identity_clear(&member);
+	engine_identity_clear(&shared);
+	/* the group the policy named, a supplementary one here, not the
+	 * creator's primary group (2101) */
+	p.gid = 4321;
+	choose2(&p, 2001, app, &member, &shared);
+	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
+	g_assert_cmpuint(shared.id, ==, 4321);
+	assert_cgroup(&member, app, false);
+	g_assert_true(engine_identity_precedes(&member, &shared));
+	engine_identity_clear(&member);
+	engine_identity_clear(&shared);
+	/* ... else its uid ... */
+	choose2(&p, 2001, "/user.slice/user-2001.slice", &member, &shared);
+	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
+	assert_uid(&member, 2001, false);
+	g_assert_true(engine_identity_precedes(&member, &shared));
+	engine_identity_clear(&member);
+	engine_identity_clear(&shared);
+	/* ... never ours: no member, the policy alone */
+	p.gid = DAEMON_UID + 100;
+	choose2(&p, DAEMON_UID, DAEMON_CGROUP, &member, &shared);
+	g_assert_true(shared.set);
+	g_assert_cmpint(shared.kind, ==, NFC_IDENTITY_GID);
+	g_assert_cmpuint(shared.id, ==, DAEMON_UID + 100);
+	g_assert_false(member.set);
+	engine_identity_clear(&shared);
+	/* with a private cgroup even our uid has a member */
+	choose2(&p, DAEMON_UID, app, &member, &shared);
+	assert_cgroup(&member, app, false);
+	engine_identity_clear(&member);
+	engine_identity_clear(&shared);
+
+	/* a cgroup policy for a creator in a cgroup that holds others ("/",
+	 * a slice, a top-level one, nfconnd's): shared, and no member, since
+	 * the creator's sockets are in that very cgroup */
+	static const char *const not_private[] = {
+		"/", "/user.slice", "/init.scope", "/user.slice/user-2001.slice", DAEMON_CGROUP,
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(not_private); i++) {
+		for (int m = NFC_POLICY_MATCH_LABEL; m <= NFC_POLICY_MATCH_CGROUP; m++) {
+			p.match = m;
+			choose2(&p, 2001, not_private[i], &member, &shared);
+			g_assert_false(member.set);
+			assert_cgroup(&shared, not_private[i], false);
+			engine_identity_clear(&shared);
+		}
+	}
+}
+
+/* The order the firewall looks identities up in: deeper cgroups, then
+ * uid, then gid; a member identity is only useful before its shared one. */
+static void test_precedence(void)
+{
+	EngineIdentity root = { .set = true, .kind = NFC_IDENTITY_CGROUP, .cgroup = (char *)"/" };
+	EngineIdentity slice = { .set = true, .kind = NFC_IDENTITY_CGROUP,
+				 .cgroup = (char *)"/user.slice" };
+	EngineIdentity leaf = { .set = true, .kind = NFC_IDENTITY_CGROUP,
+				.cgroup = (char *)"/user.slice/user-1.slice/app.scope" };
+	EngineIdentity leaf2 = { .set = true, .kind = NFC_IDENTITY_CGROUP,
+				 .cgroup = (char *)"//a//b/c/" };
+	EngineIdentity uid = { .set = true, .kind = NFC_IDENTITY_UID, .id = 1 };
+	EngineIdentity gid = { .set = true, .kind = NFC_IDENTITY_GID, .id = 1 };
+	const EngineIdentity *order[] = { &leaf, &slice, &root, &uid, &gid };
+
+	for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+		for (guint j = 0; j < G_N_ELEMENTS(order); j++) {
+			g_test_message("%u before %u", i, j);
+			g_assert_cmpint(engine_identity_precedes(order[i], order[j]), ==, i < j);
+		}
+	}
+	/* the same depth: neither comes first (empty path parts do not count) */
+	g_assert_false(engine_identity_precedes(&leaf, &leaf2));
+	g_assert_false(engine_identity_precedes(&leaf2, &leaf));
+	g_assert_true(engine_identity_precedes(&leaf2, &slice));
 }
 
 static void test_own(void)
@@ -222,6 +319,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/engine/identity/with-policy", test_with_policy);
 	g_test_add_func("/engine/identity/own", test_own);
+	g_test_add_func("/engine/identity/shared", test_shared);
+	g_test_add_func("/engine/identity/precedence", test_precedence);
 	g_test_add_func("/engine/identity/elements", test_elements);
 	return g_test_run();
 }

@@ -218,13 +218,14 @@ static void assert_tcp_steered(Fixture *f, const char *dst, const char *counter)
 	g_assert_cmpuint(router_count(f, 1, counter) - r1, ==, 1);
 }
 
-/* Send n datagrams as uid; returns the number of echoes, or -errno when
- * the kernel refused to send. */
-static int send_as(Fixture *f, unsigned int uid, const char *dst, int n, const char *bind_addr)
+/* Send n datagrams as uid and gid; returns the number of echoes, or
+ * -errno when the kernel refused to send. */
+static int send_ids(Fixture *f, unsigned int uid, unsigned int gid, const char *dst, int n,
+		    const char *bind_addr)
 {
 	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
 		"setpriv --reuid=%u --regid=%u --clear-groups /usr/bin/python3 %s %s %d %s 2>&1",
-		uid, uid, f->sender, dst, n, bind_addr ? bind_addr : "");
+		uid, gid, f->sender, dst, n, bind_addr ? bind_addr : "");
 	const char *last = out;
 	int sent = 0, got = 0;
 
@@ -237,6 +238,12 @@ static int send_as(Fixture *f, unsigned int uid, const char *dst, int n, const c
 	g_assert_cmpint(sscanf(last, "%d %d", &sent, &got), ==, 2);
 	g_assert_cmpint(sent, ==, n);
 	return got;
+}
+
+/* ... as uid with gid = uid */
+static int send_as(Fixture *f, unsigned int uid, const char *dst, int n, const char *bind_addr)
+{
+	return send_ids(f, uid, uid, dst, n, bind_addr);
 }
 
 
@@ -931,6 +938,195 @@ static void test_own_identity(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(cgroup_removed, dir, 5000));
 }
 
+/* The session's member identity's mark in the kernel: the uid_mark
+ * element of uid carries the mark Explain gives for the session, and the
+ * rules route that mark out of dev. */
+static void wait_member_mark(Fixture *f, unsigned int uid, const char *dev)
+{
+	guint32 mark = explained_mark(f, uid);
+
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"nft list map inet nfconn uid_mark | grep -q '%u : 0x%08x'", uid, mark);
+	wait_route(f, UPLINK_SERVER4, mark, dev);
+}
+
+static char *change(SessionClient *c, const char *path, const char *args)
+{
+	return session_client_do(c, "call %s net.connman.Session Change (%s)", path, args);
+}
+
+/* #11 §2: with a gid policy, a member's Change steers its own sockets
+ * (its uid, its member identity) and never those of another user in that
+ * gid, who keeps the policy's uplinks; the member's statistics count its
+ * own packets only; Explain shows both identities with their classes. */
+static void test_shared_gid(Fixture *f, gconstpointer data)
+{
+	int top = top_uplink(f), other = 1 - top;
+	g_autofree char *pol = g_strdup_printf("[g]\ngid=%u\nAllowedBearers=ethernet\n", UID_A);
+	g_autofree char *gid_element = g_strdup_printf(
+		"nft list map inet nfconn gid_mark | grep -q '%u : 0x'", UID_A);
+	g_autofree char *other_iface = g_strdup_printf("'AllowedInterface', <'uplink%d'>", other);
+	g_autofree char *dev_top = g_strdup_printf("uplink%d", top);
+	g_autofree char *dev_other = g_strdup_printf("uplink%d", other);
+	g_autofree char *path = NULL, *gid = g_strdup_printf("%u", UID_A), *text = NULL;
+	g_autoptr(GVariant) d = NULL;
+	SessionClient *a;
+	guint64 r_top, r_other;
+
+	write_policy(f, "10-shared.policy", pol);
+	a = session_for(f, "member", UID_A, NULL, &path);
+	wait_sh(f, true, gid_element);
+	wait_member_mark(f, UID_A, dev_top);
+
+	/* before any Change: the member and uid B (primary group A, no
+	 * session) both leave by the policy's first uplink */
+	r_top = router_count(f, top, "v4");
+	r_other = router_count(f, other, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	g_assert_cmpint(send_ids(f, UID_B, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 10);
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 0);
+
+	/* the member pins the other uplink: its own traffic moves there,
+	 * uid B's stays where the policy puts it */
+	g_free(text);
+	text = change(a, path, other_iface);
+	g_assert_cmpstr(text, ==, "ok ()");
+	wait_member_mark(f, UID_A, dev_other);
+	r_top = router_count(f, top, "v4");
+	r_other = router_count(f, other, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 20, NULL), ==, 20);
+	g_assert_cmpint(send_ids(f, UID_B, UID_A, UPLINK_SERVER4, 20, NULL), ==, 20);
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 20);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 20);
+
+	/* the member's statistics: its own 25 datagrams and their echoes,
+	 * none of uid B's 25 */
+	g_assert_cmpuint(stat_u64(a, path, "TX.Packets"), ==, 25);
+	g_assert_cmpuint(stat_u64(a, path, "RX.Packets"), ==, 25);
+
+	/* Explain: the member identity in the session's class, the gid in
+	 * the policy's, each with its uplinks */
+	g_clear_pointer(&text, g_free);
+	d = explain(f, "gid", gid, &text);
+	{
+		g_autofree char *member = g_strdup_printf("uid %u", UID_A);
+		g_autofree char *shared = g_strdup_printf("gid %u", UID_A);
+		g_autofree char *line = g_strdup_printf("SharedIdentity = %s", shared);
+		g_autofree char *top_id = uplinks_service_id(&f->u, top);
+		g_autofree char *other_id = uplinks_service_id(&f->u, other);
+		g_autofree const char **uplinks = NULL, **shared_uplinks = NULL;
+		guint32 cls = 0, shared_cls = 0, mark = 0, shared_mark = 0;
+		const char *s = NULL;
+
+		g_test_message("nfconnctl explain:\n%s", text);
+		g_assert_true(g_variant_lookup(d, "Identity", "&s", &s));
+		g_assert_cmpstr(s, ==, member);
+		g_assert_true(g_variant_lookup(d, "SharedIdentity", "&s", &s));
+		g_assert_cmpstr(s, ==, shared);
+		g_assert_true(g_variant_lookup(d, "RoutingClass", "u", &cls));
+		g_assert_true(g_variant_lookup(d, "SharedRoutingClass", "u", &shared_cls));
+		g_assert_cmpuint(cls, !=, 0);
+		g_assert_cmpuint(shared_cls, !=, 0);
+		g_assert_cmpuint(cls, !=, shared_cls);
+		g_assert_true(g_variant_lookup(d, "Mark", "u", &mark));
+		g_assert_true(g_variant_lookup(d, "SharedMark", "u", &shared_mark));
+		/* the shared mark names no session: nobody counts its packets */
+		g_assert_cmphex(shared_mark & 0x01ffff00, ==, 0);
+		g_assert_cmphex(mark & 0x01ffff00, !=, 0);
+		g_assert_true(g_variant_lookup(d, "Uplinks", "^a&s", &uplinks));
+		g_assert_cmpuint(g_strv_length((char **)uplinks), ==, 1);
+		g_assert_cmpstr(uplinks[0], ==, other_id);
+		g_assert_true(g_variant_lookup(d, "SharedUplinks", "^a&s", &shared_uplinks));
+		g_assert_cmpuint(g_strv_length((char **)shared_uplinks), ==, 2);
+		g_assert_cmpstr(shared_uplinks[0], ==, top_id);
+		g_assert_cmpstr(shared_uplinks[1], ==, other_id);
+		g_assert_nonnull(strstr(text, line));
+		/* and the kernel's gid element carries the shared mark */
+		{
+			g_autofree char *map = nfc_lab_sh_output(f->u.lab, f->u.host,
+				"nft list map inet nfconn gid_mark");
+			g_autofree char *elem = g_strdup_printf("%u : 0x%08x", UID_A, shared_mark);
+
+			g_assert_nonnull(strstr(map, elem));
+		}
+	}
+
+	/* the member cuts itself off: its own traffic goes nowhere (never
+	 * the main table), uid B keeps working through the policy's uplink */
+	g_free(text);
+	text = change(a, path, "'AllowedBearers', <@as []>");
+	g_assert_cmpstr(text, ==, "ok ()");
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"ip route get " UPLINK_SERVER4 " mark 0x%x 2>&1 | grep -q unreachable",
+			explained_mark(f, UID_A));
+	r_top = router_count(f, top, "v4");
+	r_other = router_count(f, other, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 3, NULL), <=, 0);
+	g_assert_cmpint(send_ids(f, UID_B, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 10);
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 0);
+
+	/* the member leaves: the gid goes with its last member */
+	session_client_free(a);
+	wait_sh(f, false, gid_element);
+}
+
+/* A cgroup policy for a creator whose cgroup holds others too (a
+ * top-level one): the cgroup is shared, and the member has no identity
+ * of its own that the firewall would look up first; a narrowing Change
+ * is refused with a reason, one that narrows nothing is accepted, and
+ * another process in that cgroup keeps the policy's uplink. */
+static void test_shared_cgroup(Fixture *f, gconstpointer data)
+{
+	int top = top_uplink(f), other = 1 - top;
+	g_autofree char *name = g_strdup_printf("nfcshared%d", (int)getpid());
+	g_autofree char *dir = g_build_filename(nfc_cgroup2_mount(), name, NULL);
+	g_autofree char *procs = g_build_filename(nfc_cgroup2_mount(), "cgroup.procs", NULL);
+	g_autofree char *pol = g_strdup_printf("[c]\ncgroup=/%s\nAllowedBearers=ethernet\n", name);
+	g_autofree char *other_iface = g_strdup_printf("'AllowedInterface', <'uplink%d'>", other);
+	g_autofree char *path = NULL, *r = NULL, *res = NULL;
+	SessionClient *a;
+	guint64 r_top, r_other;
+
+	if (!g_file_test(procs, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no cgroup v2 hierarchy");
+		return;
+	}
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	write_policy(f, "10-shared.policy", pol);
+	a = session_client_start_in(f->u.lab, "member", UID_A, dir);
+	r = session_client_do(a, "create /app/s1");
+	g_assert_true(g_str_has_prefix(r, "created "));
+	path = g_strdup(r + strlen("created "));
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"nft list map inet nfconn cgroup_mark_L1 2>/dev/null | grep -q elements");
+
+	g_free(r);
+	r = change(a, path, other_iface);
+	g_test_message("%s", r);
+	g_assert_true(g_str_has_prefix(r, "error net.connman.Error.PermissionDenied "));
+	g_assert_nonnull(strstr(r, "is shared with others"));
+	g_free(r);
+	r = change(a, path, "'AllowedBearers', <@as []>");
+	g_assert_true(g_str_has_prefix(r, "error net.connman.Error.PermissionDenied "));
+	/* what the policy allows anyway narrows nothing */
+	g_free(r);
+	r = change(a, path, "'AllowedBearers', <['ethernet']>");
+	g_assert_cmpstr(r, ==, "ok ()");
+
+	r_top = router_count(f, top, "v4");
+	r_other = router_count(f, other, "v4");
+	res = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"echo $$ > %s/cgroup.procs && exec setpriv --reuid=%u --regid=%u --clear-groups "
+		"/usr/bin/python3 %s " UPLINK_SERVER4 " 10", dir, UID_B, UID_B, f->sender);
+	g_assert_cmpstr(res, ==, "10 10\n");
+	g_assert_cmpuint(router_count(f, top, "v4") - r_top, ==, 10);
+	g_assert_cmpuint(router_count(f, other, "v4") - r_other, ==, 0);
+	session_client_free(a);
+	g_assert_true(nfc_lab_wait_for(cgroup_removed, dir, 5000));
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -944,5 +1140,7 @@ int main(int argc, char **argv)
 	ADD("/policy/cgroup", test_cgroup);
 	ADD("/policy/explain", test_explain);
 	ADD("/policy/own-identity", test_own_identity);
+	ADD("/policy/shared-gid", test_shared_gid);
+	ADD("/policy/shared-cgroup", test_shared_cgroup);
 	return g_test_run();
 }

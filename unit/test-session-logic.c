@@ -232,6 +232,8 @@ static void test_policy_files(void)
 	c = nfc_policy_set_lookup(set, &id);
 	g_assert_nonnull(c);
 	g_assert_cmpint(c->match, ==, NFC_POLICY_MATCH_GID);
+	/* the group the policy named, not the primary one */
+	g_assert_cmpuint(c->gid, ==, 4321);
 	g_assert_true(c->settings.has_type);
 	g_assert_cmpint(c->settings.type, ==, NFC_CONN_INTERNET);
 	nfc_policy_config_free(c);
