@@ -3,7 +3,7 @@
  * GDBus each one as nfc_bus_guard_vet() decides. Its input is pollable so
  * that GDBus's asynchronous reads poll the socket in GDBus's worker thread;
  * a stream that is not would make GIO run blocking reads in its thread
- * pool. The output is the base stream's own. */
+ * pool. The output forwards to the base stream's. */
 #include <string.h>
 
 #include "bus-guard.h"
@@ -26,10 +26,9 @@ G_DECLARE_FINAL_TYPE(NfcBusGuardInput, nfc_bus_guard_input, NFC, BUS_GUARD_INPUT
 struct _NfcBusGuardInput {
 	GInputStream parent;
 	GInputStream *base;
-	gboolean authenticated; /* the server's "OK <guid>" line has passed */
-	GString *line;          /* the auth line being passed */
 	GByteArray *raw;        /* from base, not yet a whole message */
 	gsize raw_pos;
+	gboolean raw_fresh;     /* raw has bytes not looked at yet */
 	GByteArray *ready;      /* vetted, for the reader */
 	gsize ready_pos;
 	guint8 *chunk;
@@ -116,29 +115,6 @@ static gboolean vet_whole_messages(NfcBusGuardInput *self)
 	return TRUE;
 }
 
-/* Auth lines pass one at a time, so that GDBus's line reader (a buffered
- * stream) never holds bytes past the "OK" line: what follows it is
- * messages, and must come through the framing. */
-static void take_auth_bytes(NfcBusGuardInput *self, const guint8 *p, gsize n)
-{
-	gsize i = 0;
-
-	while (i < n && !self->authenticated) {
-		guint8 c = p[i++];
-
-		g_byte_array_append(self->ready, &c, 1);
-		g_string_append_c(self->line, c);
-		if (c != '\n')
-			continue;
-		if (g_str_has_prefix(self->line->str, "OK "))
-			self->authenticated = TRUE;
-		g_string_truncate(self->line, 0);
-		break;
-	}
-	/* the rest of the read: more lines, or the first messages */
-	g_byte_array_append(self->raw, p + i, n - i);
-}
-
 static gsize ready_len(NfcBusGuardInput *self)
 {
 	return self->ready->len - self->ready_pos;
@@ -157,31 +133,22 @@ static gssize fill(NfcBusGuardInput *self, gboolean blocking, GCancellable *canc
 			g_propagate_error(error, g_error_copy(self->failed));
 			return -1;
 		}
-		/* auth lines that arrived together */
-		if (!self->authenticated && self->raw->len > self->raw_pos) {
-			g_autoptr(GByteArray) rest = g_byte_array_new();
-
-			g_byte_array_append(rest, self->raw->data + self->raw_pos,
-					    self->raw->len - self->raw_pos);
-			g_byte_array_set_size(self->raw, 0);
-			self->raw_pos = 0;
-			take_auth_bytes(self, rest->data, rest->len);
+		if (self->raw_fresh) {
+			self->raw_fresh = FALSE;
+			vet_whole_messages(self); /* on failure: reported above */
 			continue;
 		}
 		if (blocking)
-			n = g_input_stream_read(self->base, self->chunk, READ_CHUNK, cancellable, error);
+			n = g_input_stream_read(self->base, self->chunk, READ_CHUNK, cancellable,
+						error);
 		else
 			n = g_pollable_input_stream_read_nonblocking(
 				G_POLLABLE_INPUT_STREAM(self->base), self->chunk, READ_CHUNK,
 				cancellable, error);
 		if (n <= 0)
 			return n;
-		if (self->authenticated)
-			g_byte_array_append(self->raw, self->chunk, n);
-		else
-			take_auth_bytes(self, self->chunk, n);
-		if (self->authenticated && !vet_whole_messages(self))
-			continue; /* report self->failed */
+		g_byte_array_append(self->raw, self->chunk, n);
+		self->raw_fresh = TRUE;
 	}
 	return ready_len(self);
 }
@@ -231,7 +198,7 @@ static gboolean guard_is_readable(GPollableInputStream *stream)
 {
 	NfcBusGuardInput *self = NFC_BUS_GUARD_INPUT(stream);
 
-	return ready_len(self) > 0 || self->failed ||
+	return ready_len(self) > 0 || self->raw_fresh || self->failed ||
 	       g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
 }
 
@@ -240,7 +207,7 @@ static GSource *guard_create_source(GPollableInputStream *stream, GCancellable *
 	NfcBusGuardInput *self = NFC_BUS_GUARD_INPUT(stream);
 	g_autoptr(GSource) base_source = NULL;
 
-	if (ready_len(self) > 0 || self->failed)
+	if (ready_len(self) > 0 || self->raw_fresh || self->failed)
 		base_source = g_timeout_source_new(0);
 	else
 		base_source = g_pollable_input_stream_create_source(
@@ -259,7 +226,6 @@ static void nfc_bus_guard_input_finalize(GObject *object)
 	NfcBusGuardInput *self = NFC_BUS_GUARD_INPUT(object);
 
 	g_clear_object(&self->base);
-	g_string_free(self->line, TRUE);
 	g_byte_array_unref(self->raw);
 	g_byte_array_unref(self->ready);
 	g_free(self->chunk);
@@ -270,7 +236,6 @@ static void nfc_bus_guard_input_finalize(GObject *object)
 
 static void nfc_bus_guard_input_init(NfcBusGuardInput *self)
 {
-	self->line = g_string_new(NULL);
 	self->raw = g_byte_array_new();
 	self->ready = g_byte_array_new();
 	self->chunk = g_malloc(READ_CHUNK);
@@ -293,6 +258,93 @@ static void nfc_bus_guard_input_pollable_init(GPollableInputStreamInterface *ifa
 	iface->read_nonblocking = guard_read_nonblocking;
 }
 
+/* ---- the output stream ----
+ * Only forwards. It exists because GDBus sends on a GSocketOutputStream
+ * through the GSocketConnection's socket, which the guard stream (no
+ * GSocketConnection) does not have. */
+
+#define NFC_TYPE_BUS_GUARD_OUTPUT (nfc_bus_guard_output_get_type())
+G_DECLARE_FINAL_TYPE(NfcBusGuardOutput, nfc_bus_guard_output, NFC, BUS_GUARD_OUTPUT, GOutputStream)
+
+struct _NfcBusGuardOutput {
+	GOutputStream parent;
+	GOutputStream *base;
+};
+
+static void nfc_bus_guard_output_pollable_init(GPollableOutputStreamInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(NfcBusGuardOutput, nfc_bus_guard_output, G_TYPE_OUTPUT_STREAM,
+	G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_OUTPUT_STREAM, nfc_bus_guard_output_pollable_init))
+
+static gssize out_write(GOutputStream *stream, const void *buffer, gsize count,
+			GCancellable *cancellable, GError **error)
+{
+	return g_output_stream_write(NFC_BUS_GUARD_OUTPUT(stream)->base, buffer, count,
+				     cancellable, error);
+}
+
+static gboolean out_close(GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+	return TRUE;
+}
+
+static gboolean out_can_poll(GPollableOutputStream *stream)
+{
+	GOutputStream *base = NFC_BUS_GUARD_OUTPUT(stream)->base;
+
+	return G_IS_POLLABLE_OUTPUT_STREAM(base) &&
+	       g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(base));
+}
+
+static gboolean out_is_writable(GPollableOutputStream *stream)
+{
+	return g_pollable_output_stream_is_writable(
+		G_POLLABLE_OUTPUT_STREAM(NFC_BUS_GUARD_OUTPUT(stream)->base));
+}
+
+static GSource *out_create_source(GPollableOutputStream *stream, GCancellable *cancellable)
+{
+	g_autoptr(GSource) base_source = g_pollable_output_stream_create_source(
+		G_POLLABLE_OUTPUT_STREAM(NFC_BUS_GUARD_OUTPUT(stream)->base), NULL);
+
+	return g_pollable_source_new_full(stream, base_source, cancellable);
+}
+
+static gssize out_write_nonblocking(GPollableOutputStream *stream, const void *buffer,
+				    gsize count, GError **error)
+{
+	return g_pollable_output_stream_write_nonblocking(
+		G_POLLABLE_OUTPUT_STREAM(NFC_BUS_GUARD_OUTPUT(stream)->base), buffer, count,
+		NULL, error);
+}
+
+static void nfc_bus_guard_output_finalize(GObject *object)
+{
+	g_clear_object(&NFC_BUS_GUARD_OUTPUT(object)->base);
+	G_OBJECT_CLASS(nfc_bus_guard_output_parent_class)->finalize(object);
+}
+
+static void nfc_bus_guard_output_init(NfcBusGuardOutput *self)
+{
+}
+
+/* no flush_fn: a socket keeps nothing back, and GOutputStream would run
+ * an asynchronous flush_fn in a thread */
+static void nfc_bus_guard_output_class_init(NfcBusGuardOutputClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = nfc_bus_guard_output_finalize;
+	G_OUTPUT_STREAM_CLASS(klass)->write_fn = out_write;
+	G_OUTPUT_STREAM_CLASS(klass)->close_fn = out_close;
+}
+
+static void nfc_bus_guard_output_pollable_init(GPollableOutputStreamInterface *iface)
+{
+	iface->can_poll = out_can_poll;
+	iface->is_writable = out_is_writable;
+	iface->create_source = out_create_source;
+	iface->write_nonblocking = out_write_nonblocking;
+}
+
 /* ---- the stream pair ---- */
 
 #define NFC_TYPE_BUS_GUARD_STREAM (nfc_bus_guard_stream_get_type())
@@ -302,6 +354,7 @@ struct _NfcBusGuardStream {
 	GIOStream parent;
 	GIOStream *base;
 	NfcBusGuardInput *input;
+	NfcBusGuardOutput *output;
 };
 
 G_DEFINE_TYPE(NfcBusGuardStream, nfc_bus_guard_stream, G_TYPE_IO_STREAM)
@@ -313,7 +366,7 @@ static GInputStream *stream_get_input(GIOStream *stream)
 
 static GOutputStream *stream_get_output(GIOStream *stream)
 {
-	return g_io_stream_get_output_stream(NFC_BUS_GUARD_STREAM(stream)->base);
+	return G_OUTPUT_STREAM(NFC_BUS_GUARD_STREAM(stream)->output);
 }
 
 static gboolean stream_close(GIOStream *stream, GCancellable *cancellable, GError **error)
@@ -353,6 +406,7 @@ static void nfc_bus_guard_stream_finalize(GObject *object)
 	NfcBusGuardStream *self = NFC_BUS_GUARD_STREAM(object);
 
 	g_clear_object(&self->input);
+	g_clear_object(&self->output);
 	g_clear_object(&self->base);
 	G_OBJECT_CLASS(nfc_bus_guard_stream_parent_class)->finalize(object);
 }
@@ -380,6 +434,8 @@ GIOStream *nfc_bus_guard_stream_new(GIOStream *base)
 	self->base = g_object_ref(base);
 	self->input = g_object_new(NFC_TYPE_BUS_GUARD_INPUT, NULL);
 	self->input->base = g_object_ref(g_io_stream_get_input_stream(base));
+	self->output = g_object_new(NFC_TYPE_BUS_GUARD_OUTPUT, NULL);
+	self->output->base = g_object_ref(g_io_stream_get_output_stream(base));
 	return G_IO_STREAM(self);
 }
 

@@ -2,6 +2,8 @@
 /* The bus guard's decisions (one message in, what GDBus gets out) and the
  * connection built on the guard stream (bus-guard-stream.c). */
 #include <dbus/dbus.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bus-guard.h"
 
@@ -159,13 +161,68 @@ static GDBusMessage *answer_markers(GDBusConnection *conn, GDBusMessage *msg, gb
 	return NULL;
 }
 
+/* The server's answer: one line, read a byte at a time so that nothing
+ * after it (the first messages) is taken from the stream. */
+static char *read_auth_line(GInputStream *in, GError **error)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	while (!g_str_has_suffix(line->str, "\r\n")) {
+		char c;
+		gssize n = g_input_stream_read(in, &c, 1, NULL, error);
+
+		if (n < 0)
+			return NULL;
+		if (n == 0 || c == '\0' || line->len >= 512) {
+			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+					    "the bus closed or garbled the authentication");
+			return NULL;
+		}
+		g_string_append_c(line, c);
+	}
+	g_string_truncate(line, line->len - 2);
+	return g_string_free(g_steal_pointer(&line), FALSE);
+}
+
+static gboolean authenticate(GIOStream *base, GError **error)
+{
+	GOutputStream *out = g_io_stream_get_output_stream(base);
+	g_autofree char *uid = g_strdup_printf("%u", (unsigned)getuid());
+	g_autoptr(GString) hello = g_string_new(NULL);
+	g_autofree char *reply = NULL;
+	static const char begin[] = "BEGIN\r\n";
+
+	/* the credentials byte, then EXTERNAL with our uid as its identity */
+	g_string_append_c(hello, '\0');
+	g_string_append(hello, "AUTH EXTERNAL ");
+	for (const char *c = uid; *c; c++)
+		g_string_append_printf(hello, "%02x", (unsigned char)*c);
+	g_string_append(hello, "\r\n");
+	if (!g_output_stream_write_all(out, hello->str, hello->len, NULL, NULL, error))
+		return FALSE;
+	reply = read_auth_line(g_io_stream_get_input_stream(base), error);
+	if (!reply)
+		return FALSE;
+	if (!g_str_has_prefix(reply, "OK ") || !g_dbus_is_guid(reply + 3)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+			    "the bus refused EXTERNAL authentication as uid %s: \"%.80s\"",
+			    uid, reply);
+		return FALSE;
+	}
+	return g_output_stream_write_all(out, begin, strlen(begin), NULL, NULL, error);
+}
+
 GDBusConnection *nfc_bus_guard_connection_new(GIOStream *base, GError **error)
 {
-	g_autoptr(GIOStream) guard = nfc_bus_guard_stream_new(base);
+	g_autoptr(GIOStream) guard = NULL;
 	GDBusConnection *conn;
 
+	if (!authenticate(base, error)) {
+		g_prefix_error(error, "authentication: ");
+		return NULL;
+	}
+	guard = nfc_bus_guard_stream_new(base);
 	conn = g_dbus_connection_new_sync(guard, NULL,
-					  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
 					  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
 					  NULL, NULL, error);
 	if (!conn)

@@ -51,9 +51,8 @@ void nfc_bus_guard_note_clear(NfcBusGuardNote *note);
 NfcBusGuardVerdict nfc_bus_guard_vet(const guint8 *blob, gsize len, GByteArray *out,
 				     NfcBusGuardNote *note, GError **error);
 
-/* The guard around base (a connected, not yet authenticated stream to the
- * bus): reads pass the auth lines through up to the server's "OK <guid>",
- * then whole vetted messages. Writes go to base unchanged. */
+/* The guard around base (a stream to the bus, authenticated): reads give
+ * whole vetted messages. Writes go to base unchanged. */
 GIOStream *nfc_bus_guard_stream_new(GIOStream *base);
 
 typedef struct {
@@ -63,9 +62,14 @@ typedef struct {
 /* Thread-safe (GDBus reads in its worker thread). */
 void nfc_bus_guard_stream_counts(GIOStream *guard, NfcBusGuardCounts *counts);
 
-/* A message bus connection over the guard around base, with the filter that
- * answers marker calls: what nfconnd uses. Blocks for the authentication
- * and Hello(). */
+/* A message bus connection over the guard around base (connected, not yet
+ * authenticated), with the filter that answers marker calls: what nfconnd
+ * uses. Blocks for the authentication and Hello().
+ *
+ * The guard authenticates itself (SASL EXTERNAL, the uid checked by the
+ * bus through SO_PEERCRED): GDBus offers EXTERNAL only on a
+ * GUnixConnection, and a GUnixConnection is read by GDBus directly from
+ * its socket, past any stream around it. No fd passing is negotiated. */
 GDBusConnection *nfc_bus_guard_connection_new(GIOStream *base, GError **error);
 
 /* Same, for a bus address ("unix:path=…"). */
