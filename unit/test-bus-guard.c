@@ -735,6 +735,24 @@ static void test_connection_reply(void)
 	bus_stop(&b);
 }
 
+/* The bus going away still closes the connection ("closed", on which
+ * nfconnd stops, as before the guard). */
+static void test_connection_eof(void)
+{
+	Bus b;
+	gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+
+	bus_start(&b);
+	g_dbus_connection_set_exit_on_close(b.conn, FALSE);
+	close(b.fd);
+	while (!g_dbus_connection_is_closed(b.conn)) {
+		g_main_context_iteration(NULL, FALSE);
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+	}
+	g_clear_object(&b.conn);
+	g_byte_array_unref(b.buf);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -749,5 +767,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/bus-guard/connection/call", test_connection_call);
 	g_test_add_func("/bus-guard/connection/signal", test_connection_signal);
 	g_test_add_func("/bus-guard/connection/reply", test_connection_reply);
+	g_test_add_func("/bus-guard/connection/eof", test_connection_eof);
 	return g_test_run();
 }
