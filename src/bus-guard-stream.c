@@ -328,13 +328,15 @@ static void nfc_bus_guard_output_init(NfcBusGuardOutput *self)
 {
 }
 
-/* no flush_fn: a socket keeps nothing back, and GOutputStream would run
- * an asynchronous flush_fn in a thread */
+/* Nothing to flush: a socket keeps nothing back. Without flush_async,
+ * g_output_stream_flush_async() succeeds at once; GOutputStream's default
+ * would run it in a thread. */
 static void nfc_bus_guard_output_class_init(NfcBusGuardOutputClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = nfc_bus_guard_output_finalize;
 	G_OUTPUT_STREAM_CLASS(klass)->write_fn = out_write;
 	G_OUTPUT_STREAM_CLASS(klass)->close_fn = out_close;
+	G_OUTPUT_STREAM_CLASS(klass)->flush_async = NULL;
 }
 
 static void nfc_bus_guard_output_pollable_init(GPollableOutputStreamInterface *iface)
