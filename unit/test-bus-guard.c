@@ -349,13 +349,14 @@ static GBytes *random_call(GRand *r, guint32 serial)
 }
 
 /* Whatever libdbus builds, the guard gives out a message GLib decodes; one
- * GLib decodes already comes out byte-identical. */
+ * GLib decodes already comes out byte-identical. 5,000 bodies by default
+ * (3 of them undecodable by GLib 2.74), 20,000 with -m slow (8). */
 static void test_random_bodies(void)
 {
 	g_autoptr(GRand) r = g_rand_new_with_seed(11);
-	guint passed = 0, replaced = 0;
+	guint passed = 0, replaced = 0, n = g_test_slow() ? 20000 : 5000;
 
-	for (guint i = 0; i < 20000; i++) {
+	for (guint i = 0; i < n; i++) {
 		g_autoptr(GBytes) blob = random_call(r, i + 1);
 		g_autoptr(GByteArray) out = g_byte_array_new();
 		g_autoptr(GDBusMessage) m = NULL;
@@ -377,7 +378,7 @@ static void test_random_bodies(void)
 	g_test_message("%u passed, %u replaced", passed, replaced);
 	/* the generator favours the bug's shapes: it must have hit them */
 	g_assert_cmpuint(replaced, >, 0);
-	g_assert_cmpuint(passed, >, 10000);
+	g_assert_cmpuint(passed, >, n / 2);
 }
 
 /* ---- the stream: framing ---- */
@@ -716,6 +717,7 @@ static void test_connection_reply(void)
 	Bus b;
 	g_autoptr(GDBusMessage) call = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autofree char *remote = NULL;
 	gint64 end = g_get_monotonic_time() + TIMEOUT_US;
 
 	bus_start(&b);
@@ -730,7 +732,8 @@ static void test_connection_reply(void)
 		g_assert_cmpint(g_get_monotonic_time(), <, end);
 	}
 	g_assert_true(g_dbus_error_is_remote_error(error));
-	g_assert_cmpstr(g_dbus_error_get_remote_error(error), ==, NFC_BUS_GUARD_ERROR);
+	remote = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(remote, ==, NFC_BUS_GUARD_ERROR);
 	assert_ping(&b, 14);
 	bus_stop(&b);
 }
