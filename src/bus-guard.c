@@ -44,14 +44,19 @@ static void fill_note(NfcBusGuardNote *note, DBusMessage *m, const char *glib_er
 					dbus_message_get_serial(m), glib_error);
 }
 
-/* The headers every replacement copies from the original. */
+/* The headers every replacement copies from the original. A name GLib
+ * does not take (libdbus lets ":109" pass; dbus-daemon never sends one)
+ * is left out: a call without a sender gets no reply. */
 static void copy_addressing(GDBusMessage *to, DBusMessage *from)
 {
+	const char *sender = dbus_message_get_sender(from);
+	const char *dest = dbus_message_get_destination(from);
+
 	g_dbus_message_set_serial(to, dbus_message_get_serial(from));
-	if (dbus_message_get_sender(from))
-		g_dbus_message_set_sender(to, dbus_message_get_sender(from));
-	if (dbus_message_get_destination(from))
-		g_dbus_message_set_destination(to, dbus_message_get_destination(from));
+	if (sender && g_dbus_is_name(sender))
+		g_dbus_message_set_sender(to, sender);
+	if (dest && g_dbus_is_name(dest))
+		g_dbus_message_set_destination(to, dest);
 }
 
 /* The marker call: the original addressing, path and flags, so that the
@@ -151,7 +156,8 @@ static GDBusMessage *answer_markers(GDBusConnection *conn, GDBusMessage *msg, gb
 	    g_strcmp0(g_dbus_message_get_member(msg), NFC_BUS_GUARD_MEMBER) != 0)
 		return msg;
 
-	if (!(g_dbus_message_get_flags(msg) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED)) {
+	if (!(g_dbus_message_get_flags(msg) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) &&
+	    g_dbus_message_get_sender(msg)) {
 		reply = g_dbus_message_new_method_error_literal(msg, NFC_BUS_GUARD_ERROR,
 			"the message's body could not be decoded");
 		g_dbus_connection_send_message(conn, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE,

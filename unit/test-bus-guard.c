@@ -197,6 +197,24 @@ static void test_reply_replaced(void)
 	g_assert_cmpstr(g_dbus_message_get_destination(m), ==, ":1.42");
 }
 
+/* libdbus takes ":109" as a sender, GLib does not (dbus-daemon never sends
+ * one; the fuzzer found it): the marker goes without a sender. */
+static void test_odd_sender(void)
+{
+	DBusMessage *m = dbus_message_new_method_call("net.connman", "/", "net.connman.Session",
+						      "Change");
+	g_autoptr(GBytes) blob = NULL;
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autoptr(GDBusMessage) g = NULL;
+
+	append_repro_body(m);
+	blob = marshal(m, 5, ":109");
+	g_assert_cmpint(vet(blob, out), ==, NFC_BUS_GUARD_REPLACED);
+	g = decode(out->data, out->len);
+	g_assert_null(g_dbus_message_get_sender(g));
+	g_assert_cmpstr(g_dbus_message_get_member(g), ==, NFC_BUS_GUARD_MEMBER);
+}
+
 static void test_signal_dropped(void)
 {
 	g_autoptr(GBytes) blob = repro_signal(7, NULL);
@@ -764,6 +782,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/bus-guard/vet/call-replaced", test_call_replaced);
 	g_test_add_func("/bus-guard/vet/reply-replaced", test_reply_replaced);
 	g_test_add_func("/bus-guard/vet/signal-dropped", test_signal_dropped);
+	g_test_add_func("/bus-guard/vet/odd-sender", test_odd_sender);
 	g_test_add_func("/bus-guard/vet/garbage-fails", test_garbage_fails);
 	g_test_add_func("/bus-guard/vet/random-bodies", test_random_bodies);
 	g_test_add_func("/bus-guard/stream/split-everywhere", test_split_everywhere);
