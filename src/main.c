@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 
+#include "bus-guard.h"
 #include "config.h"
 #include "connection.h"
 #include "engine.h"
@@ -67,19 +68,22 @@ static void on_name_lost(GDBusConnection *conn, const char *name, gpointer data)
 	quit(1);
 }
 
-static GDBusConnection *connect_bus(const char *address, GError **error)
+/* One connection for the whole daemon, through the bus guard: no message a
+ * client sends can make GDBus close it (src/bus-guard.h says why it could). */
+static GDBusConnection *connect_bus(const char *bus_opt, GError **error)
 {
+	g_autofree char *address = NULL;
 	GDBusConnection *conn;
 
-	if (g_str_equal(address, "system"))
-		conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
-	else if (g_str_equal(address, "session"))
-		conn = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, error);
+	if (g_str_equal(bus_opt, "system"))
+		address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, error);
+	else if (g_str_equal(bus_opt, "session"))
+		address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SESSION, NULL, error);
 	else
-		conn = g_dbus_connection_new_for_address_sync(address,
-			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-			NULL, NULL, error);
+		address = g_strdup(bus_opt);
+	if (!address)
+		return NULL;
+	conn = nfc_bus_guard_connect(address, error);
 	if (conn)
 		/* we decide when to exit, not the bus library */
 		g_dbus_connection_set_exit_on_close(conn, FALSE);
