@@ -281,31 +281,9 @@ static gboolean session_exists(const char *path)
 	return nfc_session_lookup(path) != NULL;
 }
 
-typedef struct {
-	NfcDbusPathFunc func;
-	gpointer data;
-} EachPath;
-
-static void each_session(NfcSession *s, void *user_data)
-{
-	EachPath *e = user_data;
-
-	e->func(nfc_session_get_path(s), e->data);
-}
-
-static void each_path(NfcDbusPathFunc func, gpointer data)
-{
-	EachPath e = { func, data };
-
-	/* GDBus may still ask after cleanup */
-	if (bus)
-		nfc_session_foreach(each_session, &e);
-}
-
 static const NfcDbusSubtreeOps object_ops = {
 	.vtable = { on_method_call, NULL, NULL, { 0 } },
 	.exists = session_exists,
-	.foreach = each_path,
 };
 
 static void on_session_destroyed(NfcSession *s, void *user_data)
