@@ -541,20 +541,68 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 		G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, NULL, NULL);
 }
 
+/* Release() to every notifier, as ConnMan does on shutdown, but within a
+ * bound: each is a message of its own that the bus routes (some ten
+ * thousand a second here), so 65,536 sessions took seconds of stop.
+ * Clients hear first, for one session each, then the other sessions,
+ * as far as the budget goes. A client not told learns from the bus that
+ * net.connman left, as it does after a crash. */
+#define RELEASE_BUDGET_US (500 * 1000)
+#define RELEASE_CHUNK 256
+
+typedef struct {
+	GHashTable *told;   /* owner (the session core's shared string) → its session told first */
+	gboolean firsts;    /* this pass: one session of each client */
+	gint64 end;
+	guint sent, queued, skipped;
+} Releasing;
+
 static void release_one(NfcSession *s, void *user_data)
 {
-	g_autoptr(GDBusMessage) msg = g_dbus_message_new_method_call(nfc_session_get_owner(s),
-		nfc_session_get_notifier(s), "net.connman.Notification", "Release");
+	Releasing *r = user_data;
+	const char *owner = nfc_session_get_owner(s);
+	g_autoptr(GDBusMessage) msg = NULL;
+	NfcSession *first = g_hash_table_lookup(r->told, owner);
 
+	if (r->firsts ? first != NULL : first == s)
+		return;
+	if (g_get_monotonic_time() >= r->end) {
+		r->skipped++;
+		return;
+	}
+	if (r->firsts)
+		g_hash_table_insert(r->told, (gpointer)owner, s);
+	msg = g_dbus_message_new_method_call(owner, nfc_session_get_notifier(s),
+					     "net.connman.Notification", "Release");
 	g_dbus_message_set_flags(msg, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
 	g_dbus_connection_send_message(bus, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+	r->sent++;
+	/* the clock only sees the bus's pace once what was queued is out */
+	if (++r->queued == RELEASE_CHUNK) {
+		r->queued = 0;
+		g_dbus_connection_flush_sync(bus, NULL, NULL);
+	}
+}
+
+static void release_all(void)
+{
+	Releasing r = { g_hash_table_new(NULL, NULL), TRUE,
+			g_get_monotonic_time() + RELEASE_BUDGET_US, 0, 0, 0 };
+
+	nfc_session_foreach(release_one, &r);
+	r.firsts = FALSE;
+	nfc_session_foreach(release_one, &r);
+	if (r.skipped)
+		nfc_info("shutdown: Release() sent to %u notifiers, not to %u more (time budget)",
+			 r.sent, r.skipped);
+	g_hash_table_unref(r.told);
 }
 
 void nfc_session_dbus_cleanup(void)
 {
 	if (!bus)
 		return;
-	nfc_session_foreach(release_one, NULL);
+	release_all();
 	nfc_session_watch_remove(session_watch);
 	g_clear_pointer(&objects, nfc_dbus_subtree_free);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
