@@ -16,7 +16,7 @@
 #define UID_B 39
 
 /* enough sessions that a re-decision takes several slices */
-#define MANY 3000
+#define MANY 1000
 
 typedef struct {
 	Uplinks u;
