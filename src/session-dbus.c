@@ -174,11 +174,62 @@ static void send_update(NfcSession *s)
 			       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
 }
 
+/* Updates owed, sent at the bus's pace: an uplink change owes one to
+ * every session, and 65,536 of them queued at once sat in front of every
+ * other reply of ours (one connection, one queue) until the bus had
+ * routed them all. So a batch goes out, the next one when the first is
+ * written (the flush completes); a session owed twice gets one Update,
+ * with its state when its turn comes. */
+#define UPDATE_SLICE_US 5000
+
+static GHashTable *owed;      /* NfcSession* set */
+static guint owed_idle;
+static bool flushing;
+
+static void schedule_updates(void);
+
+static void on_flushed(GObject *src, GAsyncResult *res, gpointer data)
+{
+	g_dbus_connection_flush_finish(G_DBUS_CONNECTION(src), res, NULL);
+	flushing = false;
+	/* stopped meanwhile: the table went with the bus */
+	if (owed)
+		schedule_updates();
+}
+
+static gboolean on_owed(gpointer data)
+{
+	gint64 end = g_get_monotonic_time() + UPDATE_SLICE_US;
+	GHashTableIter it;
+	gpointer key;
+	guint n = 0;
+
+	owed_idle = 0;
+	g_hash_table_iter_init(&it, owed);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		g_hash_table_iter_remove(&it);
+		send_update(key);
+		if (++n % 16 == 0 && g_get_monotonic_time() >= end)
+			break;
+	}
+	flushing = true;
+	g_dbus_connection_flush(bus, NULL, on_flushed, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_updates(void)
+{
+	if (!owed_idle && !flushing && g_hash_table_size(owed))
+		owed_idle = g_idle_add_full(G_PRIORITY_DEFAULT, on_owed, NULL, NULL);
+}
+
 static void on_session_changed(NfcSession *s, void *user_data)
 {
 	/* before the first Update the client gets everything anyway */
-	if (nfc_session_get_initial_sent(s))
-		send_update(s);
+	if (!nfc_session_get_initial_sent(s))
+		return;
+	g_hash_table_add(owed, s);
+	schedule_updates();
 }
 
 /* ---- net.connman.Session and net.nfconn.SessionStats: the methods ---------- */
@@ -288,6 +339,7 @@ static const NfcDbusSubtreeOps object_ops = {
 
 static void on_session_destroyed(NfcSession *s, void *user_data)
 {
+	g_hash_table_remove(owed, s);
 	nfc_dbus_subtree_remove(objects, nfc_session_get_path(s));
 }
 
@@ -533,6 +585,7 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 
 	bus = g_object_ref(conn);
 	creds_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, creds_free);
+	owed = g_hash_table_new(NULL, NULL);
 	objects = nfc_dbus_subtree_new(bus, infos, &object_ops);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	/* one subscription for every client, not one watch per client */
@@ -604,6 +657,11 @@ void nfc_session_dbus_cleanup(void)
 		return;
 	release_all();
 	nfc_session_watch_remove(session_watch);
+	/* what was owed goes unsent: Release() was the last word */
+	if (owed_idle)
+		g_source_remove(owed_idle);
+	owed_idle = 0;
+	g_clear_pointer(&owed, g_hash_table_unref);
 	g_clear_pointer(&objects, nfc_dbus_subtree_free);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
 	g_clear_pointer(&creds_cache, g_hash_table_unref);
