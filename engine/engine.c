@@ -55,6 +55,9 @@ typedef struct {
 	GHashTable *steers;       /* NfcSession* → Steer* */
 	unsigned int service_watch, session_watch;
 	guint sync_idle;
+	/* sessions still to decide after an uplink change, in slices */
+	GHashTable *pending;      /* NfcSession* set */
+	guint pending_idle;
 	bool ready;               /* leftovers are gone, the firewall is in */
 } Engine;
 
@@ -297,18 +300,49 @@ static void session_update(NfcSession *s, bool gone)
 	steer_drop(old, nfc_session_get_id(s), st);
 }
 
-static void update_one(NfcSession *s, gpointer data)
+/* What one main-loop iteration may spend deciding sessions again. */
+#define PENDING_SLICE_US 5000
+
+/* Default priority, so that D-Bus calls and kernel events, at default
+ * priority too, are dispatched between slices. */
+static gboolean on_pending(gpointer data)
 {
-	session_update(s, false);
+	gint64 end = g_get_monotonic_time() + PENDING_SLICE_US;
+	GHashTableIter it;
+	gpointer key;
+	guint n = 0;
+
+	g_hash_table_iter_init(&it, engine.pending);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		g_hash_table_iter_remove(&it);
+		session_update(key, false);
+		if (++n % 16 == 0 && g_get_monotonic_time() >= end)
+			break;
+	}
+	engine_stages_advance(&engine.stages);
+	if (g_hash_table_size(engine.pending))
+		return G_SOURCE_CONTINUE;
+	engine.pending_idle = 0;
+	return G_SOURCE_REMOVE;
 }
 
-/* Uplinks changed: routes of every table, then every session again. */
+static void pend_one(NfcSession *s, gpointer data)
+{
+	g_hash_table_add(engine.pending, s);
+}
+
+/* Uplinks changed: routes of every table at once, then every session
+ * again, a slice at a time (at 65,536 sessions one go held the main loop
+ * for seconds). Until its turn a session keeps its class: its rules
+ * only lead to tables whose routes are current. */
 static void full_pass(void)
 {
 	engine_uplinks_refresh(&engine.uplinks, &engine.routing);
 	engine_uplinks_sync_routes(&engine.uplinks, &engine.routing, &engine.stages);
-	nfc_session_foreach(update_one, NULL);
 	engine_stages_advance(&engine.stages);
+	nfc_session_foreach(pend_one, NULL);
+	if (!engine.pending_idle && g_hash_table_size(engine.pending))
+		engine.pending_idle = g_idle_add_full(G_PRIORITY_DEFAULT, on_pending, NULL, NULL);
 }
 
 /* A shared identity is steered by the policy alone; a member narrows
@@ -376,6 +410,8 @@ static void on_order(void *user_data)
 
 static void on_session(NfcSession *s, void *user_data)
 {
+	/* decided now with what holds now: not again in a slice */
+	g_hash_table_remove(engine.pending, s);
 	session_update(s, false);
 	engine_stages_advance(&engine.stages);
 }
@@ -383,6 +419,7 @@ static void on_session(NfcSession *s, void *user_data)
 static void on_session_destroyed(NfcSession *s, void *user_data)
 {
 	engine_traffic_forget(&engine.traffic, nfc_session_get_id(s));
+	g_hash_table_remove(engine.pending, s);
 	session_update(s, true);
 	engine_stages_advance(&engine.stages);
 }
@@ -467,6 +504,7 @@ int nfc_engine_init(void)
 	engine_stages_add_sink(&engine.stages, &engine_firewall_sink, engine.fw);
 	engine_traffic_init(&engine.traffic);
 	engine.steers = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)steer_free);
+	engine.pending = g_hash_table_new(NULL, NULL);
 	engine.service_watch = nfc_service_watch_add(&sw, NULL);
 	engine.session_watch = nfc_session_watch_add(&ssw, NULL);
 	nfc_session_set_change_check(check_change);
@@ -486,6 +524,10 @@ void nfc_engine_cleanup(void)
 	if (engine.sync_idle)
 		g_source_remove(engine.sync_idle);
 	engine.sync_idle = 0;
+	if (engine.pending_idle)
+		g_source_remove(engine.pending_idle);
+	engine.pending_idle = 0;
+	g_clear_pointer(&engine.pending, g_hash_table_unref);
 	/* everything of ours: ladders, source rules, uplink routes, and what
 	 * was waiting to be broken */
 	rules = g_array_new(FALSE, TRUE, sizeof(EngineRule));

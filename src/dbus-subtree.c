@@ -15,7 +15,10 @@
 typedef struct {
 	NfcDbusSubtree *tree; /* a reference: GDBus may call us after the tree is freed */
 	guint id;
-	guint objects;
+	/* last element of each object's path → how often it was added: the
+	 * index that lets Introspect list one parent's children without a
+	 * walk over every object of the tree (anyone may introspect) */
+	GHashTable *children;
 	char path[];          /* the parent */
 } Parent;
 
@@ -42,6 +45,7 @@ static void parent_free(gpointer data)
 	Parent *p = data;
 
 	g_rc_box_release_full(p->tree, tree_clear);
+	g_hash_table_unref(p->children);
 	g_free(p);
 }
 
@@ -56,49 +60,49 @@ static gboolean object_at(const Parent *p, const char *node)
 	return p->tree->ops->exists(path);
 }
 
-static bool registered_at_or_below(NfcDbusSubtree *tree, const char *path)
+/* The first elements below p of the other registrations under it: GDBus
+ * lists the nodes that lead to those itself. */
+static GHashTable *nodes_to_registrations(const Parent *p)
 {
-	size_t n = strlen(path);
+	GHashTable *nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	size_t n = strlen(p->path);
 	GHashTableIter it;
 	gpointer key;
 
-	g_hash_table_iter_init(&it, tree->parents);
+	g_hash_table_iter_init(&it, p->tree->parents);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		const char *p = key;
+		const char *other = key, *end;
 
-		if (strncmp(p, path, n) == 0 && (p[n] == '\0' || p[n] == '/'))
-			return true;
+		/* the root "/" is no parent of objects: every path is at least
+		 * two elements deep there */
+		if (strncmp(other, p->path, n) != 0 || other[n] != '/')
+			continue;
+		end = strchr(other + n + 1, '/');
+		g_hash_table_add(nodes, end ? g_strndup(other + n + 1, end - other - n - 1) :
+					      g_strdup(other + n + 1));
 	}
-	return false;
-}
-
-typedef struct {
-	const Parent *parent;
-	GPtrArray *nodes;
-} Children;
-
-static void add_child(const char *path, gpointer data)
-{
-	Children *c = data;
-	const char *last = strrchr(path, '/');
-	size_t n = strlen(c->parent->path);
-
-	/* GDBus itself lists the nodes that lead to other registrations */
-	if (last - path == (ptrdiff_t)n && strncmp(path, c->parent->path, n) == 0 &&
-	    !registered_at_or_below(c->parent->tree, path))
-		g_ptr_array_add(c->nodes, g_strdup(last + 1));
+	return nodes;
 }
 
 /* Only introspection asks: with DISPATCH_TO_UNENUMERATED_NODES a call is
- * not preceded by a walk over every object, introspect() answers instead. */
+ * not preceded by a walk over every object, introspect() answers instead.
+ * The cost is this parent's children and the tree's registrations, never
+ * the objects of other parents. */
 static char **subtree_enumerate(GDBusConnection *conn, const char *sender, const char *path,
 				gpointer user_data)
 {
-	Children c = { user_data, g_ptr_array_new() };
+	const Parent *p = user_data;
+	g_autoptr(GHashTable) skip = nodes_to_registrations(p);
+	GPtrArray *nodes = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer key;
 
-	c.parent->tree->ops->foreach(add_child, &c);
-	g_ptr_array_add(c.nodes, NULL);
-	return (char **)g_ptr_array_free(c.nodes, FALSE);
+	g_hash_table_iter_init(&it, p->children);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		if (!g_hash_table_contains(skip, key))
+			g_ptr_array_add(nodes, g_strdup(key));
+	g_ptr_array_add(nodes, NULL);
+	return (char **)g_ptr_array_free(nodes, FALSE);
 }
 
 static GDBusInterfaceInfo **subtree_introspect(GDBusConnection *conn, const char *sender,
@@ -178,6 +182,34 @@ static char *parent_of(const char *path)
 	return g_strndup(path, strrchr(path, '/') - path);
 }
 
+static void child_add(Parent *p, const char *path)
+{
+	const char *node = strrchr(path, '/') + 1;
+	gpointer key, value;
+
+	if (g_hash_table_lookup_extended(p->children, node, &key, &value))
+		g_hash_table_insert(p->children, key, GUINT_TO_POINTER(GPOINTER_TO_UINT(value) + 1));
+	else
+		g_hash_table_insert(p->children, g_strdup(node), GUINT_TO_POINTER(1));
+}
+
+/* Returns whether the parent has no children left. */
+static bool child_remove(Parent *p, const char *path)
+{
+	const char *node = strrchr(path, '/') + 1;
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(p->children, node));
+
+	if (n > 1) {
+		gpointer key;
+
+		g_hash_table_lookup_extended(p->children, node, &key, NULL);
+		g_hash_table_insert(p->children, key, GUINT_TO_POINTER(n - 1));
+	} else {
+		g_hash_table_remove(p->children, node);
+	}
+	return g_hash_table_size(p->children) == 0;
+}
+
 gboolean nfc_dbus_subtree_add(NfcDbusSubtree *tree, const char *path, GError **error)
 {
 	g_autofree char *parent = parent_of(path);
@@ -185,12 +217,13 @@ gboolean nfc_dbus_subtree_add(NfcDbusSubtree *tree, const char *path, GError **e
 	size_t len = strlen(parent) + 1;
 
 	if (p) {
-		p->objects++;
+		child_add(p, path);
 		return TRUE;
 	}
 	p = g_malloc(sizeof(*p) + len);
 	memcpy(p->path, parent, len);
-	p->objects = 1;
+	p->children = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	child_add(p, path);
 	p->tree = g_rc_box_acquire(tree);
 	p->id = g_dbus_connection_register_subtree(tree->conn, p->path, &subtree_vtable,
 						   G_DBUS_SUBTREE_FLAGS_DISPATCH_TO_UNENUMERATED_NODES,
@@ -208,7 +241,7 @@ void nfc_dbus_subtree_remove(NfcDbusSubtree *tree, const char *path)
 	g_autofree char *parent = parent_of(path);
 	Parent *p = g_hash_table_lookup(tree->parents, parent);
 
-	if (!p || --p->objects > 0)
+	if (!p || !child_remove(p, path))
 		return;
 	g_hash_table_remove(tree->parents, p->path);
 	unregister(p);

@@ -9,15 +9,11 @@
 
 typedef struct NfcDbusSubtree NfcDbusSubtree;
 
-typedef void (*NfcDbusPathFunc)(const char *path, gpointer data);
-
 typedef struct {
 	/* every method call to an object; user_data is NULL */
 	GDBusInterfaceVTable vtable;
 	/* is there an object at path (added, not yet removed)? */
 	gboolean (*exists)(const char *path);
-	/* every object's path, for introspection */
-	void (*foreach)(NfcDbusPathFunc func, gpointer data);
 } NfcDbusSubtreeOps;
 
 /* infos: NULL-terminated, what every object implements; ops: static. */
@@ -27,7 +23,8 @@ NfcDbusSubtree *nfc_dbus_subtree_new(GDBusConnection *conn, GDBusInterfaceInfo *
 void nfc_dbus_subtree_free(NfcDbusSubtree *tree);
 
 /* Serve the object at path from now on (before its path is handed out);
- * remove it when it is gone. A path without an object answers as GDBus
+ * remove it when it is gone (as often as it was added). Introspection
+ * lists what was added: a parent's children come from an index kept here. A path without an object answers as GDBus
  * answers for any path it does not serve (UnknownMethod). */
 gboolean nfc_dbus_subtree_add(NfcDbusSubtree *tree, const char *path, GError **error);
 void nfc_dbus_subtree_remove(NfcDbusSubtree *tree, const char *path);

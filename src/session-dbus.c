@@ -174,11 +174,62 @@ static void send_update(NfcSession *s)
 			       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
 }
 
+/* Updates owed, sent at the bus's pace: an uplink change owes one to
+ * every session, and 65,536 of them queued at once sat in front of every
+ * other reply of ours (one connection, one queue) until the bus had
+ * routed them all. So a batch goes out, the next one when the first is
+ * written (the flush completes); a session owed twice gets one Update,
+ * with its state when its turn comes. */
+#define UPDATE_SLICE_US 5000
+
+static GHashTable *owed;      /* NfcSession* set */
+static guint owed_idle;
+static bool flushing;
+
+static void schedule_updates(void);
+
+static void on_flushed(GObject *src, GAsyncResult *res, gpointer data)
+{
+	g_dbus_connection_flush_finish(G_DBUS_CONNECTION(src), res, NULL);
+	flushing = false;
+	/* stopped meanwhile: the table went with the bus */
+	if (owed)
+		schedule_updates();
+}
+
+static gboolean on_owed(gpointer data)
+{
+	gint64 end = g_get_monotonic_time() + UPDATE_SLICE_US;
+	GHashTableIter it;
+	gpointer key;
+	guint n = 0;
+
+	owed_idle = 0;
+	g_hash_table_iter_init(&it, owed);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		g_hash_table_iter_remove(&it);
+		send_update(key);
+		if (++n % 16 == 0 && g_get_monotonic_time() >= end)
+			break;
+	}
+	flushing = true;
+	g_dbus_connection_flush(bus, NULL, on_flushed, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_updates(void)
+{
+	if (!owed_idle && !flushing && g_hash_table_size(owed))
+		owed_idle = g_idle_add_full(G_PRIORITY_DEFAULT, on_owed, NULL, NULL);
+}
+
 static void on_session_changed(NfcSession *s, void *user_data)
 {
 	/* before the first Update the client gets everything anyway */
-	if (nfc_session_get_initial_sent(s))
-		send_update(s);
+	if (!nfc_session_get_initial_sent(s))
+		return;
+	g_hash_table_add(owed, s);
+	schedule_updates();
 }
 
 /* ---- net.connman.Session and net.nfconn.SessionStats: the methods ---------- */
@@ -286,35 +337,14 @@ static gboolean session_exists(const char *path)
 	return nfc_session_lookup(path) != NULL;
 }
 
-typedef struct {
-	NfcDbusPathFunc func;
-	gpointer data;
-} EachPath;
-
-static void each_session(NfcSession *s, void *user_data)
-{
-	EachPath *e = user_data;
-
-	e->func(nfc_session_get_path(s), e->data);
-}
-
-static void each_path(NfcDbusPathFunc func, gpointer data)
-{
-	EachPath e = { func, data };
-
-	/* GDBus may still ask after cleanup */
-	if (bus)
-		nfc_session_foreach(each_session, &e);
-}
-
 static const NfcDbusSubtreeOps object_ops = {
 	.vtable = { on_method_call, NULL, NULL, { 0 } },
 	.exists = session_exists,
-	.foreach = each_path,
 };
 
 static void on_session_destroyed(NfcSession *s, void *user_data)
 {
+	g_hash_table_remove(owed, s);
 	nfc_dbus_subtree_remove(objects, nfc_session_get_path(s));
 }
 
@@ -563,6 +593,7 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 
 	bus = g_object_ref(conn);
 	creds_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, creds_free);
+	owed = g_hash_table_new(NULL, NULL);
 	objects = nfc_dbus_subtree_new(bus, infos, &object_ops);
 	session_watch = nfc_session_watch_add(&w, NULL);
 	/* one subscription for every client, not one watch per client */
@@ -571,21 +602,74 @@ void nfc_session_dbus_init(GDBusConnection *conn)
 		G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, NULL, NULL);
 }
 
+/* Release() to every notifier, as ConnMan does on shutdown, but within a
+ * bound: each is a message of its own that the bus routes (some ten
+ * thousand a second here), so 65,536 sessions took seconds of stop.
+ * Clients hear first, for one session each, then the other sessions,
+ * as far as the budget goes. A client not told learns from the bus that
+ * net.connman left, as it does after a crash. */
+#define RELEASE_BUDGET_US (500 * 1000)
+#define RELEASE_CHUNK 256
+
+typedef struct {
+	GHashTable *told;   /* owner (the session core's shared string) → its session told first */
+	gboolean firsts;    /* this pass: one session of each client */
+	gint64 end;
+	guint sent, queued, skipped;
+} Releasing;
+
 static void release_one(NfcSession *s, void *user_data)
 {
-	g_autoptr(GDBusMessage) msg = g_dbus_message_new_method_call(nfc_session_get_owner(s),
-		nfc_session_get_notifier(s), "net.connman.Notification", "Release");
+	Releasing *r = user_data;
+	const char *owner = nfc_session_get_owner(s);
+	g_autoptr(GDBusMessage) msg = NULL;
+	NfcSession *first = g_hash_table_lookup(r->told, owner);
 
+	if (r->firsts ? first != NULL : first == s)
+		return;
+	if (g_get_monotonic_time() >= r->end) {
+		r->skipped++;
+		return;
+	}
+	if (r->firsts)
+		g_hash_table_insert(r->told, (gpointer)owner, s);
+	msg = g_dbus_message_new_method_call(owner, nfc_session_get_notifier(s),
+					     "net.connman.Notification", "Release");
 	g_dbus_message_set_flags(msg, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
 	g_dbus_connection_send_message(bus, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+	r->sent++;
+	/* the clock only sees the bus's pace once what was queued is out */
+	if (++r->queued == RELEASE_CHUNK) {
+		r->queued = 0;
+		g_dbus_connection_flush_sync(bus, NULL, NULL);
+	}
+}
+
+static void release_all(void)
+{
+	Releasing r = { g_hash_table_new(NULL, NULL), TRUE,
+			g_get_monotonic_time() + RELEASE_BUDGET_US, 0, 0, 0 };
+
+	nfc_session_foreach(release_one, &r);
+	r.firsts = FALSE;
+	nfc_session_foreach(release_one, &r);
+	if (r.skipped)
+		nfc_info("shutdown: Release() sent to %u notifiers, not to %u more (time budget)",
+			 r.sent, r.skipped);
+	g_hash_table_unref(r.told);
 }
 
 void nfc_session_dbus_cleanup(void)
 {
 	if (!bus)
 		return;
-	nfc_session_foreach(release_one, NULL);
+	release_all();
 	nfc_session_watch_remove(session_watch);
+	/* what was owed goes unsent: Release() was the last word */
+	if (owed_idle)
+		g_source_remove(owed_idle);
+	owed_idle = 0;
+	g_clear_pointer(&owed, g_hash_table_unref);
 	g_clear_pointer(&objects, nfc_dbus_subtree_free);
 	g_dbus_connection_signal_unsubscribe(bus, owner_subscription);
 	g_clear_pointer(&creds_cache, g_hash_table_unref);

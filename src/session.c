@@ -26,6 +26,10 @@ struct NfcSession {
 	NfcService *started;       /* the service its Connect() brought up */
 	bool initial_sent;
 	uint32_t sent[N_KEYS];
+	/* in the re-decision queue: its link, and what is owed to it */
+	GList qlink;               /* data: the session; linked while queued */
+	bool owed;                 /* watchers hear of it even if nothing differs */
+	bool repolicy;             /* look its policy up again first */
 };
 
 static GHashTable *sessions;       /* path → session */
@@ -44,6 +48,11 @@ static GHashTable *started_by;     /* NfcService* → sessions holding it up */
 static uint32_t next_id = 1;
 static guint reselect_idle;
 static GHashTable *readdressed;    /* services whose addresses changed since the last pass */
+/* Sessions to decide again and tell watchers about, oldest first: a
+ * change of an uplink or of the policy touches every session, and doing
+ * them all in one go held the main loop for seconds at 65,536 sessions. */
+static GQueue redo = G_QUEUE_INIT;
+static guint redo_idle;
 
 unsigned int nfc_session_watch_add(const NfcSessionWatch *cbs, void *user_data)
 {
@@ -120,8 +129,75 @@ static bool select_service(NfcSession *s)
 	return true;
 }
 
+static void redo_session(NfcSession *s)
+{
+	bool changed;
+
+	if (s->repolicy) {
+		nfc_policy_config_free(s->policy);
+		s->policy = nfc_policy_lookup(&s->identity);
+		refresh_effective(s);
+		s->repolicy = false;
+	}
+	changed = select_service(s);
+	if (changed || s->owed) {
+		s->owed = false;
+		NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
+	}
+}
+
+/* The time one main-loop iteration may spend on the queue: whatever else
+ * waits (a client's call, a kernel event) waits at most about this long. */
+#define REDO_SLICE_US 5000
+
+/* Default priority: the dispatch of D-Bus calls and kernel events, also
+ * at default priority, gets its turn between slices. */
+static gboolean on_redo(gpointer data)
+{
+	gint64 end = g_get_monotonic_time() + REDO_SLICE_US;
+	guint n = 0;
+
+	while (redo.head) {
+		GList *link = redo.head;
+
+		NfcSession *s = link->data;
+
+		g_queue_unlink(&redo, link);
+		link->data = NULL;
+		redo_session(s);
+		/* the clock is read every 16 sessions: it costs more than one */
+		if (++n % 16 == 0 && g_get_monotonic_time() >= end)
+			break;
+	}
+	if (redo.head)
+		return G_SOURCE_CONTINUE;
+	redo_idle = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* Queue s (once: a session queued twice is decided once, with what holds
+ * when its turn comes, so its watchers hear its latest state). */
+static void redo_add(NfcSession *s)
+{
+	if (!s->qlink.data) {
+		s->qlink.data = s;
+		g_queue_push_tail_link(&redo, &s->qlink);
+	}
+	if (!redo_idle)
+		redo_idle = g_idle_add_full(G_PRIORITY_DEFAULT, on_redo, NULL, NULL);
+}
+
+static void redo_drop(NfcSession *s)
+{
+	if (s->qlink.data) {
+		g_queue_unlink(&redo, &s->qlink);
+		s->qlink.data = NULL;
+	}
+}
+
 /* One pass: a session hears once, with its new service and its addresses
- * together, never an address change of a service it is about to leave. */
+ * together, never an address change of a service it is about to leave.
+ * Only the marking is done here; the deciding and telling is queued. */
 static void reselect_all(void)
 {
 	GHashTableIter it;
@@ -130,10 +206,10 @@ static void reselect_all(void)
 	g_hash_table_iter_init(&it, sessions);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		NfcSession *s = value;
-		bool changed = select_service(s);
 
-		if (changed || (s->service && g_hash_table_contains(readdressed, s->service)))
-			NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
+		if (s->service && g_hash_table_contains(readdressed, s->service))
+			s->owed = true;
+		redo_add(s);
 	}
 	g_hash_table_remove_all(readdressed);
 }
@@ -174,13 +250,18 @@ static void on_service_removed(NfcService *svc, void *user_data)
 		if (((NfcSession *)value)->started == svc)
 			((NfcSession *)value)->started = NULL;
 
-	/* no session may point at a freed service, not even until the idle */
+	/* no session may point at a freed service, not even until its turn:
+	 * it has none until then, and hears of it in any case */
 	g_hash_table_iter_init(&it, sessions);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		NfcSession *s = value;
 
-		if (s->service == svc && select_service(s))
-			NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
+		if (s->service == svc) {
+			s->service = NULL;
+			s->state = NFC_SESSION_DISCONNECTED;
+			s->owed = true;
+			redo_add(s);
+		}
 	}
 }
 
@@ -197,14 +278,11 @@ static void on_policy_changed(void *user_data)
 	g_hash_table_iter_init(&it, sessions);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		NfcSession *s = value;
-		NfcPolicyConfig *p = nfc_policy_lookup(&s->identity);
 
-		nfc_policy_config_free(s->policy);
-		s->policy = p;
-		refresh_effective(s);
-		select_service(s);
-		/* identity or routing may change even if the service did not */
-		NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, changed, s);
+		/* identity or routing may change even if the service does not */
+		s->repolicy = true;
+		s->owed = true;
+		redo_add(s);
 	}
 }
 
@@ -248,6 +326,10 @@ void nfc_session_cleanup(void)
 	if (reselect_idle)
 		g_source_remove(reselect_idle);
 	reselect_idle = 0;
+	if (redo_idle)
+		g_source_remove(redo_idle);
+	redo_idle = 0;
+	g_queue_init(&redo);
 	g_hash_table_iter_init(&it, sessions);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		g_hash_table_iter_remove(&it);
@@ -367,6 +449,7 @@ void nfc_session_destroy(NfcSession *s)
 
 	g_hash_table_remove(sessions, s->path);
 	count_uid(s->identity.uid, -1);
+	redo_drop(s);
 	if (s->active)
 		nfc_session_disconnect(s);
 	NFC_WATCH_LIST_NOTIFY(&watches, NfcSessionWatch, destroyed, s);

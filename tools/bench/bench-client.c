@@ -18,6 +18,21 @@
  *         churn K UID     K x Ping, CreateSession, DestroySession from one
  *                         connection of UID, each round trip timed
  *         quit
+ *   bench-client stalls PID
+ *       reads commands from stdin, answers one line each on stdout; one
+ *       connection (the holder) owns the sessions and is drained
+ *       throughout, a second one pings:
+ *         grow N          the holder grows to N sessions (64 in flight)
+ *         probe MS [CMD]  Peer.Ping every 10 ms while the shell command
+ *                         CMD runs and MS ms after it ended; prints the
+ *                         longest round trip (the longest stall a client
+ *                         feels) and the p99
+ *         introspect      a third connection with one session of its
+ *                         own times Introspect of its node, then of
+ *                         the holder's node
+ *         stop            SIGTERM to PID; the time until it exited, and
+ *                         the Release calls the holder got meanwhile
+ *         quit
  *   bench-client wait-ready ID TIMEOUT SHELLCMD
  *       runs SHELLCMD (the link up), then polls the service's
  *       GetProperties until State is ready or online; prints the time.
@@ -35,6 +50,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +59,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +79,7 @@ typedef struct {
 	int fd;
 	uint32_t serial;
 	Buf in;           /* bytes read, not yet consumed */
+	char unique[256]; /* our name on the bus (conn_open) */
 } Conn;
 
 typedef struct {
@@ -348,6 +367,7 @@ static void conn_open(Conn *c)
 		fprintf(stderr, "Hello failed: %s\n", m.error);
 		exit(1);
 	}
+	snprintf(c->unique, sizeof(c->unique), "%s", m.body_str);
 }
 
 static void conn_close(Conn *c)
@@ -751,6 +771,276 @@ static int cmd_policy(uid_t base)
 	return 0;
 }
 
+/* ---- stalls ---------------------------------------------------------------- */
+
+/* Is a whole message in c's buffer? */
+static int has_msg(const Conn *c)
+{
+	if (c->in.len < 16)
+		return 0;
+	return c->in.len >= (get_u32(c->in.d + 12) + 16 + 7) / 8 * 8 + get_u32(c->in.d + 4);
+}
+
+/* What arrived on c without blocking; calls that want a reply get one.
+ * Returns the reply messages' count (m: the last of them). */
+static int drain(Conn *c, Msg *m, int *calls)
+{
+	int replies = 0;
+	ssize_t r;
+
+	grow(&c->in, 65536);
+	r = recv(c->fd, c->in.d + c->in.len, c->in.cap - c->in.len, MSG_DONTWAIT);
+	if (r == 0) {
+		fprintf(stderr, "bus connection closed\n");
+		exit(1);
+	}
+	if (r > 0)
+		c->in.len += r;
+	while (has_msg(c)) {
+		Msg one;
+
+		read_msg(c, &one);
+		if (one.type == MSG_RETURN || one.type == MSG_ERROR) {
+			replies++;
+			if (m)
+				*m = one;
+		} else if (one.type == MSG_CALL) {
+			if (calls)
+				(*calls)++;
+			if (!(one.flags & FLAG_NO_REPLY) && one.sender[0])
+				send_msg(c, MSG_RETURN, FLAG_NO_REPLY, one.sender, NULL, NULL, NULL,
+					 NULL, one.serial, NULL);
+		}
+	}
+	return replies;
+}
+
+static Conn holder, pinger;
+static int holder_have;
+
+/* Wait up to ms for fd (another descriptor, or -1) to be readable, the
+ * holder drained meanwhile; returns whether fd is readable. */
+static int wait_fd(int fd, double ms)
+{
+	double end = now_ms() + ms;
+
+	for (;;) {
+		struct pollfd p[2] = { { holder.fd, POLLIN, 0 }, { fd, POLLIN, 0 } };
+		double left = end - now_ms();
+
+		if (left < 0)
+			left = 0;
+		if (poll(p, fd >= 0 ? 2 : 1, (int)(left + 0.999)) < 0 && errno != EINTR)
+			die("poll");
+		if (p[0].revents)
+			drain(&holder, NULL, NULL);
+		if (fd >= 0 && p[1].revents)
+			return 1;
+		if (now_ms() >= end)
+			return 0;
+	}
+}
+
+/* A call on c and its reply, the holder drained meanwhile. */
+static void call_wait(Conn *c, Msg *m)
+{
+	while (!drain(c, m, NULL))
+		wait_fd(c->fd, 1e9);
+}
+
+/* until the holder has something (its replies are ours to read) */
+static void wait_holder(void)
+{
+	struct pollfd p = { holder.fd, POLLIN, 0 };
+
+	if (poll(&p, 1, -1) < 0 && errno != EINTR)
+		die("poll");
+}
+
+static void stalls_grow(int target)
+{
+	double t0 = now_ms();
+	Msg m = { 0 };
+
+	while (holder_have < target) {
+		int batch = target - holder_have < 64 ? target - holder_have : 64, got = 0;
+		char notifier[64];
+
+		for (int i = 0; i < batch; i++) {
+			snprintf(notifier, sizeof(notifier), "/bench/s%d", holder_have + i);
+			send_create(&holder, notifier);
+		}
+		while (got < batch) {
+			int r = drain(&holder, &m, NULL);
+
+			got += r;
+			if (r && m.type == MSG_ERROR) {
+				printf("grown=%d error=%s message=\"%s\"\n", holder_have, m.error,
+				       m.body_str);
+				fflush(stdout);
+				return;
+			}
+			if (got < batch)
+				wait_holder();
+		}
+		holder_have += batch;
+	}
+	send_ping(&holder);
+	while (!drain(&holder, &m, NULL))
+		wait_holder();
+	printf("grown=%d seconds=%.2f\n", holder_have, (now_ms() - t0) / 1e3);
+	fflush(stdout);
+}
+
+/* Ping every 10 ms (or right after a late reply) until CMD has ended and
+ * ms more have passed. */
+static void stalls_probe(double ms, const char *cmd)
+{
+	int cap = 4096, n = 0, status;
+	double *rtt = malloc(cap * sizeof(double)), end = cmd ? 1e300 : now_ms() + ms, worst = 0;
+	pid_t pid = 0;
+	Msg m;
+
+	if (cmd) {
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+	}
+	while (now_ms() < end) {
+		double a = now_ms(), b;
+
+		send_ping(&pinger);
+		call_wait(&pinger, &m);
+		b = now_ms();
+		if (n == cap)
+			rtt = realloc(rtt, (cap *= 2) * sizeof(double));
+		rtt[n++] = b - a;
+		if (b - a > worst)
+			worst = b - a;
+		if (pid && waitpid(pid, &status, WNOHANG) == pid) {
+			pid = 0;
+			end = now_ms() + ms;
+		}
+		if (a + 10 > now_ms())
+			wait_fd(-1, a + 10 - now_ms());
+	}
+	printf("max_ms=%.2f p99_ms=%.2f p50_ms=%.3f pings=%d\n", worst, pct(rtt, n, 0.99),
+	       pct(rtt, n, 0.5), n);
+	fflush(stdout);
+	free(rtt);
+}
+
+static double introspect_ms(Conn *c, const char *path, uint32_t *len)
+{
+	double t0 = now_ms();
+	Msg m;
+
+	call(c, "net.connman", path, "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
+	     NULL);
+	call_wait(c, &m);
+	*len = m.type == MSG_RETURN ? get_u32(m.body) : 0;
+	return now_ms() - t0;
+}
+
+/* "/sessions/" + the unique name with ':' and '.' as '_' + rest */
+static void session_node(char *out, size_t size, const char *unique, const char *rest)
+{
+	int n = snprintf(out, size, "/sessions/%s", unique);
+
+	for (char *p = out + 10; *p; p++)
+		if (*p == ':' || *p == '.')
+			*p = '_';
+	snprintf(out + n, size - n, "%s", rest);
+}
+
+static void stalls_introspect(void)
+{
+	char own[256], other[256];
+	uint32_t own_len, other_len;
+	double own_ms, other_ms;
+	Conn c;
+	Msg m;
+
+	conn_open(&c);
+	session_node(other, sizeof(other), c.unique, "/bench");
+	send_create(&c, "/bench/other");
+	call_wait(&c, &m);
+	expect_ok(&m, "create");
+	other_ms = introspect_ms(&c, other, &other_len);
+	session_node(own, sizeof(own), holder.unique, "/bench");
+	own_ms = introspect_ms(&c, own, &own_len);
+	printf("other_ms=%.2f other_bytes=%u own_ms=%.2f own_bytes=%u\n", other_ms, other_len,
+	       own_ms, own_len);
+	fflush(stdout);
+	conn_close(&c);
+}
+
+static void stalls_stop(int pid)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), calls = 0;
+	double t0 = now_ms();
+
+	if (pfd < 0)
+		die("pidfd_open");
+	kill(pid, SIGTERM);
+	for (;;) {
+		struct pollfd p[2] = { { pfd, POLLIN, 0 }, { holder.fd, POLLIN, 0 } };
+
+		if (poll(p, 2, 60000) <= 0) {
+			printf("stop_ms=timeout releases=%d\n", calls);
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			drain(&holder, NULL, &calls);
+		if (p[0].revents) {
+			printf("stop_ms=%.1f releases=%d\n", now_ms() - t0, calls);
+			break;
+		}
+	}
+	fflush(stdout);
+	close(pfd);
+}
+
+static int cmd_stalls(int pid)
+{
+	char line[1024];
+
+	conn_open(&holder);
+	conn_open(&pinger);
+	for (;;) {
+		int n;
+		double ms;
+
+		/* the holder is drained while we wait for a command */
+		while (!wait_fd(STDIN_FILENO, 1e9))
+			;
+		if (!fgets(line, sizeof(line), stdin))
+			break;
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "grow %d", &n) == 1) {
+			stalls_grow(n);
+		} else if (sscanf(line, "probe %lf %n", &ms, &n) == 1) {
+			stalls_probe(ms, line[n] ? line + n : NULL);
+		} else if (!strcmp(line, "introspect")) {
+			stalls_introspect();
+		} else if (!strcmp(line, "stop")) {
+			stalls_stop(pid);
+		} else if (!strcmp(line, "quit")) {
+			break;
+		} else {
+			printf("error=bad-command\n");
+			fflush(stdout);
+		}
+	}
+	conn_close(&holder);
+	conn_close(&pinger);
+	return 0;
+}
+
 /* ---- wait-ready ---------------------------------------------------------------- */
 
 /* Does a GetProperties reply say State ready or online? (The values are
@@ -865,9 +1155,11 @@ int main(int argc, char **argv)
 				    argc >= 6 ? atof(argv[5]) : 1e9);
 	if (argc >= 5 && !strcmp(argv[1], "wait-ready"))
 		return cmd_wait_ready(argv[2], atof(argv[3]), argv + 4);
+	if (argc >= 3 && !strcmp(argv[1], "stalls"))
+		return cmd_stalls(atoi(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "policy"))
 		return cmd_policy(atoi(argv[2]));
 	fprintf(stderr, "usage: %s sessions PID LEVELS SAMPLES [BUDGET_S] | policy UIDBASE | "
-			"blast ADDR PORT SECONDS [MARK] | wait-ready ID TIMEOUT SHELLCMD\n", argv[0]);
+			"stalls PID | blast ADDR PORT SECONDS [MARK] | wait-ready ID TIMEOUT SHELLCMD\n", argv[0]);
 	return 1;
 }
