@@ -187,13 +187,13 @@ static gboolean parse_group(GKeyFile *kf, const char *file, const char *group, R
 }
 
 gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char *text,
-				 GError **error)
+				 gssize len, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GPtrArray) rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
 	g_auto(GStrv) groups = NULL;
 
-	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, error)) {
+	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, error)) {
 		g_prefix_error(error, "%s: ", name);
 		return FALSE;
 	}
@@ -283,7 +283,7 @@ guint nfc_policy_set_load_dir(NfcPolicySet *set, const char *dir)
 		g_autoptr(GError) error = NULL;
 
 		if (!read_policy_file(path, &text, &error) ||
-		    !nfc_policy_set_add_file(set, names->pdata[i], text, &error)) {
+		    !nfc_policy_set_add_file(set, names->pdata[i], text, -1, &error)) {
 			nfc_warn("policy %s ignored: %s", path, error->message);
 			continue;
 		}

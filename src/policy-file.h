@@ -17,7 +17,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcPolicySet, nfc_policy_set_free)
 /* Add one file's text; a bad file is refused whole (error says why) and
  * the set is left as it was. */
 gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char *text,
-				 GError **error);
+				 gssize len, GError **error);
 /* Every *.policy file of a directory, in name order; bad ones (and any
  * that is not a regular file, e.g. a FIFO) are logged and skipped.
  * Returns how many files were loaded. */
