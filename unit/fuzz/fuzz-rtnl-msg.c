@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A datagram from the rtnetlink socket: walked as src/rtnl.c walks it
- * (mnl_nlmsg_ok/next), every message offered to every parser, whatever
+ * (nfc_rtnl_msg_ok, mnl_nlmsg_next), every message offered to every parser, whatever
  * its type claims, so a parser never trusts the type for its lengths. */
 #include <libmnl/libmnl.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	memcpy(buf, data, size);
-	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+	for (; nfc_rtnl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		NfcRtnlLink link;
 		NfcRtnlAddr addr;
 		NfcRtnlRoute route;
