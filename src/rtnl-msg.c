@@ -215,7 +215,8 @@ struct nlmsghdr *nfc_rtnl_msg_dump(void *buf, int type, int family)
 bool nfc_rtnl_msg_ok(const struct nlmsghdr *nlh, int len)
 {
 	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= (unsigned int)len;
+	       nlh->nlmsg_len <= (unsigned int)len &&
+	       NLMSG_ALIGN((size_t)nlh->nlmsg_len) <= (size_t)len;
 }
 
 /* The payload of nlh after its fixed header of hdr_len bytes, or NULL if
