@@ -304,7 +304,9 @@ static gboolean on_set_property(NfcDbusService *obj, GDBusMethodInvocation *inv,
 	if (g_str_equal(name, "AutoConnect")) {
 		if (!g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN))
 			r = -EINVAL;
-		else if (nfc_service_set_autoconnect(s, g_variant_get_boolean(v)) == -ENOENT) {
+		else
+			r = nfc_service_set_autoconnect(s, g_variant_get_boolean(v));
+		if (r == -ENOENT) {
 			nfc_dbus_return_error(inv, NFC_ERROR_INVALID_SERVICE);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
