@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define GENERAL "General"
 
@@ -279,8 +282,16 @@ static gboolean parse_key(NfcConfig *c, const KeyDesc *k, const char *raw,
 		return TRUE;
 	}
 invalid:
-	g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-		    "[%s] %s: invalid value \"%s\"", GENERAL, k->name, text);
+	/* the value is not quoted: -c may name a file that is not ours */
+	if (k->type == KEY_ENUM) {
+		g_autofree char *choices = g_strjoinv(", ", (char **)k->values);
+
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] %s: invalid value, not one of %s", GENERAL, k->name, choices);
+	} else {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] %s: invalid value", GENERAL, k->name);
+	}
 	return FALSE;
 }
 
@@ -368,16 +379,52 @@ static gboolean check_routing(const NfcConfig *c, GError **error)
 	return TRUE;
 }
 
+/* Where GKeyFile's parse error is: the first line that is not blank, a
+ * comment, a [group] or key=value (or a key before any group). GLib's own
+ * message quotes that line, and -c may name any file (a secret's first
+ * line must not reach the log), so we report its number instead. */
+static guint first_bad_line(const char *data, gsize len)
+{
+	const char *p = data, *end = data + len;
+	bool in_group = false;
+
+	for (guint line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *eol = nl ? nl : end;
+
+		while (p < eol && g_ascii_isspace(*p))
+			p++;
+		if (p < eol && *p != '#') {
+			if (*p == '[')
+				in_group = true;
+			else if (!in_group || !memchr(p, '=', eol - p))
+				return line;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
 NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
 			    GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(NfcConfig) c = nfc_config_new_defaults();
+	g_autoptr(GError) local = NULL;
 	g_auto(GStrv) groups = NULL;
 	g_auto(GStrv) names = NULL;
 
-	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, error))
+	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+		guint line = first_bad_line(data, len);
+
+		if (line)
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+				    "line %u: not a [group], key=value or # comment", line);
+		else
+			g_set_error_literal(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+					    "not a key file (bad group or key name, or not UTF-8)");
 		return NULL;
+	}
 
 	groups = g_key_file_get_groups(kf, NULL);
 	for (char **g = groups; *g; g++)
@@ -445,6 +492,61 @@ NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
 	return g_steal_pointer(&c);
 }
 
+/* main.conf is at most this big (it holds a few dozen keys); anything
+ * larger is not a configuration file. */
+#define CONFIG_MAX (256 * 1024)
+
+/* Opened non-blocking and checked with fstat on the open fd: -c naming a
+ * FIFO or a device must not block start-up in open() or read(). */
+static gboolean read_config(const char *path, char **data, gsize *len, GError **error)
+{
+	g_autoptr(GString) buf = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int e;
+
+	if (fd < 0) {
+		e = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open %s: %s",
+			    path, g_strerror(e));
+		return FALSE;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a regular file", path);
+		return FALSE;
+	}
+	buf = g_string_sized_new(MIN(st.st_size, CONFIG_MAX) + 1);
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			close(fd);
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+				    "cannot read %s: %s", path, g_strerror(e));
+			return FALSE;
+		}
+		if (n == 0)
+			break;
+		if (buf->len + n > CONFIG_MAX) {
+			close(fd);
+			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+				    "%s: larger than %u bytes, not a configuration file", path,
+				    CONFIG_MAX);
+			return FALSE;
+		}
+		g_string_append_len(buf, chunk, n);
+	}
+	close(fd);
+	*len = buf->len;
+	*data = g_string_free(g_steal_pointer(&buf), FALSE);
+	return TRUE;
+}
+
 NfcConfig *nfc_config_load(const char *path, bool missing_ok, GPtrArray *warnings,
 			   GError **error)
 {
@@ -453,7 +555,7 @@ NfcConfig *nfc_config_load(const char *path, bool missing_ok, GPtrArray *warning
 	gsize len;
 	NfcConfig *c;
 
-	if (!g_file_get_contents(path, &data, &len, &local)) {
+	if (!read_config(path, &data, &len, &local)) {
 		if (missing_ok && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			return nfc_config_new_defaults();
 		g_propagate_error(error, g_steal_pointer(&local));

@@ -62,9 +62,12 @@ guint nfc_policy_set_count(NfcPolicySet *set)
 	return set->rules->len;
 }
 
-static gboolean bad(GError **error, const char *file, const char *group, const char *fmt, ...)
+/* Errors and warnings name the file and line and say what is wrong, never
+ * quote the text: a policy path may be a symlink to any file, and its
+ * lines (a secret's first line) must not reach the log. */
+static gboolean bad(GError **error, const char *file, guint line, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
-static gboolean bad(GError **error, const char *file, const char *group, const char *fmt, ...)
+static gboolean bad(GError **error, const char *file, guint line, const char *fmt, ...)
 {
 	g_autofree char *msg = NULL;
 	va_list ap;
@@ -72,8 +75,7 @@ static gboolean bad(GError **error, const char *file, const char *group, const c
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s [%s]: %s",
-		    file, group, msg);
+	g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, "%s:%u: %s", file, line, msg);
 	return FALSE;
 }
 
@@ -110,45 +112,97 @@ static bool resolve_gid(const char *s, gid_t *out)
 	return true;
 }
 
-static gboolean parse_group(GKeyFile *kf, const char *file, const char *group, Rule *r,
-			    GError **error)
+/* One key of the group being read: its unescaped value and its line. */
+typedef struct {
+	char *value;
+	guint line;
+} Value;
+
+static void value_free(Value *v)
 {
-	g_autofree char *uid = g_key_file_get_string(kf, group, "uid", NULL);
-	g_autofree char *gid = g_key_file_get_string(kf, group, "gid", NULL);
-	g_autofree char *bearers = g_key_file_get_string(kf, group, "AllowedBearers", NULL);
-	g_autofree char *type = g_key_file_get_string(kf, group, "ConnectionType", NULL);
-	g_autofree char *iface = g_key_file_get_string(kf, group, "AllowedInterface", NULL);
-	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	g_free(v->value);
+	g_free(v);
+}
+
+/* The group being read. Only one group's keys are held at a time: a group
+ * becomes a Rule as soon as it ends, so what parsing keeps grows with the
+ * rules, not with the text. */
+typedef struct {
+	const char *file;
+	char *name;
+	guint line;        /* of the [header] */
+	GHashTable *keys;  /* key → Value*; a repeated key: the last one wins */
+} Group;
+
+static const char *get(Group *g, const char *key)
+{
+	Value *v = g_hash_table_lookup(g->keys, key);
+
+	return v ? v->value : NULL;
+}
+
+static guint line_of(Group *g, const char *key)
+{
+	Value *v = g_hash_table_lookup(g->keys, key);
+
+	return v ? v->line : g->line;
+}
+
+static gboolean get_bool(Group *g, const char *key, bool *out, GError **error)
+{
+	const char *v = get(g, key);
+
+	*out = false;
+	if (!v)
+		return TRUE;
+	if (g_str_equal(v, "true") || g_str_equal(v, "1"))
+		*out = true;
+	else if (!g_str_equal(v, "false") && !g_str_equal(v, "0"))
+		return bad(error, g->file, line_of(g, key), "%s is not true or false", key);
+	return TRUE;
+}
+
+static gboolean parse_group(Group *g, Rule *r, GError **error)
+{
+	const char *file = g->file;
+	const char *uid = get(g, "uid"), *gid = get(g, "gid");
+	const char *bearers = get(g, "AllowedBearers"), *type = get(g, "ConnectionType");
+	const char *iface = get(g, "AllowedInterface"), *label = get(g, "selinux");
+	const char *cgroup = get(g, "cgroup"), *roaming = get(g, "RoamingPolicy");
 	static const char *const known[] = {
 		"uid", "gid", "selinux", "cgroup", "AllowedBearers", "ConnectionType",
 		"AllowedInterface", "Priority", "RoamingPolicy", "EmergencyCall", NULL
 	};
+	GHashTableIter it;
+	gpointer key, val;
 
-	for (char **k = keys; k && *k; k++)
-		if (!g_strv_contains(known, *k))
-			nfc_warn("%s [%s]: unknown key %s ignored", file, group, *k);
+	g_hash_table_iter_init(&it, g->keys);
+	while (g_hash_table_iter_next(&it, &key, &val))
+		if (!g_strv_contains(known, key))
+			nfc_warn("%s:%u: unknown key ignored", file, ((Value *)val)->line);
 
-	r->source = g_strdup_printf("%s [%s]", file, group);
-	r->label = g_key_file_get_string(kf, group, "selinux", NULL);
-	r->cgroup = g_key_file_get_string(kf, group, "cgroup", NULL);
+	r->source = g_strdup_printf("%s [%s]", file, g->name);
 	if (uid) {
-		if (!resolve_uid(g_strstrip(uid), &r->uid))
-			return bad(error, file, group, "unknown user \"%s\"", uid);
+		if (!resolve_uid(uid, &r->uid))
+			return bad(error, file, line_of(g, "uid"), "uid names no known user");
 		r->has_uid = true;
 	}
 	if (gid) {
-		if (!resolve_gid(g_strstrip(gid), &r->gid))
-			return bad(error, file, group, "unknown group \"%s\"", gid);
+		if (!resolve_gid(gid, &r->gid))
+			return bad(error, file, line_of(g, "gid"), "gid names no known group");
 		r->has_gid = true;
 	}
-	if (!r->has_uid && !r->has_gid && !r->label && !r->cgroup)
-		return bad(error, file, group, "no uid, gid, selinux or cgroup key: matches nobody");
-	if (r->cgroup && (!*r->cgroup || r->cgroup[0] != '/'))
+	if (!r->has_uid && !r->has_gid && !label && !cgroup)
+		return bad(error, file, g->line,
+			   "group has no uid, gid, selinux or cgroup key: matches nobody");
+	if (cgroup && cgroup[0] != '/')
 		/* patterns name paths in the hierarchy, always absolute */
-		return bad(error, file, group, "cgroup \"%s\" must start with /", r->cgroup);
+		return bad(error, file, line_of(g, "cgroup"), "cgroup must start with /");
+	r->label = g_strdup(label);
+	r->cgroup = g_strdup(cgroup);
 	if (bearers) {
 		g_auto(GStrv) words = g_strsplit_set(bearers, " \t", -1);
-		GPtrArray *list = g_ptr_array_new();
+		g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
 
 		for (char **w = words; *w; w++) {
 			if (!**w)
@@ -159,64 +213,179 @@ static gboolean parse_group(GKeyFile *kf, const char *file, const char *group, R
 						g_ptr_array_add(list, g_strdup(*b));
 				continue;
 			}
-			if (!g_strv_contains(nfc_session_known_bearers, *w)) {
-				g_ptr_array_set_free_func(list, g_free);
-				g_ptr_array_unref(list);
-				return bad(error, file, group, "unknown bearer \"%s\"", *w);
-			}
+			if (!g_strv_contains(nfc_session_known_bearers, *w))
+				return bad(error, file, line_of(g, "AllowedBearers"),
+					   "AllowedBearers names an unknown bearer");
 			if (!g_ptr_array_find_with_equal_func(list, *w, g_str_equal, NULL))
 				g_ptr_array_add(list, g_strdup(*w));
 		}
 		g_ptr_array_add(list, NULL);
-		r->settings.bearers = (char **)g_ptr_array_free(list, FALSE);
+		r->settings.bearers = (char **)g_ptr_array_steal(list, NULL);
 	}
 	if (type) {
-		if (!nfc_conn_type_from_string(g_strstrip(type), &r->settings.type))
-			return bad(error, file, group, "unknown ConnectionType \"%s\"", type);
+		if (!nfc_conn_type_from_string(type, &r->settings.type))
+			return bad(error, file, line_of(g, "ConnectionType"),
+				   "ConnectionType is not any, local or internet");
 		r->settings.has_type = true;
 	}
-	if (iface && *g_strstrip(iface) && !g_str_equal(iface, "*")) {
+	if (iface && *iface && !g_str_equal(iface, "*")) {
 		if (strlen(iface) >= 16 || strchr(iface, '/'))
-			return bad(error, file, group, "bad AllowedInterface \"%s\"", iface);
+			return bad(error, file, line_of(g, "AllowedInterface"),
+				   "AllowedInterface is not an interface name");
 		r->settings.interface = g_strdup(iface);
 	}
-	r->priority = g_key_file_get_boolean(kf, group, "Priority", NULL);
-	r->roaming_policy = g_key_file_get_string(kf, group, "RoamingPolicy", NULL);
-	r->emergency_call = g_key_file_get_boolean(kf, group, "EmergencyCall", NULL);
+	if (!get_bool(g, "Priority", &r->priority, error) ||
+	    !get_bool(g, "EmergencyCall", &r->emergency_call, error))
+		return FALSE;
+	r->roaming_policy = g_strdup(roaming);
+	return TRUE;
+}
+
+/* The key-file value escapes (\s \n \t \r \\), as GLib reads them. */
+static char *unescape(const char *v, gsize len)
+{
+	GString *out = g_string_sized_new(len);
+
+	for (gsize i = 0; i < len; i++) {
+		if (v[i] != '\\') {
+			g_string_append_c(out, v[i]);
+			continue;
+		}
+		if (++i == len)
+			goto invalid;
+		switch (v[i]) {
+		case 's': g_string_append_c(out, ' '); break;
+		case 'n': g_string_append_c(out, '\n'); break;
+		case 't': g_string_append_c(out, '\t'); break;
+		case 'r': g_string_append_c(out, '\r'); break;
+		case '\\': g_string_append_c(out, '\\'); break;
+		default: goto invalid;
+		}
+	}
+	return g_string_free(out, FALSE);
+invalid:
+	g_string_free(out, TRUE);
+	return NULL;
+}
+
+static gboolean end_group(Group *g, GPtrArray *rules, GError **error)
+{
+	Rule *r;
+
+	if (!g->name)
+		return TRUE;
+	r = g_new0(Rule, 1);
+	g_ptr_array_add(rules, r);
+	if (!parse_group(g, r, error))
+		return FALSE;
+	g_clear_pointer(&g->name, g_free);
+	g_hash_table_remove_all(g->keys);
+	return TRUE;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* One line without its newline: a [group], key=value, # comment or blank. */
+static gboolean parse_line(Group *g, GHashTable *seen, GPtrArray *rules, const char *p,
+			   gsize len, guint line, GError **error)
+{
+	const char *eq;
+	gsize klen;
+	Value *v;
+
+	while (len && is_blank(*p))
+		p++, len--;
+	while (len && is_blank(p[len - 1]))
+		len--;
+	if (!len || *p == '#')
+		return TRUE;
+	if (memchr(p, '\0', len) || !g_utf8_validate(p, len, NULL))
+		return bad(error, g->file, line, "not UTF-8 text");
+	if (*p == '[') {
+		g_autofree char *name = NULL;
+
+		if (p[len - 1] != ']' || len == 2 || memchr(p + 1, '[', len - 2) ||
+		    memchr(p + 1, ']', len - 2))
+			return bad(error, g->file, line, "bad [group] header");
+		if (!end_group(g, rules, error))
+			return FALSE;
+		name = g_strndup(p + 1, len - 2);
+		if (g_hash_table_contains(seen, name))
+			return bad(error, g->file, line, "group repeated (line %u)",
+				   GPOINTER_TO_UINT(g_hash_table_lookup(seen, name)));
+		g_hash_table_insert(seen, g_strdup(name), GUINT_TO_POINTER(line));
+		g->name = g_steal_pointer(&name);
+		g->line = line;
+		return TRUE;
+	}
+	eq = memchr(p, '=', len);
+	if (!eq)
+		return bad(error, g->file, line, "not a [group], key=value or # comment");
+	if (!g->name)
+		return bad(error, g->file, line, "key=value before the first [group]");
+	klen = eq - p;
+	while (klen && is_blank(p[klen - 1]))
+		klen--;
+	if (!klen)
+		return bad(error, g->file, line, "empty key");
+	eq++;
+	while (eq < p + len && is_blank(*eq))
+		eq++;
+	v = g_new0(Value, 1);
+	v->line = line;
+	v->value = unescape(eq, p + len - eq);
+	if (!v->value) {
+		value_free(v);
+		return bad(error, g->file, line, "invalid escape sequence");
+	}
+	g_hash_table_replace(g->keys, g_strndup(p, klen), v);
 	return TRUE;
 }
 
 gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char *text,
-				 GError **error)
+				 gssize len, GError **error)
 {
-	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GPtrArray) rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
-	g_auto(GStrv) groups = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	Group g = { .file = name };
+	gsize size = len < 0 ? strlen(text) : (gsize)len;
+	const char *p = text, *end = text + size;
+	gboolean ok = TRUE;
+	guint line = 0;
 
-	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, error)) {
-		g_prefix_error(error, "%s: ", name);
+	/* a UTF-8 byte order mark, as some editors write */
+	if (size >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	g.keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)value_free);
+	while (ok && p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *eol = nl ? nl : end;
+
+		ok = parse_line(&g, seen, rules, p, eol - p, ++line, error);
+		p = nl ? nl + 1 : end;
+	}
+	if (ok)
+		ok = end_group(&g, rules, error);
+	g_free(g.name);
+	g_hash_table_unref(g.keys);
+	if (!ok)
 		return FALSE;
-	}
-	groups = g_key_file_get_groups(kf, NULL);
-	for (char **g = groups; *g; g++) {
-		Rule *r = g_new0(Rule, 1);
-
-		g_ptr_array_add(rules, r);
-		if (!parse_group(kf, name, *g, r, error))
-			return FALSE;
-	}
 	for (guint i = 0; i < rules->len; i++)
 		g_ptr_array_add(set->rules, g_steal_pointer(&rules->pdata[i]));
 	g_ptr_array_set_free_func(rules, NULL);
 	return TRUE;
 }
 
-/* A policy file's text. Opened non-blocking and checked with fstat on the
- * open fd: a FIFO (or a device) named *.policy would otherwise block the
- * main loop in open() or read() forever. A symlink is followed on purpose
- * (admins link shared policies in); what it points at must be a regular
- * file too. Errors name the file, never its content. */
-static gboolean read_policy_file(const char *path, char **text, GError **error)
+/* A policy file's text, at most NFC_POLICY_FILE_MAX bytes. Opened
+ * non-blocking and checked with fstat on the open fd: a FIFO (or a device)
+ * named *.policy would otherwise block the main loop in open() or read()
+ * forever. A symlink is followed on purpose (admins link shared policies
+ * in); what it points at must be a regular file too. Errors name the
+ * file, never its content. */
+static gboolean read_policy_file(const char *path, char **text, gsize *len, GError **error)
 {
 	g_autoptr(GString) buf = NULL;
 	struct stat st;
@@ -235,7 +404,7 @@ static gboolean read_policy_file(const char *path, char **text, GError **error)
 				    "not a regular file");
 		return FALSE;
 	}
-	buf = g_string_sized_new(st.st_size + 1);
+	buf = g_string_sized_new(MIN(st.st_size, NFC_POLICY_FILE_MAX) + 1);
 	for (;;) {
 		char chunk[4096];
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -252,9 +421,17 @@ static gboolean read_policy_file(const char *path, char **text, GError **error)
 		}
 		if (n == 0)
 			break;
+		/* checked while reading too: the file may grow after fstat */
+		if (buf->len + n > NFC_POLICY_FILE_MAX) {
+			close(fd);
+			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+				    "larger than %u bytes", NFC_POLICY_FILE_MAX);
+			return FALSE;
+		}
 		g_string_append_len(buf, chunk, n);
 	}
 	close(fd);
+	*len = buf->len;
 	*text = g_string_free(g_steal_pointer(&buf), FALSE);
 	return TRUE;
 }
@@ -281,9 +458,10 @@ guint nfc_policy_set_load_dir(NfcPolicySet *set, const char *dir)
 		g_autofree char *path = g_build_filename(dir, names->pdata[i], NULL);
 		g_autofree char *text = NULL;
 		g_autoptr(GError) error = NULL;
+		gsize len;
 
-		if (!read_policy_file(path, &text, &error) ||
-		    !nfc_policy_set_add_file(set, names->pdata[i], text, &error)) {
+		if (!read_policy_file(path, &text, &len, &error) ||
+		    !nfc_policy_set_add_file(set, names->pdata[i], text, len, &error)) {
 			nfc_warn("policy %s ignored: %s", path, error->message);
 			continue;
 		}

@@ -14,12 +14,20 @@ NfcPolicySet *nfc_policy_set_new(void);
 void nfc_policy_set_free(NfcPolicySet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcPolicySet, nfc_policy_set_free)
 
-/* Add one file's text; a bad file is refused whole (error says why) and
- * the set is left as it was. */
+/* Policy files larger than this are skipped with a warning: a policy is a
+ * few lines per application, and parsing stays on the main loop. */
+#define NFC_POLICY_FILE_MAX (1024 * 1024)
+
+/* Add one file's text (len -1: NUL-terminated). The format is GLib's key
+ * file ([group], key=value, # comments, \s \n \t \r \\ escapes); a group
+ * name may appear once. A bad file is refused whole, the set left as it
+ * was; the error gives the file name, the line and what is wrong, never
+ * the text of the line. */
 gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char *text,
-				 GError **error);
+				 gssize len, GError **error);
 /* Every *.policy file of a directory, in name order; bad ones (and any
- * that is not a regular file, e.g. a FIFO) are logged and skipped.
+ * that is not a regular file, e.g. a FIFO, or is larger than
+ * NFC_POLICY_FILE_MAX) are logged and skipped.
  * Returns how many files were loaded. */
 guint nfc_policy_set_load_dir(NfcPolicySet *set, const char *dir);
 guint nfc_policy_set_count(NfcPolicySet *set);

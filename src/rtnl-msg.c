@@ -212,6 +212,13 @@ struct nlmsghdr *nfc_rtnl_msg_dump(void *buf, int type, int family)
 	return nlh;
 }
 
+bool nfc_rtnl_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)len &&
+	       NLMSG_ALIGN((size_t)nlh->nlmsg_len) <= (size_t)len;
+}
+
 /* The payload of nlh after its fixed header of hdr_len bytes, or NULL if
  * the message is too short for it. */
 static const void *fixed_header(const struct nlmsghdr *nlh, size_t hdr_len)

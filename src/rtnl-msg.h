@@ -27,6 +27,15 @@ struct nlmsghdr *nfc_rtnl_msg_rule(void *buf, int type, const NfcRtnlRule *rule)
 /* A dump request (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETRULE). */
 struct nlmsghdr *nfc_rtnl_msg_dump(void *buf, int type, int family);
 
+/* Whether a datagram of len bytes from nlh on holds a whole message:
+ * mnl_nlmsg_ok compares nlmsg_len as an int, so a length of 2 GiB or more
+ * passes it and NLMSG_ALIGN of it wraps to 0: mnl_nlmsg_next would then
+ * never advance. And mnl_attr_for_each walks up to the *aligned* end of a
+ * message, so a last message of unaligned length would have its attributes
+ * read past the datagram: refused here too (the kernel pads every message
+ * to 4 bytes). Walk with this instead (both found by unit/fuzz). */
+bool nfc_rtnl_msg_ok(const struct nlmsghdr *nlh, int len);
+
 /* Parsers: 0, or -EINVAL for a message that is truncated or malformed,
  * -EAFNOSUPPORT for a family we do not handle (skip it). */
 int nfc_rtnl_parse_link(const struct nlmsghdr *nlh, NfcRtnlLink *link);

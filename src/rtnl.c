@@ -466,7 +466,7 @@ static gboolean on_request_socket(int fd, GIOCondition cond, gpointer data)
 			nfc_error("rtnetlink: receive failed: %s", g_strerror((int)-n));
 			break;
 		}
-		for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		for (; nfc_rtnl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 			handle_reply(nlh);
 			/* a callback may have shut us down */
 			if (!req_sock)
@@ -708,7 +708,7 @@ static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
 			nfc_error("rtnetlink: monitor receive failed: %s", g_strerror((int)-n));
 			break;
 		}
-		for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		for (; nfc_rtnl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 			if (sync_run)
 				g_queue_push_tail(&backlog, g_bytes_new(nlh, nlh->nlmsg_len));
 			else

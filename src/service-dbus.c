@@ -241,11 +241,6 @@ static char **strv_of(GVariant *v)
 	return g_variant_dup_strv(v, NULL);
 }
 
-static int check_list(NfcSettingsList kind, char **list)
-{
-	return nfc_settings_check_list(kind, list, NULL) ? 0 : -EINVAL;
-}
-
 static int parse_ipv4_config(GVariant *dict, NfcIpv4Config *c)
 {
 	const char *method = NULL, *addr = NULL, *mask = NULL, *gw = NULL;
@@ -309,28 +304,35 @@ static gboolean on_set_property(NfcDbusService *obj, GDBusMethodInvocation *inv,
 	if (g_str_equal(name, "AutoConnect")) {
 		if (!g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN))
 			r = -EINVAL;
-		else if (nfc_service_set_autoconnect(s, g_variant_get_boolean(v)) == -ENOENT) {
+		else
+			r = nfc_service_set_autoconnect(s, g_variant_get_boolean(v));
+		if (r == -ENOENT) {
 			nfc_dbus_return_error(inv, NFC_ERROR_INVALID_SERVICE);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
 	} else if (g_str_equal(name, "Nameservers.Configuration") ||
 		   g_str_equal(name, "Timeservers.Configuration") ||
 		   g_str_equal(name, "Domains.Configuration")) {
+		g_autoptr(GError) error = NULL;
+		NfcSettingsList kind = g_str_equal(name, "Nameservers.Configuration") ?
+				       NFC_SETTINGS_NAMESERVERS :
+				       g_str_equal(name, "Timeservers.Configuration") ?
+				       NFC_SETTINGS_TIMESERVERS : NFC_SETTINGS_DOMAINS;
+
 		list = strv_of(v);
 		if (!list) {
 			r = -EINVAL;
-		} else if (g_str_equal(name, "Nameservers.Configuration")) {
-			r = check_list(NFC_SETTINGS_NAMESERVERS, list);
-			if (!r)
-				r = nfc_service_set_nameservers_config(s, list);
-		} else if (g_str_equal(name, "Timeservers.Configuration")) {
-			r = check_list(NFC_SETTINGS_TIMESERVERS, list);
-			if (!r)
-				r = nfc_service_set_timeservers_config(s, list);
+		} else if (!nfc_settings_check_list(kind, list, &error)) {
+			/* the reason names no entry: it may be anything */
+			nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS, "%s: %s",
+						     name, error->message);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		} else if (kind == NFC_SETTINGS_NAMESERVERS) {
+			r = nfc_service_set_nameservers_config(s, list);
+		} else if (kind == NFC_SETTINGS_TIMESERVERS) {
+			r = nfc_service_set_timeservers_config(s, list);
 		} else {
-			r = check_list(NFC_SETTINGS_DOMAINS, list);
-			if (!r)
-				r = nfc_service_set_domains_config(s, list);
+			r = nfc_service_set_domains_config(s, list);
 		}
 	} else if (g_str_equal(name, "IPv4.Configuration")) {
 		NfcIpv4Config c;

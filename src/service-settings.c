@@ -65,6 +65,11 @@ gboolean nfc_settings_check_entry(NfcSettingsList kind, const char *entry, GErro
 
 gboolean nfc_settings_check_list(NfcSettingsList kind, char **list, GError **error)
 {
+	if (list && g_strv_length(list) > NFC_SETTINGS_LIST_MAX) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "more than %d entries", NFC_SETTINGS_LIST_MAX);
+		return FALSE;
+	}
 	for (char **p = list; p && *p; p++)
 		if (!nfc_settings_check_entry(kind, *p, error))
 			return FALSE;
@@ -148,6 +153,11 @@ static char **load_list(GKeyFile *kf, const char *service, const char *key, NfcS
 	for (char **p = list; p && *p; p++) {
 		g_autoptr(GError) error = NULL;
 
+		if (keep->len == NFC_SETTINGS_LIST_MAX) {
+			nfc_warn("%s: dropping %u %s entries past the first %d from its settings",
+				 service, g_strv_length(p), key, NFC_SETTINGS_LIST_MAX);
+			break;
+		}
 		if (nfc_settings_check_entry(kind, *p, &error)) {
 			g_ptr_array_add(keep, g_strdup(*p));
 		} else {

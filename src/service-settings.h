@@ -17,9 +17,16 @@ typedef enum {
 	NFC_SETTINGS_DOMAINS,     /* domain names (IP addresses pass, as before) */
 } NfcSettingsList;
 
+/* At most this many entries in Nameservers/Timeservers/Domains.Configuration:
+ * SetProperty refuses longer lists, loading keeps the first ones. resolv.conf
+ * gets them all on one search line (glibc >= 2.26 reads any number; older
+ * glibc and other resolvers may read only the first 6 or 256 characters). */
+#define NFC_SETTINGS_LIST_MAX 64
+
 /* One entry of a list; the error says what is wrong without quoting it. */
 gboolean nfc_settings_check_entry(NfcSettingsList kind, const char *entry, GError **error);
-/* Every entry of a list (the D-Bus path: all or nothing). */
+/* Every entry of a list, and at most NFC_SETTINGS_LIST_MAX of them (the
+ * D-Bus path: all or nothing). */
 gboolean nfc_settings_check_list(NfcSettingsList kind, char **list, GError **error);
 
 /* A manual IPv4/IPv6 configuration from its parts (gateway NULL or "":

@@ -195,7 +195,10 @@ static void load(NfcService *s)
 	nfc_service_settings_clear(&set);
 }
 
-static void save(NfcService *s)
+/* Writes the settings file (atomically: the old or the new one is on
+ * disk). Returns 0 or a negative errno; the setters write the new value
+ * before they adopt it, so a failed write leaves the service as it was. */
+static int save(NfcService *s)
 {
 	g_autofree char *name = settings_name(s);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -241,8 +244,11 @@ static void save(NfcService *s)
 	if (s->domains_config[0])
 		g_key_file_set_string_list(kf, g, "Domains", (const char *const *)s->domains_config,
 					   g_strv_length(s->domains_config));
-	if (!nfc_storage_save(name, kf, &error))
+	if (!nfc_storage_save(name, kf, &error)) {
 		nfc_error("%s: cannot save settings: %s", s->identifier, error->message);
+		return nfc_storage_errno(error);
+	}
+	return 0;
 }
 
 /* ---- state machine ------------------------------------------------------- */
@@ -515,124 +521,164 @@ NFC_STRING_TABLE_FULL(nfc_service_state, NfcServiceState, state_names, "idle")
 
 NFC_STRING_TABLE_FULL(nfc_service_error, NfcServiceError, error_names, NULL)
 
-static void strv_append_unique(GPtrArray *out, const char *item)
+/* An ordered list without repeats. The set makes each add O(1): the
+ * effective lists are built on every PropertyChanged and resolv.conf
+ * write, and a scan per entry made a long configured list quadratic. */
+typedef struct {
+	GPtrArray *items;
+	GHashTable *seen; /* borrowed from items */
+} UniqueList;
+
+static void unique_init(UniqueList *l)
 {
-	for (guint i = 0; i < out->len; i++)
-		if (g_str_equal(out->pdata[i], item))
-			return;
-	g_ptr_array_add(out, g_strdup(item));
+	l->items = g_ptr_array_new();
+	l->seen = g_hash_table_new(g_str_hash, g_str_equal);
 }
 
-static char **finish_list(GPtrArray *out)
+static void unique_add(UniqueList *l, const char *item)
 {
-	g_ptr_array_add(out, NULL);
-	return (char **)g_ptr_array_free(out, FALSE);
+	char *copy;
+
+	if (g_hash_table_contains(l->seen, item))
+		return;
+	copy = g_strdup(item);
+	g_ptr_array_add(l->items, copy);
+	g_hash_table_add(l->seen, copy);
+}
+
+static char **unique_finish(UniqueList *l)
+{
+	g_hash_table_unref(l->seen);
+	g_ptr_array_add(l->items, NULL);
+	return (char **)g_ptr_array_free(l->items, FALSE);
 }
 
 char **nfc_service_get_nameservers(NfcService *s)
 {
-	GPtrArray *out = g_ptr_array_new();
+	UniqueList out;
 	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(s->ipconfig);
 	char buf[INET_ADDRSTRLEN];
 
+	unique_init(&out);
 	if (!state_connected(s->state))
-		return finish_list(out);
+		return unique_finish(&out);
 	if (s->nameservers_config[0]) {
 		for (char **n = s->nameservers_config; *n; n++)
-			strv_append_unique(out, *n);
+			unique_add(&out, *n);
 	} else if (v4->up) {
 		for (unsigned int i = 0; i < v4->n_dns; i++)
-			strv_append_unique(out, inet_ntop(AF_INET, &v4->dns[i], buf, sizeof(buf)));
+			unique_add(&out, inet_ntop(AF_INET, &v4->dns[i], buf, sizeof(buf)));
 	}
 	for (char **n = nfc_config_active()->fallback_nameservers; *n; n++)
-		strv_append_unique(out, *n);
-	return finish_list(out);
+		unique_add(&out, *n);
+	return unique_finish(&out);
 }
 
 char **nfc_service_get_timeservers(NfcService *s)
 {
-	GPtrArray *out = g_ptr_array_new();
+	UniqueList out;
 	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(s->ipconfig);
 	char buf[INET_ADDRSTRLEN];
 
+	unique_init(&out);
 	if (!state_connected(s->state))
-		return finish_list(out);
+		return unique_finish(&out);
 	if (s->timeservers_config[0]) {
 		for (char **n = s->timeservers_config; *n; n++)
-			strv_append_unique(out, *n);
+			unique_add(&out, *n);
 	} else if (v4->up) {
 		for (unsigned int i = 0; i < v4->n_ntp; i++)
-			strv_append_unique(out, inet_ntop(AF_INET, &v4->ntp[i], buf, sizeof(buf)));
+			unique_add(&out, inet_ntop(AF_INET, &v4->ntp[i], buf, sizeof(buf)));
 	}
-	return finish_list(out);
+	return unique_finish(&out);
 }
 
 char **nfc_service_get_domains(NfcService *s)
 {
-	GPtrArray *out = g_ptr_array_new();
+	UniqueList out;
 	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(s->ipconfig);
 
+	unique_init(&out);
 	if (!state_connected(s->state))
-		return finish_list(out);
+		return unique_finish(&out);
 	if (s->domains_config[0]) {
 		for (char **n = s->domains_config; *n; n++)
-			strv_append_unique(out, *n);
+			unique_add(&out, *n);
 	} else if (v4->up && v4->domain[0]) {
-		strv_append_unique(out, v4->domain);
+		unique_add(&out, v4->domain);
 	}
-	return finish_list(out);
+	return unique_finish(&out);
 }
 
 /* ---- setters ------------------------------------------------------------- */
 
 int nfc_service_set_autoconnect(NfcService *s, bool autoconnect)
 {
+	int r;
+
 	if (!s->favorite)
 		return -ENOENT; /* the D-Bus layer answers InvalidService */
 	if (s->autoconnect == autoconnect)
 		return 0;
 	s->autoconnect = autoconnect;
-	save(s);
+	r = save(s);
+	if (r < 0) {
+		s->autoconnect = !autoconnect;
+		return r;
+	}
 	notify_changed(s, "AutoConnect");
 	if (autoconnect && may_autoconnect(s) && s->state == NFC_SERVICE_IDLE)
 		start(s);
 	return 0;
 }
 
-static int set_list(NfcService *s, char ***field, char **list, const char *property)
+static int set_list(NfcService *s, char ***field, char **list, const char *property,
+		    const char *effective)
 {
-	g_strfreev(*field);
+	char **old = *field;
+	int r;
+
 	*field = g_strdupv(list);
-	save(s);
+	r = save(s);
+	if (r < 0) {
+		g_strfreev(*field);
+		*field = old;
+		return r;
+	}
+	g_strfreev(old);
 	notify_changed(s, property);
+	notify_changed(s, effective);
 	return 0;
 }
 
 int nfc_service_set_nameservers_config(NfcService *s, char **list)
 {
-	set_list(s, &s->nameservers_config, list, "Nameservers.Configuration");
-	notify_changed(s, "Nameservers");
-	return 0;
+	return set_list(s, &s->nameservers_config, list, "Nameservers.Configuration",
+			"Nameservers");
 }
 
 int nfc_service_set_timeservers_config(NfcService *s, char **list)
 {
-	set_list(s, &s->timeservers_config, list, "Timeservers.Configuration");
-	notify_changed(s, "Timeservers");
-	return 0;
+	return set_list(s, &s->timeservers_config, list, "Timeservers.Configuration",
+			"Timeservers");
 }
 
 int nfc_service_set_domains_config(NfcService *s, char **list)
 {
-	set_list(s, &s->domains_config, list, "Domains.Configuration");
-	notify_changed(s, "Domains");
-	return 0;
+	return set_list(s, &s->domains_config, list, "Domains.Configuration", "Domains");
 }
 
 int nfc_service_set_ipv4_config(NfcService *s, const NfcIpv4Config *config)
 {
+	NfcIpv4Config old = s->v4_config;
+	int r;
+
 	s->v4_config = *config;
-	save(s);
+	r = save(s);
+	if (r < 0) {
+		s->v4_config = old;
+		return r;
+	}
 	notify_changed(s, "IPv4.Configuration");
 	restart(s);
 	return 0;
@@ -640,8 +686,15 @@ int nfc_service_set_ipv4_config(NfcService *s, const NfcIpv4Config *config)
 
 int nfc_service_set_ipv6_config(NfcService *s, const NfcIpv6Config *config)
 {
+	NfcIpv6Config old = s->v6_config;
+	int r;
+
 	s->v6_config = *config;
-	save(s);
+	r = save(s);
+	if (r < 0) {
+		s->v6_config = old;
+		return r;
+	}
 	notify_changed(s, "IPv6.Configuration");
 	restart(s);
 	return 0;

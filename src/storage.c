@@ -67,3 +67,22 @@ gboolean nfc_storage_save(const char *name, GKeyFile *kf, GError **error)
 	 * renames it over the old one: a crash leaves the old or the new */
 	return g_key_file_save_to_file(kf, path, error);
 }
+
+int nfc_storage_errno(const GError *error)
+{
+	static const struct {
+		GFileError code;
+		int err;
+	} map[] = {
+		{ G_FILE_ERROR_NOSPC, ENOSPC }, { G_FILE_ERROR_ROFS, EROFS },
+		{ G_FILE_ERROR_NOMEM, ENOMEM },
+	};
+
+	/* only errnos that D-Bus answers as Failed with their text: EACCES
+	 * would read PermissionDenied (the caller's), ENOENT InvalidService */
+	if (error && error->domain == G_FILE_ERROR)
+		for (gsize i = 0; i < G_N_ELEMENTS(map); i++)
+			if (map[i].code == (GFileError)error->code)
+				return -map[i].err;
+	return -EIO;
+}

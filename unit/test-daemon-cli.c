@@ -3,6 +3,7 @@
  * real process. Everything here fails before the daemon touches the
  * network or the bus, so it needs no privileges. */
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static int run(const char *args, char **out, char **err)
@@ -73,7 +74,7 @@ static char *assert_config_refused(const char *text, const char *const *want)
 
 static void test_bad_config(void)
 {
-	static const char *const want[] = { "OnlineCheckMode", "often", NULL };
+	static const char *const want[] = { "OnlineCheckMode", "none, one-shot, continuous", NULL };
 	g_autofree char *dir = assert_config_refused("[General]\nOnlineCheckMode=often\n", want);
 	g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
 	g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
@@ -98,6 +99,60 @@ static void test_dangerous_routing(void)
 	g_rmdir(dir);
 }
 
+/* -c naming a file that is not a main.conf (a secret, say) is refused
+ * with the line number, and no byte of the file reaches the log. */
+static void test_config_not_echoed(void)
+{
+	static const char *const texts[] = {
+		"sk-live-SECRET0123456789abcdef\nsecond line\n",
+		"[General]\nBackgroundScanning=SECRET0123456789abcdef\n",
+		"# a comment\n[General]\nSECRET0123456789abcdef\n",
+	};
+	static const char *const want[] = { "main.conf", NULL };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
+		g_autofree char *conf = g_build_filename(dir, "main.conf", NULL);
+		g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
+		g_autofree char *out = NULL, *err = NULL;
+
+		g_file_set_contents(conf, texts[i], -1, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(run(args, &out, &err), ==, 1);
+		for (const char *const *w = want; *w; w++)
+			g_assert_nonnull(strstr(err, *w));
+		g_assert_null(strstr(err, "SECRET"));
+		g_assert_null(strstr(out, "SECRET"));
+		if (i != 1)
+			g_assert_nonnull(strstr(err, i == 0 ? "line 1" : "line 3"));
+		g_unlink(conf);
+		g_rmdir(dir);
+	}
+}
+
+/* -c naming a FIFO (nobody writing) or a directory: refused at once,
+ * exit 1, instead of blocking start-up in open() forever. */
+static void test_config_not_regular(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("nfc-cli-XXXXXX", &error);
+	g_autofree char *fifo = g_build_filename(dir, "main.conf", NULL);
+	const char *paths[] = { fifo, dir };
+
+	g_assert_no_error(error);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+		g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", paths[i], dir);
+		g_autofree char *out = NULL, *err = NULL;
+
+		g_assert_cmpint(run(args, &out, &err), ==, 1);
+		g_assert_nonnull(strstr(err, "not a regular file"));
+	}
+	g_unlink(fifo);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -106,5 +161,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/daemon-cli/bad-bus", test_bad_bus);
 	g_test_add_func("/daemon-cli/bad-config", test_bad_config);
 	g_test_add_func("/daemon-cli/dangerous-routing", test_dangerous_routing);
+	g_test_add_func("/daemon-cli/config-not-echoed", test_config_not_echoed);
+	g_test_add_func("/daemon-cli/config-not-regular", test_config_not_regular);
 	return g_test_run();
 }

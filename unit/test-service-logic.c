@@ -318,6 +318,37 @@ static void test_settings_load(void)
 	nfc_service_settings_clear(&s);
 }
 
+/* Lists are bounded: SetProperty's check refuses entry 65 and says so
+ * (without quoting an entry); a settings file keeps the first 64. */
+static void test_settings_list_bound(void)
+{
+	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) file = g_string_new("[s]\nDomains=");
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+	NfcServiceSettings set;
+
+	for (int i = 0; i < NFC_SETTINGS_LIST_MAX; i++) {
+		g_ptr_array_add(list, g_strdup_printf("d%d.example", i));
+		g_string_append_printf(file, "d%d.example;", i);
+	}
+	g_ptr_array_add(list, NULL);
+	g_assert_true(nfc_settings_check_list(NFC_SETTINGS_DOMAINS, (char **)list->pdata, &error));
+	g_assert_no_error(error);
+	list->pdata[NFC_SETTINGS_LIST_MAX] = g_strdup("extra.example");
+	g_ptr_array_add(list, NULL);
+	g_assert_false(nfc_settings_check_list(NFC_SETTINGS_DOMAINS, (char **)list->pdata, &error));
+	g_assert_nonnull(strstr(error->message, "more than 64 entries"));
+	g_assert_null(strstr(error->message, "example"));
+
+	g_string_append(file, "extra.example;more.example;\n");
+	g_assert_true(g_key_file_load_from_data(kf, file->str, -1, G_KEY_FILE_NONE, NULL));
+	nfc_service_settings_load(kf, "s", &set);
+	g_assert_cmpuint(g_strv_length(set.domains), ==, NFC_SETTINGS_LIST_MAX);
+	g_assert_cmpstr(set.domains[NFC_SETTINGS_LIST_MAX - 1], ==, "d63.example");
+	nfc_service_settings_clear(&set);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -331,6 +362,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/service/settings/manual", test_settings_manual);
 	g_test_add_func("/service/settings/quote", test_settings_quote);
 	g_test_add_func("/service/settings/load", test_settings_load);
+	g_test_add_func("/service/settings/list-bound", test_settings_list_bound);
 	g_test_add_func("/online/url", test_online_url);
 	return g_test_run();
 }

@@ -199,13 +199,13 @@ static void test_policy_files(void)
 
 	g_assert_true(nfc_policy_set_add_file(set, "10-users.policy",
 		"[policy_uid]\nuid=1234\nAllowedBearers=ethernet\nAllowedInterface=uplink0\n"
-		"[policy_gid]\ngid=4321\nAllowedBearers=wifi cellular\nConnectionType=internet\n", &error));
+		"[policy_gid]\ngid=4321\nAllowedBearers=wifi cellular\nConnectionType=internet\n", -1, &error));
 	g_assert_no_error(error);
 	g_assert_true(nfc_policy_set_add_file(set, "20-apps.policy",
 		"[flatpak]\ncgroup=/user.slice/*/app-flatpak-org.example.App-*\nAllowedBearers=cellular\n"
 		"[broad]\ncgroup=/user.slice\nAllowedBearers=*\n"
 		"[selinux]\nselinux=myapp_t\nAllowedBearers=gadget\n"
-		"[uid-again]\nuid=1234\nAllowedBearers=wifi\n", &error));
+		"[uid-again]\nuid=1234\nAllowedBearers=wifi\n", -1, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(nfc_policy_set_count(set), ==, 6);
 
@@ -280,7 +280,7 @@ static void test_policy_bad_files(void)
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autoptr(GError) error = NULL;
 
-		g_assert_false(nfc_policy_set_add_file(set, "bad.policy", bad[i], &error));
+		g_assert_false(nfc_policy_set_add_file(set, "bad.policy", bad[i], -1, &error));
 		g_assert_nonnull(error);
 		g_assert_nonnull(strstr(error->message, "bad.policy"));
 	}
