@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config.h"
+#include "file-read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -496,55 +497,13 @@ NfcConfig *nfc_config_parse(const char *data, gsize len, GPtrArray *warnings,
  * larger is not a configuration file. */
 #define CONFIG_MAX (256 * 1024)
 
-/* Opened non-blocking and checked with fstat on the open fd: -c naming a
- * FIFO or a device must not block start-up in open() or read(). */
+/* -c may name any path: see file-read.h */
 static gboolean read_config(const char *path, char **data, gsize *len, GError **error)
 {
-	g_autoptr(GString) buf = NULL;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	int e;
-
-	if (fd < 0) {
-		e = errno;
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open %s: %s",
-			    path, g_strerror(e));
-		return FALSE;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a regular file", path);
-		return FALSE;
-	}
-	buf = g_string_sized_new(MIN(st.st_size, CONFIG_MAX) + 1);
-	for (;;) {
-		char chunk[4096];
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			close(fd);
-			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
-				    "cannot read %s: %s", path, g_strerror(e));
-			return FALSE;
-		}
-		if (n == 0)
-			break;
-		if (buf->len + n > CONFIG_MAX) {
-			close(fd);
-			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-				    "%s: larger than %u bytes, not a configuration file", path,
-				    CONFIG_MAX);
-			return FALSE;
-		}
-		g_string_append_len(buf, chunk, n);
-	}
-	close(fd);
-	*len = buf->len;
-	*data = g_string_free(g_steal_pointer(&buf), FALSE);
-	return TRUE;
+	if (nfc_file_read_regular(path, CONFIG_MAX, data, len, error))
+		return TRUE;
+	g_prefix_error(error, "%s: ", path);
+	return FALSE;
 }
 
 NfcConfig *nfc_config_load(const char *path, bool missing_ok, GPtrArray *warnings,

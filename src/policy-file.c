@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "file-read.h"
 #include "log.h"
 
 typedef struct {
@@ -379,63 +380,6 @@ gboolean nfc_policy_set_add_file(NfcPolicySet *set, const char *name, const char
 	return TRUE;
 }
 
-/* A policy file's text, at most NFC_POLICY_FILE_MAX bytes. Opened
- * non-blocking and checked with fstat on the open fd: a FIFO (or a device)
- * named *.policy would otherwise block the main loop in open() or read()
- * forever. A symlink is followed on purpose (admins link shared policies
- * in); what it points at must be a regular file too. Errors name the
- * file, never its content. */
-static gboolean read_policy_file(const char *path, char **text, gsize *len, GError **error)
-{
-	g_autoptr(GString) buf = NULL;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		int e = errno;
-
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open: %s",
-			    g_strerror(e));
-		return FALSE;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-				    "not a regular file");
-		return FALSE;
-	}
-	buf = g_string_sized_new(MIN(st.st_size, NFC_POLICY_FILE_MAX) + 1);
-	for (;;) {
-		char chunk[4096];
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
-				    "cannot read: %s", g_strerror(e));
-			return FALSE;
-		}
-		if (n == 0)
-			break;
-		/* checked while reading too: the file may grow after fstat */
-		if (buf->len + n > NFC_POLICY_FILE_MAX) {
-			close(fd);
-			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-				    "larger than %u bytes", NFC_POLICY_FILE_MAX);
-			return FALSE;
-		}
-		g_string_append_len(buf, chunk, n);
-	}
-	close(fd);
-	*len = buf->len;
-	*text = g_string_free(g_steal_pointer(&buf), FALSE);
-	return TRUE;
-}
-
 static int by_name(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -460,7 +404,7 @@ guint nfc_policy_set_load_dir(NfcPolicySet *set, const char *dir)
 		g_autoptr(GError) error = NULL;
 		gsize len;
 
-		if (!read_policy_file(path, &text, &len, &error) ||
+		if (!nfc_file_read_regular(path, NFC_POLICY_FILE_MAX, &text, &len, &error) ||
 		    !nfc_policy_set_add_file(set, names->pdata[i], text, len, &error)) {
 			nfc_warn("policy %s ignored: %s", path, error->message);
 			continue;
