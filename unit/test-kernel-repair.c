@@ -66,15 +66,6 @@ typedef struct {
 	gsize from;
 } Wait;
 
-static gboolean has_ipv4_address(gpointer data)
-{
-	Wait *w = data;
-	g_autoptr(GVariant) v4 = uplinks_service_property(&w->f->u, w->id, "IPv4");
-	g_autoptr(GVariant) addr = v4 ? g_variant_lookup_value(v4, "Address", NULL) : NULL;
-
-	return addr != NULL;
-}
-
 static gboolean policy_loaded(gpointer data)
 {
 	Wait *w = data;
@@ -83,20 +74,6 @@ static gboolean policy_loaded(gpointer data)
 	return strlen(log) >= w->from && strstr(log + w->from, "session policies: 1 files");
 }
 
-/* Both uplinks have their lease, on D-Bus and in the kernel: a default
- * route in the main table and one in each uplink's own table. */
-static void wait_ipv4(Fixture *f)
-{
-	for (int i = 0; i < 2; i++) {
-		g_autofree char *id = uplinks_service_id(&f->u, i);
-		Wait w = { f, id, 0 };
-
-		g_assert_true(nfc_lab_wait_for(has_ipv4_address, &w, 20000));
-	}
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
-			"test $(ip -4 route show default | grep -c ' dev uplink') = 2 && "
-			"test $(ip -4 route show table all | grep -c '^default .* table ') = 2");
-}
 
 static guint64 router_count(Fixture *f, int i)
 {
@@ -178,7 +155,7 @@ static void setup(Fixture *f, gconstpointer data)
 	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
-	wait_ipv4(f);
+	uplinks_wait_ipv4_leases(&f->u);
 	for (int i = 0; i < 2; i++)
 		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 10000,
 				"test $(ss -Hunl 'sport = :%d' | wc -l) = 2", PORT);
@@ -397,7 +374,7 @@ static void test_link_flap_quiet(Fixture *f, gconstpointer data)
 	g_assert_cmpint(send_as_a(f, 1), <, 0);
 	uplinks_set_carrier(&f->u, f->pinned, true);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
-	wait_ipv4(f);
+	uplinks_wait_ipv4_leases(&f->u);
 	assert_pinned(f);
 	log = nfconnd_log(f);
 	g_assert_null(strstr(log, "from outside; restored"));
@@ -436,7 +413,7 @@ static void test_crash_fails_closed(Fixture *f, gconstpointer data)
 					  "nft delete table inet nfconn 2>/dev/null"), !=, 0);
 
 	/* a client that creates its session again is steered again */
-	wait_ipv4(f);
+	uplinks_wait_ipv4_leases(&f->u);
 	start_session(f);
 	assert_pinned(f);
 	g_clear_pointer(&f->a, session_client_free);

@@ -96,31 +96,6 @@ static gboolean has_ipv6_gateway(gpointer data)
 	return gw != NULL;
 }
 
-static gboolean has_ipv4_address(gpointer data)
-{
-	ServiceWait *w = data;
-	g_autoptr(GVariant) v4 = uplinks_service_property(&w->f->u, w->id, "IPv4");
-	g_autoptr(GVariant) addr = v4 ? g_variant_lookup_value(v4, "Address", NULL) : NULL;
-
-	return addr != NULL;
-}
-
-/* A service is ready with IPv6 alone when a router advertisement comes
- * before its DHCPv4 lease. The tests send IPv4: wait until both uplinks
- * have their lease, on D-Bus and in the kernel, as a default route in
- * the main table and one in each uplink's own table. */
-static void wait_ipv4(Fixture *f)
-{
-	for (int i = 0; i < 2; i++) {
-		g_autofree char *id = uplinks_service_id(&f->u, i);
-		ServiceWait w = { f, id };
-
-		g_assert_true(nfc_lab_wait_for(has_ipv4_address, &w, 20000));
-	}
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
-			"test $(ip -4 route show default | grep -c ' dev uplink') = 2 && "
-			"test $(ip -4 route show table all | grep -c '^default .* table ') = 2");
-}
 
 static void setup(Fixture *f, gconstpointer data)
 {
@@ -169,7 +144,7 @@ static void setup(Fixture *f, gconstpointer data)
 	}
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
-	wait_ipv4(f);
+	uplinks_wait_ipv4_leases(&f->u);
 	/* and both echo servers have bound their four sockets (UDP and TCP,
 	 * v4 and v6): a datagram that comes first finds no port */
 	for (int i = 0; i < 2; i++)
@@ -467,7 +442,7 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(router_count(f, second, "v4") - r1, ==, 10);
 	uplinks_set_carrier(&f->u, first, true);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
-	wait_ipv4(f);
+	uplinks_wait_ipv4_leases(&f->u);
 
 	/* B is pinned to uplink1: without it B's traffic has nowhere to go,
 	 * and never leaks to the main table (uplink0 stays untouched) */

@@ -191,6 +191,33 @@ void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const c
 	}
 }
 
+typedef struct {
+	Uplinks *u;
+	const char *id;
+} Ipv4Wait;
+
+static gboolean has_ipv4_address(gpointer data)
+{
+	Ipv4Wait *w = data;
+	g_autoptr(GVariant) v4 = uplinks_service_property(w->u, w->id, "IPv4");
+	g_autoptr(GVariant) addr = v4 ? g_variant_lookup_value(v4, "Address", NULL) : NULL;
+
+	return addr != NULL;
+}
+
+void uplinks_wait_ipv4_leases(Uplinks *u)
+{
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *id = uplinks_service_id(u, i);
+		Ipv4Wait w = { u, id };
+
+		g_assert_true(nfc_lab_wait_for(has_ipv4_address, &w, 20000));
+	}
+	nfc_lab_wait_sh(u->lab, u->host, 10000,
+			"test $(ip -4 route show default | grep -c ' dev uplink') = 2 && "
+			"test $(ip -4 route show table all | grep -c '^default .* table ') = 2");
+}
+
 void uplinks_write_policy(Uplinks *u, const char *name, const char *text)
 {
 	g_autofree char *dir = g_build_filename(nfc_lab_dir(u->lab), "session_policy_local", NULL);

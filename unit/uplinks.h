@@ -45,6 +45,13 @@ GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name)
 void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const char *value,
 			   guint timeout_ms);
 
+/* Wait until both uplinks have their DHCPv4 lease, on D-Bus (an IPv4
+ * address) and in the kernel (a default route in the main table and one in
+ * each uplink's own table). A service is ready with IPv6 alone when a
+ * router advertisement comes before its lease: tests that send IPv4 wait
+ * for this. */
+void uplinks_wait_ipv4_leases(Uplinks *u);
+
 /* Put a session policy file beside main.conf (written aside, then renamed
  * over the old one, as an administrator's tool would). */
 void uplinks_write_policy(Uplinks *u, const char *name, const char *text);
