@@ -33,33 +33,6 @@ typedef struct {
 	SessionClient *a;
 } Fixture;
 
-static const char sender_py[] =
-	"import socket, sys\n"
-	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
-	"s = socket.socket(fam, socket.SOCK_DGRAM)\n"
-	"s.settimeout(2.0)\n"
-	"n = int(sys.argv[2]); got = 0; sent = 0\n"
-	"for i in range(n):\n"
-	"    try:\n"
-	"        s.sendto(b'x' * 100, (sys.argv[1], 9999)); sent += 1\n"
-	"    except OSError as e:\n"
-	"        print('error', e.errno); sys.exit(0)\n"
-	"    try:\n"
-	"        s.recvfrom(2048); got += 1\n"
-	"    except socket.timeout:\n"
-	"        print('lost', i, file=sys.stderr)\n"
-	"print(sent, got)\n";
-
-static const char echo_py[] =
-	"import socket, sys, select\n"
-	"socks = []\n"
-	"for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):\n"
-	"    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 9999)); socks.append(s)\n"
-	"while True:\n"
-	"    r, _, _ = select.select(socks, [], [])\n"
-	"    for s in r:\n"
-	"        d, a = s.recvfrom(2048); s.sendto(d, a)\n";
-
 typedef struct {
 	Fixture *f;
 	const char *id;
@@ -134,9 +107,9 @@ static void setup(Fixture *f, gconstpointer data)
 	uplinks_setup(&f->u, data);
 	f->sender = g_build_filename(nfc_lab_dir(f->u.lab), "send.py", NULL);
 	echo = g_build_filename(nfc_lab_dir(f->u.lab), "echo.py", NULL);
-	g_file_set_contents(f->sender, sender_py, -1, &error);
+	g_file_set_contents(f->sender, uplinks_sender_py, -1, &error);
 	g_assert_no_error(error);
-	g_file_set_contents(echo, echo_py, -1, &error);
+	g_file_set_contents(echo, uplinks_echo_py, -1, &error);
 	g_assert_no_error(error);
 	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s", nfc_lab_dir(f->u.lab), f->sender);
 	for (int i = 0; i < 2; i++) {

@@ -25,24 +25,6 @@ typedef struct {
 	char *tcp;     /* the TCP client script */
 } Fixture;
 
-static const char sender_py[] =
-	"import socket, sys\n"
-	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
-	"s = socket.socket(fam, socket.SOCK_DGRAM)\n"
-	"if len(sys.argv) > 3: s.bind((sys.argv[3], 0))\n"
-	"s.settimeout(2.0)\n"
-	"n = int(sys.argv[2]); got = 0; sent = 0\n"
-	"for i in range(n):\n"
-	"    try:\n"
-	"        s.sendto(b'x' * 100, (sys.argv[1], 9999)); sent += 1\n"
-	"    except OSError as e:\n"
-	"        print('error', e.errno); sys.exit(0)\n"
-	"    try:\n"
-	"        s.recvfrom(2048); got += 1\n"
-	"    except socket.timeout:\n"
-	"        print('lost', i, file=sys.stderr)\n"
-	"print(sent, got)\n";
-
 /* TCP: send 1000 bytes, half-close, print what the server answers */
 static const char tcp_py[] =
 	"import socket, sys\n"
@@ -55,32 +37,6 @@ static const char tcp_py[] =
 	"    if not d: break\n"
 	"    got += d\n"
 	"print(got.decode())\n";
-
-/* UDP: echo; TCP: read to the end, answer "<name> <bytes read>" */
-static const char echo_py[] =
-	"import socket, sys, select\n"
-	"socks, listeners = [], []\n"
-	"for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):\n"
-	"    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 9999)); socks.append(s)\n"
-	"    t = socket.socket(fam, socket.SOCK_STREAM)\n"
-	"    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-	"    t.bind((addr, 9999)); t.listen(8); listeners.append(t)\n"
-	"while True:\n"
-	"    r, _, _ = select.select(socks + listeners, [], [])\n"
-	"    for s in r:\n"
-	"        if s in listeners:\n"
-	"            c, _ = s.accept(); c.settimeout(5); n = 0\n"
-	"            try:\n"
-	"                while True:\n"
-	"                    d = c.recv(4096)\n"
-	"                    if not d: break\n"
-	"                    n += len(d)\n"
-	"                c.sendall(('%s %d' % (sys.argv[3], n)).encode())\n"
-	"            except OSError:\n"
-	"                pass\n"
-	"            c.close()\n"
-	"        else:\n"
-	"            d, a = s.recvfrom(2048); s.sendto(d, a)\n";
 
 typedef struct {
 	Fixture *f;
@@ -108,9 +64,9 @@ static void setup(Fixture *f, gconstpointer data)
 	g_file_set_contents(f->tcp, tcp_py, -1, &error);
 	g_assert_no_error(error);
 	echo = g_build_filename(nfc_lab_dir(f->u.lab), "echo.py", NULL);
-	g_file_set_contents(f->sender, sender_py, -1, &error);
+	g_file_set_contents(f->sender, uplinks_sender_py, -1, &error);
 	g_assert_no_error(error);
-	g_file_set_contents(echo, echo_py, -1, &error);
+	g_file_set_contents(echo, uplinks_echo_py, -1, &error);
 	g_assert_no_error(error);
 	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s %s", nfc_lab_dir(f->u.lab), f->sender,
 		   f->tcp);

@@ -191,6 +191,54 @@ void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const c
 	}
 }
 
+/* UDP: send N datagrams of 100 bytes to ADDR port 9999 (from SRC if given),
+ * one at a time, each waiting up to 2 s for its echo; prints "sent got", or
+ * "error ERRNO" when a send fails:  send.py ADDR N [SRC] */
+const char uplinks_sender_py[] =
+	"import socket, sys\n"
+	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
+	"s = socket.socket(fam, socket.SOCK_DGRAM)\n"
+	"if len(sys.argv) > 3: s.bind((sys.argv[3], 0))\n"
+	"s.settimeout(2.0)\n"
+	"n = int(sys.argv[2]); got = 0; sent = 0\n"
+	"for i in range(n):\n"
+	"    try:\n"
+	"        s.sendto(b'x' * 100, (sys.argv[1], 9999)); sent += 1\n"
+	"    except OSError as e:\n"
+	"        print('error', e.errno); sys.exit(0)\n"
+	"    try:\n"
+	"        s.recvfrom(2048); got += 1\n"
+	"    except socket.timeout:\n"
+	"        print('lost', i, file=sys.stderr)\n"
+	"print(sent, got)\n";
+
+/* The routers' server: UDP echo; TCP: read to the end, answer "<name>
+ * <bytes read>":  echo.py ADDR4 ADDR6 NAME */
+const char uplinks_echo_py[] =
+	"import socket, sys, select\n"
+	"socks, listeners = [], []\n"
+	"for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):\n"
+	"    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 9999)); socks.append(s)\n"
+	"    t = socket.socket(fam, socket.SOCK_STREAM)\n"
+	"    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+	"    t.bind((addr, 9999)); t.listen(8); listeners.append(t)\n"
+	"while True:\n"
+	"    r, _, _ = select.select(socks + listeners, [], [])\n"
+	"    for s in r:\n"
+	"        if s in listeners:\n"
+	"            c, _ = s.accept(); c.settimeout(5); n = 0\n"
+	"            try:\n"
+	"                while True:\n"
+	"                    d = c.recv(4096)\n"
+	"                    if not d: break\n"
+	"                    n += len(d)\n"
+	"                c.sendall(('%s %d' % (sys.argv[3], n)).encode())\n"
+	"            except OSError:\n"
+	"                pass\n"
+	"            c.close()\n"
+	"        else:\n"
+	"            d, a = s.recvfrom(2048); s.sendto(d, a)\n";
+
 typedef struct {
 	Uplinks *u;
 	const char *id;

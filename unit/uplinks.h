@@ -45,6 +45,11 @@ GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name)
 void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const char *value,
 			   guint timeout_ms);
 
+/* Python scripts the system tests write into the lab: a UDP sender that
+ * counts echoes, and the echo server the routers run (see uplinks.c). */
+extern const char uplinks_sender_py[];
+extern const char uplinks_echo_py[];
+
 /* Wait until both uplinks have their DHCPv4 lease, on D-Bus (an IPv4
  * address) and in the kernel (a default route in the main table and one in
  * each uplink's own table). A service is ready with IPv6 alone when a
