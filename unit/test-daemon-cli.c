@@ -117,6 +117,7 @@ static void test_config_not_echoed(void)
 		g_autofree char *args = g_strdup_printf("-n -c %s --state-dir %s/state", conf, dir);
 		g_autofree char *out = NULL, *err = NULL;
 
+		g_assert_no_error(error);
 		g_file_set_contents(conf, texts[i], -1, &error);
 		g_assert_no_error(error);
 		g_assert_cmpint(run(args, &out, &err), ==, 1);
