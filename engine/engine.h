@@ -64,3 +64,18 @@ void nfc_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool r
 char **nfc_engine_session_ladder(NfcSession *s);
 /* ... and those of its shared identity (empty if it has none). */
 char **nfc_engine_session_shared_ladder(NfcSession *s);
+
+/* ---- tethering ---------------------------------------------------------------
+ * The engine owns the firewall: the tethering core asks it here. The engine
+ * keeps the firewall's uplink set in step with the connected services by
+ * itself, and when an uplink goes away (disconnected, carrier lost, address
+ * gone) it drops the conntrack entries masqueraded to that uplink's
+ * addresses (tethered and session flows alike), so their next packets are
+ * NATed to the uplink they now leave by. */
+#include "firewall.h"
+
+/* NULL removes the tether state. done (may be NULL) once, 0 or -errno;
+ * before the firewall is ready the request waits for it. */
+int nfc_engine_tether_set(const NfcFirewallTether *tether, void (*done)(int error, void *user_data),
+			  void *user_data);
+int nfc_engine_tether_counters_read(NfcFirewallTetherCountersFunc done, void *user_data);

@@ -87,9 +87,39 @@ typedef struct {
 	char ifname[16];
 } NfcFirewallNat;
 
+/* Tethering: the bridge's clients share the uplinks. With a tether set the
+ * backend keeps, beside the session state:
+ *   - masquerade of the tether subnets (IPv4, and IPv6 when prefixlen6 > 0)
+ *     out of every interface in the uplink set (uplinks_set), so that a
+ *     failover needs no rule change;
+ *   - forward accepts for bridge -> uplink and for uplink -> bridge of
+ *     established/related flows; anything else forwarded from or to the
+ *     bridge is dropped (tethered traffic never leaves by another
+ *     interface); traffic that does not touch the bridge is not looked at;
+ *   - per-client counters keyed by the client's address (IPv4 and IPv6),
+ *     TX = forwarded from the client to an uplink, RX = forwarded to it.
+ * Tethered packets are never marked (their ct mark stays 0). */
+typedef struct {
+	char bridge[16];           /* "tether" */
+	uint32_t subnet4;          /* network byte order */
+	uint8_t prefixlen4;        /* 0: no IPv4 */
+	uint8_t subnet6[16];
+	uint8_t prefixlen6;        /* 0: no IPv6 */
+} NfcFirewallTether;
+
+typedef struct {
+	int family;                /* AF_INET or AF_INET6 */
+	uint8_t address[16];       /* 4 or 16 bytes used */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t rx_packets, rx_bytes;
+} NfcTetherCounters;
+
 typedef void (*NfcFirewallDoneFunc)(int error, void *user_data);
 typedef void (*NfcFirewallCountersFunc)(int error, const NfcSessionCounters *counters,
 					size_t n_counters, void *user_data);
+
+typedef void (*NfcFirewallTetherCountersFunc)(int error, const NfcTetherCounters *counters,
+					      size_t n_counters, void *user_data);
 
 typedef enum {
 	/* Our state was changed or removed from outside and has been
@@ -138,6 +168,15 @@ typedef struct {
 		       void *user_data);
 	int (*nat_remove)(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
 			  void *user_data);
+	/* The interfaces of the uplinks (connected services), replacing the
+	 * last set; NULL-terminated, may be empty. Kept across tether_set. */
+	int (*uplinks_set)(void *priv, const char *const *ifnames, NfcFirewallDoneFunc done,
+			   void *user_data);
+	/* Install (or replace) the tether state; NULL removes it. */
+	int (*tether_set)(void *priv, const NfcFirewallTether *tether, NfcFirewallDoneFunc done,
+			  void *user_data);
+	/* Every tether client seen since tether_set, in one read. */
+	int (*tether_counters_read)(void *priv, NfcFirewallTetherCountersFunc done, void *user_data);
 	void (*set_event_func)(void *priv, NfcFirewallEventFunc func, void *user_data);
 } NfcFirewallOps;
 
@@ -166,3 +205,9 @@ int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
 			 NfcFirewallDoneFunc done, void *user_data);
 int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
 			    NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_uplinks_set(NfcFirewall *fw, const char *const *ifnames,
+			     NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_tether_set(NfcFirewall *fw, const NfcFirewallTether *tether,
+			    NfcFirewallDoneFunc done, void *user_data);
+int nfc_firewall_tether_counters_read(NfcFirewall *fw, NfcFirewallTetherCountersFunc done,
+				      void *user_data);

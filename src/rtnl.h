@@ -77,6 +77,15 @@ typedef struct {
 	uint8_t protocol;           /* FRA_PROTOCOL (RTPROT_*), 0 = unspec */
 } NfcRtnlRule;
 
+typedef struct {
+	int family;                 /* AF_INET, AF_INET6 */
+	int index;
+	uint16_t state;             /* NUD_* */
+	NfcInAddr address;
+	uint8_t lladdr[6];
+	bool has_lladdr;
+} NfcRtnlNeigh;
+
 /* Events. Every pointer is valid for the call only. link_changed is called
  * for new links and for every change of an existing one. */
 typedef struct {
@@ -89,6 +98,11 @@ typedef struct {
 	/* ip rules, IPv4 and IPv6: events only (no initial dump, no cache) */
 	void (*rule_added)(const NfcRtnlRule *rule, void *user_data);
 	void (*rule_removed)(const NfcRtnlRule *rule, void *user_data);
+	/* neighbours (ARP/NDP entries): only while nfc_rtnl_neigh_monitor(true)
+	 * is in force, no cache and no replay; a NUD_FAILED/NUD_INCOMPLETE
+	 * entry is reported as removed */
+	void (*neigh_changed)(const NfcRtnlNeigh *neigh, void *user_data);
+	void (*neigh_removed)(const NfcRtnlNeigh *neigh, void *user_data);
 	/* the monitor overran and links and addresses were dumped again:
 	 * route and rule events may have been lost, look again if it matters */
 	void (*resynced)(void *user_data);
@@ -132,6 +146,23 @@ int nfc_rtnl_route_add(const NfcRtnlRoute *route, bool replace, NfcRtnlDoneFunc 
 int nfc_rtnl_route_del(const NfcRtnlRoute *route, NfcRtnlDoneFunc done, void *user_data);
 int nfc_rtnl_rule_add(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_data);
 int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_data);
+
+/* A bridge (IFLA_INFO_KIND "bridge") with forward_delay in centiseconds
+ * (IFLA_BR_FORWARD_DELAY, 0 = forward at once), left down. -EEXIST if a
+ * link of that name exists. */
+int nfc_rtnl_link_add_bridge(const char *name, uint32_t forward_delay, NfcRtnlDoneFunc done,
+			     void *user_data);
+int nfc_rtnl_link_del(int ifindex, NfcRtnlDoneFunc done, void *user_data);
+/* Enslave to master (a bridge), or release with master 0. */
+int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void *user_data);
+
+/* Subscribe the monitor to neighbour events (reference counted: each true
+ * needs a false). */
+void nfc_rtnl_neigh_monitor(bool on);
+/* The neighbours of ifindex (0: all) of family (AF_UNSPEC: both). */
+int nfc_rtnl_neigh_dump(int family, int ifindex,
+			void (*each)(const NfcRtnlNeigh *neigh, void *user_data),
+			NfcRtnlDoneFunc done, void *user_data);
 
 /* Dumps (for cleaning up leftovers at start): each is called per object,
  * then done. An id or a negative errno, as above. */

@@ -14,6 +14,16 @@ typedef struct {
 	const char *name;                 /* "Wired" */
 	/* power the devices of this type up or down; 0 or negative errno */
 	int (*set_powered)(bool powered);
+	/* Tethering (NULL: the technology cannot tether). on: lend the ports
+	 * (see the driver) to the bridge bridge_index, their services go away;
+	 * -ENODEV if there is no port to lend. off: take them back, their
+	 * services return. Returns 0 and calls done once when the kernel
+	 * changes are made (or failed: then what was lent is taken back), or a
+	 * negative errno at once (no callback). */
+	int (*set_tethering)(bool on, int bridge_index, void (*done)(int error, void *user_data),
+			     void *user_data);
+	/* The ports lent now (NULL-terminated, caller frees). */
+	char **(*get_tether_ports)(void);
 } NfcTechnologyDriver;
 
 typedef struct {
@@ -51,5 +61,14 @@ bool nfc_technology_get_tethering(NfcTechnology *tech);
 /* User request: -EALREADY when it already is so (the D-Bus layer answers
  * AlreadyEnabled/AlreadyDisabled), else 0 or negative errno. */
 int nfc_technology_set_powered(NfcTechnology *tech, bool powered);
+/* User request: answered through done once tethering is up (or failed,
+ * with everything undone), NULL error = success. Checks as ConnMan's
+ * (spec tethering §1): TetheringTechnologies (NOT_SUPPORTED), already so
+ * (ALREADY_ENABLED/DISABLED), not powered (PERMISSION_DENIED); the error
+ * carries NFC_ERROR codes (dbus-error.h) with a message that says why.
+ * Saves the Tethering flag on success (PersistentTetheringMode). */
+void nfc_technology_set_tethering(NfcTechnology *tech, bool on,
+				  void (*done)(const GError *error, void *user_data),
+				  void *user_data);
 /* Would the driver be powered if a device appeared now? */
 bool nfc_technology_type_powered(const char *type);
