@@ -338,3 +338,8 @@ static gboolean on_readable(int fd, GIOCondition cond, gpointer data)
 		}
 	}
 }
+
+int nfc_conntrack_fd(NfcConntrack *ct)
+{
+	return ct->sock ? mnl_socket_get_fd(ct->sock) : -1;
+}
