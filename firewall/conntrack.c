@@ -197,7 +197,10 @@ static gboolean on_idle(gpointer data)
 	ct->n_deleted = 0;
 	ct->error = 0;
 	ct->restarts = 0;
-	r = start_dump(ct);
+	/* a restart that could not open a new socket left none */
+	r = ct->sock ? 0 : open_socket(ct);
+	if (r == 0)
+		r = start_dump(ct);
 	if (r < 0) {
 		nfc_warn("conntrack: cannot dump: %s", g_strerror(-r));
 		finish(ct, r);
