@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include "conntrack.h"
 #include "firewall.h"
 #include "lab.h"
 
@@ -467,6 +468,93 @@ static void test_failover6(Fixture *f, gconstpointer data)
 	failover(f, true);
 }
 
+typedef struct {
+	bool done;
+	int error;
+	unsigned int n;
+} FlushWait;
+
+static void on_flushed(int error, unsigned int n, void *data)
+{
+	FlushWait *w = data;
+
+	w->done = true;
+	w->error = error;
+	w->n = n;
+}
+
+static gboolean flush_over(gpointer data)
+{
+	return ((FlushWait *)data)->done;
+}
+
+/* Carrier loss is what a failover mostly is. The route moves at once
+ * (ignore_routes_with_linkdown); a masqueraded flow's next packet out of
+ * another interface makes the kernel kill its entry and drop that packet
+ * (nf_nat_oif_changed), the one after is NATed anew. After the engine's
+ * conntrack flush for uplink 1's address no packet is lost. Flow A shows
+ * the kernel alone, flow B the flush. */
+static void carrier_loss(Fixture *f, bool v6)
+{
+	const char *dest = v6 ? "2001:db8:ff::1" : "10.200.0.1";
+	const char *up1 = v6 ? UP1_6 : UP1_4, *up2 = v6 ? UP2_6 : UP2_4;
+	g_autofree char *via1 = g_strdup_printf("3 %s", up1), *via2 = g_strdup_printf("3 %s", up2);
+	g_autofree char *lost1 = g_strdup_printf("2 %s", up2);
+	uint8_t addr[16];
+	NfcConntrack *ct = NULL;
+	FlushWait fw = { 0 };
+	Sender sa, sb;
+	g_autofree char *a1 = NULL, *b1 = NULL, *a2 = NULL, *b2 = NULL;
+
+	nfc_lab_sh(f->lab, f->r1, "ip addr add %s/%d dev lo", dest, v6 ? 128 : 32);
+	nfc_lab_sh(f->lab, f->r2, "ip addr add %s/%d dev lo", dest, v6 ? 128 : 32);
+	nfc_lab_sh(f->lab, f->ns, "sysctl -qw net.ipv4.conf.up1.ignore_routes_with_linkdown=1 "
+		   "net.ipv6.conf.up1.ignore_routes_with_linkdown=1");
+	start_echo_on(f, f->r1, dest);
+	start_echo_on(f, f->r2, dest);
+	tether_on(f);
+
+	sender_start(f, &sa, dest);
+	sender_start(f, &sb, dest);
+	a1 = sender_send(&sa, 3);
+	b1 = sender_send(&sb, 3);
+	g_assert_cmpstr(a1, ==, via1);
+	g_assert_cmpstr(b1, ==, via1);
+	nfc_lab_sh(f->lab, f->r1, "ip link set wan down");
+	nfc_lab_wait_sh(f->lab, f->ns, 10000, "ip link show up1 | grep -q NO-CARRIER");
+
+	/* the kernel alone: one packet lost */
+	a2 = sender_send(&sa, 3);
+	g_assert_cmpstr(a2, ==, lost1);
+
+	/* the flush: none (flow A is NATed to uplink 2 now and stays) */
+	g_assert_cmpint(nfc_conntrack_new(&ct), ==, 0);
+	g_assert_cmpint(inet_pton(v6 ? AF_INET6 : AF_INET, up1, addr), ==, 1);
+	g_assert_cmpint(nfc_conntrack_flush_nat_to(ct, v6 ? AF_INET6 : AF_INET, addr, on_flushed,
+						   &fw), ==, 0);
+	g_assert_true(nfc_lab_wait_for(flush_over, &fw, 10000));
+	g_assert_cmpint(fw.error, ==, 0);
+	g_assert_cmpuint(fw.n, ==, 1);
+	nfc_conntrack_free(ct);
+	b2 = sender_send(&sb, 3);
+	g_assert_cmpstr(b2, ==, via2);
+	g_clear_pointer(&a2, g_free);
+	a2 = sender_send(&sa, 3);
+	g_assert_cmpstr(a2, ==, via2);
+	sender_stop(f, &sa);
+	sender_stop(f, &sb);
+}
+
+static void test_carrier_loss4(Fixture *f, gconstpointer data)
+{
+	carrier_loss(f, false);
+}
+
+static void test_carrier_loss6(Fixture *f, gconstpointer data)
+{
+	carrier_loss(f, true);
+}
+
 static void test_not_uplink_dropped(Fixture *f, gconstpointer data)
 {
 	g_autofree char *out = NULL, *count = NULL;
@@ -633,6 +721,8 @@ int main(int argc, char **argv)
 	ADD("masquerade", test_masquerade, NULL);
 	ADD("failover-v4", test_failover4, NULL);
 	ADD("failover-v6", test_failover6, NULL);
+	ADD("carrier-loss-v4", test_carrier_loss4, NULL);
+	ADD("carrier-loss-v6", test_carrier_loss6, NULL);
 	ADD("not-uplink-dropped", test_not_uplink_dropped, NULL);
 	ADD("counters", test_counters, NULL);
 	ADD("init-and-repair", test_init_and_repair, &no_owner_config);
