@@ -257,10 +257,16 @@ static void neigh_event(const struct nlmsghdr *nlh)
 	/* fdb entries of a bridge come on the same group: -EAFNOSUPPORT */
 	if (nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
 		return;
-	if (nlh->nlmsg_type == RTM_NEWNEIGH && nfc_rtnl_neigh_is_live(neigh.state))
+	switch (nfc_rtnl_neigh_classify(nlh->nlmsg_type, neigh.state)) {
+	case NFC_RTNL_NEIGH_CHANGED:
 		EMIT(neigh_changed, &neigh);
-	else
+		break;
+	case NFC_RTNL_NEIGH_REMOVED:
 		EMIT(neigh_removed, &neigh);
+		break;
+	case NFC_RTNL_NEIGH_IGNORE:
+		break;
+	}
 }
 
 static void apply_event(const struct nlmsghdr *nlh)
@@ -1052,11 +1058,10 @@ static void on_neigh_dump_msg(Request *req, const struct nlmsghdr *nlh)
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
 		return;
-	/* the kernel dumps every link (and with AF_UNSPEC the bridges'
-	 * fdb too, which the parser refused); what is not live is, for our
+	/* the kernel dumps every link; what is not live is, for our
 	 * callers, not there */
 	if ((req->family != AF_UNSPEC && neigh.family != req->family) ||
-	    (req->ifindex && neigh.index != req->ifindex) || !nfc_rtnl_neigh_is_live(neigh.state))
+	    (req->ifindex && neigh.index != req->ifindex) || nfc_rtnl_neigh_classify(RTM_NEWNEIGH, neigh.state) != NFC_RTNL_NEIGH_CHANGED)
 		return;
 	if (req->each.neigh)
 		req->each.neigh(&neigh, req->user_data);
