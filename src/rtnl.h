@@ -158,7 +158,11 @@ int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_
 int nfc_rtnl_link_add_bridge(const char *name, uint32_t forward_delay, NfcRtnlDoneFunc done,
 			     void *user_data);
 int nfc_rtnl_link_del(int ifindex, NfcRtnlDoneFunc done, void *user_data);
-/* Enslave to master (a bridge), or release with master 0. */
+/* Enslave to master (a bridge), or release with master 0.
+ * For these three, when done is told 0 the watchers have heard the change
+ * and the cache holds it (nfc_rtnl_link_get_by_name finds the new bridge,
+ * a port's master is set), unless a resync is running or the monitor
+ * overran. */
 int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void *user_data);
 
 /* Subscribe the monitor to neighbour events (reference counted: each true
