@@ -51,8 +51,8 @@ int nfc_rtnl_parse_addr(const struct nlmsghdr *nlh, NfcRtnlAddr *addr);
 int nfc_rtnl_parse_route(const struct nlmsghdr *nlh, NfcRtnlRoute *route, bool *cloned);
 int nfc_rtnl_parse_rule(const struct nlmsghdr *nlh, NfcRtnlRule *rule);
 /* Neighbours of AF_INET and AF_INET6; the bridge's forwarding database
- * (AF_BRIDGE, on the same group) is -EAFNOSUPPORT. A
- * link-layer address other than 6 bytes leaves has_lladdr false. */
+ * (AF_BRIDGE, on the same group) is -EAFNOSUPPORT. A link-layer address
+ * other than 6 bytes leaves has_lladdr false. */
 int nfc_rtnl_parse_neigh(const struct nlmsghdr *nlh, NfcRtnlNeigh *neigh);
 /* What a neighbour message of type (RTM_NEWNEIGH, RTM_DELNEIGH) with this
  * NUD state tells a watcher. A neighbour is there unless it is being

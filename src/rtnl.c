@@ -1100,7 +1100,8 @@ static void on_neigh_dump_msg(Request *req, const struct nlmsghdr *nlh)
 	/* the kernel dumps every link; what is not live is, for our
 	 * callers, not there */
 	if ((req->family != AF_UNSPEC && neigh.family != req->family) ||
-	    (req->ifindex && neigh.index != req->ifindex) || nfc_rtnl_neigh_classify(RTM_NEWNEIGH, neigh.state) != NFC_RTNL_NEIGH_CHANGED)
+	    (req->ifindex && neigh.index != req->ifindex) ||
+	    nfc_rtnl_neigh_classify(RTM_NEWNEIGH, neigh.state) != NFC_RTNL_NEIGH_CHANGED)
 		return;
 	if (req->each.neigh)
 		req->each.neigh(&neigh, req->user_data);

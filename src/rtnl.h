@@ -102,9 +102,9 @@ typedef struct {
 	 * is in force, no cache and no replay; a NUD_FAILED/NUD_INCOMPLETE
 	 * (or NUD_NONE) entry is reported as removed; NUD_NOARP entries
 	 * (multicast, broadcast, links without ARP) are no neighbours and
-	 * never reported. Without a cache,
-	 * neigh_removed may come for one never told, or more than once;
-	 * neigh_changed comes for every change of state (REACHABLE, STALE...) */
+	 * never reported. Without a cache, neigh_removed may come for one
+	 * never told, or more than once; neigh_changed comes for every
+	 * change of state (REACHABLE, STALE...) */
 	void (*neigh_changed)(const NfcRtnlNeigh *neigh, void *user_data);
 	void (*neigh_removed)(const NfcRtnlNeigh *neigh, void *user_data);
 	/* the monitor overran and links and addresses were dumped again:
