@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rtnetlink, see rtnl.h. Two sockets on the main loop: one for our
  * requests and dumps (replies matched by sequence number), one subscribed
- * to link, address, route and rule events. A sync (at start, and after the
+ * to link, address, route and rule events (and neighbour events while
+ * someone asks for them). A sync (at start, and after the
  * monitor overran) dumps links and addresses, diffs them against the cache
  * and emits the differences; monitor events that arrive meanwhile are held
  * back and replayed on top, so the cache ends where the kernel is. Events
@@ -33,13 +34,17 @@ struct Request {
 	unsigned int seq;
 	bool dump;
 	bool cancelled;
+	bool catch_up;        /* read the monitor before telling done: see rtnl.h */
 	void *msg;  /* the request while it waits to be sent */
 	void (*on_msg)(Request *req, const struct nlmsghdr *nlh); /* dump parts */
 	union {
 		void (*rule)(const NfcRtnlRule *rule, void *user_data);
 		void (*route)(const NfcRtnlRoute *route, void *user_data);
+		void (*neigh)(const NfcRtnlNeigh *neigh, void *user_data);
 	} each;
-	uint32_t table;
+	uint32_t table;       /* route dumps: only this table (0: all) */
+	int family;           /* neighbour dumps: only this family (AF_UNSPEC: both) */
+	int ifindex;          /*   and this link (0: all) */
 	NfcRtnlDoneFunc done;
 	void *user_data;
 };
@@ -64,6 +69,9 @@ static int next_request_id;
 static GQueue waiting = G_QUEUE_INIT;   /* Request, not sent yet, in order */
 static GQueue in_flight = G_QUEUE_INIT; /* Request, sent */
 static uint8_t rx_buf[NFC_RTNL_BUF_SIZE];
+/* the monitor's own: it is read while a reply in rx_buf is being walked */
+static uint8_t mon_buf[NFC_RTNL_BUF_SIZE];
+static bool in_monitor;    /* on_monitor_socket() is running */
 
 static GHashTable *links;  /* index → NfcRtnlLink */
 static GHashTable *addrs;  /* NfcRtnlAddr, keyed by itself */
@@ -77,6 +85,7 @@ static guint sync_retry_source;
 static GQueue backlog = G_QUEUE_INIT; /* GBytes: monitor messages held during a sync */
 static unsigned int resyncs;
 static char sync_tag;      /* user_data of our own dumps; their ids are never handed out */
+static unsigned int neigh_refs; /* nfc_rtnl_neigh_monitor(true) calls not yet undone */
 
 /* ---- caches ---- */
 
@@ -241,6 +250,29 @@ static void rule_event(const struct nlmsghdr *nlh)
 		EMIT(rule_removed, &rule);
 }
 
+static void neigh_event(const struct nlmsghdr *nlh)
+{
+	NfcRtnlNeigh neigh;
+
+	/* the membership is gone, but what the socket had queued still
+	 * arrives: nobody asked for it any more */
+	if (neigh_refs == 0)
+		return;
+	/* fdb entries of a bridge come on the same group: -EAFNOSUPPORT */
+	if (nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
+		return;
+	switch (nfc_rtnl_neigh_classify(nlh->nlmsg_type, neigh.state)) {
+	case NFC_RTNL_NEIGH_CHANGED:
+		EMIT(neigh_changed, &neigh);
+		break;
+	case NFC_RTNL_NEIGH_REMOVED:
+		EMIT(neigh_removed, &neigh);
+		break;
+	case NFC_RTNL_NEIGH_IGNORE:
+		break;
+	}
+}
+
 static void apply_event(const struct nlmsghdr *nlh)
 {
 	NfcRtnlLink link;
@@ -277,6 +309,10 @@ static void apply_event(const struct nlmsghdr *nlh)
 	case RTM_NEWRULE:
 	case RTM_DELRULE:
 		rule_event(nlh);
+		break;
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		neigh_event(nlh);
 		break;
 	default:
 		break;
@@ -384,14 +420,14 @@ static Request *find_in_flight(unsigned int seq)
 	return NULL;
 }
 
-/* One datagram from the kernel into rx_buf: its length or a negative
+/* One datagram from the kernel into buf: its length or a negative
  * errno. Anything not from the kernel (port 0) is dropped: another local
  * process could otherwise forge our acks or events. */
-static ssize_t receive(struct mnl_socket *sock)
+static ssize_t receive(struct mnl_socket *sock, uint8_t *buf)
 {
 	for (;;) {
 		struct sockaddr_nl sa;
-		struct iovec iov = { rx_buf, sizeof(rx_buf) };
+		struct iovec iov = { buf, NFC_RTNL_BUF_SIZE };
 		struct msghdr mh = {
 			.msg_name = &sa,
 			.msg_namelen = sizeof(sa),
@@ -412,6 +448,19 @@ static ssize_t receive(struct mnl_socket *sock)
 	}
 }
 
+static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data);
+
+/* The kernel queues a change's events on the monitor before it sends the
+ * ack: reading them now puts the change in the cache (and before the
+ * watchers) by the time done is told, so that a bridge just made can be
+ * looked up by name from its done. Not from inside the monitor's own
+ * reading (a nested main loop in a watcher): its buffer is being walked. */
+static void catch_up(void)
+{
+	if (mon_sock && !in_monitor)
+		on_monitor_socket(-1, 0, NULL);
+}
+
 static void handle_reply(const struct nlmsghdr *nlh)
 {
 	Request *req = find_in_flight(nlh->nlmsg_seq);
@@ -426,6 +475,14 @@ static void handle_reply(const struct nlmsghdr *nlh)
 		err = nfc_rtnl_parse_error(nlh, &text);
 		if (text)
 			nfc_debug("rtnetlink request %u: %s", req->seq, text);
+		if (err == 0 && req->catch_up) {
+			unsigned int seq = req->seq;
+
+			catch_up();
+			/* a watcher may have shut us down (and so finished req) */
+			if (!req_sock || !(req = find_in_flight(seq)))
+				return;
+		}
 		finish(req, err);
 		break;
 	case NLMSG_DONE:
@@ -446,7 +503,7 @@ static void handle_reply(const struct nlmsghdr *nlh)
 static gboolean on_request_socket(int fd, GIOCondition cond, gpointer data)
 {
 	for (;;) {
-		ssize_t n = receive(req_sock);
+		ssize_t n = receive(req_sock, rx_buf);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rx_buf;
 		int rest = (int)n;
 
@@ -678,7 +735,7 @@ static void drain_monitor(void)
 		g_bytes_unref(bytes);
 	/* bounded: an endless storm must not hang the daemon */
 	for (int i = 0; i < 4096; i++) {
-		ssize_t n = receive(mon_sock);
+		ssize_t n = receive(mon_sock, mon_buf);
 
 		if (n == -EAGAIN)
 			return;
@@ -688,11 +745,11 @@ static void drain_monitor(void)
 	nfc_warn("rtnetlink: events keep coming, resyncing anyway");
 }
 
-static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
+static gboolean read_monitor(void)
 {
 	for (;;) {
-		ssize_t n = receive(mon_sock);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rx_buf;
+		ssize_t n = receive(mon_sock, mon_buf);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)mon_buf;
 		int rest = (int)n;
 
 		if (n == -EAGAIN)
@@ -720,6 +777,16 @@ static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
+{
+	gboolean r;
+
+	in_monitor = true;
+	r = read_monitor();
+	in_monitor = false;
+	return r;
+}
+
 /* ---- life cycle ---- */
 
 static int open_socket(struct mnl_socket **sock)
@@ -736,6 +803,14 @@ static int open_socket(struct mnl_socket **sock)
 	return 0;
 }
 
+static int set_membership(unsigned int group, bool on)
+{
+	if (mnl_socket_setsockopt(mon_sock, on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
+				  &group, sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
 static int subscribe(void)
 {
 	static const unsigned int groups[] = {
@@ -746,13 +821,13 @@ static int subscribe(void)
 
 	/* no NETLINK_NO_ENOBUFS: an overrun must be heard, it means a resync */
 	for (size_t i = 0; i < G_N_ELEMENTS(groups); i++) {
-		unsigned int group = groups[i];
+		int r = set_membership(groups[i], true);
 
-		if (mnl_socket_setsockopt(mon_sock, NETLINK_ADD_MEMBERSHIP, &group,
-					  sizeof(group)) < 0)
-			return -errno;
+		if (r < 0)
+			return r;
 	}
-	return 0;
+	/* monitoring asked for before init (or across a restart of ours) */
+	return neigh_refs ? set_membership(RTNLGRP_NEIGH, true) : 0;
 }
 
 int nfc_rtnl_init(void)
@@ -913,6 +988,34 @@ int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_
 	return submit(request_new(done, user_data), nfc_rtnl_msg_rule(buf, RTM_DELRULE, rule));
 }
 
+int nfc_rtnl_link_add_bridge(const char *name, uint32_t forward_delay, NfcRtnlDoneFunc done,
+			     void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
+
+	req->catch_up = true;
+	return submit(req, nfc_rtnl_msg_link_add_bridge(buf, name, forward_delay));
+}
+
+int nfc_rtnl_link_del(int ifindex, NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
+
+	req->catch_up = true;
+	return submit(req, nfc_rtnl_msg_link_del(buf, ifindex));
+}
+
+int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
+
+	req->catch_up = true;
+	return submit(req, nfc_rtnl_msg_link_set_master(buf, ifindex, master));
+}
+
 static void on_rule_dump_msg(Request *req, const struct nlmsghdr *nlh)
 {
 	NfcRtnlRule rule;
@@ -969,6 +1072,58 @@ int nfc_rtnl_route_dump(int family, uint32_t table,
 	req->each.route = each;
 	req->table = table;
 	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETROUTE, family));
+}
+
+void nfc_rtnl_neigh_monitor(bool on)
+{
+	int r = 0;
+
+	if (!on && neigh_refs == 0) {
+		nfc_warn("rtnetlink: neighbour monitoring turned off more often than on");
+		return;
+	}
+	neigh_refs += on ? 1 : -1;
+	/* the group is joined by the first and left by the last */
+	if (mon_sock && neigh_refs == (on ? 1u : 0u))
+		r = set_membership(RTNLGRP_NEIGH, on);
+	if (r < 0)
+		nfc_error("rtnetlink: cannot %s the neighbour group: %s", on ? "join" : "leave",
+			  g_strerror(-r));
+}
+
+static void on_neigh_dump_msg(Request *req, const struct nlmsghdr *nlh)
+{
+	NfcRtnlNeigh neigh;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
+		return;
+	/* the kernel dumps every link; what is not live is, for our
+	 * callers, not there */
+	if ((req->family != AF_UNSPEC && neigh.family != req->family) ||
+	    (req->ifindex && neigh.index != req->ifindex) ||
+	    nfc_rtnl_neigh_classify(RTM_NEWNEIGH, neigh.state) != NFC_RTNL_NEIGH_CHANGED)
+		return;
+	if (req->each.neigh)
+		req->each.neigh(&neigh, req->user_data);
+}
+
+int nfc_rtnl_neigh_dump(int family, int ifindex,
+			void (*each)(const NfcRtnlNeigh *neigh, void *user_data),
+			NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req;
+
+	if (!dump_family_ok(family))
+		return -EAFNOSUPPORT;
+	if (ifindex < 0)
+		return -EINVAL;
+	req = request_new(done, user_data);
+	req->on_msg = on_neigh_dump_msg;
+	req->each.neigh = each;
+	req->family = family;
+	req->ifindex = ifindex;
+	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETNEIGH, family));
 }
 
 bool nfc_rtnl_cancel(int id)
