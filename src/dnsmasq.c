@@ -160,7 +160,9 @@ static gboolean write_servers(const char *path, const char *const *servers, GErr
 
 		if (inet_pton(AF_INET, servers[i], buf) != 1 &&
 		    inet_pton(AF_INET6, servers[i], buf) != 1) {
-			nfc_warn("dnsmasq: nameserver '%s' ignored: not an address", servers[i]);
+			g_autofree char *shown = g_strescape(servers[i], NULL);
+
+			nfc_warn("dnsmasq: nameserver \"%s\" ignored: not an address", shown);
 			continue;
 		}
 		g_string_append_printf(s, "server=%s\n", servers[i]);
@@ -260,7 +262,7 @@ static void became_ready(Run *run)
 	run->ready = true;
 	dm->failures = 0;
 	nfc_debug("dnsmasq %d ready", run->pid);
-	if (dm->hup_pending) {
+	if (dm->hup_pending && run->pid > 0) {
 		dm->hup_pending = false;
 		kill(run->pid, SIGHUP);
 	}
@@ -382,6 +384,7 @@ static gboolean spawn_try(NfcDnsmasq *dm, GError **error)
 	g_autofree char *pid_text = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GSubprocess) proc = NULL;
+	const char *ident;
 	Run *run;
 
 	if (!binary) {
@@ -403,13 +406,17 @@ static gboolean spawn_try(NfcDnsmasq *dm, GError **error)
 	run = g_new0(Run, 1);
 	run->dm = dm;
 	run->proc = g_steal_pointer(&proc);
-	run->pid = (GPid)atoi(g_subprocess_get_identifier(run->proc));
+	/* NULL if it already exited and was reaped: pid 0, never signalled */
+	ident = g_subprocess_get_identifier(run->proc);
+	run->pid = ident ? (GPid)atoi(ident) : 0;
 	run->started_us = g_get_monotonic_time();
 	run->log = g_data_input_stream_new(g_subprocess_get_stdout_pipe(run->proc));
 	dm->run = run;
+	/* it reads the servers file as it is now */
+	dm->hup_pending = false;
 	/* dnsmasq, unprivileged, cannot write into the run directory */
 	pid_text = g_strdup_printf("%d\n", run->pid);
-	if (!g_file_set_contents_full(dm->config.pid_path, pid_text, -1,
+	if (run->pid > 0 && !g_file_set_contents_full(dm->config.pid_path, pid_text, -1,
 				      G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL))
 		nfc_warn("dnsmasq: cannot write %s", dm->config.pid_path);
 	nfc_info("dnsmasq started (pid %d)", run->pid);
@@ -495,7 +502,7 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 {
 	if (!dm)
 		return;
-	if (dm->run) {
+	if (dm->run && dm->run->pid > 0) {
 		Run *run = dm->run;
 
 		/* bounded and short: dnsmasq exits on SIGTERM at once; the
@@ -506,7 +513,9 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 			kill(run->pid, SIGKILL);
 			wait_until(own_child_gone, run->pid, NULL, STOP_GRACE_MS);
 		}
-		run->dm = NULL;
+	}
+	if (dm->run) {
+		dm->run->dm = NULL;
 		dm->run = NULL;
 	}
 	g_clear_handle_id(&dm->restart_id, g_source_remove);
@@ -540,7 +549,7 @@ void nfc_dnsmasq_set_servers(NfcDnsmasq *dm, const char *const *servers)
 	dm->servers = g_strdupv((char **)servers);
 	/* before its handlers are installed SIGHUP would kill it; a run that
 	 * is not ready yet gets it once it is */
-	if (dm->run && dm->run->ready)
+	if (dm->run && dm->run->ready && dm->run->pid > 0)
 		kill(dm->run->pid, SIGHUP);
 	else if (dm->run)
 		dm->hup_pending = true;
@@ -581,9 +590,18 @@ static bool is_ours(GPid pid, const char *conf_path)
 	return false;
 }
 
-static bool stale_gone(GPid pid, const char *conf_path)
+/* Exited: no /proc entry, or a zombie (its reaper is not us). Its
+ * cmdline empties earlier, while it is still tearing down. */
+static bool stale_gone(GPid pid, const char *conf_path G_GNUC_UNUSED)
 {
-	return !is_ours(pid, conf_path);
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *stat = NULL;
+	const char *paren;
+
+	if (!g_file_get_contents(path, &stat, NULL, NULL))
+		return true;
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 void nfc_dnsmasq_kill_stale(const char *pid_path, const char *conf_path)
