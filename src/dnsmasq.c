@@ -42,7 +42,8 @@
 /* its DHCP line is printed once every socket is bound */
 #define READY_LINE "DHCP, IP range"
 #define LOG_WINDOW_US (10 * G_USEC_PER_SEC)
-#define LOG_LINES_PER_WINDOW 50
+/* a start is ~15 lines, each DHCP exchange 2-4 */
+#define LOG_LINES_PER_WINDOW 100
 #define LEASES_MAX (4 * 1024 * 1024)
 /* dnsmasq rewrites the lease file in place, in several writes */
 #define LEASES_SETTLE_MS 50
@@ -525,6 +526,8 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 		g_file_monitor_cancel(dm->monitor);
 		g_clear_object(&dm->monitor);
 	}
+	if (dm->log_dropped)
+		nfc_info("dnsmasq: %u lines not logged (too many)", dm->log_dropped);
 	unlink(dm->config.conf_path);
 	unlink(dm->config.servers_path);
 	unlink(dm->config.pid_path);

@@ -281,14 +281,19 @@ static void test_serve(Fixture *f, gconstpointer data)
 	PidWait w = { f, 0 };
 	GPid pid;
 
+	gint64 t0 = g_get_monotonic_time();
+
 	start(f, servers1);
+	g_test_message("start to ready: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
 	pid = nfc_dnsmasq_get_pid(f->dm);
 	g_assert_cmpint(pid, >, 0);
 	/* it runs unprivileged, and dies with us */
 	nfc_lab_sh(f->lab, NULL, "grep -q '^Uid:[[:space:]]*65534' /proc/%d/status", pid);
 
 	/* DHCPv4: an address in the range, router and DNS = the bridge */
+	t0 = g_get_monotonic_time();
 	lease = udhcpc(f);
+	g_test_message("udhcpc lease: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
 	g_assert_true(g_regex_match_simple(
 		"^ip=192\\.168\\.77\\.([1-9][0-9]|1[0-9][0-9]|200) router=192\\.168\\.77\\.1 "
 		"dns=192\\.168\\.77\\.1$", lease, 0, 0));
@@ -324,6 +329,7 @@ static void test_serve(Fixture *f, gconstpointer data)
 
 	/* the second upstream: same process, answered the new way; the
 	 * bogus entry never reaches the file */
+	t0 = g_get_monotonic_time();
 	nfc_dnsmasq_set_servers(f->dm, servers2);
 	g_assert_true(g_file_get_contents(f->config.servers_path, &servers_text, NULL, NULL));
 	g_assert_nonnull(strstr(servers_text, "server=" UPSTREAM2 "\n"));
@@ -331,14 +337,18 @@ static void test_serve(Fixture *f, gconstpointer data)
 	g_assert_null(strstr(servers_text, UPSTREAM1));
 	nfc_lab_wait_sh(f->lab, f->client, 5000,
 			"busybox nslookup -type=a example.test 192.168.77.1 | grep -q 203.0.113.8");
+	g_test_message("set_servers to the new upstream answering: %.1f ms",
+		       (g_get_monotonic_time() - t0) / 1000.0);
 	g_assert_cmpint(nfc_dnsmasq_get_pid(f->dm), ==, pid);
 	g_assert_cmpuint(f->ready, ==, 1);
 
 	/* SIGKILL: restarted with a new pid, the client renews into the
 	 * same address (the leases outlived the process) */
 	w.old = pid;
+	t0 = g_get_monotonic_time();
 	g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
 	g_assert_true(nfc_lab_wait_for(restarted, &w, 5000));
+	g_test_message("SIGKILL to ready again: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
 	pid = nfc_dnsmasq_get_pid(f->dm);
 	renewed = udhcpc(f);
 	g_assert_cmpstr(renewed, ==, lease);
