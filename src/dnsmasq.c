@@ -39,6 +39,8 @@
 #define STABLE_RUN_US (30 * G_USEC_PER_SEC)
 #define MAX_FAILED_ATTEMPTS 5
 #define STOP_GRACE_MS 1000
+/* a start that binds nothing in this long is a failed attempt */
+#define READY_TIMEOUT_MS 10000
 /* its DHCP line is printed once every socket is bound */
 #define READY_LINE "DHCP, IP range"
 #define LOG_WINDOW_US (10 * G_USEC_PER_SEC)
@@ -71,6 +73,7 @@ struct NfcDnsmasq {
 	guint failures;         /* exits in a row that never became ready */
 	guint backoff_ms;
 	guint restart_id;
+	guint ready_timeout_id;
 	bool hup_pending;       /* servers changed before dnsmasq could take SIGHUP */
 	bool failed;
 	GFileMonitor *monitor;
@@ -262,6 +265,7 @@ static void became_ready(Run *run)
 
 	run->ready = true;
 	dm->failures = 0;
+	g_clear_handle_id(&dm->ready_timeout_id, g_source_remove);
 	nfc_debug("dnsmasq %d ready", run->pid);
 	if (dm->hup_pending && run->pid > 0) {
 		dm->hup_pending = false;
@@ -356,6 +360,7 @@ static void on_run_exit(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpo
 		return;
 	}
 	dm->run = NULL;
+	g_clear_handle_id(&dm->ready_timeout_id, g_source_remove);
 	if (g_subprocess_get_if_signaled(run->proc))
 		why = g_strdup_printf("%d killed by signal %d", run->pid,
 				      g_subprocess_get_term_sig(run->proc));
@@ -365,6 +370,20 @@ static void on_run_exit(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpo
 	unlink(dm->config.pid_path);
 	attempt_over(dm, run->ready, g_get_monotonic_time() - run->started_us, why);
 	run_unref(run);
+}
+
+static gboolean ready_timeout(gpointer data)
+{
+	NfcDnsmasq *dm = data;
+
+	dm->ready_timeout_id = 0;
+	if (dm->run && !dm->run->ready && dm->run->pid > 0) {
+		nfc_warn("dnsmasq %d not ready after %u ms; killing it", dm->run->pid,
+			 READY_TIMEOUT_MS);
+		/* its exit is then an attempt that never became ready */
+		kill(dm->run->pid, SIGKILL);
+	}
+	return G_SOURCE_REMOVE;
 }
 
 static char *find_binary(const NfcDnsmasqConfig *config)
@@ -421,6 +440,7 @@ static gboolean spawn_try(NfcDnsmasq *dm, GError **error)
 				      G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL))
 		nfc_warn("dnsmasq: cannot write %s", dm->config.pid_path);
 	nfc_info("dnsmasq started (pid %d)", run->pid);
+	dm->ready_timeout_id = g_timeout_add(READY_TIMEOUT_MS, ready_timeout, dm);
 	run->pending++;
 	g_subprocess_wait_async(run->proc, NULL, on_run_exit, run);
 	read_log(run);
@@ -520,6 +540,7 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 		dm->run = NULL;
 	}
 	g_clear_handle_id(&dm->restart_id, g_source_remove);
+	g_clear_handle_id(&dm->ready_timeout_id, g_source_remove);
 	g_clear_handle_id(&dm->leases_id, g_source_remove);
 	if (dm->monitor) {
 		g_signal_handlers_disconnect_by_data(dm->monitor, dm);

@@ -479,6 +479,38 @@ static void test_gives_up(Fixture *f, gconstpointer data)
 	g_assert_cmpint(nfc_dnsmasq_get_pid(f->dm), ==, 0);
 }
 
+static gboolean second_attempt(gpointer data)
+{
+	PidWait *w = data;
+	GPid pid = nfc_dnsmasq_get_pid(w->f->dm);
+
+	return pid && pid != w->old;
+}
+
+/* a dnsmasq that never says it is ready is killed and started again */
+static void test_ready_timeout(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *script = g_build_filename(f->dir, "silent.sh", NULL);
+	PidWait w = { f, 0 };
+	gint64 t0;
+
+	g_assert_true(g_file_set_contents(script, "#!/bin/sh\nexec sleep 600\n", -1, NULL));
+	g_assert_cmpint(chmod(script, 0755), ==, 0);
+	f->config.binary = g_strdup(script);
+	f->dm = nfc_dnsmasq_start(&f->config, NULL, &events, f, &error);
+	g_assert_no_error(error);
+	t0 = g_get_monotonic_time();
+	w.old = nfc_dnsmasq_get_pid(f->dm);
+	g_assert_cmpint(w.old, >, 0);
+	g_assert_true(nfc_lab_wait_for(second_attempt, &w, 15000));
+	/* 10 s, then the first backoff */
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 10000 * 1000);
+	g_assert_true(nfc_lab_wait_for(process_gone, GINT_TO_POINTER(w.old), 2000));
+	g_assert_cmpuint(f->ready, ==, 0);
+	g_assert_cmpuint(f->failed, ==, 0);
+}
+
 /* the helper of test_parent_death */
 static int supervise(const char *dir)
 {
@@ -509,5 +541,7 @@ int main(int argc, char **argv)
 	g_test_add("/dnsmasq-run/stale", Fixture, NULL, setup, test_stale, teardown);
 	g_test_add("/dnsmasq-run/parent-death", Fixture, NULL, setup, test_parent_death, teardown);
 	g_test_add("/dnsmasq-run/gives-up", Fixture, NULL, setup, test_gives_up, teardown);
+	g_test_add("/dnsmasq-run/ready-timeout", Fixture, NULL, setup, test_ready_timeout,
+		   teardown);
 	return g_test_run();
 }
