@@ -511,6 +511,29 @@ static void test_ready_timeout(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->failed, ==, 0);
 }
 
+/* Started while the bridge has no port (no carrier, its IPv6 address
+ * still tentative): ready anyway, and port 53 on that address once it is
+ * usable (bind-dynamic). */
+static void test_no_carrier(Fixture *f, gconstpointer data)
+{
+	g_autofree char *udp = NULL;
+	g_autofree char *lease = NULL;
+
+	nfc_lab_sh(f->lab, NULL,
+		   "ip link set port0 nomaster && ip addr del fd00:77::1/64 dev tether && "
+		   "ip addr add fd00:77::1/64 dev tether");
+	nfc_lab_wait_sh(f->lab, NULL, 5000, "ip link show tether | grep -q NO-CARRIER");
+	start(f, NULL);
+	udp = nfc_lab_sh_output(f->lab, NULL, "ss -Hlnu 'sport = :53'");
+	g_assert_nonnull(strstr(udp, "192.168.77.1:53"));
+	g_assert_null(strstr(udp, "[fd00:77::1]:53"));
+	nfc_lab_sh(f->lab, NULL, "ip link set port0 master tether");
+	nfc_lab_wait_sh(f->lab, NULL, 10000, "ss -Hlnu 'sport = :53' | grep -qF '[fd00:77::1]:53'");
+	lease = udhcpc(f);
+	g_assert_true(g_str_has_prefix(lease, "ip=192.168.77."));
+	g_assert_cmpuint(f->ready, ==, 1);
+}
+
 /* the helper of test_parent_death */
 static int supervise(const char *dir)
 {
@@ -541,6 +564,7 @@ int main(int argc, char **argv)
 	g_test_add("/dnsmasq-run/stale", Fixture, NULL, setup, test_stale, teardown);
 	g_test_add("/dnsmasq-run/parent-death", Fixture, NULL, setup, test_parent_death, teardown);
 	g_test_add("/dnsmasq-run/gives-up", Fixture, NULL, setup, test_gives_up, teardown);
+	g_test_add("/dnsmasq-run/no-carrier", Fixture, NULL, setup, test_no_carrier, teardown);
 	g_test_add("/dnsmasq-run/ready-timeout", Fixture, NULL, setup, test_ready_timeout,
 		   teardown);
 	return g_test_run();
