@@ -289,7 +289,7 @@ static void on_log_line(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	log_line(run->dm, line);
-	if (!run->ready && run->dm->run == run && strstr(line, READY_LINE))
+	if (!run->ready && run->dm->run == run && strstr(line, ": " READY_LINE))
 		became_ready(run);
 	/* the callback may have stopped us */
 	if (!run->dm) {
