@@ -11,6 +11,7 @@
 #include "bus-guard.h"
 #include "config.h"
 #include "connection.h"
+#include "counter.h"
 #include "engine.h"
 #include "log.h"
 #include "manager-dbus.h"
@@ -220,6 +221,12 @@ static gboolean session_dbus_init(GError **error)
 	return TRUE;
 }
 
+static gboolean counter_init(GError **error)
+{
+	nfc_counter_init(bus);
+	return TRUE;
+}
+
 static gboolean manager_dbus_init(GError **error)
 {
 	return nfc_manager_dbus_export(bus, error);
@@ -283,6 +290,9 @@ static const Step steps[] = {
 	{ "technology objects", technology_dbus_init, nfc_technology_dbus_cleanup },
 	{ "service objects", service_dbus_init, nfc_service_dbus_cleanup },
 	{ "session objects", session_dbus_init, nfc_session_dbus_cleanup },
+	/* before the manager object that registers counters; on the way out
+	 * its Release() follows the sessions' */
+	{ "counters", counter_init, nfc_counter_cleanup },
 	{ "manager object", manager_dbus_init, nfc_manager_dbus_unexport },
 	{ "nfconn objects", stats_dbus_init, nfc_stats_dbus_cleanup },
 	{ "bus name", name_init, name_cleanup },

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "manager-dbus.h"
 
+#include <errno.h>
+
+#include "counter.h"
 #include "dbus-error.h"
 #include "log.h"
 #include "manager.h"
@@ -150,6 +153,38 @@ static gboolean on_unregister_agent(NfcDbusManager *obj, GDBusMethodInvocation *
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean on_register_counter(NfcDbusManager *obj, GDBusMethodInvocation *inv,
+				    const char *path, guint accuracy, guint period, gpointer data)
+{
+	int r = nfc_counter_register(g_dbus_method_invocation_get_sender(inv), path, accuracy,
+				     period);
+
+	if (r == -EINVAL)
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS,
+					     "the period must be at least 1 second");
+	else if (r == -EUSERS)
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_FAILED,
+					     "at most %d counters per client",
+					     NFC_COUNTER_MAX_PER_CLIENT);
+	else if (r < 0)
+		nfc_dbus_return_errno(inv, r);
+	else
+		nfc_dbus_manager_complete_register_counter(obj, inv);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean on_unregister_counter(NfcDbusManager *obj, GDBusMethodInvocation *inv,
+				      const char *path, gpointer data)
+{
+	int r = nfc_counter_unregister(g_dbus_method_invocation_get_sender(inv), path);
+
+	if (r < 0)
+		nfc_dbus_return_errno(inv, r);
+	else
+		nfc_dbus_manager_complete_unregister_counter(obj, inv);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean on_create_session(NfcDbusManager *obj, GDBusMethodInvocation *inv,
 				  GVariant *settings, const char *notifier, gpointer data)
 {
@@ -262,6 +297,8 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	g_signal_connect(skeleton, "handle-get-tethering-clients", G_CALLBACK(on_tethering_clients), NULL);
 	g_signal_connect(skeleton, "handle-register-agent", G_CALLBACK(on_register_agent), NULL);
 	g_signal_connect(skeleton, "handle-unregister-agent", G_CALLBACK(on_unregister_agent), NULL);
+	g_signal_connect(skeleton, "handle-register-counter", G_CALLBACK(on_register_counter), NULL);
+	g_signal_connect(skeleton, "handle-unregister-counter", G_CALLBACK(on_unregister_counter), NULL);
 	g_signal_connect(skeleton, "handle-create-session", G_CALLBACK(on_create_session), NULL);
 	g_signal_connect(skeleton, "handle-destroy-session", G_CALLBACK(on_destroy_session), NULL);
 	g_signal_connect(skeleton, "handle-connect-provider", G_CALLBACK(on_not_supported), NULL);

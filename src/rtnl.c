@@ -41,6 +41,7 @@ struct Request {
 		void (*rule)(const NfcRtnlRule *rule, void *user_data);
 		void (*route)(const NfcRtnlRoute *route, void *user_data);
 		void (*neigh)(const NfcRtnlNeigh *neigh, void *user_data);
+		void (*link)(const NfcRtnlLink *link, void *user_data);
 	} each;
 	uint32_t table;       /* route dumps: only this table (0: all) */
 	int family;           /* neighbour dumps: only this family (AF_UNSPEC: both) */
@@ -1072,6 +1073,25 @@ int nfc_rtnl_route_dump(int family, uint32_t table,
 	req->each.route = each;
 	req->table = table;
 	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETROUTE, family));
+}
+
+static void on_link_dump_msg(Request *req, const struct nlmsghdr *nlh)
+{
+	NfcRtnlLink link;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && nfc_rtnl_parse_link(nlh, &link) == 0 && req->each.link)
+		req->each.link(&link, req->user_data);
+}
+
+int nfc_rtnl_link_dump(void (*each)(const NfcRtnlLink *link, void *user_data),
+		       NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
+
+	req->on_msg = on_link_dump_msg;
+	req->each.link = each;
+	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETLINK, AF_UNSPEC));
 }
 
 void nfc_rtnl_neigh_monitor(bool on)

@@ -182,6 +182,12 @@ int nfc_rtnl_route_dump(int family, uint32_t table,
 			void (*each)(const NfcRtnlRoute *route, void *user_data),
 			NfcRtnlDoneFunc done, void *user_data);
 
+/* Every link as the kernel has it now, counters included: the cache's
+ * counters are as old as the link's last event, this is fresh (the cache
+ * is left alone). */
+int nfc_rtnl_link_dump(void (*each)(const NfcRtnlLink *link, void *user_data),
+		       NfcRtnlDoneFunc done, void *user_data);
+
 /* Forget the callbacks of request id (each and done): its owner is going
  * away. The request itself still reaches the kernel. Each owner cancels
  * the ids it got, never anyone else's. false if id is not pending (done,
