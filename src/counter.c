@@ -32,12 +32,16 @@ struct Client {
 
 static GDBusConnection *bus;
 static GHashTable *clients;   /* unique name → Client* */
+/* service path → NfcCounterValues: the raw values at its last
+ * ResetCounters, taken off what the counters are told */
+static GHashTable *baselines;
 
 /* One link dump serves every counter whose period came round while it ran. */
 static struct {
 	int id;               /* the dump in flight, 0: none */
 	GPtrArray *waiters;   /* Counter* */
 	GHashTable *links;    /* ifindex → NfcRtnlLink* of the dump in flight */
+	GPtrArray *resets;    /* identifiers of services to reset with this dump */
 } sampling;
 
 const char *nfc_counter_key(unsigned int i)
@@ -64,11 +68,29 @@ GVariant *nfc_counter_usage_dict(const NfcCounterValues *now, const NfcCounterVa
 	return g_variant_builder_end(&b);
 }
 
-static void values_from_link(NfcCounterValues *out, const NfcRtnlLink *link, guint seconds)
+/* The service's values in the fresh dump, less its baseline; false when
+ * its link is not in the dump. */
+static bool service_values(NfcService *s, NfcCounterValues *out, bool raw)
 {
+	const NfcRtnlLink *link = g_hash_table_lookup(sampling.links,
+						      GINT_TO_POINTER(nfc_service_get_index(s)));
+	NfcCounterValues *base;
+
+	if (!link || !link->has_stats)
+		return false;
 	*out = (NfcCounterValues){ { link->rx_packets, link->tx_packets, link->rx_bytes,
 				     link->tx_bytes, link->rx_errors, link->tx_errors,
-				     link->rx_dropped, link->tx_dropped, seconds } };
+				     link->rx_dropped, link->tx_dropped,
+				     nfc_service_get_connected_seconds(s) } };
+	base = raw ? NULL : g_hash_table_lookup(baselines, nfc_service_get_path(s));
+	for (unsigned int i = 0; base && i < NFC_COUNTER_KEYS; i++) {
+		/* below the baseline: the link is new or the service connected
+		 * again, so this value started from zero on its own */
+		if (out->v[i] < base->v[i])
+			base->v[i] = 0;
+		out->v[i] -= base->v[i];
+	}
+	return true;
 }
 
 static void send_to(Counter *c, const char *member, GVariant *params)
@@ -98,17 +120,11 @@ static void report(Counter *c)
 	for (GList *l = nfc_service_get_list(); l; l = l->next) {
 		NfcService *s = l->data;
 		const char *path = nfc_service_get_path(s);
-		const NfcRtnlLink *link;
 		NfcCounterValues now, *last;
 		GVariant *roaming;
 
-		if (!nfc_service_is_connected(s))
+		if (!nfc_service_is_connected(s) || !service_values(s, &now, false))
 			continue;
-		link = g_hash_table_lookup(sampling.links,
-					   GINT_TO_POINTER(nfc_service_get_index(s)));
-		if (!link || !link->has_stats)
-			continue;
-		values_from_link(&now, link, nfc_service_get_connected_seconds(s));
 		last = g_hash_table_lookup(c->sent, path);
 		roaming = last ? nfc_counter_usage_dict(&zero, &zero) : nfc_counter_usage_dict(&zero, NULL);
 		send_to(c, "Usage", g_variant_new("(o@a{sv}@a{sv})", path,
@@ -137,11 +153,21 @@ static void on_link(const NfcRtnlLink *link, void *user_data)
 static void on_dump_done(int error, void *user_data)
 {
 	g_autoptr(GPtrArray) waiters = sampling.waiters;
+	g_autoptr(GPtrArray) resets = sampling.resets;
 
 	sampling.id = 0;
 	sampling.waiters = g_ptr_array_new();
+	sampling.resets = g_ptr_array_new_with_free_func(g_free);
 	if (error < 0)
 		nfc_warn("counters: link dump failed, no Usage this period: %s", g_strerror(-error));
+	for (guint i = 0; error == 0 && i < resets->len; i++) {
+		NfcService *s = nfc_service_lookup(resets->pdata[i]);
+		NfcCounterValues raw;
+
+		if (s && service_values(s, &raw, true))
+			g_hash_table_insert(baselines, g_strdup(nfc_service_get_path(s)),
+					    g_memdup2(&raw, sizeof(raw)));
+	}
 	for (guint i = 0; i < waiters->len; i++) {
 		Counter *c = waiters->pdata[i];
 
@@ -152,12 +178,8 @@ static void on_dump_done(int error, void *user_data)
 	g_hash_table_remove_all(sampling.links);
 }
 
-static void sample(Counter *c)
+static void start_dump(void)
 {
-	if (!c->waiting) {
-		c->waiting = true;
-		g_ptr_array_add(sampling.waiters, c);
-	}
 	if (sampling.id)
 		return;
 	sampling.id = nfc_rtnl_link_dump(on_link, on_dump_done, NULL);
@@ -167,6 +189,23 @@ static void sample(Counter *c)
 		sampling.id = 0;
 		on_dump_done(r, NULL);
 	}
+}
+
+static void sample(Counter *c)
+{
+	if (!c->waiting) {
+		c->waiting = true;
+		g_ptr_array_add(sampling.waiters, c);
+	}
+	start_dump();
+}
+
+void nfc_counter_reset_service(const char *identifier)
+{
+	if (!bus)
+		return;
+	g_ptr_array_add(sampling.resets, g_strdup(identifier));
+	start_dump();
 }
 
 static gboolean on_period(gpointer data)
@@ -280,6 +319,8 @@ void nfc_counter_init(GDBusConnection *conn)
 	clients = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)client_free);
 	sampling.waiters = g_ptr_array_new();
 	sampling.links = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	sampling.resets = g_ptr_array_new_with_free_func(g_free);
+	baselines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 void nfc_counter_cleanup(void)
@@ -299,5 +340,7 @@ void nfc_counter_cleanup(void)
 	g_clear_pointer(&clients, g_hash_table_unref);
 	g_clear_pointer(&sampling.waiters, g_ptr_array_unref);
 	g_clear_pointer(&sampling.links, g_hash_table_unref);
+	g_clear_pointer(&sampling.resets, g_ptr_array_unref);
+	g_clear_pointer(&baselines, g_hash_table_unref);
 	g_clear_object(&bus);
 }

@@ -2,7 +2,8 @@
 /* The ConnMan Counter API: clients register an object implementing
  * net.connman.Counter (Manager.RegisterCounter) and are called with
  * Usage(service, home, roaming) every period for every connected service,
- * from the kernel's 64-bit link counters read fresh each time. */
+ * from the kernel's 64-bit link counters read fresh each time, less what
+ * they were at the service's last ResetCounters. */
 #pragma once
 
 #include <gio/gio.h>
@@ -38,3 +39,7 @@ void nfc_counter_cleanup(void);
  * client has it). */
 int nfc_counter_register(const char *sender, const char *path, guint accuracy, guint period);
 int nfc_counter_unregister(const char *sender, const char *path);
+
+/* Service.ResetCounters: from the next link dump (started at once) on, the
+ * service's values count from zero for every counter. */
+void nfc_counter_reset_service(const char *identifier);

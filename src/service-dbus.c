@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "counter.h"
 #include "dbus-error.h"
 #include "dbus-objects.h"
 #include "log.h"
@@ -440,6 +441,7 @@ static gboolean on_move_after(NfcDbusService *obj, GDBusMethodInvocation *inv,
 static gboolean on_reset_counters(NfcDbusService *obj, GDBusMethodInvocation *inv, gpointer d)
 {
 	SERVICE_OR_RETURN(s, inv);
+	nfc_counter_reset_service(nfc_service_get_identifier(s));
 	nfc_dbus_service_complete_reset_counters(obj, inv);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

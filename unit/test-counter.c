@@ -2,7 +2,7 @@
 /* The ConnMan Counter API: the Usage dictionaries (unit), and in the
  * two-uplink world (system) a client of our own that registers counters
  * and checks what nfconnd calls on it: Usage every period for both
- * services, byte counts that follow real traffic, the errors of
+ * services, byte counts that follow real traffic, ResetCounters, the errors of
  * Register/UnregisterCounter, silence after Unregister, a client that
  * leaves the bus, Release() at shutdown. */
 #include <stdio.h>
@@ -218,6 +218,19 @@ static void wait_count(Client *cl, const char *member, const char *object, const
 }
 
 typedef struct {
+	Client *cl;
+	const char *object, *service;
+} ResetWait;
+
+static gboolean was_reset(gpointer data)
+{
+	ResetWait *w = data;
+
+	return home_value(w->cl, w->object, w->service, "RX.Bytes") <
+	       DATAGRAMS * DATAGRAM_IP_BYTES / 2;
+}
+
+typedef struct {
 	Uplinks u;
 	Client cl;
 	char *sender;
@@ -338,6 +351,22 @@ static void test_usage(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(home_value(&f->cl, path, f->svc[1], "TX.Bytes") - tx1, <,
 			 sent * DATAGRAM_IP_BYTES);
 	g_assert_cmpuint(home_value(&f->cl, path, f->svc[0], "Time"), >=, 1);
+
+	/* ResetCounters: the next values count from zero (a little idle
+	 * traffic may come in between, nothing like the test's) */
+	{
+		g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, f->svc[0], "net.connman.Service",
+						     "ResetCounters", NULL, &error);
+		ResetWait w = { &f->cl, path, f->svc[0] };
+
+		g_assert_no_error(error);
+		g_assert_true(nfc_lab_wait_for(was_reset, &w, 3000));
+		g_assert_cmpuint(home_value(&f->cl, path, f->svc[0], "TX.Bytes"), <,
+				 DATAGRAMS * DATAGRAM_IP_BYTES / 2);
+		g_assert_cmpuint(home_value(&f->cl, path, f->svc[0], "Time"), <=, 1);
+		/* uplink1 was not reset */
+		g_assert_cmpuint(home_value(&f->cl, path, f->svc[1], "TX.Bytes"), >=, tx1);
+	}
 
 	/* the errors of the API */
 	client_register(&f->cl, path, 1, &error);
