@@ -90,6 +90,7 @@ static struct {
 	unsigned int service_watch;
 	guint recheck_idle;
 	guint gave_up_idle;
+	guint start_idle;
 	char *gave_up_message;
 	int route_dump;
 } t;
@@ -585,6 +586,7 @@ static void teardown(void)
 		nfc_rtnl_cancel(t.request);
 	t.request = 0;
 	g_clear_handle_id(&t.answer_idle, g_source_remove);
+	g_clear_handle_id(&t.start_idle, g_source_remove);
 	g_clear_handle_id(&t.gave_up_idle, g_source_remove);
 	if (t.clients_on) {
 		nfc_tether_clients_stop();
@@ -1198,6 +1200,9 @@ void nfc_tethering_cleanup(void)
 {
 	if (!t.used)
 		return;
+	/* nobody hears it: the technologies are going too, and giving ports
+	 * back now would only bring services up on the way out */
+	nfc_watch_list_clear(&t.watches);
 	if (t.step != STEP_NONE) {
 		g_autoptr(GError) error = g_error_new_literal(NFC_TETHERING_ERROR,
 							      NFC_TETHERING_ERROR_CANCELLED,
@@ -1227,6 +1232,14 @@ void nfc_tethering_cleanup(void)
 
 /* ---- users -------------------------------------------------------------------- */
 
+static gboolean on_start_idle(gpointer data)
+{
+	t.start_idle = 0;
+	if (t.step == STEP_WAIT_INIT && t.init_done)
+		start_step(STEP_BRIDGE);
+	return G_SOURCE_REMOVE;
+}
+
 unsigned int nfc_tethering_acquire(NfcTetheringDoneFunc done, void *user_data)
 {
 	Acquire *a = g_new0(Acquire, 1);
@@ -1239,8 +1252,12 @@ unsigned int nfc_tethering_acquire(NfcTetheringDoneFunc done, void *user_data)
 	t.waiting = g_list_append(t.waiting, a);
 	switch (t.step) {
 	case STEP_NONE:
+		/* from the loop, so that done never runs before the caller has
+		 * its id; init_finished starts it if the leftovers are not gone */
 		nfc_info("tethering: starting");
-		start_step(t.init_done ? STEP_BRIDGE : STEP_WAIT_INIT);
+		t.step = STEP_WAIT_INIT;
+		if (t.init_done && !t.start_idle)
+			t.start_idle = g_idle_add(on_start_idle, NULL);
 		break;
 	case STEP_DONE:
 		/* answered from the loop: the caller has its id by then */
