@@ -268,3 +268,10 @@ int nfc_technology_set_powered(NfcTechnology *t, bool powered)
 	t->wanted = powered;
 	return save_wanted(t);
 }
+
+char **nfc_technology_get_tether_ports(NfcTechnology *t)
+{
+	if (!t->driver || !t->driver->get_tether_ports)
+		return NULL;
+	return t->driver->get_tether_ports();
+}
