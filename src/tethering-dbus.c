@@ -62,11 +62,13 @@ static GVariant *clients_variant(void)
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sa{sv})"));
 	for (guint i = 0; clients && i < clients->len; i++) {
 		const NfcTetheringClient *c = clients->pdata[i];
+		/* what a client calls itself need not be UTF-8, and D-Bus
+		 * strings must be */
+		g_autofree char *hostname = g_utf8_make_valid(c->hostname ? c->hostname : "", -1);
 		GVariantBuilder d;
 
 		g_variant_builder_init(&d, G_VARIANT_TYPE_VARDICT);
-		g_variant_builder_add(&d, "{sv}", "Hostname",
-				      g_variant_new_string(c->hostname ? c->hostname : ""));
+		g_variant_builder_add(&d, "{sv}", "Hostname", g_variant_new_string(hostname));
 		g_variant_builder_add(&d, "{sv}", "Addresses",
 				      g_variant_new_strv(c->addresses ? (const char *const *)c->addresses
 								      : none, -1));
