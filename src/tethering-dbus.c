@@ -10,7 +10,7 @@
 static struct {
 	GDBusConnection *bus;
 	NfcExtTethering *iface;
-	unsigned int watch;
+	unsigned int watch, tech_watch;
 	/* GetClients calls waiting for the counters: id → invocation. The
 	 * core's callback gets the id, not the call, so a callback that comes
 	 * after cleanup (or never) touches nothing freed. */
@@ -129,6 +129,14 @@ static void on_status_changed(const char *reason, void *user_data)
 	nfc_ext_tethering_emit_status_changed(tb.iface, status_variant(), reason ? reason : "");
 }
 
+/* A technology's Tethering flips once its driver has lent (or taken back)
+ * its ports, after the core's own change: Ports is only right then. */
+static void on_technology_changed(NfcTechnology *tech, const char *property, void *user_data)
+{
+	if (g_str_equal(property, "Tethering"))
+		nfc_ext_tethering_emit_status_changed(tb.iface, status_variant(), "");
+}
+
 static void answer_cancelled(gpointer inv)
 {
 	nfc_dbus_return_error_printf(inv, NFC_ERROR_OPERATION_ABORTED, "nfconnd is stopping");
@@ -137,6 +145,7 @@ static void answer_cancelled(gpointer inv)
 void nfc_tethering_dbus_init(GDBusConnection *conn)
 {
 	static const NfcTetheringWatch watch = { .status_changed = on_status_changed };
+	static const NfcTechnologyWatch tech_watch = { .changed = on_technology_changed };
 	g_autoptr(GError) error = NULL;
 
 	tb.bus = g_object_ref(conn);
@@ -147,6 +156,7 @@ void nfc_tethering_dbus_init(GDBusConnection *conn)
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(tb.iface), conn, "/", &error))
 		nfc_error("cannot export net.nfconn.Tethering: %s", error->message);
 	tb.watch = nfc_tethering_watch_add(&watch, NULL);
+	tb.tech_watch = nfc_technology_watch_add(&tech_watch, NULL);
 }
 
 void nfc_tethering_dbus_cleanup(void)
@@ -154,7 +164,8 @@ void nfc_tethering_dbus_cleanup(void)
 	if (!tb.bus)
 		return;
 	nfc_tethering_watch_remove(tb.watch);
-	tb.watch = 0;
+	nfc_technology_watch_remove(tb.tech_watch);
+	tb.watch = tb.tech_watch = 0;
 	/* calls still waiting for counters get their answer now */
 	g_clear_pointer(&tb.pending, g_hash_table_unref);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(tb.iface));
