@@ -24,6 +24,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
+#include "firewall.h"
+
 #define NFC_TETHER_BRIDGE "tether"
 
 #define NFC_TETHERING_ERROR (nfc_tethering_error_quark())
@@ -39,6 +41,16 @@ typedef enum {
 
 /* error is NULL on success. */
 typedef void (*NfcTetheringDoneFunc)(const GError *error, void *user_data);
+
+/* The firewall side: the engine's nfc_engine_tether_set and
+ * nfc_engine_tether_counters_read, handed over by main.c (the core library
+ * does not link the engine). Without it the firewall step fails. */
+typedef struct {
+	int (*tether_set)(const NfcFirewallTether *tether, void (*done)(int error, void *user_data),
+			  void *user_data);
+	int (*counters_read)(NfcFirewallTetherCountersFunc done, void *user_data);
+} NfcTetheringFirewall;
+void nfc_tethering_set_firewall(const NfcTetheringFirewall *firewall);
 
 /* Cleans what a crashed nfconnd left (bridge, dnsmasq, sysctls) and
  * watches uplinks. run_dir and state_dir are the daemon's. */
