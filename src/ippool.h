@@ -25,13 +25,14 @@ gboolean nfc_ipv4_prefix_parse(const char *text, NfcIpv4Prefix *prefix, GError *
 /* "192.168.7.0/24"; buf of at least 19 bytes */
 const char *nfc_ipv4_prefix_to_string(NfcIpv4Prefix p, char *buf);
 
-/* The first prefix of used that overlaps p, or NULL. */
+/* The first prefix of used that overlaps p, or NULL. A used prefix of
+ * length 0 (a default route) conflicts with nothing. */
 const NfcIpv4Prefix *nfc_ippool_conflict(NfcIpv4Prefix p, const NfcIpv4Prefix *used, guint n_used);
 
 /* A free /24 in the order 192.168.0.0 … 192.168.254.0, 172.16.0.0 …
  * 172.31.254.0, 10.0.0.0 … 10.254.254.0, starting after `after` (a /24 of
- * the pool, or prefixlen 0 for the start) and wrapping once. FALSE if none
- * is free. */
+ * the pool, or prefixlen 0 for the start; any other prefix also starts at
+ * the start) and wrapping once. FALSE if none is free. */
 bool nfc_ippool_pick(const NfcIpv4Prefix *used, guint n_used, NfcIpv4Prefix after,
 		     NfcIpv4Prefix *picked);
 

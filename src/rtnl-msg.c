@@ -11,6 +11,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
 static size_t family_len(int family)
@@ -62,6 +63,74 @@ struct nlmsghdr *nfc_rtnl_msg_link_set_up(void *buf, int ifindex, bool up)
 	ifi->ifi_index = ifindex;
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = up ? IFF_UP : 0;
+	return nlh;
+}
+
+/* The kernel's test of an interface name (dev_valid_name), so that a
+ * name it would refuse is refused here, before anything is sent. */
+static bool link_name_ok(const char *name)
+{
+	size_t len = name ? strnlen(name, IFNAMSIZ) : 0;
+
+	if (len == 0 || len >= IFNAMSIZ || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || g_ascii_isspace(*p))
+			return false;
+	return true;
+}
+
+static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int ifindex)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return ifi;
+}
+
+struct nlmsghdr *nfc_rtnl_msg_link_add_bridge(void *buf, const char *name, uint32_t forward_delay)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *info, *data;
+
+	if (!link_name_ok(name))
+		return NULL;
+	/* EXCL: a link of that name that exists is someone else's (or a
+	 * leftover of ours, which the caller must look at first) */
+	nlh = put_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/* allowed below the 2 s minimum because STP is off (the default) */
+	mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, forward_delay);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nlh;
+}
+
+struct nlmsghdr *nfc_rtnl_msg_link_del(void *buf, int ifindex)
+{
+	struct nlmsghdr *nlh;
+
+	if (ifindex <= 0)
+		return NULL;
+	nlh = put_header(buf, RTM_DELLINK, 0);
+	put_ifinfo(nlh, ifindex);
+	return nlh;
+}
+
+struct nlmsghdr *nfc_rtnl_msg_link_set_master(void *buf, int ifindex, int master)
+{
+	struct nlmsghdr *nlh;
+
+	if (ifindex <= 0 || master < 0 || master == ifindex)
+		return NULL;
+	nlh = put_header(buf, RTM_NEWLINK, 0);
+	put_ifinfo(nlh, ifindex);
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	return nlh;
 }
 
@@ -196,6 +265,12 @@ struct nlmsghdr *nfc_rtnl_msg_dump(void *buf, int type, int family)
 		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
 		ifa->ifa_family = family;
+		break;
+	}
+	case RTM_GETNEIGH: {
+		struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+		ndm->ndm_family = family;
 		break;
 	}
 	case RTM_GETROUTE:
@@ -552,6 +627,51 @@ int nfc_rtnl_parse_rule(const struct nlmsghdr *nlh, NfcRtnlRule *rule)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int nfc_rtnl_parse_neigh(const struct nlmsghdr *nlh, NfcRtnlNeigh *neigh)
+{
+	const struct ndmsg *ndm = fixed_header(nlh, sizeof(*ndm));
+	const struct nlattr *attr;
+	bool has_dst = false;
+
+	if (!ndm)
+		return -EINVAL;
+	/* AF_BRIDGE: an entry of a bridge's forwarding database, no neighbour */
+	if (!family_len(ndm->ndm_family))
+		return -EAFNOSUPPORT;
+	memset(neigh, 0, sizeof(*neigh));
+	neigh->family = ndm->ndm_family;
+	neigh->index = ndm->ndm_ifindex;
+	neigh->state = ndm->ndm_state;
+	if (neigh->index <= 0)
+		return -EINVAL;
+	mnl_attr_for_each(attr, nlh, sizeof(*ndm)) {
+		bool ok = true;
+
+		switch (mnl_attr_get_type(attr)) {
+		case NDA_DST:
+			ok = has_dst = copy_addr(attr, neigh->family, &neigh->address);
+			break;
+		case NDA_LLADDR:
+			/* ethernet's 6 bytes are what the struct holds; other
+			 * links (none, or 20-byte infiniband) just have none */
+			neigh->has_lladdr = payload_is(attr, sizeof(neigh->lladdr));
+			if (neigh->has_lladdr)
+				memcpy(neigh->lladdr, mnl_attr_get_payload(attr), sizeof(neigh->lladdr));
+			break;
+		default:
+			break;
+		}
+		if (!ok)
+			return -EINVAL;
+	}
+	return has_dst ? 0 : -EINVAL;
+}
+
+bool nfc_rtnl_neigh_is_live(uint16_t state)
+{
+	return state != NUD_NONE && !(state & (NUD_INCOMPLETE | NUD_FAILED));
 }
 
 int nfc_rtnl_parse_error(const struct nlmsghdr *nlh, const char **msg)

@@ -24,7 +24,15 @@ struct nlmsghdr *nfc_rtnl_msg_addr(void *buf, int type, const NfcRtnlAddr *addr)
 struct nlmsghdr *nfc_rtnl_msg_route(void *buf, int type, bool replace,
 				    const NfcRtnlRoute *route);
 struct nlmsghdr *nfc_rtnl_msg_rule(void *buf, int type, const NfcRtnlRule *rule);
-/* A dump request (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETRULE). */
+/* RTM_NEWLINK (CREATE|EXCL) of a bridge left down; NULL for a name the
+ * kernel would refuse (empty, too long, "." or "..", '/', ':' or spaces). */
+struct nlmsghdr *nfc_rtnl_msg_link_add_bridge(void *buf, const char *name,
+					      uint32_t forward_delay);
+struct nlmsghdr *nfc_rtnl_msg_link_del(void *buf, int ifindex);
+/* IFLA_MASTER: enslave ifindex to master, or release it with master 0. */
+struct nlmsghdr *nfc_rtnl_msg_link_set_master(void *buf, int ifindex, int master);
+/* A dump request (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETRULE,
+ * RTM_GETNEIGH). */
 struct nlmsghdr *nfc_rtnl_msg_dump(void *buf, int type, int family);
 
 /* Whether a datagram of len bytes from nlh on holds a whole message:
@@ -42,6 +50,14 @@ int nfc_rtnl_parse_link(const struct nlmsghdr *nlh, NfcRtnlLink *link);
 int nfc_rtnl_parse_addr(const struct nlmsghdr *nlh, NfcRtnlAddr *addr);
 int nfc_rtnl_parse_route(const struct nlmsghdr *nlh, NfcRtnlRoute *route, bool *cloned);
 int nfc_rtnl_parse_rule(const struct nlmsghdr *nlh, NfcRtnlRule *rule);
+/* Neighbours of AF_INET and AF_INET6; the bridge's forwarding database
+ * (AF_BRIDGE, on the same group and in the same dumps) is -EAFNOSUPPORT. A
+ * link-layer address other than 6 bytes leaves has_lladdr false. */
+int nfc_rtnl_parse_neigh(const struct nlmsghdr *nlh, NfcRtnlNeigh *neigh);
+/* Whether a neighbour in this NUD state is there to be told about: not
+ * while it is being resolved or failed to be (INCOMPLETE, FAILED), nor in
+ * NUD_NONE (an entry with no state yet). */
+bool nfc_rtnl_neigh_is_live(uint16_t state);
 
 /* The errno of an NLMSG_ERROR message (0 for an ACK), or -EINVAL if it is
  * truncated. msg (may be NULL) gets the kernel's extended ACK text. */

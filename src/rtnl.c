@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rtnetlink, see rtnl.h. Two sockets on the main loop: one for our
  * requests and dumps (replies matched by sequence number), one subscribed
- * to link, address, route and rule events. A sync (at start, and after the
+ * to link, address, route and rule events (and neighbour events while
+ * someone asks for them). A sync (at start, and after the
  * monitor overran) dumps links and addresses, diffs them against the cache
  * and emits the differences; monitor events that arrive meanwhile are held
  * back and replayed on top, so the cache ends where the kernel is. Events
@@ -38,8 +39,11 @@ struct Request {
 	union {
 		void (*rule)(const NfcRtnlRule *rule, void *user_data);
 		void (*route)(const NfcRtnlRoute *route, void *user_data);
+		void (*neigh)(const NfcRtnlNeigh *neigh, void *user_data);
 	} each;
-	uint32_t table;
+	uint32_t table;       /* route dumps: only this table (0: all) */
+	int family;           /* neighbour dumps: only this family (AF_UNSPEC: both) */
+	int ifindex;          /*   and this link (0: all) */
 	NfcRtnlDoneFunc done;
 	void *user_data;
 };
@@ -77,6 +81,7 @@ static guint sync_retry_source;
 static GQueue backlog = G_QUEUE_INIT; /* GBytes: monitor messages held during a sync */
 static unsigned int resyncs;
 static char sync_tag;      /* user_data of our own dumps; their ids are never handed out */
+static unsigned int neigh_refs; /* nfc_rtnl_neigh_monitor(true) calls not yet undone */
 
 /* ---- caches ---- */
 
@@ -241,6 +246,23 @@ static void rule_event(const struct nlmsghdr *nlh)
 		EMIT(rule_removed, &rule);
 }
 
+static void neigh_event(const struct nlmsghdr *nlh)
+{
+	NfcRtnlNeigh neigh;
+
+	/* the membership is gone, but what the socket had queued still
+	 * arrives: nobody asked for it any more */
+	if (neigh_refs == 0)
+		return;
+	/* fdb entries of a bridge come on the same group: -EAFNOSUPPORT */
+	if (nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
+		return;
+	if (nlh->nlmsg_type == RTM_NEWNEIGH && nfc_rtnl_neigh_is_live(neigh.state))
+		EMIT(neigh_changed, &neigh);
+	else
+		EMIT(neigh_removed, &neigh);
+}
+
 static void apply_event(const struct nlmsghdr *nlh)
 {
 	NfcRtnlLink link;
@@ -277,6 +299,10 @@ static void apply_event(const struct nlmsghdr *nlh)
 	case RTM_NEWRULE:
 	case RTM_DELRULE:
 		rule_event(nlh);
+		break;
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		neigh_event(nlh);
 		break;
 	default:
 		break;
@@ -736,6 +762,14 @@ static int open_socket(struct mnl_socket **sock)
 	return 0;
 }
 
+static int set_membership(unsigned int group, bool on)
+{
+	if (mnl_socket_setsockopt(mon_sock, on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
+				  &group, sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
 static int subscribe(void)
 {
 	static const unsigned int groups[] = {
@@ -746,13 +780,13 @@ static int subscribe(void)
 
 	/* no NETLINK_NO_ENOBUFS: an overrun must be heard, it means a resync */
 	for (size_t i = 0; i < G_N_ELEMENTS(groups); i++) {
-		unsigned int group = groups[i];
+		int r = set_membership(groups[i], true);
 
-		if (mnl_socket_setsockopt(mon_sock, NETLINK_ADD_MEMBERSHIP, &group,
-					  sizeof(group)) < 0)
-			return -errno;
+		if (r < 0)
+			return r;
 	}
-	return 0;
+	/* monitoring asked for before init (or across a restart of ours) */
+	return neigh_refs ? set_membership(RTNLGRP_NEIGH, true) : 0;
 }
 
 int nfc_rtnl_init(void)
@@ -913,6 +947,30 @@ int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_
 	return submit(request_new(done, user_data), nfc_rtnl_msg_rule(buf, RTM_DELRULE, rule));
 }
 
+int nfc_rtnl_link_add_bridge(const char *name, uint32_t forward_delay, NfcRtnlDoneFunc done,
+			     void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+
+	return submit(request_new(done, user_data),
+		      nfc_rtnl_msg_link_add_bridge(buf, name, forward_delay));
+}
+
+int nfc_rtnl_link_del(int ifindex, NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+
+	return submit(request_new(done, user_data), nfc_rtnl_msg_link_del(buf, ifindex));
+}
+
+int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+
+	return submit(request_new(done, user_data),
+		      nfc_rtnl_msg_link_set_master(buf, ifindex, master));
+}
+
 static void on_rule_dump_msg(Request *req, const struct nlmsghdr *nlh)
 {
 	NfcRtnlRule rule;
@@ -969,6 +1027,58 @@ int nfc_rtnl_route_dump(int family, uint32_t table,
 	req->each.route = each;
 	req->table = table;
 	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETROUTE, family));
+}
+
+void nfc_rtnl_neigh_monitor(bool on)
+{
+	int r = 0;
+
+	if (!on && neigh_refs == 0) {
+		nfc_warn("rtnetlink: neighbour monitoring turned off more often than on");
+		return;
+	}
+	neigh_refs += on ? 1 : -1;
+	/* the group is joined by the first and left by the last */
+	if (mon_sock && neigh_refs == (on ? 1u : 0u))
+		r = set_membership(RTNLGRP_NEIGH, on);
+	if (r < 0)
+		nfc_error("rtnetlink: cannot %s the neighbour group: %s", on ? "join" : "leave",
+			  g_strerror(-r));
+}
+
+static void on_neigh_dump_msg(Request *req, const struct nlmsghdr *nlh)
+{
+	NfcRtnlNeigh neigh;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
+		return;
+	/* the kernel dumps every link (and with AF_UNSPEC the bridges'
+	 * fdb too, which the parser refused); what is not live is, for our
+	 * callers, not there */
+	if ((req->family != AF_UNSPEC && neigh.family != req->family) ||
+	    (req->ifindex && neigh.index != req->ifindex) || !nfc_rtnl_neigh_is_live(neigh.state))
+		return;
+	if (req->each.neigh)
+		req->each.neigh(&neigh, req->user_data);
+}
+
+int nfc_rtnl_neigh_dump(int family, int ifindex,
+			void (*each)(const NfcRtnlNeigh *neigh, void *user_data),
+			NfcRtnlDoneFunc done, void *user_data)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req;
+
+	if (!dump_family_ok(family))
+		return -EAFNOSUPPORT;
+	if (ifindex < 0)
+		return -EINVAL;
+	req = request_new(done, user_data);
+	req->on_msg = on_neigh_dump_msg;
+	req->each.neigh = each;
+	req->family = family;
+	req->ifindex = ifindex;
+	return submit(req, nfc_rtnl_msg_dump(buf, RTM_GETNEIGH, family));
 }
 
 bool nfc_rtnl_cancel(int id)

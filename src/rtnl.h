@@ -100,11 +100,14 @@ typedef struct {
 	void (*rule_removed)(const NfcRtnlRule *rule, void *user_data);
 	/* neighbours (ARP/NDP entries): only while nfc_rtnl_neigh_monitor(true)
 	 * is in force, no cache and no replay; a NUD_FAILED/NUD_INCOMPLETE
-	 * entry is reported as removed */
+	 * (or NUD_NONE) entry is reported as removed. Without a cache,
+	 * neigh_removed may come for one never told, or more than once;
+	 * neigh_changed comes for every change of state (REACHABLE, STALE...) */
 	void (*neigh_changed)(const NfcRtnlNeigh *neigh, void *user_data);
 	void (*neigh_removed)(const NfcRtnlNeigh *neigh, void *user_data);
 	/* the monitor overran and links and addresses were dumped again:
-	 * route and rule events may have been lost, look again if it matters */
+	 * route, rule and neighbour events may have been lost, look again
+	 * (nfc_rtnl_neigh_dump) if it matters */
 	void (*resynced)(void *user_data);
 } NfcRtnlWatch;
 
@@ -159,7 +162,8 @@ int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void
 /* Subscribe the monitor to neighbour events (reference counted: each true
  * needs a false). */
 void nfc_rtnl_neigh_monitor(bool on);
-/* The neighbours of ifindex (0: all) of family (AF_UNSPEC: both). */
+/* The neighbours of ifindex (0: all) of family (AF_UNSPEC: both), those
+ * that are live only (not INCOMPLETE, FAILED or NONE, as the events). */
 int nfc_rtnl_neigh_dump(int family, int ifindex,
 			void (*each)(const NfcRtnlNeigh *neigh, void *user_data),
 			NfcRtnlDoneFunc done, void *user_data);

@@ -9,6 +9,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
 #include "rtnl-msg.h"
@@ -259,6 +260,206 @@ static void test_link_parse(void)
 	g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), ==, -EINVAL);
 }
 
+/* The attribute of type type among the nlh's (after hdr_len), or NULL. */
+static const struct nlattr *find_attr(const struct nlmsghdr *nlh, size_t hdr_len, int type)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, hdr_len)
+		if (mnl_attr_get_type(attr) == type)
+			return attr;
+	return NULL;
+}
+
+static void test_bridge_requests(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = nfc_rtnl_msg_link_add_bridge(buf, "tether", 0);
+	const struct ifinfomsg *ifi;
+	const struct nlattr *info, *attr, *data = NULL;
+	const char *kind = NULL;
+	int n_data = 0;
+
+	g_assert_nonnull(nlh);
+	g_assert_cmpuint(nlh->nlmsg_type, ==, RTM_NEWLINK);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	g_assert_cmpint(ifi->ifi_family, ==, AF_UNSPEC);
+	g_assert_cmpint(ifi->ifi_index, ==, 0);
+	/* left down */
+	g_assert_cmpuint(ifi->ifi_flags & IFF_UP, ==, 0);
+	g_assert_cmpstr(mnl_attr_get_str(find_attr(nlh, sizeof(*ifi), IFLA_IFNAME)), ==, "tether");
+	info = find_attr(nlh, sizeof(*ifi), IFLA_LINKINFO);
+	g_assert_nonnull(info);
+	mnl_attr_for_each_nested(attr, info) {
+		if (mnl_attr_get_type(attr) == IFLA_INFO_KIND)
+			kind = mnl_attr_get_str(attr);
+		if (mnl_attr_get_type(attr) == IFLA_INFO_DATA)
+			data = attr;
+	}
+	g_assert_cmpstr(kind, ==, "bridge");
+	g_assert_nonnull(data);
+	mnl_attr_for_each_nested(attr, data) {
+		g_assert_cmpuint(mnl_attr_get_type(attr), ==, IFLA_BR_FORWARD_DELAY);
+		g_assert_cmpuint(mnl_attr_get_payload_len(attr), ==, 4);
+		g_assert_cmpuint(mnl_attr_get_u32(attr), ==, 0);
+		n_data++;
+	}
+	g_assert_cmpint(n_data, ==, 1);
+	/* the whole message is walkable as the kernel walks it */
+	g_assert_true(nfc_rtnl_msg_ok(nlh, (int)nlh->nlmsg_len));
+
+	nlh = nfc_rtnl_msg_link_add_bridge(buf, "br-1", 1500);
+	info = find_attr(nlh, sizeof(*ifi), IFLA_LINKINFO);
+	mnl_attr_for_each_nested(attr, info)
+		if (mnl_attr_get_type(attr) == IFLA_INFO_DATA)
+			g_assert_cmpuint(mnl_attr_get_u32(mnl_attr_get_payload(attr)), ==, 1500);
+
+	/* names the kernel refuses are refused here */
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, NULL, 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "sixteen-chars-xx", 0));
+	g_assert_nonnull(nfc_rtnl_msg_link_add_bridge(buf, "fifteen-chars-x", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, ".", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "..", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "a/b", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "a:b", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "a b", 0));
+	g_assert_null(nfc_rtnl_msg_link_add_bridge(buf, "a\tb", 0));
+
+	nlh = nfc_rtnl_msg_link_del(buf, 7);
+	g_assert_cmpuint(nlh->nlmsg_type, ==, RTM_DELLINK);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST);
+	g_assert_cmpint(((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_index, ==, 7);
+	g_assert_null(nfc_rtnl_msg_link_del(buf, 0));
+
+	nlh = nfc_rtnl_msg_link_set_master(buf, 7, 9);
+	g_assert_cmpuint(nlh->nlmsg_type, ==, RTM_NEWLINK);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	g_assert_cmpint(ifi->ifi_index, ==, 7);
+	/* only the master changes: no flags touched */
+	g_assert_cmpuint(ifi->ifi_change, ==, 0);
+	g_assert_cmpuint(mnl_attr_get_u32(find_attr(nlh, sizeof(*ifi), IFLA_MASTER)), ==, 9);
+	/* 0 releases: the attribute is there, with 0 */
+	nlh = nfc_rtnl_msg_link_set_master(buf, 7, 0);
+	g_assert_nonnull(find_attr(nlh, sizeof(*ifi), IFLA_MASTER));
+	g_assert_cmpuint(mnl_attr_get_u32(find_attr(nlh, sizeof(*ifi), IFLA_MASTER)), ==, 0);
+	g_assert_null(nfc_rtnl_msg_link_set_master(buf, 0, 9));
+	g_assert_null(nfc_rtnl_msg_link_set_master(buf, 7, -1));
+	g_assert_null(nfc_rtnl_msg_link_set_master(buf, 7, 7));
+}
+
+/* An RTM_NEWNEIGH as the kernel would send it; lladdr_len 0: none. */
+static struct nlmsghdr *kernel_neigh(void *buf, int type, int family, const char *dst,
+				     uint16_t state, size_t lladdr_len)
+{
+	const uint8_t mac[20] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+	NfcInAddr a = { 0 };
+
+	nlh->nlmsg_type = type;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = family;
+	ndm->ndm_ifindex = 4;
+	ndm->ndm_state = state;
+	ndm->ndm_type = RTN_UNICAST;
+	if (dst) {
+		g_assert_cmpint(inet_pton(family == AF_BRIDGE ? AF_INET : family, dst, &a), ==, 1);
+		mnl_attr_put(nlh, NDA_DST, family == AF_INET6 ? 16 : 4, &a);
+	}
+	if (lladdr_len)
+		mnl_attr_put(nlh, NDA_LLADDR, lladdr_len, mac);
+	mnl_attr_put_u32(nlh, NDA_PROBES, 1);
+	return nlh;
+}
+
+static void test_neigh_parse(void)
+{
+	const uint8_t mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	NfcInAddr want4 = inaddr(AF_INET, "192.168.0.23"), want6 = inaddr(AF_INET6, "fd00::23");
+	struct nlmsghdr *nlh;
+	NfcRtnlNeigh n;
+	struct nlattr *attr;
+
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET, "192.168.0.23", NUD_REACHABLE, 6);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, 0);
+	g_assert_cmpint(n.family, ==, AF_INET);
+	g_assert_cmpint(n.index, ==, 4);
+	g_assert_cmpuint(n.state, ==, NUD_REACHABLE);
+	g_assert_cmpmem(&n.address, 4, &want4, 4);
+	g_assert_true(n.has_lladdr);
+	g_assert_cmpmem(n.lladdr, 6, mac, 6);
+
+	nlh = kernel_neigh(buf, RTM_DELNEIGH, AF_INET6, "fd00::23", NUD_STALE, 6);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, 0);
+	g_assert_cmpint(n.family, ==, AF_INET6);
+	g_assert_cmpmem(&n.address, 16, &want6, 16);
+	g_assert_true(n.has_lladdr);
+
+	/* being resolved: no link-layer address yet */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET, "192.168.0.23", NUD_INCOMPLETE, 0);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, 0);
+	g_assert_false(n.has_lladdr);
+	/* a link-layer address of another size is none we can hold */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET, "192.168.0.23", NUD_REACHABLE, 20);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, 0);
+	g_assert_false(n.has_lladdr);
+
+	/* a bridge's forwarding database speaks on the same group */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_BRIDGE, NULL, NUD_NOARP, 6);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, -EAFNOSUPPORT);
+	/* no destination */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET, NULL, NUD_REACHABLE, 6);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, -EINVAL);
+	/* a destination of the wrong size */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET6, "fd00::23", NUD_REACHABLE, 6);
+	mnl_attr_for_each(attr, nlh, sizeof(struct ndmsg))
+		if (mnl_attr_get_type(attr) == NDA_DST)
+			attr->nla_len = NLA_HDRLEN + 4;
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, -EINVAL);
+	/* no link */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET, "192.168.0.23", NUD_REACHABLE, 6);
+	((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_ifindex = 0;
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, -EINVAL);
+	/* a header cut short */
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg) - 1);
+	g_assert_cmpint(nfc_rtnl_parse_neigh(nlh, &n), ==, -EINVAL);
+
+	/* a neighbour message offered to the link or address parser (as the
+	 * fuzzer does) yields nothing */
+	nlh = kernel_neigh(buf, RTM_NEWNEIGH, AF_INET, "192.168.0.23", NUD_REACHABLE, 6);
+	{
+		NfcRtnlLink link;
+		NfcRtnlAddr addr;
+
+		/* ndm_family AF_INET is no AF_UNSPEC link */
+		g_assert_cmpint(nfc_rtnl_parse_link(nlh, &link), <, 0);
+		/* read as an address, the state and flags after the shorter
+		 * ifaddrmsg are no attribute, and there is no address */
+		g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &addr), <, 0);
+	}
+
+	g_assert_true(nfc_rtnl_neigh_is_live(NUD_REACHABLE));
+	g_assert_true(nfc_rtnl_neigh_is_live(NUD_STALE));
+	g_assert_true(nfc_rtnl_neigh_is_live(NUD_DELAY));
+	g_assert_true(nfc_rtnl_neigh_is_live(NUD_PROBE));
+	g_assert_true(nfc_rtnl_neigh_is_live(NUD_PERMANENT));
+	g_assert_true(nfc_rtnl_neigh_is_live(NUD_NOARP));
+	g_assert_false(nfc_rtnl_neigh_is_live(NUD_INCOMPLETE));
+	g_assert_false(nfc_rtnl_neigh_is_live(NUD_FAILED));
+	g_assert_false(nfc_rtnl_neigh_is_live(NUD_NONE));
+
+	/* the dump request */
+	nlh = nfc_rtnl_msg_dump(buf, RTM_GETNEIGH, AF_INET6);
+	g_assert_nonnull(nlh);
+	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_DUMP);
+	g_assert_cmpuint(nlh->nlmsg_len, ==, NLMSG_LENGTH(sizeof(struct ndmsg)));
+	g_assert_cmpint(((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family, ==, AF_INET6);
+}
+
 static void test_truncated(void)
 {
 	char buf[NFC_RTNL_REQUEST_SIZE];
@@ -330,6 +531,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtnl-msg/route", test_route_round_trip);
 	g_test_add_func("/rtnl-msg/rule", test_rule_round_trip);
 	g_test_add_func("/rtnl-msg/link", test_link_parse);
+	g_test_add_func("/rtnl-msg/bridge", test_bridge_requests);
+	g_test_add_func("/rtnl-msg/neigh", test_neigh_parse);
 	g_test_add_func("/rtnl-msg/truncated", test_truncated);
 	g_test_add_func("/rtnl-msg/error", test_error);
 	return g_test_run();

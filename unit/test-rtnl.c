@@ -75,6 +75,7 @@ static void on_link(const NfcRtnlLink *link, void *data)
 	g_ptr_array_add(f->events, g_strdup_printf("link %d %s up=%d carrier=%d mtu=%u", link->index,
 						   link->name, !!(link->flags & IFF_UP),
 						   !!(link->flags & IFF_LOWER_UP), link->mtu));
+	g_ptr_array_add(f->events, g_strdup_printf("master %s %d", link->name, link->master));
 }
 
 static void on_link_removed(int index, const char *name, void *data)
@@ -145,6 +146,42 @@ static void on_rule_removed(const NfcRtnlRule *rule, void *data)
 	g_ptr_array_add(f->events, g_strdup_printf("rule- %s", text));
 }
 
+static char *neigh_text(const NfcRtnlNeigh *n)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return g_strdup_printf("%d %s", n->index, nfc_inaddr_to_string(n->family, &n->address, buf));
+}
+
+/* Only inet neighbours, of links we know: never a bridge's fdb entry. */
+static void check_neigh(Fixture *f, const NfcRtnlNeigh *n)
+{
+	g_assert_true(n->family == AF_INET || n->family == AF_INET6);
+	g_assert_true(g_hash_table_contains(f->model_links, GINT_TO_POINTER(n->index)));
+}
+
+static void on_neigh_changed(const NfcRtnlNeigh *n, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = neigh_text(n);
+
+	check_neigh(f, n);
+	/* told as changed: there, with its link-layer address */
+	g_assert_true(n->has_lladdr);
+	g_ptr_array_add(f->events, g_strdup_printf("neigh+ %s %02x:%02x:%02x:%02x:%02x:%02x", text,
+						   n->lladdr[0], n->lladdr[1], n->lladdr[2],
+						   n->lladdr[3], n->lladdr[4], n->lladdr[5]));
+}
+
+static void on_neigh_removed(const NfcRtnlNeigh *n, void *data)
+{
+	Fixture *f = data;
+	g_autofree char *text = neigh_text(n);
+
+	check_neigh(f, n);
+	g_ptr_array_add(f->events, g_strdup_printf("neigh- %s", text));
+}
+
 static void on_resynced(void *data)
 {
 	Fixture *f = data;
@@ -162,6 +199,8 @@ static const NfcRtnlWatch watch_cb = {
 	.addr_removed = on_addr_removed,
 	.route_added = on_route_added,
 	.route_removed = on_route_removed,
+	.neigh_changed = on_neigh_changed,
+	.neigh_removed = on_neigh_removed,
 };
 
 static gboolean is_ready(gpointer data)
@@ -857,6 +896,331 @@ static void test_resync(Fixture *f, gconstpointer data)
 	g_assert_nonnull(nfc_rtnl_link_get_by_name("new1"));
 }
 
+static bool has_event_prefix(Fixture *f, const char *prefix)
+{
+	for (guint i = 0; i < f->events->len; i++)
+		if (g_str_has_prefix(f->events->pdata[i], prefix))
+			return true;
+	return false;
+}
+
+/* A field of "ip -d -j link show NAME" (a Python expression on l). */
+static char *ip_link_field(Fixture *f, const char *name, const char *expr)
+{
+	return nfc_lab_sh_output(f->lab, f->ns,
+		"ip -d -j link show %s | python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; "
+		"print(%s)'", name, expr);
+}
+
+static int link_index(const char *name)
+{
+	const NfcRtnlLink *link = nfc_rtnl_link_get_by_name(name);
+
+	g_assert_nonnull(link);
+	return link->index;
+}
+
+static gboolean tmp0_in_br0(gpointer data)
+{
+	const NfcRtnlLink *port = nfc_rtnl_link_get_by_name("tmp0");
+	const NfcRtnlLink *br = nfc_rtnl_link_get_by_name("br0");
+
+	return port && br && port->master == br->index;
+}
+
+static void test_bridge(Fixture *f, gconstpointer data)
+{
+	Result r[12] = { 0 };
+	g_autofree char *delay = NULL, *delay2 = NULL, *master = NULL, *released = NULL;
+	g_autofree char *gone = NULL, *kind = NULL;
+	const NfcRtnlLink *br;
+	int n = 0, tether, br2;
+
+	g_assert_cmpint(finish(nfc_rtnl_link_add_bridge("tether", 0, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	/* the link event comes from the monitor, maybe after the ack */
+	expect_event(f, "master tether 0");
+	br = nfc_rtnl_link_get_by_name("tether");
+	g_assert_nonnull(br);
+	tether = br->index;
+	g_assert_cmpstr(br->kind, ==, "bridge");
+	/* left down */
+	g_assert_false(br->flags & IFF_UP);
+	/* read through ip, not /sys: "ip netns exec" remounts /sys for its
+	 * namespace, but a path read by us would be the root namespace's */
+	kind = ip_link_field(f, "tether", "l[\"linkinfo\"][\"info_kind\"]");
+	g_assert_cmpstr(kind, ==, "bridge\n");
+	delay = ip_link_field(f, "tether", "l[\"linkinfo\"][\"info_data\"][\"forward_delay\"]");
+	g_assert_cmpstr(delay, ==, "0\n");
+	/* and a value other than the kernel's default (1500) reaches it too */
+	g_assert_cmpint(finish(nfc_rtnl_link_add_bridge("br2", 200, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	delay2 = ip_link_field(f, "br2", "l[\"linkinfo\"][\"info_data\"][\"forward_delay\"]");
+	g_assert_cmpstr(delay2, ==, "200\n");
+
+	/* a link of that name exists: ours from before, or a veth */
+	g_assert_cmpint(finish(nfc_rtnl_link_add_bridge("tether", 0, on_done, &r[n]), &r[n]), ==,
+			-EEXIST);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_link_add_bridge("up0", 0, on_done, &r[n]), &r[n]), ==,
+			-EEXIST);
+	n++;
+	/* names the kernel would refuse are refused at once, no callback */
+	g_assert_cmpint(nfc_rtnl_link_add_bridge("a/b", 0, on_done, &r[n]), ==, -EINVAL);
+	g_assert_cmpint(nfc_rtnl_link_add_bridge("much-too-long-name", 0, on_done, &r[n]), ==,
+			-EINVAL);
+	g_assert_cmpint(r[n].calls, ==, 0);
+
+	/* enslave: the port's link_changed says its master */
+	g_assert_cmpint(finish(nfc_rtnl_link_set_master(f->up0, tether, on_done, &r[n]), &r[n]), ==,
+			0);
+	n++;
+	expect_event(f, "master up0 %d", tether);
+	g_assert_cmpint(nfc_rtnl_link_get(f->up0)->master, ==, tether);
+	master = ip_link_field(f, "up0", "l.get(\"master\", \"-\")");
+	g_assert_cmpstr(master, ==, "tether\n");
+
+	/* release: master 0 again, and the bridge's own news about its port
+	 * (AF_BRIDGE RTM_DELLINK) is not taken for the port going away */
+	g_ptr_array_set_size(f->events, 0);
+	g_assert_cmpint(finish(nfc_rtnl_link_set_master(f->up0, 0, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	expect_event(f, "master up0 0");
+	g_assert_cmpint(nfc_rtnl_link_get(f->up0)->master, ==, 0);
+	released = ip_link_field(f, "up0", "l.get(\"master\", \"-\")");
+	g_assert_cmpstr(released, ==, "-\n");
+	g_assert_false(has_event_prefix(f, "link-removed"));
+	g_assert_nonnull(nfc_rtnl_link_get_by_name("up0"));
+
+	/* a port of a bridge that is deleted is released with it */
+	g_assert_cmpint(finish(nfc_rtnl_link_set_master(f->up0, tether, on_done, &r[n]), &r[n]), ==,
+			0);
+	n++;
+	expect_event(f, "master up0 %d", tether);
+	g_ptr_array_set_size(f->events, 0);
+	g_assert_cmpint(finish(nfc_rtnl_link_del(tether, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	expect_event(f, "link-removed %d tether", tether);
+	expect_event(f, "master up0 0");
+	g_assert_null(nfc_rtnl_link_get_by_name("tether"));
+	g_assert_cmpint(nfc_rtnl_link_get(f->up0)->master, ==, 0);
+	gone = nfc_lab_sh_output(f->lab, f->ns, "ip -j link show type bridge " NORM);
+	g_assert_null(strstr(gone, "tether"));
+
+	/* deleting what is not there; enslaving to what is not there */
+	g_assert_cmpint(finish(nfc_rtnl_link_del(tether, on_done, &r[n]), &r[n]), ==, -ENODEV);
+	n++;
+	g_assert_cmpint(finish(nfc_rtnl_link_set_master(f->up0, tether, on_done, &r[n]), &r[n]), <,
+			0);
+	n++;
+	g_assert_cmpint(nfc_rtnl_link_del(0, on_done, &r[n]), ==, -EINVAL);
+	g_assert_cmpint(nfc_rtnl_link_set_master(f->up0, f->up0, on_done, &r[n]), ==, -EINVAL);
+	br2 = link_index("br2");
+	g_assert_cmpint(finish(nfc_rtnl_link_del(br2, on_done, &r[n]), &r[n]), ==, 0);
+	n++;
+	g_assert_cmpint(n, <=, (int)G_N_ELEMENTS(r));
+	expect_event(f, "link-removed %d br2", br2);
+	assert_matches_kernel(f);
+}
+
+typedef struct {
+	Result r;
+	GPtrArray *list;
+	Fixture *f;
+} NeighDump;
+
+static void collect_neigh(const NfcRtnlNeigh *n, void *data)
+{
+	NeighDump *d = data;
+
+	g_assert_cmpint(d->r.calls, ==, 0);
+	check_neigh(d->f, n);
+	g_assert_true(n->has_lladdr);
+	g_ptr_array_add(d->list, neigh_text(n));
+}
+
+/* The neighbours a dump lists, as "index address" lines. */
+static GPtrArray *dump_neigh(Fixture *f, int family, int ifindex)
+{
+	NeighDump d = { { 0 }, g_ptr_array_new_with_free_func(g_free), f };
+
+	g_assert_cmpint(finish(nfc_rtnl_neigh_dump(family, ifindex, collect_neigh, on_done, &d),
+			       &d.r), ==, 0);
+	return d.list;
+}
+
+/* An address change after a neighbour change: once its event is heard,
+ * the monitor has delivered everything the kernel sent before it. */
+static void fence(Fixture *f, int i)
+{
+	nfc_lab_sh(f->lab, f->ns, "ip addr add 203.0.113.%d/32 dev up0", i);
+	expect_event(f, "addr+ %d 203.0.113.%d/32", f->up0, i);
+}
+
+/* No IPv6 link-local addresses on links brought up from now on: the
+ * kernel adds them a moment later, racing the comparison with "ip addr". */
+static void no_link_local(Fixture *f)
+{
+	nfc_lab_sh(f->lab, f->ns, "sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 "
+		   "net.ipv6.conf.up0.addr_gen_mode=1 net.ipv6.conf.tmp0.addr_gen_mode=1");
+}
+
+static void test_neigh(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) all = NULL, v4 = NULL, v6 = NULL, on_lo = NULL, after = NULL;
+	g_autofree char *ev4 = NULL, *ev6 = NULL, *ev_late = NULL;
+
+	/* a bridge with a port, whose fdb entries come on the same group
+	 * and in the same dumps; check_neigh refuses them */
+	nfc_lab_add_veth(f->lab, f->ns, "tmp0", f->peer, "tmp1");
+	no_link_local(f);
+	nfc_lab_sh(f->lab, f->ns, "ip link set up0 up && ip addr add 198.51.100.2/24 dev up0 && "
+		   "ip -6 addr add 2001:db8:1::2/64 dev up0 nodad && "
+		   "ip link add br0 type bridge && ip link set tmp0 master br0 && "
+		   "ip link set br0 up && ip link set tmp0 up");
+	nfc_lab_sh(f->lab, f->peer, "ip link set peer0 up");
+	g_assert_true(nfc_lab_wait_for(tmp0_in_br0, NULL, 5000));
+
+	nfc_rtnl_neigh_monitor(true);
+	nfc_lab_sh(f->lab, f->ns,
+		   "ip neigh add 198.51.100.50 lladdr 02:00:00:00:00:50 nud reachable dev up0 && "
+		   "ip -6 neigh add 2001:db8:1::50 lladdr 02:00:00:00:00:56 nud reachable dev up0 && "
+		   "bridge fdb add 02:00:00:00:00:77 dev tmp0 master static");
+	expect_event(f, "neigh+ %d 198.51.100.50 02:00:00:00:00:50", f->up0);
+	expect_event(f, "neigh+ %d 2001:db8:1::50 02:00:00:00:00:56", f->up0);
+
+	/* the dump, by family and by link */
+	ev4 = g_strdup_printf("%d 198.51.100.50", f->up0);
+	ev6 = g_strdup_printf("%d 2001:db8:1::50", f->up0);
+	all = dump_neigh(f, AF_UNSPEC, 0);
+	g_assert_true(contains(all, ev4));
+	g_assert_true(contains(all, ev6));
+	v4 = dump_neigh(f, AF_INET, f->up0);
+	g_assert_true(contains(v4, ev4));
+	g_assert_false(contains(v4, ev6));
+	v6 = dump_neigh(f, AF_INET6, 0);
+	g_assert_false(contains(v6, ev4));
+	g_assert_true(contains(v6, ev6));
+	on_lo = dump_neigh(f, AF_UNSPEC, link_index("lo"));
+	g_assert_cmpuint(on_lo->len, ==, 0);
+	g_assert_cmpint(nfc_rtnl_neigh_dump(AF_UNIX, 0, collect_neigh, on_done, NULL), ==,
+			-EAFNOSUPPORT);
+
+	/* an entry that fails (as after unanswered probes) or goes back to
+	 * being resolved is told as removed: it is no client any more */
+	g_ptr_array_set_size(f->events, 0);
+	nfc_lab_sh(f->lab, f->ns, "ip neigh change 198.51.100.50 dev up0 nud failed");
+	expect_event(f, "neigh- %d 198.51.100.50", f->up0);
+	nfc_lab_sh(f->lab, f->ns,
+		   "ip neigh add 198.51.100.53 lladdr 02:00:00:00:00:53 nud stale dev up0");
+	expect_event(f, "neigh+ %d 198.51.100.53 02:00:00:00:00:53", f->up0);
+	nfc_lab_sh(f->lab, f->ns, "ip neigh change 198.51.100.53 dev up0 nud incomplete");
+	expect_event(f, "neigh- %d 198.51.100.53", f->up0);
+	fence(f, 2);
+	{
+		g_autofree char *failed = g_strdup_printf("neigh+ %d 198.51.100.50", f->up0);
+		g_autofree char *incomplete = g_strdup_printf("neigh+ %d 198.51.100.53", f->up0);
+
+		g_assert_false(has_event_prefix(f, failed));
+		g_assert_cmpuint(event_pos(f, "neigh+ 0"), ==, G_MAXUINT);
+		/* told once, when it was STALE, not again when INCOMPLETE */
+		for (guint i = 0, seen = 0; i < f->events->len; i++)
+			if (g_str_has_prefix(f->events->pdata[i], incomplete))
+				g_assert_cmpuint(++seen, ==, 1);
+	}
+	/* neither is listed by a dump */
+	{
+		g_autoptr(GPtrArray) now = dump_neigh(f, AF_INET, f->up0);
+		g_autofree char *inc = g_strdup_printf("%d 198.51.100.53", f->up0);
+
+		g_assert_false(contains(now, ev4));
+		g_assert_false(contains(now, inc));
+	}
+
+	/* removed */
+	nfc_lab_sh(f->lab, f->ns, "ip neigh del 198.51.100.50 dev up0 && "
+		   "ip neigh del 198.51.100.53 dev up0");
+	expect_event(f, "neigh- %d 198.51.100.50", f->up0);
+
+	/* reference counted: one of two off, still heard */
+	nfc_rtnl_neigh_monitor(true);
+	nfc_rtnl_neigh_monitor(false);
+	nfc_lab_sh(f->lab, f->ns,
+		   "ip neigh add 198.51.100.51 lladdr 02:00:00:00:00:51 nud reachable dev up0");
+	expect_event(f, "neigh+ %d 198.51.100.51 02:00:00:00:00:51", f->up0);
+
+	/* the last off: no more events */
+	nfc_rtnl_neigh_monitor(false);
+	g_ptr_array_set_size(f->events, 0);
+	nfc_lab_sh(f->lab, f->ns,
+		   "ip neigh add 198.51.100.52 lladdr 02:00:00:00:00:52 nud reachable dev up0 && "
+		   "ip neigh del 198.51.100.51 dev up0 && ip -6 neigh del 2001:db8:1::50 dev up0");
+	fence(f, 1);
+	g_assert_false(has_event_prefix(f, "neigh"));
+	/* the dump needs no monitor */
+	after = dump_neigh(f, AF_INET, f->up0);
+	ev_late = g_strdup_printf("%d 198.51.100.52", f->up0);
+	g_assert_true(contains(after, ev_late));
+	g_assert_false(contains(after, ev4));
+
+	/* on again: heard again */
+	nfc_rtnl_neigh_monitor(true);
+	nfc_lab_sh(f->lab, f->ns, "ip neigh del 198.51.100.52 dev up0");
+	expect_event(f, "neigh- %d 198.51.100.52", f->up0);
+	nfc_rtnl_neigh_monitor(false);
+	assert_matches_kernel(f);
+}
+
+static void test_resync_neigh(Fixture *f, gconstpointer data)
+{
+	int tiny = 1;
+	g_autoptr(GPtrArray) dumped = NULL;
+
+	nfc_lab_add_veth(f->lab, f->ns, "tmp0", f->peer, "tmp1");
+	no_link_local(f);
+	nfc_lab_sh(f->lab, f->ns, "ip link set up0 up && ip addr add 198.51.100.2/24 dev up0 && "
+		   "ip link add br0 type bridge && ip link set tmp0 master br0 && ip link set br0 up");
+	expect_event(f, "addr+ %d 198.51.100.2/24", f->up0);
+	nfc_rtnl_neigh_monitor(true);
+
+	/* overrun with neighbour, fdb, address and link news all mixed */
+	g_assert_cmpint(setsockopt(nfc_rtnl_test_monitor_fd(), SOL_SOCKET, SO_RCVBUF, &tiny,
+				   sizeof(tiny)), ==, 0);
+	nfc_lab_sh(f->lab, f->ns,
+		   "for i in $(seq 20 99); do "
+		   "echo \"neigh add 198.51.100.$i lladdr 02:00:00:00:00:$i nud reachable dev up0\"; "
+		   "echo \"addr add 198.51.100.$i/32 dev up0\"; done | ip -batch - && "
+		   "for i in $(seq 10 49); do "
+		   "echo \"fdb add 02:00:00:00:01:$i dev tmp0 master static\"; done | bridge -batch - && "
+		   "for i in $(seq 20 59); do echo \"neigh del 198.51.100.$i dev up0\"; done | ip -batch - && "
+		   "ip link set tmp0 nomaster && ip link add new0 type veth peer name new1 && "
+		   "ip link set up0 mtu 1400");
+
+	g_assert_true(nfc_lab_wait_for(resynced, NULL, 10000));
+	expect_event(f, "resynced");
+	/* nothing taken for what it is not: links and addresses as the kernel */
+	assert_matches_kernel(f);
+	g_assert_cmpuint(nfc_rtnl_link_get(f->up0)->mtu, ==, 1400);
+	g_assert_cmpint(nfc_rtnl_link_get(link_index("tmp0"))->master, ==, 0);
+	g_assert_nonnull(nfc_rtnl_link_get_by_name("new0"));
+
+	/* what a watcher does on "resynced": look again */
+	dumped = dump_neigh(f, AF_INET, f->up0);
+	g_assert_cmpuint(dumped->len, ==, 40);
+	{
+		g_autofree char *first = g_strdup_printf("%d 198.51.100.60", f->up0);
+		g_autofree char *deleted = g_strdup_printf("%d 198.51.100.59", f->up0);
+
+		g_assert_true(contains(dumped, first));
+		g_assert_false(contains(dumped, deleted));
+	}
+
+	/* and the monitor still tells neighbours after it */
+	nfc_lab_sh(f->lab, f->ns, "ip neigh del 198.51.100.99 dev up0");
+	expect_event(f, "neigh- %d 198.51.100.99", f->up0);
+	nfc_rtnl_neigh_monitor(false);
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -871,5 +1235,8 @@ int main(int argc, char **argv)
 	ADD("/rtnl/queue-and-cancel", test_queue_and_cancel);
 	ADD("/rtnl/cancel-own-only", test_cancel_own_only);
 	ADD("/rtnl/resync", test_resync);
+	ADD("/rtnl/bridge", test_bridge);
+	ADD("/rtnl/neigh", test_neigh);
+	ADD("/rtnl/resync-neigh", test_resync_neigh);
 	return g_test_run();
 }
