@@ -281,3 +281,36 @@ int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
 		return -EINVAL;
 	return fw->ops->nat_remove(fw->priv, nat, done, user_data);
 }
+
+static bool ifname_ok(const char *name)
+{
+	size_t len = name ? strnlen(name, 16) : 0;
+
+	return len > 0 && len < 16;
+}
+
+int nfc_firewall_uplinks_set(NfcFirewall *fw, const char *const *ifnames,
+			     NfcFirewallDoneFunc done, void *user_data)
+{
+	static const char *const none[] = { NULL };
+
+	for (const char *const *p = ifnames; p && *p; p++)
+		if (!ifname_ok(*p))
+			return -EINVAL;
+	return fw->ops->uplinks_set(fw->priv, ifnames ? ifnames : none, done, user_data);
+}
+
+int nfc_firewall_tether_set(NfcFirewall *fw, const NfcFirewallTether *tether,
+			    NfcFirewallDoneFunc done, void *user_data)
+{
+	if (tether && (!ifname_ok(tether->bridge) || tether->prefixlen4 > 32 ||
+		       tether->prefixlen6 > 128))
+		return -EINVAL;
+	return fw->ops->tether_set(fw->priv, tether, done, user_data);
+}
+
+int nfc_firewall_tether_counters_read(NfcFirewall *fw, NfcFirewallTetherCountersFunc done,
+				      void *user_data)
+{
+	return fw->ops->tether_counters_read(fw->priv, done, user_data);
+}

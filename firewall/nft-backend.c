@@ -40,6 +40,9 @@ typedef enum {
 	REQ_NAT_ADD,
 	REQ_NAT_DEL,
 	REQ_COUNTERS,
+	REQ_UPLINKS,
+	REQ_TETHER,
+	REQ_TETHER_COUNTERS,
 	REQ_CHECK,      /* is our table still there? (after lost events) */
 } ReqType;
 
@@ -49,8 +52,12 @@ typedef struct {
 	char *id_key;
 	NftIdentity id;
 	NfcFirewallNat nat;
+	char **uplinks;           /* REQ_UPLINKS */
+	bool tether_on;           /* REQ_TETHER */
+	NfcFirewallTether tether;
 	NfcFirewallDoneFunc done;
 	NfcFirewallCountersFunc counters_done;
+	NfcFirewallTetherCountersFunc tether_counters_done;
 	void *user_data;
 
 	/* while in flight */
@@ -61,6 +68,9 @@ typedef struct {
 	uint8_t slots[NFT_N_SLOTS];
 	GArray *counters;         /* NfcSessionCounters */
 	GHashTable *counter_index; /* session value → index + 1 */
+	GArray *tether_counters;  /* NfcTetherCounters */
+	GHashTable *tether_index; /* family + address → index + 1 */
+	unsigned int dump_stage;  /* REQ_TETHER_COUNTERS: 0 the v4 set, 1 the v6 one */
 } Request;
 
 typedef struct {
@@ -86,6 +96,11 @@ typedef struct {
 static void request_free(Request *req)
 {
 	g_free(req->id_key);
+	g_strfreev(req->uplinks);
+	if (req->tether_counters)
+		g_array_unref(req->tether_counters);
+	if (req->tether_index)
+		g_hash_table_unref(req->tether_index);
 	if (req->counters)
 		g_array_unref(req->counters);
 	if (req->counter_index)
@@ -100,6 +115,7 @@ static void nft_unref(Nft *nft)
 	g_hash_table_unref(nft->st.identities);
 	g_hash_table_unref(nft->st.sessions);
 	g_array_unref(nft->st.nats);
+	g_strfreev(nft->st.uplinks);
 	g_free(nft);
 }
 
@@ -115,6 +131,12 @@ static bool complete(Nft *nft, Request *req, int error)
 	if (req->type == REQ_COUNTERS && req->counters_done)
 		req->counters_done(error, error ? NULL : (NfcSessionCounters *)req->counters->data,
 				   error ? 0 : req->counters->len, req->user_data);
+	else if (req->type == REQ_TETHER_COUNTERS && req->tether_counters_done)
+		req->tether_counters_done(error,
+					  error || !req->tether_counters ? NULL :
+					  (NfcTetherCounters *)req->tether_counters->data,
+					  error || !req->tether_counters ? 0 : req->tether_counters->len,
+					  req->user_data);
 	else if (req->done)
 		req->done(error, req->user_data);
 	if (req->repair && nft->event_func && !nft->dead)
@@ -304,6 +326,46 @@ static int start(Nft *nft, Request *req)
 		g_array_insert_val(nft->st.nats, i, saved);
 		break;
 	}
+	case REQ_UPLINKS: {
+		char **saved;
+
+		if (!nft->installed)
+			return 0;
+		b = batch_new(nft);
+		saved = nft->st.uplinks;
+		nft->st.uplinks = req->uplinks;
+		nft_put_uplinks(&b, &nft->st);
+		nft->st.uplinks = saved;
+		break;
+	}
+	case REQ_TETHER: {
+		bool was_on = nft->st.tether_on;
+		NfcFirewallTether saved = nft->st.tether;
+
+		/* the same again keeps the clients' counters */
+		if (req->tether_on == was_on &&
+		    (!was_on || memcmp(&req->tether, &saved, sizeof(saved)) == 0))
+			return 0;
+		if (!nft->installed)
+			return 0;
+		b = batch_new(nft);
+		nft->st.tether_on = req->tether_on;
+		nft->st.tether = req->tether;
+		nft_put_tether(&b, &nft->st, was_on);
+		nft->st.tether_on = was_on;
+		nft->st.tether = saved;
+		break;
+	}
+	case REQ_TETHER_COUNTERS:
+		if (!nft->installed)
+			return -ENOTCONN;
+		req->tether_counters = g_array_new(FALSE, TRUE, sizeof(NfcTetherCounters));
+		req->tether_index = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+							  (GDestroyNotify)g_bytes_unref, NULL);
+		if (!nft->st.tether_on)
+			return 0;
+		err = send_get(nft, req, NFT_MSG_GETSETELEM, NLM_F_DUMP, NFT_SET_TETHER4);
+		return err < 0 ? err : 1;
 	case REQ_COUNTERS:
 		if (!nft->installed)
 			return -ENOTCONN;
@@ -356,7 +418,16 @@ static void apply(Nft *nft, Request *req)
 		if (i >= 0)
 			g_array_remove_index(nft->st.nats, i);
 		break;
+	case REQ_UPLINKS:
+		g_strfreev(nft->st.uplinks);
+		nft->st.uplinks = g_steal_pointer(&req->uplinks);
+		break;
+	case REQ_TETHER:
+		nft->st.tether_on = req->tether_on;
+		nft->st.tether = req->tether;
+		break;
 	case REQ_COUNTERS:
+	case REQ_TETHER_COUNTERS:
 		break;
 	case REQ_CHECK:
 		break;
@@ -513,6 +584,55 @@ static void parse_counters(Nft *nft, Request *req, const struct nlmsghdr *nlh)
 	nftnl_set_free(set);
 }
 
+static void parse_tether_counters(Request *req, const struct nlmsghdr *nlh)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (nftnl_set_elems_nlmsg_parse(nlh, set) < 0) {
+		nftnl_set_free(set);
+		return;
+	}
+	it = nftnl_set_elems_iter_create(set);
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		uint32_t len = 0, dir;
+		const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		uint64_t pb[2] = { 0, 0 };
+		NfcTetherCounters *c;
+		g_autoptr(GBytes) id = NULL;
+		size_t alen;
+		guint index;
+
+		/* address . direction (4 bytes, host order) */
+		if (!key || (len != 4 + 4 && len != 16 + 4))
+			continue;
+		alen = len - 4;
+		memcpy(&dir, key + alen, sizeof(dir));
+		nftnl_set_elem_expr_foreach(e, counter_cb, pb);
+		id = g_bytes_new(key, alen);
+		index = GPOINTER_TO_UINT(g_hash_table_lookup(req->tether_index, id));
+		if (!index) {
+			NfcTetherCounters zero = { .family = alen == 4 ? AF_INET : AF_INET6 };
+
+			memcpy(zero.address, key, alen);
+			g_array_append_val(req->tether_counters, zero);
+			index = req->tether_counters->len;
+			g_hash_table_insert(req->tether_index, g_bytes_ref(id), GUINT_TO_POINTER(index));
+		}
+		c = &g_array_index(req->tether_counters, NfcTetherCounters, index - 1);
+		if (dir == NFT_TETHER_TX) {
+			c->tx_packets = pb[0];
+			c->tx_bytes = pb[1];
+		} else {
+			c->rx_packets = pb[0];
+			c->rx_bytes = pb[1];
+		}
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(set);
+}
+
 /* Handles one message for the current request. false: stop reading this
  * buffer (the request finished; the rest of it is stale or the backend is
  * gone). */
@@ -540,6 +660,16 @@ static bool handle_reply(Nft *nft, const struct nlmsghdr *nlh)
 		return true;
 	}
 	if (nlh->nlmsg_type == NLMSG_DONE) {
+		if (req->get && req->type == REQ_TETHER_COUNTERS && req->dump_stage == 0) {
+			/* one dump at a time on a socket: the v6 set next */
+			int err;
+
+			req->dump_stage = 1;
+			err = send_get(nft, req, NFT_MSG_GETSETELEM, NLM_F_DUMP, NFT_SET_TETHER6);
+			if (err < 0)
+				finish(nft, err);
+			return false;
+		}
 		if (req->get) {
 			finish(nft, 0);
 			return false;
@@ -552,6 +682,8 @@ static bool handle_reply(Nft *nft, const struct nlmsghdr *nlh)
 	case NFT_MSG_NEWSETELEM:
 		if (req->type == REQ_COUNTERS)
 			parse_counters(nft, req, nlh);
+		else if (req->type == REQ_TETHER_COUNTERS)
+			parse_tether_counters(req, nlh);
 		return true;
 	case NFT_MSG_NEWTABLE:
 		if (req->type == REQ_CHECK) {
@@ -946,6 +1078,36 @@ static int nft_nat_remove(void *priv, const NfcFirewallNat *nat, NfcFirewallDone
 	return enqueue(priv, req);
 }
 
+static int nft_uplinks_set(void *priv, const char *const *ifnames, NfcFirewallDoneFunc done,
+			   void *user_data)
+{
+	Request *req = request_new(REQ_UPLINKS, done, user_data);
+
+	req->uplinks = g_strdupv((char **)ifnames);
+	return enqueue(priv, req);
+}
+
+static int nft_tether_set(void *priv, const NfcFirewallTether *tether, NfcFirewallDoneFunc done,
+			  void *user_data)
+{
+	Request *req = request_new(REQ_TETHER, done, user_data);
+
+	if (tether) {
+		req->tether_on = true;
+		req->tether = *tether;
+	}
+	return enqueue(priv, req);
+}
+
+static int nft_tether_counters_read(void *priv, NfcFirewallTetherCountersFunc done,
+				    void *user_data)
+{
+	Request *req = request_new(REQ_TETHER_COUNTERS, NULL, user_data);
+
+	req->tether_counters_done = done;
+	return enqueue(priv, req);
+}
+
 static void nft_set_event_func(void *priv, NfcFirewallEventFunc func, void *user_data)
 {
 	Nft *nft = priv;
@@ -965,5 +1127,8 @@ const NfcFirewallOps nfc_firewall_nft_ops = {
 	.counters_read = nft_counters_read,
 	.nat_add = nft_nat_add,
 	.nat_remove = nft_nat_remove,
+	.uplinks_set = nft_uplinks_set,
+	.tether_set = nft_tether_set,
+	.tether_counters_read = nft_tether_counters_read,
 	.set_event_func = nft_set_event_func,
 };

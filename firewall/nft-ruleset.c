@@ -9,6 +9,15 @@
  *                                 of tether subnets
  *   maps uid_mark, gid_mark, cgroup_mark_L<n>: identity → mark
  *   set session_counters: (session bits . direction) with a counter each
+ *   set uplinks: the uplink interface names (tether NAT and forwarding)
+ *
+ * and, while tethering is on (nft-ruleset-tether below):
+ *
+ *   forward     (filter, filter): from the bridge → tether_out, to it → tether_in
+ *   tether_out, tether_in: accept bridge → uplink, and uplink → bridge for
+ *                          established flows, count per client, drop the rest
+ *   sets tether_clients4/6: (client address . direction) with a counter
+ *                           each, added by the packet path itself
  *
  * The number of rules depends on the slots in use (at most uid, gid and a
  * few cgroup levels) and the NAT entries, never on the number of sessions.
@@ -33,6 +42,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter_ipv4.h>
 
@@ -48,6 +58,9 @@
 #define CHAIN_OUTPUT "output"
 #define CHAIN_PREROUTING "prerouting"
 #define CHAIN_NAT "nat_postrouting"
+#define CHAIN_FORWARD "forward"
+#define CHAIN_TETHER_OUT "tether_out"
+#define CHAIN_TETHER_IN "tether_in"
 
 #define DIR_TX 0
 #define DIR_RX 1
@@ -55,6 +68,18 @@
 /* Set ids only need to be unique within a batch. */
 #define SET_ID_COUNTERS 1
 #define SET_ID_SLOT(slot) (2 + (slot))
+#define SET_ID_UPLINKS 1000
+#define SET_ID_TETHER4 1001
+#define SET_ID_TETHER6 1002
+
+/* nft's datatype ids and byte order tag for the tether sets */
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IP6ADDR 8
+#define NFT_TYPE_IFNAME 41
+#define NFT_BYTEORDER_BIG 2
+/* client entries per family, two (TX, RX) per client: the packet path
+ * adds no more once full (the client goes uncounted, not dropped) */
+#define TETHER_SET_SIZE 8192
 
 static void put_named_table(NftBatch *b, const char *name, uint16_t type, bool with_flags,
 			    uint32_t flags)
@@ -127,8 +152,16 @@ static void slot_set_name(unsigned int slot, char *buf, size_t size)
 		g_snprintf(buf, size, "cgroup_mark_L%u", slot - NFT_SLOT_CGROUP(0));
 }
 
-static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_type,
-		    uint32_t key_len, bool map, bool counters)
+typedef struct {
+	uint32_t key_type, key_len;
+	bool map;                 /* → mark */
+	bool counters;            /* a counter per element */
+	bool dynamic;             /* the packet path adds elements (dynset) */
+	uint32_t size;            /* 0: unbounded */
+	uint32_t key_order;       /* nft's byte order tag of the key */
+} SetSpec;
+
+static void put_set_spec(NftBatch *b, const char *name, uint32_t id, const SetSpec *spec)
 {
 	struct nftnl_set *set = nftnl_set_alloc();
 	struct nftnl_udata_buf *udata;
@@ -139,24 +172,29 @@ static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_typ
 	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(set, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, key_type);
-	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, key_len);
-	if (map) {
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, spec->key_type);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, spec->key_len);
+	if (spec->map) {
 		flags |= NFT_SET_MAP;
 		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_TYPE_MARK);
 		nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, sizeof(uint32_t));
 	}
-	if (counters) {
+	if (spec->counters) {
 		/* each element gets its own counter, bumped by the lookup */
 		flags |= NFT_SET_EXPR;
 		nftnl_set_add_expr(set, nftnl_expr_alloc("counter"));
 	}
+	/* only a set with update support (a resizable hash) takes dynset */
+	if (spec->dynamic)
+		flags |= NFT_SET_EVAL;
+	if (spec->size)
+		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, spec->size);
 	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, flags);
 	/* Keys and values are in host byte order (as meta, ct and socket
 	 * load them); tell nft so that `nft list` prints them right. */
 	udata = nftnl_udata_buf_alloc(64);
-	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_BYTEORDER_HOST);
-	if (map)
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER, spec->key_order);
+	if (spec->map)
 		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER, NFT_BYTEORDER_HOST);
 	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
 			   nftnl_udata_buf_len(udata));
@@ -165,6 +203,15 @@ static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_typ
 	nftnl_set_nlmsg_build_payload(nlh, set);
 	nft_batch_close(b, nlh);
 	nftnl_set_free(set);
+}
+
+static void put_set(NftBatch *b, const char *name, uint32_t id, uint32_t key_type,
+		    uint32_t key_len, bool map, bool counters)
+{
+	SetSpec spec = { .key_type = key_type, .key_len = key_len, .map = map,
+			 .counters = counters, .key_order = NFT_BYTEORDER_HOST };
+
+	put_set_spec(b, name, id, &spec);
 }
 
 static void put_slot_set(NftBatch *b, unsigned int slot)
@@ -404,11 +451,371 @@ static void put_steer_masq_rule(NftBatch *b, const NftState *s)
 	put_rule(b, r);
 }
 
+static void put_tether_nat_rules(NftBatch *b, const NftState *s);
+
 static void put_nat_chain_rules(NftBatch *b, const NftState *s)
 {
 	put_steer_masq_rule(b, s);
 	for (guint i = 0; i < s->nats->len; i++)
 		put_nat_rule(b, &g_array_index(s->nats, NfcFirewallNat, i));
+	put_tether_nat_rules(b, s);
+}
+
+/* ---- tethering ------------------------------------------------------------ */
+
+static struct nlmsghdr *elem_msg(NftBatch *b, struct nftnl_set *set, bool add);
+static struct nftnl_set *elem_set_new(const char *name);
+
+static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_payload_load(struct nftnl_rule *r, uint32_t offset, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_nfproto(struct nftnl_rule *r, uint8_t proto)
+{
+	e_meta_load(r, NFT_META_NFPROTO, R0);
+	e_cmp(r, R0, NFT_CMP_EQ, &proto, sizeof(proto));
+}
+
+/* iifname/oifname (NFT_META_IIFNAME/OIFNAME) equal to, or not, name */
+static void e_ifname(struct nftnl_rule *r, uint32_t key, const char *name, uint32_t op)
+{
+	char ifname[IFNAMSIZ] = { 0 };
+
+	memcpy(ifname, name, strnlen(name, IFNAMSIZ - 1));
+	e_meta_load(r, key, R0);
+	e_cmp(r, R0, op, ifname, sizeof(ifname));
+}
+
+/* iifname/oifname in (or, inv, not in) @uplinks */
+static void e_in_uplinks(struct nftnl_rule *r, uint32_t key, bool inv)
+{
+	struct nftnl_expr *e;
+
+	e_meta_load(r, key, R0);
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R0);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, NFT_SET_UPLINKS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, SET_ID_UPLINKS);
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* The subnet of a family as (address, mask) in network order. */
+static uint32_t tether_subnet(const NfcFirewallTether *t, int family, uint8_t *addr,
+			      uint8_t *mask)
+{
+	uint32_t len = family == AF_INET ? 4 : 16;
+	unsigned int plen = family == AF_INET ? t->prefixlen4 : t->prefixlen6;
+
+	if (family == AF_INET)
+		memcpy(addr, &t->subnet4, 4);
+	else
+		memcpy(addr, t->subnet6, 16);
+	for (uint32_t i = 0; i < len; i++) {
+		int bits = (int)plen - (int)i * 8;
+
+		mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+		addr[i] &= mask[i];
+	}
+	return len;
+}
+
+/* <ip|ip6> <saddr|daddr> (not) in the tether subnet: offset is the
+ * address's in the network header */
+static void e_in_subnet(struct nftnl_rule *r, const NfcFirewallTether *t, int family,
+			uint32_t offset, uint32_t op)
+{
+	uint8_t addr[16], mask[16];
+	uint32_t len = tether_subnet(t, family, addr, mask);
+
+	e_payload_load(r, offset, len, R0);
+	e_and(r, R0, R0, mask, len);
+	e_cmp(r, R0, op, addr, len);
+}
+
+#define IP4_SADDR 12
+#define IP4_DADDR 16
+#define IP6_SADDR 8
+#define IP6_DADDR 24
+
+static void put_tether_masq_rule(NftBatch *b, const NfcFirewallTether *t, int family)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_NAT);
+
+	e_nfproto(r, family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	e_in_uplinks(r, NFT_META_OIFNAME, false);
+	e_in_subnet(r, t, family, family == AF_INET ? IP4_SADDR : IP6_SADDR, NFT_CMP_EQ);
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+	put_rule(b, r);
+}
+
+/* Masquerade out of any uplink: a failover changes the route, never
+ * this rule. */
+static void put_tether_nat_rules(NftBatch *b, const NftState *s)
+{
+	if (!s->tether_on)
+		return;
+	if (s->tether.prefixlen4)
+		put_tether_masq_rule(b, &s->tether, AF_INET);
+	if (s->tether.prefixlen6)
+		put_tether_masq_rule(b, &s->tether, AF_INET6);
+}
+
+static void put_regular_chain(NftBatch *b, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nlh = nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, 512);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nft_batch_close(b, nlh);
+	nftnl_chain_free(c);
+}
+
+static void put_chain_delete(NftBatch *b, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nlh = nft_batch_msg(b, NFT_MSG_DELCHAIN, 0, 512);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nft_batch_close(b, nlh);
+	nftnl_chain_free(c);
+}
+
+static void put_set_delete(NftBatch *b, const char *name)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
+	nlh = nft_batch_msg(b, NFT_MSG_DELSET, 0, 512);
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	nft_batch_close(b, nlh);
+	nftnl_set_free(set);
+}
+
+/* A DELSETELEM without elements empties the set. */
+static void put_set_flush(NftBatch *b, const char *name)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
+	nlh = nft_batch_msg(b, NFT_MSG_DELSETELEM, 0, 512);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	nft_batch_close(b, nlh);
+	nftnl_set_free(set);
+}
+
+static void put_uplinks_set(NftBatch *b)
+{
+	SetSpec spec = { .key_type = NFT_TYPE_IFNAME, .key_len = IFNAMSIZ,
+			 .key_order = NFT_BYTEORDER_HOST };
+
+	put_set_spec(b, NFT_SET_UPLINKS, SET_ID_UPLINKS, &spec);
+}
+
+static void put_uplink_elems(NftBatch *b, const NftState *s)
+{
+	struct nftnl_set *set;
+
+	if (!s->uplinks || !s->uplinks[0])
+		return;
+	set = elem_set_new(NFT_SET_UPLINKS);
+	for (char **p = s->uplinks; *p; p++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		char ifname[IFNAMSIZ] = { 0 };
+
+		memcpy(ifname, *p, strnlen(*p, IFNAMSIZ - 1));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, ifname, sizeof(ifname));
+		nftnl_set_elem_add(set, e);
+	}
+	nft_batch_close(b, elem_msg(b, set, true));
+	nftnl_set_free(set);
+}
+
+void nft_put_uplinks(NftBatch *b, const NftState *s)
+{
+	put_set_flush(b, NFT_SET_UPLINKS);
+	put_uplink_elems(b, s);
+}
+
+static void put_tether_sets(NftBatch *b)
+{
+	/* (address . direction), as session_counters is (session . direction) */
+	SetSpec v4 = { .key_type = (NFT_TYPE_IPADDR << NFT_TYPE_BITS) | NFT_TYPE_MARK,
+		       .key_len = 4 + 4, .counters = true, .dynamic = true,
+		       .size = TETHER_SET_SIZE, .key_order = NFT_BYTEORDER_BIG };
+	SetSpec v6 = v4;
+
+	v6.key_type = (NFT_TYPE_IP6ADDR << NFT_TYPE_BITS) | NFT_TYPE_MARK;
+	v6.key_len = 16 + 4;
+	put_set_spec(b, NFT_SET_TETHER4, SET_ID_TETHER4, &v4);
+	put_set_spec(b, NFT_SET_TETHER6, SET_ID_TETHER6, &v6);
+}
+
+static void put_tether_chains(NftBatch *b)
+{
+	put_chain(b, CHAIN_FORWARD, "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER);
+	put_regular_chain(b, CHAIN_TETHER_OUT);
+	put_regular_chain(b, CHAIN_TETHER_IN);
+}
+
+static struct nftnl_rule *rule_in(const char *chain, const char *bridge, uint32_t key)
+{
+	struct nftnl_rule *r = rule_new(chain);
+
+	if (bridge)
+		e_ifname(r, key, bridge, NFT_CMP_EQ);
+	return r;
+}
+
+/* update @tether_clients<4|6> { <ip|ip6> <saddr|daddr> . dir }: the
+ * packet path adds the client on its first packet, and bumps its
+ * counter on every one. Alone in its rule: a full set breaks the rule,
+ * and no verdict may depend on it. */
+static void put_count_client_rule(NftBatch *b, const char *chain, int family, uint32_t dir)
+{
+	struct nftnl_rule *r = rule_new(chain);
+	bool v4 = family == AF_INET;
+	bool tx = dir == NFT_TETHER_TX;
+	struct nftnl_expr *e;
+
+	e_nfproto(r, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	e_payload_load(r, v4 ? (tx ? IP4_SADDR : IP4_DADDR) : (tx ? IP6_SADDR : IP6_DADDR),
+		       v4 ? 4 : 16, R0);
+	e_immediate32(r, v4 ? R1 : NFT_REG32_04, dir);
+	e = nftnl_expr_alloc("dynset");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, v4 ? NFT_SET_TETHER4 : NFT_SET_TETHER6);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, v4 ? SET_ID_TETHER4 : SET_ID_TETHER6);
+	nftnl_rule_add_expr(r, e);
+	put_rule(b, r);
+}
+
+/* Addresses outside the tether subnet (or a family it has none of) do
+ * not leave: nothing but the subnet is masqueraded. */
+static void put_source_guard(NftBatch *b, const NfcFirewallTether *t, int family)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_TETHER_OUT);
+	bool v4 = family == AF_INET;
+
+	e_nfproto(r, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	if (v4 ? t->prefixlen4 : t->prefixlen6)
+		e_in_subnet(r, t, family, v4 ? IP4_SADDR : IP6_SADDR, NFT_CMP_NEQ);
+	e_verdict(r, NF_DROP, NULL);
+	put_rule(b, r);
+}
+
+/* The forward path of the bridge. Traffic that touches neither the
+ * bridge nor (through it) the uplinks meets two compares and goes on. */
+static void put_tether_rules(NftBatch *b, const NfcFirewallTether *t)
+{
+	struct nftnl_rule *r;
+
+	/* forward: iifname "tether" jump tether_out; oifname "tether" jump tether_in */
+	r = rule_in(CHAIN_FORWARD, t->bridge, NFT_META_IIFNAME);
+	e_verdict(r, NFT_JUMP, CHAIN_TETHER_OUT);
+	put_rule(b, r);
+	r = rule_in(CHAIN_FORWARD, t->bridge, NFT_META_OIFNAME);
+	e_verdict(r, NFT_JUMP, CHAIN_TETHER_IN);
+	put_rule(b, r);
+
+	/* tether_out: routed back onto the bridge (between its clients, seen
+	 * with br_netfilter) stays there: accept; not to an uplink: drop */
+	r = rule_in(CHAIN_TETHER_OUT, t->bridge, NFT_META_OIFNAME);
+	e_verdict(r, NF_ACCEPT, NULL);
+	put_rule(b, r);
+	r = rule_new(CHAIN_TETHER_OUT);
+	e_in_uplinks(r, NFT_META_OIFNAME, true);
+	e_verdict(r, NF_DROP, NULL);
+	put_rule(b, r);
+	put_source_guard(b, t, AF_INET);
+	put_source_guard(b, t, AF_INET6);
+	put_count_client_rule(b, CHAIN_TETHER_OUT, AF_INET, NFT_TETHER_TX);
+	put_count_client_rule(b, CHAIN_TETHER_OUT, AF_INET6, NFT_TETHER_TX);
+	r = rule_new(CHAIN_TETHER_OUT);
+	e_verdict(r, NF_ACCEPT, NULL);
+	put_rule(b, r);
+
+	/* tether_in: only from an uplink, only what a client started */
+	r = rule_new(CHAIN_TETHER_IN);
+	e_in_uplinks(r, NFT_META_IIFNAME, true);
+	e_verdict(r, NF_DROP, NULL);
+	put_rule(b, r);
+	{
+		uint32_t ok = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+
+		r = rule_new(CHAIN_TETHER_IN);
+		e_ct_load(r, NFT_CT_STATE, R0);
+		e_and32(r, R0, R0, ok);
+		e_cmp32(r, R0, NFT_CMP_EQ, 0);
+		e_verdict(r, NF_DROP, NULL);
+		put_rule(b, r);
+	}
+	put_count_client_rule(b, CHAIN_TETHER_IN, AF_INET, NFT_TETHER_RX);
+	put_count_client_rule(b, CHAIN_TETHER_IN, AF_INET6, NFT_TETHER_RX);
+	r = rule_new(CHAIN_TETHER_IN);
+	e_verdict(r, NF_ACCEPT, NULL);
+	put_rule(b, r);
+}
+
+void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
+{
+	if (was_on) {
+		/* the jumps go first: then the chains are unreferenced */
+		put_chain_flush(b, CHAIN_FORWARD);
+		put_chain_flush(b, CHAIN_TETHER_OUT);
+		put_chain_flush(b, CHAIN_TETHER_IN);
+	}
+	put_chain_flush(b, CHAIN_NAT);
+	put_nat_chain_rules(b, s);
+	if (!s->tether_on) {
+		if (was_on) {
+			put_chain_delete(b, CHAIN_FORWARD);
+			put_chain_delete(b, CHAIN_TETHER_OUT);
+			put_chain_delete(b, CHAIN_TETHER_IN);
+			put_set_delete(b, NFT_SET_TETHER4);
+			put_set_delete(b, NFT_SET_TETHER6);
+		}
+		return;
+	}
+	if (was_on) {
+		/* counted since this tether state */
+		put_set_flush(b, NFT_SET_TETHER4);
+		put_set_flush(b, NFT_SET_TETHER6);
+	} else {
+		put_tether_sets(b);
+		put_tether_chains(b);
+	}
+	put_tether_rules(b, &s->tether);
 }
 
 /* ---- state → messages -------------------------------------------------- */
@@ -553,6 +960,11 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	put_chain(b, CHAIN_NAT, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
 	put_set(b, NFT_SET_COUNTERS, SET_ID_COUNTERS, (NFT_TYPE_MARK << NFT_TYPE_BITS) | NFT_TYPE_MARK,
 		2 * sizeof(uint32_t), false, true);
+	put_uplinks_set(b);
+	if (s->tether_on) {
+		put_tether_sets(b);
+		put_tether_chains(b);
+	}
 
 	g_hash_table_iter_init(&it, s->identities);
 	while (g_hash_table_iter_next(&it, NULL, &value))
@@ -565,6 +977,9 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	put_restore_rule(b, s, CHAIN_PREROUTING);
 	put_count_rule(b, s, CHAIN_PREROUTING, DIR_RX);
 	put_nat_chain_rules(b, s);
+	if (s->tether_on)
+		put_tether_rules(b, &s->tether);
+	put_uplink_elems(b, s);
 
 	for (unsigned int slot = 0; slot < NFT_N_SLOTS; slot++) {
 		char name[32];

@@ -65,6 +65,9 @@ typedef struct {
 	GHashTable *identities;   /* "u:1000" / "g:100" / "c:/path" → NftIdentity */
 	GHashTable *sessions;     /* session bits (masked) → number of identities */
 	GArray *nats;             /* NfcFirewallNat */
+	char **uplinks;           /* NULL-terminated: the uplink interfaces */
+	bool tether_on;           /* tether holds the tether state */
+	NfcFirewallTether tether;
 	uint8_t installed[NFT_N_SLOTS]; /* slot has its map and rule in the kernel */
 } NftState;
 
@@ -90,4 +93,17 @@ void nft_put_session_counters(NftBatch *b, uint32_t session_bits, bool add);
 /* The NAT chain rewritten with s->nats (a handful of tether subnets). */
 void nft_put_nat_rules(NftBatch *b, const NftState *s);
 
+/* The uplink set's elements replaced by s->uplinks. */
+void nft_put_uplinks(NftBatch *b, const NftState *s);
+/* From the tether state was_on (true: there was one) to s's: the
+ * forward chains and client sets created, rewritten or deleted, the NAT
+ * chain rewritten, the client counters restarted. */
+void nft_put_tether(NftBatch *b, const NftState *s, bool was_on);
+
 #define NFT_SET_COUNTERS "session_counters"
+#define NFT_SET_UPLINKS "uplinks"
+/* (client address . direction) → counter, filled by the packet path */
+#define NFT_SET_TETHER4 "tether_clients4"
+#define NFT_SET_TETHER6 "tether_clients6"
+#define NFT_TETHER_TX 0
+#define NFT_TETHER_RX 1
