@@ -29,6 +29,7 @@
 #include "technology-dbus.h"
 #include "technology.h"
 #include "tethering.h"
+#include "tethering-dbus.h"
 
 #define BUS_NAME "net.connman"
 
@@ -253,6 +254,12 @@ static gboolean stats_dbus_init(GError **error)
 	return TRUE;
 }
 
+static gboolean tethering_dbus_init(GError **error)
+{
+	nfc_tethering_dbus_init(bus);
+	return TRUE;
+}
+
 /* objects first, then the name: whoever sees the name can call them */
 static gboolean name_init(GError **error)
 {
@@ -308,6 +315,7 @@ static const Step steps[] = {
 	{ "session objects", session_dbus_init, nfc_session_dbus_cleanup },
 	{ "manager object", manager_dbus_init, nfc_manager_dbus_unexport },
 	{ "nfconn objects", stats_dbus_init, nfc_stats_dbus_cleanup },
+	{ "tethering object", tethering_dbus_init, nfc_tethering_dbus_cleanup },
 	{ "bus name", name_init, name_cleanup },
 };
 

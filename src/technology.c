@@ -592,3 +592,10 @@ void nfc_technology_set_tethering(NfcTechnology *t, bool on,
 	nfc_info("technology %s: tethering %s requested", t->type, on ? "on" : "off");
 	tether_start(tether_op_new(t, on, true, done, user_data));
 }
+
+char **nfc_technology_get_tether_ports(NfcTechnology *t)
+{
+	if (!t->driver || !t->driver->get_tether_ports)
+		return NULL;
+	return t->driver->get_tether_ports();
+}
