@@ -943,6 +943,8 @@ static void setup_tether(Fixture *f, gconstpointer data)
 		return;
 	}
 	uplinks_setup(&f->u, "TetheringTechnologies=ethernet\nTetheringInterfaces=lan*");
+	/* the tether's dnsmasq runs as nobody: its files are under the lab's */
+	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s", nfc_lab_dir(f->u.lab));
 	uplinks_add_client(&f->u, 0);
 	uplinks_start_nfconnd(&f->u);
 	for (int i = 0; i < 2; i++)

@@ -173,6 +173,8 @@ static void setup(Fixture *f, gconstpointer data)
 
 		g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
 	}
+	/* the tether's dnsmasq runs as nobody and the session client as
+	 * UID_A: both read files under the lab's directory */
 	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s", nfc_lab_dir(f->u.lab));
 	f->sender = write_script(f, "send.py", uplinks_sender_py, 0644);
 	f->tcp = write_script(f, "tcp.py", uplinks_tcp_py, 0644);
