@@ -11,7 +11,10 @@
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "config.h"
 #include "dnsmasq.h"
@@ -47,6 +50,7 @@ typedef struct {
 	unsigned int id;
 	NfcTetheringDoneFunc done;
 	void *user_data;
+	GError *error;             /* a teardown's waiter: its answer */
 } Acquire;
 
 /* An address or route of the host the subnet must not overlap. */
@@ -89,6 +93,10 @@ static struct {
 	unsigned int rtnl_watch;
 	unsigned int service_watch;
 	guint recheck_idle;
+	unsigned int down_pending; /* teardown parts not finished: firewall, dnsmasq exit */
+	GList *down_waiters;       /* Acquire*: answered when down_pending is 0 */
+	GError *down_error;        /* for them (NULL: success) */
+	guint down_idle;
 	guint gave_up_idle;
 	guint start_idle;
 	char *gave_up_message;
@@ -145,6 +153,49 @@ static void answer_all(const GError *error)
 		a->done(error, a->user_data);
 	}
 	g_list_free_full(waiting, g_free);
+}
+
+/* Waiters of a teardown: answered once it is complete, from the loop. */
+static gboolean on_down_idle(gpointer data)
+{
+	GList *waiting;
+
+	t.down_idle = 0;
+	if (t.down_pending)
+		return G_SOURCE_REMOVE;
+	waiting = g_steal_pointer(&t.down_waiters);
+	for (GList *l = waiting; l; l = l->next) {
+		Acquire *a = l->data;
+
+		a->done(a->error, a->user_data);
+		g_clear_error(&a->error);
+	}
+	g_list_free_full(waiting, g_free);
+	return G_SOURCE_REMOVE;
+}
+
+static void down_check(void)
+{
+	if (!t.down_pending && t.down_waiters && !t.down_idle)
+		t.down_idle = g_idle_add(on_down_idle, NULL);
+}
+
+static void down_wait(NfcTetheringDoneFunc done, void *user_data, const GError *error)
+{
+	Acquire *a = g_new0(Acquire, 1);
+
+	a->done = done;
+	a->user_data = user_data;
+	a->error = error ? g_error_copy(error) : NULL;
+	t.down_waiters = g_list_append(t.down_waiters, a);
+	down_check();
+}
+
+static void down_part_done(void)
+{
+	if (t.down_pending > 0)
+		t.down_pending--;
+	down_check();
 }
 
 static gboolean on_answer_idle(gpointer data)
@@ -565,6 +616,28 @@ static void on_firewall_removed(int error, void *user_data)
 	if (error < 0)
 		nfc_warn("tethering: cannot remove the firewall's tether state: %s",
 			 g_strerror(-error));
+	down_part_done();
+}
+
+static gboolean on_dnsmasq_exit(int fd, GIOCondition condition, gpointer user_data)
+{
+	close(fd);
+	down_part_done();
+	return G_SOURCE_REMOVE;
+}
+
+/* Stops dnsmasq; the teardown is complete only once it has exited (the
+ * module sends SIGKILL after a second, so that is soon). */
+static void dnsmasq_stop_counted(NfcDnsmasq *dm)
+{
+	GPid pid = nfc_dnsmasq_get_pid(dm);
+	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	nfc_dnsmasq_stop(dm);
+	if (fd < 0)
+		return;
+	t.down_pending++;
+	g_unix_fd_add(fd, G_IO_IN, on_dnsmasq_exit, NULL);
 }
 
 static void delete_bridge(int index)
@@ -592,9 +665,10 @@ static void teardown(void)
 		nfc_tether_clients_stop();
 		t.clients_on = false;
 	}
-	g_clear_pointer(&t.dm, nfc_dnsmasq_stop);
+	g_clear_pointer(&t.dm, dnsmasq_stop_counted);
 	if (t.firewall_on) {
-		fw_tether_set(NULL, on_firewall_removed, NULL);
+		if (fw_tether_set(NULL, on_firewall_removed, NULL) >= 0)
+			t.down_pending++;
 		t.firewall_on = false;
 	}
 	if (t.forwarding_on)
@@ -630,7 +704,14 @@ static void fail(int code, const char *format, ...)
 	va_end(ap);
 	nfc_error("tethering: %s", error->message);
 	teardown();
-	answer_all(error);
+	/* answered once it is all undone */
+	for (GList *l = g_steal_pointer(&t.waiting), *n; l; l = n) {
+		Acquire *a = l->data;
+
+		n = g_list_delete_link(l, l);
+		down_wait(a->done, a->user_data, error);
+		g_free(a);
+	}
 }
 
 /* ---- the steps up ------------------------------------------------------------- */
@@ -1211,6 +1292,11 @@ void nfc_tethering_cleanup(void)
 		teardown();
 		answer_all(error);
 	}
+	/* shutting down: the loop does not turn again, nobody is answered */
+	g_clear_handle_id(&t.down_idle, g_source_remove);
+	for (GList *l = t.down_waiters; l; l = l->next)
+		g_clear_error(&((Acquire *)l->data)->error);
+	g_list_free_full(g_steal_pointer(&t.down_waiters), g_free);
 	if (t.stale_request)
 		nfc_rtnl_cancel(t.stale_request);
 	if (t.route_dump)
@@ -1296,6 +1382,12 @@ void nfc_tethering_release(void)
 	}
 	if (--t.refs == 0 && !t.waiting)
 		teardown();
+}
+
+void nfc_tethering_release_then(NfcTetheringDoneFunc done, void *user_data)
+{
+	nfc_tethering_release();
+	down_wait(done, user_data, NULL);
 }
 
 bool nfc_tethering_is_up(void)
