@@ -579,7 +579,12 @@ static int client_send(Fixture *f, const char *dst, int n)
 	g_test_message("sender: %s", out);
 	for (const char *p = strchr(out, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
 		last = p + 1;
-	g_assert_cmpint(sscanf(last, "%d %d", &sent, &got), ==, 2);
+	if (sscanf(last, "%d %d", &sent, &got) != 2) {
+		g_autofree char *routes = nfc_lab_sh_output(f->u.lab, f->client,
+			"ip addr; ip route; ip -6 route");
+
+		g_error("the client could not send to %s: %s\n%s", dst, out, routes);
+	}
 	g_assert_cmpint(sent, ==, n);
 	return got;
 }
