@@ -477,7 +477,8 @@ static gboolean new_dnsmasq(gpointer data)
  * however it was left. */
 static bool any_tether_dnsmasq(Fixture *f)
 {
-	return nfc_lab_sh_status(f->u.lab, NULL, NULL, "pgrep -f -- '%s/' >/dev/null",
+	/* "[/]": the pattern does not match the shell that runs pgrep */
+	return nfc_lab_sh_status(f->u.lab, NULL, NULL, "pgrep -f -- '%s[/]' >/dev/null",
 				 nfc_lab_run_dir(f->u.lab)) == 0;
 }
 
@@ -579,7 +580,12 @@ static int client_send(Fixture *f, const char *dst, int n)
 	g_test_message("sender: %s", out);
 	for (const char *p = strchr(out, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
 		last = p + 1;
-	g_assert_cmpint(sscanf(last, "%d %d", &sent, &got), ==, 2);
+	if (sscanf(last, "%d %d", &sent, &got) != 2) {
+		g_autofree char *routes = nfc_lab_sh_output(f->u.lab, f->client,
+			"ip addr; ip route; ip -6 route");
+
+		g_error("the client could not send to %s: %s\n%s", dst, out, routes);
+	}
 	g_assert_cmpint(sent, ==, n);
 	return got;
 }
@@ -989,7 +995,7 @@ static void test_crash_restart(Fixture *f, gconstpointer data)
 	g_assert_cmpint(dm, >, 0);
 	g_assert_cmpint(dm, !=, old_dm);
 	{
-		g_autofree char *n = nfc_lab_sh_output(f->u.lab, NULL, "pgrep -c -f -- '%s/'",
+		g_autofree char *n = nfc_lab_sh_output(f->u.lab, NULL, "pgrep -c -f -- '%s[/]'",
 						       nfc_lab_run_dir(f->u.lab));
 
 		g_assert_cmpint(atoi(n), ==, 1);
