@@ -1144,8 +1144,25 @@ static void schedule_recheck(void)
 
 /* ---- links -------------------------------------------------------------------- */
 
+static gboolean is_route_of(gpointer key, gpointer value, gpointer data)
+{
+	const Used *u = value;
+
+	return u->route && u->ifindex == GPOINTER_TO_INT(data);
+}
+
+/* IPv4 flushes the routes of a link that goes down or away without a
+ * word (no RTM_DELROUTE): they are forgotten here. */
+static void forget_routes_of(int index)
+{
+	if (g_hash_table_foreach_remove(t.used, is_route_of, GINT_TO_POINTER(index)))
+		schedule_recheck();
+}
+
 static void on_link_changed(const NfcRtnlLink *link, void *user_data)
 {
+	if (!(link->flags & IFF_UP))
+		forget_routes_of(link->index);
 	if (!g_str_equal(link->name, NFC_TETHER_BRIDGE) || !g_str_equal(link->kind, "bridge"))
 		return;
 	if (link->index == t.deleted_index)
@@ -1161,6 +1178,7 @@ static void on_link_changed(const NfcRtnlLink *link, void *user_data)
 
 static void on_link_removed(int index, const char *name, void *user_data)
 {
+	forget_routes_of(index);
 	if (index == t.deleted_index) {
 		t.deleted_index = 0;
 		return;
