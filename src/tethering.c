@@ -208,7 +208,7 @@ static void status_fill(void)
 	g_strlcpy(s->bridge, s->up ? NFC_TETHER_BRIDGE : "", sizeof(s->bridge));
 	s->subnet4[0] = s->address4[0] = s->prefix6[0] = '\0';
 	g_strfreev(s->servers);
-	s->servers = g_strdupv(t.servers ? t.servers : (char *[]){ NULL });
+	s->servers = g_strdupv(s->up && t.servers ? t.servers : (char *[]){ NULL });
 	if (!s->up)
 		return;
 	nfc_ipv4_prefix_to_string(t.subnet, s->subnet4);
