@@ -1237,6 +1237,42 @@ static void test_sessions(Fixture *f, gconstpointer data)
 	session_client_free(a);
 }
 
+static gboolean bridge_moved(gpointer data)
+{
+	Fixture *f = data;
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"ip -4 -o addr show dev tether scope global | awk '{print $4}'");
+
+	g_strstrip(out);
+	return *out && !g_str_has_prefix(out, "192.168.0.");
+}
+
+/* The pool's subnet meets an address of the host that overlaps it (a /25
+ * inside the /24, which a first-address check would miss): tethering stays
+ * up and moves to the next /24, the bridge, dnsmasq and the NAT with it;
+ * a client gets a lease from the new subnet and reaches the uplink. */
+static void test_move(Fixture *f, gconstpointer data)
+{
+	g_autofree char *bridge = NULL;
+	g_autofree char *after = NULL;
+	g_auto(Lease) l = { 0 };
+	int len;
+
+	tether(f, true);
+	bridge = bridge_address(f, &len);
+	g_assert_cmpstr(bridge, ==, "192.168.0.1");
+	nfc_lab_sh(f->u.lab, f->u.host, "ip addr add 192.168.0.200/25 dev lo");
+	g_assert_true(nfc_lab_wait_for(bridge_moved, f, TIMEOUT_MS));
+	after = bridge_address(f, &len);
+	g_test_message("moved to %s/%d", after, len);
+	g_assert_cmpstr(after, ==, "192.168.1.1");
+	dhcp_lease(f, NULL, &l);
+	assert_lease_from_bridge(f, &l);
+	g_assert_true(in_subnet(l.ip, "192.168.1.0", 24));
+	g_assert_cmpint(client_send(f, UPLINK_SERVER4, 5), ==, 5);
+	tether(f, false);
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -1253,5 +1289,6 @@ int main(int argc, char **argv)
 	    test_default_ports_and_dnsmasq);
 	ADD("/tether/refused", CONF_LAN "TetheringSubnet=198.51.100.0/24\n", test_refused);
 	ADD("/tether/sessions", CONF_LAN "OnlineCheckMode=none\n", test_sessions);
+	ADD("/tether/move", CONF_LAN, test_move);
 	return g_test_run();
 }
