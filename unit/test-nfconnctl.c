@@ -167,10 +167,10 @@ static void test_errors(Fixture *f, gconstpointer data)
 	}
 	/* tethering off: its status says so, its clients are an error */
 	{
-		g_autofree char *status = run_ok(f, "tether");
+		g_autofree char *tstatus = run_ok(f, "tether");
 		g_autofree char *jstatus = run_ok(f, "--json tether status");
 
-		g_assert_nonnull(strstr(status, "  Enabled = False\n"));
+		g_assert_nonnull(strstr(tstatus, "  Enabled = False\n"));
 		g_assert_nonnull(strstr(jstatus, "\"Enabled\":false"));
 		g_assert_nonnull(strstr(jstatus, "\"Ports\":[]"));
 	}
