@@ -51,6 +51,7 @@ typedef struct {
 	EngineIdentities identities;
 	EngineStages stages;
 	EngineTraffic traffic;
+	EngineTether tether;
 	EngineApplyRing added, removed;
 	GHashTable *steers;       /* NfcSession* → Steer* */
 	unsigned int service_watch, session_watch;
@@ -338,6 +339,7 @@ static void pend_one(NfcSession *s, gpointer data)
 static void full_pass(void)
 {
 	engine_uplinks_refresh(&engine.uplinks, &engine.routing);
+	engine_tether_refresh(&engine.tether);
 	engine_uplinks_sync_routes(&engine.uplinks, &engine.routing, &engine.stages);
 	engine_stages_advance(&engine.stages);
 	nfc_session_foreach(pend_one, NULL);
@@ -430,11 +432,13 @@ static void on_firewall_ready(int error, void *user_data)
 {
 	if (error < 0) {
 		nfc_error("engine: cannot install the firewall: %s", g_strerror(-error));
+		engine_tether_ready(&engine.tether, error);
 		return;
 	}
 	nfc_info("engine: %s firewall ready", nfc_firewall_backend_name(engine.fw));
 	engine.ready = true;
 	engine.stages.live = true;
+	engine_tether_ready(&engine.tether, 0);
 	schedule();
 }
 
@@ -493,6 +497,7 @@ int nfc_engine_init(void)
 		return r;
 	}
 	nfc_firewall_set_event_func(engine.fw, on_firewall_event, NULL);
+	engine_tether_init(&engine.tether, engine.fw);
 
 	engine.own_cgroup = nfc_identity_read_cgroup(getpid());
 	engine.host = (EngineHost){ .uid = geteuid(), .cgroup = engine.own_cgroup,
@@ -540,6 +545,7 @@ void nfc_engine_cleanup(void)
 	for (guint i = 0; i < engine.uplinks.sources->len; i++)
 		g_array_append_val(rules, ((EngineSource *)engine.uplinks.sources->pdata[i])->rule);
 	engine_stages_remove_all(&engine.stages, rules, engine.uplinks.routes);
+	engine_tether_clear(&engine.tether);
 	/* the table goes with our socket (owner flag); say goodbye anyway */
 	nfc_firewall_cleanup(engine.fw, NULL, NULL);
 	g_clear_pointer(&engine.fw, nfc_firewall_free);
@@ -636,4 +642,19 @@ char **nfc_engine_session_shared_ladder(NfcSession *s)
 
 	return ladder_names(st && st->shared_cls ? engine_classes_get(&engine.classes, st->shared_cls)
 						 : NULL);
+}
+
+/* ---- tethering ---------------------------------------------------------------------- */
+
+int nfc_engine_tether_set(const NfcFirewallTether *tether, void (*done)(int error, void *user_data),
+			  void *user_data)
+{
+	return engine_tether_set(&engine.tether, tether, done, user_data);
+}
+
+int nfc_engine_tether_counters_read(NfcFirewallTetherCountersFunc done, void *user_data)
+{
+	if (!engine.fw || !engine.ready)
+		return -ENOTCONN;
+	return nfc_firewall_tether_counters_read(engine.fw, done, user_data);
 }

@@ -75,7 +75,11 @@ char **nfc_engine_session_shared_ladder(NfcSession *s);
 #include "firewall.h"
 
 /* NULL removes the tether state. done (may be NULL) once, 0 or -errno;
- * before the firewall is ready the request waits for it. */
+ * before the firewall is ready the request waits for it (and fails with
+ * the firewall's error if its install fails). -ENOTCONN before
+ * nfc_engine_init; at nfc_engine_cleanup requests still pending are
+ * dropped without their callback, as the firewall's own are. */
 int nfc_engine_tether_set(const NfcFirewallTether *tether, void (*done)(int error, void *user_data),
 			  void *user_data);
+/* -ENOTCONN until the firewall is ready. */
 int nfc_engine_tether_counters_read(NfcFirewallTetherCountersFunc done, void *user_data);

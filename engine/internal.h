@@ -340,3 +340,49 @@ bool engine_sweep_route_is_ours(const EngineRouting *r, const NfcRtnlRoute *rout
 /* Delete the ip rules and routes in our ranges (a crash leaves them),
  * then call done. */
 void engine_sweep(const EngineRouting *r, void (*done)(void *user_data), void *user_data);
+
+/* ---- tether.c: the uplink set, tether requests, the NAT flush ---------------------- */
+
+typedef struct {
+	int family;               /* AF_INET, AF_INET6 */
+	uint8_t address[16];
+} EngineTetherAddr;
+
+typedef struct {
+	char *ifname;
+	GArray *addrs;            /* EngineTetherAddr: what it had while up */
+} EngineTetherUplink;
+
+typedef void (*EngineTetherDoneFunc)(int error, void *user_data);
+typedef struct NfcConntrack NfcConntrack;
+
+typedef struct {
+	NfcFirewall *fw;          /* not owned; NULL: not started */
+	bool ready;               /* the firewall is in */
+	NfcConntrack *ct;         /* NULL: no ctnetlink, nothing flushed */
+	GHashTable *uplinks;      /* service identifier → EngineTetherUplink* */
+	char **sent;              /* the uplink set last asked of the firewall */
+	GQueue waiting;           /* tether requests before the firewall was ready */
+	GPtrArray *flushes;       /* conntrack flushes not answered yet */
+} EngineTether;
+
+void engine_tether_init(EngineTether *t, NfcFirewall *fw);
+/* Pending requests and flushes are dropped without their callbacks. */
+void engine_tether_clear(EngineTether *t);
+/* The firewall's init finished: with 0 the uplink set goes out and the
+ * waiting requests follow; else they fail with error. */
+void engine_tether_ready(EngineTether *t, int error);
+/* As nfc_engine_tether_set. */
+int engine_tether_set(EngineTether *t, const NfcFirewallTether *tether, EngineTetherDoneFunc done,
+		      void *user_data);
+/* The services changed: the uplink set follows the connected ones, and
+ * each address an uplink had and has no more is flushed from conntrack. */
+void engine_tether_refresh(EngineTether *t);
+/* Pure: the addresses of before's uplinks (service → EngineTetherUplink)
+ * that after lacks (the uplink gone, or that address of it), into lost
+ * (EngineTetherAddr) and, for each, its interface into lost_ifnames
+ * (borrowed from before). */
+void engine_tether_lost(GHashTable *before, GHashTable *after, GArray *lost,
+			GPtrArray *lost_ifnames);
+bool engine_tether_addr_equal(const EngineTetherAddr *a, const EngineTetherAddr *b);
+int engine_tether_strcmp(const char **a, const char **b);
