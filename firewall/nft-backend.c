@@ -192,6 +192,15 @@ static int nat_index(Nft *nft, const NfcFirewallNat *nat)
 	return -1;
 }
 
+/* Field by field: the callers' padding is not ours to compare. */
+static bool tether_equal(const NfcFirewallTether *a, const NfcFirewallTether *b)
+{
+	return strncmp(a->bridge, b->bridge, sizeof(a->bridge)) == 0 &&
+	       a->subnet4 == b->subnet4 && a->prefixlen4 == b->prefixlen4 &&
+	       memcmp(a->subnet6, b->subnet6, sizeof(a->subnet6)) == 0 &&
+	       a->prefixlen6 == b->prefixlen6;
+}
+
 /* ---- sending ------------------------------------------------------------------ */
 
 static int send_batch(Nft *nft, Request *req, NftBatch *b)
@@ -343,8 +352,7 @@ static int start(Nft *nft, Request *req)
 		NfcFirewallTether saved = nft->st.tether;
 
 		/* the same again keeps the clients' counters */
-		if (req->tether_on == was_on &&
-		    (!was_on || memcmp(&req->tether, &saved, sizeof(saved)) == 0))
+		if (req->tether_on == was_on && (!was_on || tether_equal(&req->tether, &saved)))
 			return 0;
 		if (!nft->installed)
 			return 0;

@@ -250,7 +250,7 @@ static gboolean parse_key(NfcConfig *c, const KeyDesc *k, const char *raw,
 			/* not quoted, as for every key */
 			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 				    "[%s] %s: invalid value, not an IPv4 network in CIDR form "
-				    "(e.g. 192.168.7.0/24, no host bits, prefix length 8 to 30)",
+				    "(e.g. 172.20.5.0/24, no host bits, prefix length 8 to 30)",
 				    GENERAL, k->name);
 			return FALSE;
 		}

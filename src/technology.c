@@ -39,6 +39,8 @@ typedef struct TetherOp {
 	bool acquired;
 	void (*done)(const GError *error, void *user_data);
 	void *user_data;
+	int code;               /* a failure waiting for the shared part to go down */
+	char *message;
 } TetherOp;
 
 static GHashTable *drivers;    /* type → driver */
@@ -215,23 +217,35 @@ static void set_tethering_state(NfcTechnology *t, bool on)
 	notify(t, "Tethering");
 }
 
+static void on_released_failed(const GError *error, void *user_data)
+{
+	TetherOp *op = user_data;
+	g_autofree char *message = g_steal_pointer(&op->message);
+
+	tether_finish(op, op->code, "%s", message);
+}
+
 static void on_ports_lent(int error, void *user_data)
 {
 	TetherOp *op = user_data;
 	NfcTechnology *t = op->tech;
 
 	if (error < 0 || !t) {
-		nfc_tethering_release();
-		if (!t)
-			tether_finish(op, NFC_ERROR_OPERATION_ABORTED, "the technology went away");
-		else if (error == -ENODEV)
-			tether_finish(op, NFC_ERROR_FAILED,
-				      "No port to lend: no %s port is free to tether (with "
-				      "TetheringInterfaces unset only ports without a connected "
-				      "service are lent; see the log)", t->type);
-		else
-			tether_finish(op, NFC_ERROR_FAILED, "cannot lend the %s ports to the bridge: %s",
-				      t->type, g_strerror(-error));
+		op->code = NFC_ERROR_FAILED;
+		if (!t) {
+			op->code = NFC_ERROR_OPERATION_ABORTED;
+			op->message = g_strdup("the technology went away");
+		} else if (error == -ENODEV) {
+			op->message = g_strdup_printf(
+				"No port to lend: no %s port is free to tether (with "
+				"TetheringInterfaces unset only ports without a connected "
+				"service are lent; see the log)", t->type);
+		} else {
+			op->message = g_strdup_printf("cannot lend the %s ports to the bridge: %s",
+						      t->type, g_strerror(-error));
+		}
+		/* answered once the shared part is down again: nothing half-done */
+		nfc_tethering_release_then(on_released_failed, op);
 		return;
 	}
 	set_tethering_state(t, true);
@@ -265,6 +279,11 @@ static void on_tethering_acquired(const GError *error, void *user_data)
 		on_ports_lent(r, op);
 }
 
+static void on_released(const GError *error, void *user_data)
+{
+	tether_finish(user_data, 0, NULL);
+}
+
 static void on_ports_returned(int error, void *user_data)
 {
 	TetherOp *op = user_data;
@@ -277,9 +296,9 @@ static void on_ports_returned(int error, void *user_data)
 		if (op->user)
 			save_tethering(t->type, false);
 	}
-	/* the ports are back: now the shared part may go */
-	nfc_tethering_release();
-	tether_finish(op, 0, NULL);
+	/* the ports are back: now the shared part may go, and the answer
+	 * waits until it has (no dnsmasq, no firewall state left) */
+	nfc_tethering_release_then(on_released, op);
 }
 
 static TetherOp *tether_op_new(NfcTechnology *t, bool on, bool user,

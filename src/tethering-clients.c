@@ -26,6 +26,7 @@ static struct {
 	GArray *leases;            /* NfcDnsmasqLease */
 	GHashTable *neighbours;    /* address → MAC */
 	GHashTable *clients;       /* MAC → Client */
+	GHashTable *local;         /* ifindex → MAC of the host's own links */
 	GPtrArray *list;           /* NfcTetheringClient*, by MAC */
 	unsigned int generation;   /* counters of an earlier start are dropped */
 } c;
@@ -109,6 +110,11 @@ static void rebuild(void)
 	g_hash_table_iter_init(&it, c.neighbours);
 	while (g_hash_table_iter_next(&it, &key, &value))
 		seen_add_address(seen_get(now, value), key);
+	/* the host's own links (the bridge, a lent port) are no client, even
+	 * when the neighbour table or a lease names their MAC */
+	g_hash_table_iter_init(&it, c.local);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		g_hash_table_remove(now, value);
 
 	g_hash_table_iter_init(&it, c.clients);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
@@ -202,6 +208,27 @@ static void on_neigh_removed(const NfcRtnlNeigh *n, void *user_data)
 		rebuild();
 }
 
+static void on_link_changed(const NfcRtnlLink *link, void *user_data)
+{
+	char mac[18];
+	const char *old;
+
+	if (link->address_len != 6)
+		return;
+	mac_to_string(link->address, mac);
+	old = g_hash_table_lookup(c.local, GINT_TO_POINTER(link->index));
+	if (old && g_str_equal(old, mac))
+		return;
+	g_hash_table_replace(c.local, GINT_TO_POINTER(link->index), g_strdup(mac));
+	rebuild();
+}
+
+static void on_link_removed(int index, const char *name, void *user_data)
+{
+	if (g_hash_table_remove(c.local, GINT_TO_POINTER(index)))
+		rebuild();
+}
+
 static void each_neigh(const NfcRtnlNeigh *n, void *user_data)
 {
 	neigh_put(n);
@@ -218,6 +245,8 @@ static void on_dump_done(int error, void *user_data)
 void nfc_tether_clients_start(int bridge_index)
 {
 	static const NfcRtnlWatch w = {
+		.link_changed = on_link_changed,
+		.link_removed = on_link_removed,
 		.neigh_changed = on_neigh_changed,
 		.neigh_removed = on_neigh_removed,
 	};
@@ -232,6 +261,7 @@ void nfc_tether_clients_start(int bridge_index)
 	c.clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  (GDestroyNotify)client_free);
 	c.list = g_ptr_array_new();
+	c.local = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	nfc_rtnl_neigh_monitor(true);
 	c.rtnl_watch = nfc_rtnl_watch_add(&w, NULL);
 	r = nfc_rtnl_neigh_dump(AF_UNSPEC, bridge_index, each_neigh, on_dump_done, NULL);
@@ -256,6 +286,7 @@ void nfc_tether_clients_stop(void)
 	g_clear_pointer(&c.neighbours, g_hash_table_unref);
 	g_clear_pointer(&c.clients, g_hash_table_unref);
 	g_clear_pointer(&c.list, g_ptr_array_unref);
+	g_clear_pointer(&c.local, g_hash_table_unref);
 	c.on = false;
 	c.bridge_index = 0;
 }

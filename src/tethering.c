@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The shared part of tethering: bridge, subnet, forwarding, firewall and
  * dnsmasq, brought up step by step (each step asynchronous, everything
- * done so far undone if one fails) and taken down in reverse. The uplinks
- * (connected services) are followed while it is up: their forwarding, the
- * nameservers dnsmasq forwards to, and the host's addresses and routes the
- * subnet must not overlap. */
+ * done so far undone if one fails) and taken down in reverse. While it is
+ * up the uplinks (connected services) are followed: their forwarding, the
+ * nameservers dnsmasq forwards to; and the subnet moves if the host gets
+ * an address or route it overlaps (src/tethering-host.c watches those). */
 #include "tethering.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "config.h"
 #include "dnsmasq.h"
@@ -25,7 +28,6 @@
 #include "watchlist.h"
 
 #define STORAGE_NAME "tethering"
-#define STATE_FILE "tether-state"
 #define LEASE_TIME 3600
 
 G_DEFINE_QUARK(nfc-tethering-error-quark, nfc_tethering_error)
@@ -47,18 +49,11 @@ typedef struct {
 	unsigned int id;
 	NfcTetheringDoneFunc done;
 	void *user_data;
+	GError *error;             /* a teardown's waiter: its answer */
 } Acquire;
-
-/* An address or route of the host the subnet must not overlap. */
-typedef struct {
-	NfcIpv4Prefix prefix;
-	int ifindex;
-	bool route;
-} Used;
 
 static struct {
 	char *run_dir;
-	char *state_path;          /* <run>/tether-state */
 	bool init_done;            /* leftovers of a crash are gone */
 	int stale_request;
 	Step step;
@@ -79,8 +74,6 @@ static struct {
 	bool firewall_on;
 	NfcDnsmasq *dm;
 	bool clients_on;
-	GHashTable *used;          /* key → Used */
-	GHashTable *recorded;      /* "ipv4/conf/eth0/forwarding" → the value before us */
 	GPtrArray *uplinks;        /* ifnames with forwarding on for us */
 	char **servers;
 	char *conflict;            /* a configured subnet that overlaps, while it does */
@@ -89,10 +82,13 @@ static struct {
 	unsigned int rtnl_watch;
 	unsigned int service_watch;
 	guint recheck_idle;
+	unsigned int down_pending; /* teardown parts not finished: firewall, dnsmasq exit */
+	GList *down_waiters;       /* Acquire*: answered when down_pending is 0 */
+	GError *down_error;        /* for them (NULL: success) */
+	guint down_idle;
 	guint gave_up_idle;
 	guint start_idle;
 	char *gave_up_message;
-	int route_dump;
 } t;
 
 static void start_step(Step step);
@@ -147,6 +143,49 @@ static void answer_all(const GError *error)
 	g_list_free_full(waiting, g_free);
 }
 
+/* Waiters of a teardown: answered once it is complete, from the loop. */
+static gboolean on_down_idle(gpointer data)
+{
+	GList *waiting;
+
+	t.down_idle = 0;
+	if (t.down_pending)
+		return G_SOURCE_REMOVE;
+	waiting = g_steal_pointer(&t.down_waiters);
+	for (GList *l = waiting; l; l = l->next) {
+		Acquire *a = l->data;
+
+		a->done(a->error, a->user_data);
+		g_clear_error(&a->error);
+	}
+	g_list_free_full(waiting, g_free);
+	return G_SOURCE_REMOVE;
+}
+
+static void down_check(void)
+{
+	if (!t.down_pending && t.down_waiters && !t.down_idle)
+		t.down_idle = g_idle_add(on_down_idle, NULL);
+}
+
+static void down_wait(NfcTetheringDoneFunc done, void *user_data, const GError *error)
+{
+	Acquire *a = g_new0(Acquire, 1);
+
+	a->done = done;
+	a->user_data = user_data;
+	a->error = error ? g_error_copy(error) : NULL;
+	t.down_waiters = g_list_append(t.down_waiters, a);
+	down_check();
+}
+
+static void down_part_done(void)
+{
+	if (t.down_pending > 0)
+		t.down_pending--;
+	down_check();
+}
+
 static gboolean on_answer_idle(gpointer data)
 {
 	t.answer_idle = 0;
@@ -156,169 +195,6 @@ static gboolean on_answer_idle(gpointer data)
 }
 
 /* ---- the host's networks ------------------------------------------------------ */
-
-static bool is_ours_table(uint32_t table)
-{
-	const NfcConfig *c = nfc_config_active();
-
-	return table >= c->routing_table_base && table - c->routing_table_base < c->routing_range;
-}
-
-static NfcIpv4Prefix prefix_of(const struct in_addr *a, uint8_t len)
-{
-	uint32_t mask = len ? 0xffffffffu << (32 - len) : 0;
-	NfcIpv4Prefix p = { .network = ntohl(a->s_addr) & mask, .prefixlen = len };
-
-	return p;
-}
-
-static void used_put(char *key, NfcIpv4Prefix p, int ifindex, bool route)
-{
-	Used *u = g_new0(Used, 1);
-
-	u->prefix = p;
-	u->ifindex = ifindex;
-	u->route = route;
-	g_hash_table_replace(t.used, key, u);
-	schedule_recheck();
-}
-
-static char *addr_key(const NfcRtnlAddr *a)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	return g_strdup_printf("a %d %s/%u", a->index, nfc_inaddr_to_string(AF_INET, &a->address, buf),
-			       a->prefixlen);
-}
-
-static char *route_key(const NfcRtnlRoute *r)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	return g_strdup_printf("r %u %d %s/%u %u %u", r->table, r->oif,
-			       nfc_inaddr_to_string(AF_INET, &r->dst, buf), r->dst_len, r->priority,
-			       r->type);
-}
-
-static void on_addr_added(const NfcRtnlAddr *a, void *user_data)
-{
-	if (a->family == AF_INET)
-		used_put(addr_key(a), prefix_of(&a->address.v4, a->prefixlen), a->index, false);
-}
-
-static void on_addr_removed(const NfcRtnlAddr *a, void *user_data)
-{
-	g_autofree char *key = NULL;
-
-	if (a->family != AF_INET)
-		return;
-	key = addr_key(a);
-	if (g_hash_table_remove(t.used, key))
-		schedule_recheck();
-}
-
-/* A default route overlaps everything and says nothing about what is in
- * use; a route of our own tables repeats one of main. */
-static bool route_counts(const NfcRtnlRoute *r)
-{
-	return r->family == AF_INET && r->dst_len > 0 && !is_ours_table(r->table);
-}
-
-static void on_route_added(const NfcRtnlRoute *r, void *user_data)
-{
-	if (route_counts(r))
-		used_put(route_key(r), prefix_of(&r->dst.v4, r->dst_len), r->oif, true);
-}
-
-static void on_route_removed(const NfcRtnlRoute *r, void *user_data)
-{
-	g_autofree char *key = NULL;
-
-	if (!route_counts(r))
-		return;
-	key = route_key(r);
-	if (g_hash_table_remove(t.used, key))
-		schedule_recheck();
-}
-
-static gboolean is_route_entry(gpointer key, gpointer value, gpointer data)
-{
-	return ((Used *)value)->route;
-}
-
-static void on_route_dump_done(int error, void *user_data)
-{
-	t.route_dump = 0;
-	if (error < 0)
-		nfc_warn("tethering: cannot list the routes again: %s", g_strerror(-error));
-	schedule_recheck();
-}
-
-static void each_dumped_route(const NfcRtnlRoute *r, void *user_data)
-{
-	on_route_added(r, user_data);
-}
-
-/* route events may have been lost: the routes are listed again */
-static void on_resynced(void *user_data)
-{
-	int r;
-
-	if (t.route_dump)
-		nfc_rtnl_cancel(t.route_dump);
-	g_hash_table_foreach_remove(t.used, is_route_entry, NULL);
-	r = nfc_rtnl_route_dump(AF_INET, 0, each_dumped_route, on_route_dump_done, NULL);
-	t.route_dump = MAX(r, 0);
-}
-
-/* What the subnet must not overlap: everything but the bridge's own. */
-static GArray *used_now(void)
-{
-	GArray *a = g_array_new(FALSE, FALSE, sizeof(Used));
-	GHashTableIter it;
-	gpointer value;
-
-	g_hash_table_iter_init(&it, t.used);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		Used *u = value;
-
-		if (t.bridge_index && u->ifindex == t.bridge_index)
-			continue;
-		g_array_append_val(a, *u);
-	}
-	return a;
-}
-
-/* The first of used that overlaps p, described: "198.51.100.0/25 on eth0". */
-static char *find_conflict(NfcIpv4Prefix p, GArray *used)
-{
-	g_autofree NfcIpv4Prefix *prefixes = g_new0(NfcIpv4Prefix, used->len + 1);
-	const NfcIpv4Prefix *hit;
-	const Used *u;
-	const NfcRtnlLink *link;
-	char buf[20];
-
-	for (guint i = 0; i < used->len; i++)
-		prefixes[i] = g_array_index(used, Used, i).prefix;
-	hit = nfc_ippool_conflict(p, prefixes, used->len);
-	if (!hit)
-		return NULL;
-	u = &g_array_index(used, Used, hit - prefixes);
-	link = u->ifindex ? nfc_rtnl_link_get(u->ifindex) : NULL;
-	nfc_ipv4_prefix_to_string(u->prefix, buf);
-	if (link)
-		return g_strdup_printf("%s%s on %s", u->route ? "the route to " : "", buf, link->name);
-	return g_strdup_printf("%s%s", u->route ? "the route to " : "", buf);
-}
-
-static NfcIpv4Prefix *prefix_array(GArray *used)
-{
-	NfcIpv4Prefix *prefixes = g_new0(NfcIpv4Prefix, used->len + 1);
-
-	for (guint i = 0; i < used->len; i++)
-		prefixes[i] = g_array_index(used, Used, i).prefix;
-	return prefixes;
-}
 
 /* ---- status ------------------------------------------------------------------- */
 
@@ -332,7 +208,7 @@ static void status_fill(void)
 	g_strlcpy(s->bridge, s->up ? NFC_TETHER_BRIDGE : "", sizeof(s->bridge));
 	s->subnet4[0] = s->address4[0] = s->prefix6[0] = '\0';
 	g_strfreev(s->servers);
-	s->servers = g_strdupv(t.servers ? t.servers : (char *[]){ NULL });
+	s->servers = g_strdupv(s->up && t.servers ? t.servers : (char *[]){ NULL });
 	if (!s->up)
 		return;
 	nfc_ipv4_prefix_to_string(t.subnet, s->subnet4);
@@ -342,87 +218,7 @@ static void status_fill(void)
 	g_snprintf(s->prefix6, sizeof(s->prefix6), "%s/64", buf);
 }
 
-/* ---- forwarding: recorded before it is changed, restored after -------------- */
-
-static void recorded_save(void)
-{
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(GError) error = NULL;
-	GHashTableIter it;
-	gpointer key, value;
-
-	if (g_hash_table_size(t.recorded) == 0) {
-		unlink(t.state_path);
-		return;
-	}
-	g_hash_table_iter_init(&it, t.recorded);
-	while (g_hash_table_iter_next(&it, &key, &value))
-		g_key_file_set_string(kf, "Sysctl", key, value);
-	if (!g_key_file_save_to_file(kf, t.state_path, &error))
-		nfc_error("tethering: cannot record the forwarding settings in %s: %s",
-			  t.state_path, error->message);
-}
-
-/* rel under /proc/sys/net: set value, the old one recorded first (once) */
-static int forwarding_set(const char *family, const char *ifname, const char *key)
-{
-	g_autofree char *rel = g_strdup_printf("%s/conf/%s/%s", family, ifname, key);
-	g_autofree char *old = NULL;
-	int r;
-
-	if (!g_hash_table_contains(t.recorded, rel)) {
-		r = nfc_sysctl_get(rel, &old);
-		if (r < 0)
-			return r;
-		g_hash_table_insert(t.recorded, g_strdup(rel), g_steal_pointer(&old));
-		recorded_save();
-	}
-	return nfc_sysctl_set_if(family, ifname, key, "1");
-}
-
-static void forwarding_restore(const char *rel)
-{
-	const char *old = g_hash_table_lookup(t.recorded, rel);
-	int r;
-
-	if (!old)
-		return;
-	r = nfc_sysctl_set(rel, old);
-	/* the interface may be gone, and its setting with it */
-	if (r < 0 && r != -ENOENT)
-		nfc_warn("tethering: cannot restore %s to %s: %s", rel, old, g_strerror(-r));
-	g_hash_table_remove(t.recorded, rel);
-}
-
-static const struct {
-	const char *family, *key;
-} forwarding_keys[] = {
-	{ "ipv4", "forwarding" },
-	/* IPv6 forwarding per interface without the global switch (and
-	 * without turning the interface into a router that ignores RAs) */
-	{ "ipv6", "force_forwarding" },
-};
-
-static int forwarding_on_if(const char *ifname)
-{
-	for (gsize i = 0; i < G_N_ELEMENTS(forwarding_keys); i++) {
-		int r = forwarding_set(forwarding_keys[i].family, ifname, forwarding_keys[i].key);
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static void forwarding_off_if(const char *ifname)
-{
-	for (gsize i = 0; i < G_N_ELEMENTS(forwarding_keys); i++) {
-		g_autofree char *rel = g_strdup_printf("%s/conf/%s/%s", forwarding_keys[i].family,
-						       ifname, forwarding_keys[i].key);
-
-		forwarding_restore(rel);
-	}
-}
+/* ---- uplinks: forwarding on while they are ------------------------------------ */
 
 static GPtrArray *current_uplinks(void)
 {
@@ -459,7 +255,7 @@ static void uplinks_sync(void)
 			continue;
 		nfc_info("tethering: %s is no uplink any more: its forwarding is restored",
 			 (char *)t.uplinks->pdata[i]);
-		forwarding_off_if(t.uplinks->pdata[i]);
+		nfc_tether_forwarding_off(t.uplinks->pdata[i]);
 		g_ptr_array_remove_index(t.uplinks, i--);
 	}
 	for (guint i = 0; i < now->len; i++) {
@@ -467,7 +263,7 @@ static void uplinks_sync(void)
 
 		if (has_name(t.uplinks, now->pdata[i]))
 			continue;
-		r = forwarding_on_if(now->pdata[i]);
+		r = nfc_tether_forwarding_on(now->pdata[i]);
 		if (r < 0) {
 			nfc_error("tethering: cannot enable forwarding on uplink %s: %s",
 				  (char *)now->pdata[i], g_strerror(-r));
@@ -476,20 +272,12 @@ static void uplinks_sync(void)
 		nfc_info("tethering: forwarding on uplink %s", (char *)now->pdata[i]);
 		g_ptr_array_add(t.uplinks, g_strdup(now->pdata[i]));
 	}
-	recorded_save();
 }
 
 static void forwarding_all_off(void)
 {
-	g_autoptr(GList) keys = g_hash_table_get_keys(t.recorded);
-
-	for (GList *l = keys; l; l = l->next) {
-		g_autofree char *rel = g_strdup(l->data);
-
-		forwarding_restore(rel);
-	}
+	nfc_tether_forwarding_all_off();
 	g_ptr_array_set_size(t.uplinks, 0);
-	recorded_save();
 	t.forwarding_on = false;
 }
 
@@ -565,6 +353,28 @@ static void on_firewall_removed(int error, void *user_data)
 	if (error < 0)
 		nfc_warn("tethering: cannot remove the firewall's tether state: %s",
 			 g_strerror(-error));
+	down_part_done();
+}
+
+static gboolean on_dnsmasq_exit(int fd, GIOCondition condition, gpointer user_data)
+{
+	close(fd);
+	down_part_done();
+	return G_SOURCE_REMOVE;
+}
+
+/* Stops dnsmasq; the teardown is complete only once it has exited (the
+ * module sends SIGKILL after a second, so that is soon). */
+static void dnsmasq_stop_counted(NfcDnsmasq *dm)
+{
+	GPid pid = nfc_dnsmasq_get_pid(dm);
+	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	nfc_dnsmasq_stop(dm);
+	if (fd < 0)
+		return;
+	t.down_pending++;
+	g_unix_fd_add(fd, G_IO_IN, on_dnsmasq_exit, NULL);
 }
 
 static void delete_bridge(int index)
@@ -592,9 +402,10 @@ static void teardown(void)
 		nfc_tether_clients_stop();
 		t.clients_on = false;
 	}
-	g_clear_pointer(&t.dm, nfc_dnsmasq_stop);
+	g_clear_pointer(&t.dm, dnsmasq_stop_counted);
 	if (t.firewall_on) {
-		fw_tether_set(NULL, on_firewall_removed, NULL);
+		if (fw_tether_set(NULL, on_firewall_removed, NULL) >= 0)
+			t.down_pending++;
 		t.firewall_on = false;
 	}
 	if (t.forwarding_on)
@@ -607,6 +418,7 @@ static void teardown(void)
 		t.deleted_index = -1;
 	}
 	t.bridge_index = 0;
+	nfc_tether_host_set_bridge(0);
 	t.bridge_sent = false;
 	t.have_subnet = false;
 	t.step = STEP_NONE;
@@ -630,7 +442,14 @@ static void fail(int code, const char *format, ...)
 	va_end(ap);
 	nfc_error("tethering: %s", error->message);
 	teardown();
-	answer_all(error);
+	/* answered once it is all undone */
+	for (GList *l = g_steal_pointer(&t.waiting), *n; l; l = n) {
+		Acquire *a = l->data;
+
+		n = g_list_delete_link(l, l);
+		down_wait(a->done, a->user_data, error);
+		g_free(a);
+	}
 }
 
 /* ---- the steps up ------------------------------------------------------------- */
@@ -677,8 +496,6 @@ static bool load_ula(struct in6_addr *prefix)
 static bool choose_subnet(void)
 {
 	const char *configured = nfc_config_active()->tethering_subnet;
-	g_autoptr(GArray) used = used_now();
-	g_autofree NfcIpv4Prefix *prefixes = prefix_array(used);
 	g_autoptr(GError) error = NULL;
 	NfcIpv4Prefix start = { 0, 0 };
 	char buf[20];
@@ -691,7 +508,7 @@ static bool choose_subnet(void)
 			     error->message);
 			return false;
 		}
-		hit = find_conflict(t.subnet, used);
+		hit = nfc_tether_host_conflict(t.subnet);
 		if (hit) {
 			fail(NFC_TETHERING_ERROR_SUBNET_CONFLICT, "TetheringSubnet %s overlaps %s",
 			     configured, hit);
@@ -699,7 +516,7 @@ static bool choose_subnet(void)
 		}
 		t.subnet_configured = true;
 	} else {
-		if (!nfc_ippool_pick(prefixes, used->len, start, &t.subnet)) {
+		if (!nfc_tether_host_pick(start, &t.subnet)) {
 			fail(NFC_TETHERING_ERROR_NO_SUBNET,
 			     "no free /24 for the tether subnet: every block of 192.168/16, "
 			     "172.16/12 and 10/8 overlaps an address or route of the host "
@@ -823,7 +640,7 @@ static void start_step(Step step)
 			     "cannot bring the bridge up");
 		return;
 	case STEP_FIREWALL:
-		r = forwarding_on_if(NFC_TETHER_BRIDGE);
+		r = nfc_tether_forwarding_on(NFC_TETHER_BRIDGE);
 		if (r < 0) {
 			fail(NFC_TETHERING_ERROR_FAILED, "cannot enable forwarding on the bridge: %s",
 			     g_strerror(-r));
@@ -866,6 +683,7 @@ static void start_step(Step step)
 static void bridge_seen(const NfcRtnlLink *link)
 {
 	t.bridge_index = link->index;
+	nfc_tether_host_set_bridge(link->index);
 	nfc_debug("tethering: bridge %s is %d", link->name, link->index);
 	start_step(STEP_ADDRESS4);
 }
@@ -1000,8 +818,6 @@ static void move_subnet(NfcIpv4Prefix to, const char *reason)
 
 static void recheck(void)
 {
-	g_autoptr(GArray) used = NULL;
-	g_autofree NfcIpv4Prefix *prefixes = NULL;
 	g_autofree char *hit = NULL;
 	g_autofree char *reason = NULL;
 	NfcIpv4Prefix to;
@@ -1009,8 +825,7 @@ static void recheck(void)
 
 	if (t.step != STEP_DONE)
 		return;
-	used = used_now();
-	hit = find_conflict(t.subnet, used);
+	hit = nfc_tether_host_conflict(t.subnet);
 	nfc_ipv4_prefix_to_string(t.subnet, old);
 	if (!hit) {
 		if (t.conflict)
@@ -1029,8 +844,7 @@ static void recheck(void)
 		}
 		return;
 	}
-	prefixes = prefix_array(used);
-	if (!nfc_ippool_pick(prefixes, used->len, t.subnet, &to)) {
+	if (!nfc_tether_host_pick(t.subnet, &to)) {
 		reason = g_strdup_printf("the tether subnet %s overlaps %s and no other /24 is free",
 					 old, hit);
 		if (g_strcmp0(reason, t.conflict)) {
@@ -1096,32 +910,6 @@ static void on_link_removed(int index, const char *name, void *user_data)
 
 /* ---- init and shutdown -------------------------------------------------------- */
 
-static void restore_recorded_state(void)
-{
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_auto(GStrv) keys = NULL;
-
-	if (!g_key_file_load_from_file(kf, t.state_path, G_KEY_FILE_NONE, NULL))
-		return;
-	keys = g_key_file_get_keys(kf, "Sysctl", NULL, NULL);
-	for (char **k = keys; k && *k; k++) {
-		g_autofree char *v = g_key_file_get_string(kf, "Sysctl", *k, NULL);
-		int r;
-
-		/* only our keys: the file is ours, but the path is written to */
-		if (!v || strstr(*k, "..") ||
-		    (!g_str_has_prefix(*k, "ipv4/conf/") && !g_str_has_prefix(*k, "ipv6/conf/")))
-			continue;
-		r = nfc_sysctl_set(*k, v);
-		if (r < 0 && r != -ENOENT)
-			nfc_warn("tethering: cannot restore %s to %s after a crash: %s", *k, v,
-				 g_strerror(-r));
-		else
-			nfc_info("tethering: %s restored to %s (left by an earlier run)", *k, v);
-	}
-	unlink(t.state_path);
-}
-
 static void init_finished(void)
 {
 	t.init_done = true;
@@ -1165,11 +953,6 @@ void nfc_tethering_init(const char *run_dir, const char *state_dir)
 	static const NfcRtnlWatch rw = {
 		.link_changed = on_link_changed,
 		.link_removed = on_link_removed,
-		.addr_added = on_addr_added,
-		.addr_removed = on_addr_removed,
-		.route_added = on_route_added,
-		.route_removed = on_route_removed,
-		.resynced = on_resynced,
 	};
 	static const NfcServiceWatch sw = {
 		.added = on_service_added,
@@ -1182,14 +965,11 @@ void nfc_tethering_init(const char *run_dir, const char *state_dir)
 
 	(void)state_dir; /* through storage.h */
 	t.run_dir = g_strdup(run_dir);
-	t.state_path = g_build_filename(run_dir, STATE_FILE, NULL);
-	t.used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	t.recorded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	t.uplinks = g_ptr_array_new_with_free_func(g_free);
 	t.next_id = 0;
 	status_fill();
 	/* what a crash left: forwarding settings, dnsmasq, then the bridge */
-	restore_recorded_state();
+	nfc_tether_host_init(run_dir, schedule_recheck);
 	nfc_dnsmasq_kill_stale(pid, conf);
 	t.rtnl_watch = nfc_rtnl_watch_add(&rw, NULL);
 	t.service_watch = nfc_service_watch_add(&sw, NULL);
@@ -1198,7 +978,7 @@ void nfc_tethering_init(const char *run_dir, const char *state_dir)
 
 void nfc_tethering_cleanup(void)
 {
-	if (!t.used)
+	if (!t.uplinks)
 		return;
 	/* nobody hears it: the technologies are going too, and giving ports
 	 * back now would only bring services up on the way out */
@@ -1211,22 +991,23 @@ void nfc_tethering_cleanup(void)
 		teardown();
 		answer_all(error);
 	}
+	/* shutting down: the loop does not turn again, nobody is answered */
+	g_clear_handle_id(&t.down_idle, g_source_remove);
+	for (GList *l = t.down_waiters; l; l = l->next)
+		g_clear_error(&((Acquire *)l->data)->error);
+	g_list_free_full(g_steal_pointer(&t.down_waiters), g_free);
 	if (t.stale_request)
 		nfc_rtnl_cancel(t.stale_request);
-	if (t.route_dump)
-		nfc_rtnl_cancel(t.route_dump);
 	g_clear_handle_id(&t.recheck_idle, g_source_remove);
 	nfc_service_watch_remove(t.service_watch);
 	nfc_rtnl_watch_remove(t.rtnl_watch);
 	nfc_watch_list_clear(&t.watches);
-	g_clear_pointer(&t.used, g_hash_table_unref);
-	g_clear_pointer(&t.recorded, g_hash_table_unref);
+	nfc_tether_host_cleanup();
 	g_clear_pointer(&t.uplinks, g_ptr_array_unref);
 	g_clear_pointer(&t.servers, g_strfreev);
 	g_clear_pointer(&t.status.servers, g_strfreev);
 	g_clear_pointer(&t.gave_up_message, g_free);
 	g_clear_pointer(&t.run_dir, g_free);
-	g_clear_pointer(&t.state_path, g_free);
 	memset(&t, 0, sizeof(t));
 }
 
@@ -1296,6 +1077,12 @@ void nfc_tethering_release(void)
 	}
 	if (--t.refs == 0 && !t.waiting)
 		teardown();
+}
+
+void nfc_tethering_release_then(NfcTetheringDoneFunc done, void *user_data)
+{
+	nfc_tethering_release();
+	down_wait(done, user_data, NULL);
 }
 
 bool nfc_tethering_is_up(void)

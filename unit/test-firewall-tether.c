@@ -371,6 +371,35 @@ static char *send_once(Fixture *f, const char *dest, unsigned int n)
 
 /* ---- tests -------------------------------------------------------------------------- */
 
+static const char golden_forward[] =
+	"table inet nfconn {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tiifname \"tether\" jump tether_out\n"
+	"\t\toifname \"tether\" jump tether_in\n"
+	"\t}\n"
+	"}\n"
+	"table inet nfconn {\n"
+	"\tchain tether_out {\n"
+	"\t\toifname \"tether\" accept\n"
+	"\t\toifname != @uplinks drop\n"
+	"\t\tip saddr != 192.168.77.0/24 drop\n"
+	"\t\tip6 saddr != fd77::/64 drop\n"
+	"\t\tupdate @tether_clients4 { ip saddr . 0x00000000 }\n"
+	"\t\tupdate @tether_clients6 { ip6 saddr . 0x00000000 }\n"
+	"\t\taccept\n"
+	"\t}\n"
+	"}\n"
+	"table inet nfconn {\n"
+	"\tchain tether_in {\n"
+	"\t\tiifname != @uplinks drop\n"
+	"\t\tct state ! established,related drop\n"
+	"\t\tupdate @tether_clients4 { ip daddr . 0x00000001 }\n"
+	"\t\tupdate @tether_clients6 { ip6 daddr . 0x00000001 }\n"
+	"\t\taccept\n"
+	"\t}\n"
+	"}\n";
+
 static void test_ruleset(Fixture *f, gconstpointer data)
 {
 	g_autofree char *before = table_text(f);
@@ -395,6 +424,14 @@ static void test_ruleset(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(text, "iifname != @uplinks drop"));
 	g_assert_nonnull(strstr(text, "update @tether_clients4 { ip saddr . 0x00000000 }"));
 	g_assert_nonnull(strstr(text, "update @tether_clients6 { ip6 daddr . 0x00000001 }"));
+	/* the golden forward path */
+	{
+		g_autofree char *out = nfc_lab_sh_output(f->lab, f->ns,
+			"nft list chain inet nfconn forward; nft list chain inet nfconn tether_out; "
+			"nft list chain inet nfconn tether_in");
+
+		g_assert_cmpstr(out, ==, golden_forward);
+	}
 	/* forward (2), tether_out (7), tether_in (5), masquerade v4 + v6 */
 	g_assert_cmpuint(rule_count(f), ==, base + 2 + 7 + 5 + 2);
 
