@@ -52,6 +52,12 @@ char *nfc_dnsmasq_config_text(const NfcDnsmasqConfig *config)
 	 * a NAK at once instead of letting it time out */
 	g_string_append(s, "dhcp-authoritative\n");
 	g_string_append(s, "dhcp-rapid-commit\n");
+	/* dnsmasq pings a new address before offering it and stays silent
+	 * until the ping times out: 3 s to a first lease (measured 3.2 s
+	 * against 0.4 s). The subnet was chosen free of the host's networks
+	 * and clients probe the address themselves (RFC 5227) and DECLINE it
+	 * if it is taken, which dnsmasq honours. */
+	g_string_append(s, "no-ping\n");
 
 	if (config->ipv6) {
 		/* SLAAC from the bridge's own /64 (constructor: whatever prefix

@@ -39,10 +39,13 @@
 #define STABLE_RUN_US (30 * G_USEC_PER_SEC)
 #define MAX_FAILED_ATTEMPTS 5
 #define STOP_GRACE_MS 1000
+/* a start that binds nothing in this long is a failed attempt */
+#define READY_TIMEOUT_MS 10000
 /* its DHCP line is printed once every socket is bound */
 #define READY_LINE "DHCP, IP range"
 #define LOG_WINDOW_US (10 * G_USEC_PER_SEC)
-#define LOG_LINES_PER_WINDOW 50
+/* a start is ~15 lines, each DHCP exchange 2-4 */
+#define LOG_LINES_PER_WINDOW 100
 #define LEASES_MAX (4 * 1024 * 1024)
 /* dnsmasq rewrites the lease file in place, in several writes */
 #define LEASES_SETTLE_MS 50
@@ -70,6 +73,7 @@ struct NfcDnsmasq {
 	guint failures;         /* exits in a row that never became ready */
 	guint backoff_ms;
 	guint restart_id;
+	guint ready_timeout_id;
 	bool hup_pending;       /* servers changed before dnsmasq could take SIGHUP */
 	bool failed;
 	GFileMonitor *monitor;
@@ -176,7 +180,9 @@ static gboolean write_servers(const char *path, const char *const *servers, GErr
 
 		if (inet_pton(AF_INET, servers[i], buf) != 1 &&
 		    inet_pton(AF_INET6, servers[i], buf) != 1) {
-			nfc_warn("dnsmasq: nameserver '%s' ignored: not an address", servers[i]);
+			g_autofree char *shown = g_strescape(servers[i], NULL);
+
+			nfc_warn("dnsmasq: nameserver \"%s\" ignored: not an address", shown);
 			continue;
 		}
 		g_string_append_printf(s, "server=%s\n", servers[i]);
@@ -274,8 +280,9 @@ static void became_ready(Run *run)
 
 	run->ready = true;
 	dm->failures = 0;
+	g_clear_handle_id(&dm->ready_timeout_id, g_source_remove);
 	nfc_debug("dnsmasq %d ready", run->pid);
-	if (dm->hup_pending) {
+	if (dm->hup_pending && run->pid > 0) {
 		dm->hup_pending = false;
 		kill(run->pid, SIGHUP);
 	}
@@ -297,7 +304,7 @@ static void on_log_line(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	log_line(run->dm, line);
-	if (!run->ready && run->dm->run == run && strstr(line, READY_LINE))
+	if (!run->ready && run->dm->run == run && strstr(line, ": " READY_LINE))
 		became_ready(run);
 	/* the callback may have stopped us */
 	if (!run->dm) {
@@ -368,6 +375,7 @@ static void on_run_exit(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpo
 		return;
 	}
 	dm->run = NULL;
+	g_clear_handle_id(&dm->ready_timeout_id, g_source_remove);
 	if (g_subprocess_get_if_signaled(run->proc))
 		why = g_strdup_printf("%d killed by signal %d", run->pid,
 				      g_subprocess_get_term_sig(run->proc));
@@ -377,6 +385,20 @@ static void on_run_exit(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpo
 	unlink(dm->config.pid_path);
 	attempt_over(dm, run->ready, g_get_monotonic_time() - run->started_us, why);
 	run_unref(run);
+}
+
+static gboolean ready_timeout(gpointer data)
+{
+	NfcDnsmasq *dm = data;
+
+	dm->ready_timeout_id = 0;
+	if (dm->run && !dm->run->ready && dm->run->pid > 0) {
+		nfc_warn("dnsmasq %d not ready after %u ms; killing it", dm->run->pid,
+			 READY_TIMEOUT_MS);
+		/* its exit is then an attempt that never became ready */
+		kill(dm->run->pid, SIGKILL);
+	}
+	return G_SOURCE_REMOVE;
 }
 
 static char *find_binary(const NfcDnsmasqConfig *config)
@@ -397,6 +419,7 @@ static gboolean spawn_try(NfcDnsmasq *dm, GError **error)
 	g_autofree char *pid_text = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GSubprocess) proc = NULL;
+	const char *ident;
 	Run *run;
 
 	if (!binary) {
@@ -418,16 +441,21 @@ static gboolean spawn_try(NfcDnsmasq *dm, GError **error)
 	run = g_new0(Run, 1);
 	run->dm = dm;
 	run->proc = g_steal_pointer(&proc);
-	run->pid = (GPid)atoi(g_subprocess_get_identifier(run->proc));
+	/* NULL if it already exited and was reaped: pid 0, never signalled */
+	ident = g_subprocess_get_identifier(run->proc);
+	run->pid = ident ? (GPid)atoi(ident) : 0;
 	run->started_us = g_get_monotonic_time();
 	run->log = g_data_input_stream_new(g_subprocess_get_stdout_pipe(run->proc));
 	dm->run = run;
+	/* it reads the servers file as it is now */
+	dm->hup_pending = false;
 	/* dnsmasq, unprivileged, cannot write into the run directory */
 	pid_text = g_strdup_printf("%d\n", run->pid);
-	if (!g_file_set_contents_full(dm->config.pid_path, pid_text, -1,
+	if (run->pid > 0 && !g_file_set_contents_full(dm->config.pid_path, pid_text, -1,
 				      G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL))
 		nfc_warn("dnsmasq: cannot write %s", dm->config.pid_path);
 	nfc_info("dnsmasq started (pid %d)", run->pid);
+	dm->ready_timeout_id = g_timeout_add(READY_TIMEOUT_MS, ready_timeout, dm);
 	run->pending++;
 	g_subprocess_wait_async(run->proc, NULL, on_run_exit, run);
 	read_log(run);
@@ -509,7 +537,7 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 {
 	if (!dm)
 		return;
-	if (dm->run) {
+	if (dm->run && dm->run->pid > 0) {
 		Run *run = dm->run;
 
 		/* bounded and short: dnsmasq exits on SIGTERM at once; the
@@ -520,16 +548,21 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 			kill(run->pid, SIGKILL);
 			wait_until(own_child_gone, run->pid, NULL, STOP_GRACE_MS);
 		}
-		run->dm = NULL;
+	}
+	if (dm->run) {
+		dm->run->dm = NULL;
 		dm->run = NULL;
 	}
 	g_clear_handle_id(&dm->restart_id, g_source_remove);
+	g_clear_handle_id(&dm->ready_timeout_id, g_source_remove);
 	g_clear_handle_id(&dm->leases_id, g_source_remove);
 	if (dm->monitor) {
 		g_signal_handlers_disconnect_by_data(dm->monitor, dm);
 		g_file_monitor_cancel(dm->monitor);
 		g_clear_object(&dm->monitor);
 	}
+	if (dm->log_dropped)
+		nfc_info("dnsmasq: %u lines not logged (too many)", dm->log_dropped);
 	unlink(dm->config.conf_path);
 	unlink(dm->config.servers_path);
 	unlink(dm->config.pid_path);
@@ -554,7 +587,7 @@ void nfc_dnsmasq_set_servers(NfcDnsmasq *dm, const char *const *servers)
 	dm->servers = g_strdupv((char **)servers);
 	/* before its handlers are installed SIGHUP would kill it; a run that
 	 * is not ready yet gets it once it is */
-	if (dm->run && dm->run->ready)
+	if (dm->run && dm->run->ready && dm->run->pid > 0)
 		kill(dm->run->pid, SIGHUP);
 	else if (dm->run)
 		dm->hup_pending = true;
@@ -595,9 +628,18 @@ static bool is_ours(GPid pid, const char *conf_path)
 	return false;
 }
 
-static bool stale_gone(GPid pid, const char *conf_path)
+/* Exited: no /proc entry, or a zombie (its reaper is not us). Its
+ * cmdline empties earlier, while it is still tearing down. */
+static bool stale_gone(GPid pid, const char *conf_path G_GNUC_UNUSED)
 {
-	return !is_ours(pid, conf_path);
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *stat = NULL;
+	const char *paren;
+
+	if (!g_file_get_contents(path, &stat, NULL, NULL))
+		return true;
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 void nfc_dnsmasq_kill_stale(const char *pid_path, const char *conf_path)

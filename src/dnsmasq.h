@@ -26,7 +26,7 @@ typedef struct {
 	struct in6_addr prefix6;       /* the /64 on the bridge */
 	char *conf_path;               /* <run>/tether-dnsmasq.conf */
 	char *servers_path;            /* <run>/tether-servers */
-	char *pid_path;                /* <run>/tether-dnsmasq.pid */
+	char *pid_path;                /* <run>/tether-dnsmasq.pid (written by us: dnsmasq runs unprivileged) */
 	char *leases_path;             /* <state>/tether.leases */
 	char *binary;                  /* NULL: "dnsmasq" from PATH (env NFCONN_DNSMASQ overrides) */
 } NfcDnsmasqConfig;
@@ -41,7 +41,8 @@ typedef struct {
 typedef struct {
 	/* listening (it logged that it started); after a restart too */
 	void (*ready)(void *user_data);
-	/* gave up (the error says why); the instance is stopped */
+	/* gave up (the error says why); the instance is stopped (no process,
+	 * no restart pending; nfc_dnsmasq_stop still frees it) */
 	void (*failed)(const GError *error, void *user_data);
 	/* the lease file changed; read it with nfc_dnsmasq_get_leases */
 	void (*leases_changed)(void *user_data);

@@ -46,6 +46,7 @@ static const char *const v4_lines[] = {
 	"dhcp-option=option:dns-server,192.168.77.1",
 	"dhcp-leasefile=/var/lib/nfconn/tether.leases",
 	"dhcp-authoritative",
+	"no-ping",
 };
 
 static const char *const v6_lines[] = {
