@@ -16,6 +16,7 @@ static struct {
 	 * after cleanup (or never) touches nothing freed. */
 	GHashTable *pending;
 	unsigned int next_id;
+	GVariant *last;     /* the status last sent */
 } tb;
 
 /* The ports every technology has lent now, in technology order. */
@@ -122,11 +123,21 @@ static gboolean on_get_clients(NfcExtTethering *obj, GDBusMethodInvocation *inv,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Sent when it differs from the last one sent, or with a reason. */
+static void emit_status(const char *reason)
+{
+	g_autoptr(GVariant) now = g_variant_ref_sink(status_variant());
+
+	if (!*reason && tb.last && g_variant_equal(now, tb.last))
+		return;
+	g_clear_pointer(&tb.last, g_variant_unref);
+	tb.last = g_variant_ref(now);
+	nfc_ext_tethering_emit_status_changed(tb.iface, now, reason);
+}
+
 static void on_status_changed(const char *reason, void *user_data)
 {
-	if (reason)
-		nfc_info("tethering: %s", reason);
-	nfc_ext_tethering_emit_status_changed(tb.iface, status_variant(), reason ? reason : "");
+	emit_status(reason ? reason : "");
 }
 
 /* A technology's Tethering flips once its driver has lent (or taken back)
@@ -134,7 +145,7 @@ static void on_status_changed(const char *reason, void *user_data)
 static void on_technology_changed(NfcTechnology *tech, const char *property, void *user_data)
 {
 	if (g_str_equal(property, "Tethering"))
-		nfc_ext_tethering_emit_status_changed(tb.iface, status_variant(), "");
+		emit_status("");
 }
 
 static void answer_cancelled(gpointer inv)
@@ -168,6 +179,7 @@ void nfc_tethering_dbus_cleanup(void)
 	tb.watch = tb.tech_watch = 0;
 	/* calls still waiting for counters get their answer now */
 	g_clear_pointer(&tb.pending, g_hash_table_unref);
+	g_clear_pointer(&tb.last, g_variant_unref);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(tb.iface));
 	g_clear_object(&tb.iface);
 	g_clear_object(&tb.bus);
