@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -508,6 +509,35 @@ static void assert_nothing_left(Fixture *f, const char *sysctls_before, const ch
 	}
 }
 
+/* GetTetheringClients lists exactly the given MACs (NULL-terminated, in
+ * any order): nothing else on the bridge (the host's own bridge and ports,
+ * multicast) is a client. */
+static void assert_only_clients(Fixture *f, ...) G_GNUC_NULL_TERMINATED;
+static void assert_only_clients(Fixture *f, ...)
+{
+	g_auto(GStrv) macs = tethering_clients(f);
+	g_autoptr(GPtrArray) want = g_ptr_array_new();
+	bool same;
+	va_list ap;
+
+	va_start(ap, f);
+	for (const char *m = va_arg(ap, const char *); m; m = va_arg(ap, const char *))
+		g_ptr_array_add(want, (gpointer)m);
+	va_end(ap);
+	same = g_strv_length(macs) == want->len;
+	for (guint i = 0; same && i < want->len; i++)
+		same = g_strv_contains((const char *const *)macs, want->pdata[i]);
+	if (!same) {
+		g_autofree char *have = g_strjoinv(" ", macs);
+		g_autofree char *kernel = nfc_lab_sh_output(f->u.lab, f->u.host,
+			"ip -br link; ip -br addr; ip neigh show dev tether; "
+			"bridge fdb show br tether | grep -v permanent");
+
+		g_error("tethering clients: %s, not only the machines behind the ports\n%s", have,
+			kernel);
+	}
+}
+
 /* ---- the client --------------------------------------------------------- */
 
 typedef struct {
@@ -760,6 +790,7 @@ static void test_enable_and_traffic(Fixture *f, gconstpointer data)
 		g_assert_true(nfc_lab_wait_for(client_announced, &w, 10000));
 		g_assert_true(client_listed(&w));
 	}
+	assert_only_clients(f, mac, NULL);
 	assert_lookup(f, bridge);
 
 	/* UDP out through NAT: the server sees the uplink's address, the
@@ -1067,11 +1098,15 @@ static void test_default_ports_and_dnsmasq(Fixture *f, gconstpointer data)
 	assert_lease_from_bridge(f, &l0);
 	assert_lease_from_bridge(f, &l1);
 	g_assert_cmpstr(l0.ip, !=, l1.ip);
-	for (int i = 0; i < 2; i++) {
-		g_autofree char *mac = client_mac(f, i);
-		ClientsWait w = { f, mac, NULL, false };
+	{
+		g_autofree char *mac0 = client_mac(f, 0);
+		g_autofree char *mac1 = client_mac(f, 1);
+		ClientsWait w0 = { f, mac0, NULL, false };
+		ClientsWait w1 = { f, mac1, NULL, false };
 
-		g_assert_true(nfc_lab_wait_for(client_listed, &w, 10000));
+		g_assert_true(nfc_lab_wait_for(client_listed, &w0, 10000));
+		g_assert_true(nfc_lab_wait_for(client_listed, &w1, 10000));
+		assert_only_clients(f, mac0, mac1, NULL);
 	}
 
 	dm = dnsmasq_pid(f);
@@ -1090,9 +1125,10 @@ static void test_default_ports_and_dnsmasq(Fixture *f, gconstpointer data)
 	assert_lookup(f, bridge);
 	g_assert_cmpint(client_send(f, UPLINK_SERVER4, 5), ==, 5);
 	{
-		g_auto(GStrv) macs = tethering_clients(f);
+		g_autofree char *mac0 = client_mac(f, 0);
+		g_autofree char *mac1 = client_mac(f, 1);
 
-		g_assert_cmpuint(g_strv_length(macs), ==, 2);
+		assert_only_clients(f, mac0, mac1, NULL);
 	}
 }
 
