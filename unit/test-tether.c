@@ -190,8 +190,9 @@ static void setup(Fixture *f, gconstpointer data)
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
 	}
 	start_nfconnd(f);
+	/* (python's start takes seconds on a loaded machine) */
 	for (int i = 0; i < 2; i++)
-		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 10000,
+		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 30000,
 				"test $(ss -Htuln 'sport = :%d' | wc -l) = 4", PORT);
 	/* the port to lend is a service (with carrier, nobody answering) */
 	g_assert_true(nfc_lab_wait_for(lan_has_service, f, TIMEOUT_MS));
@@ -567,7 +568,7 @@ static void dhcp_lease_of(Fixture *f, int i, const char *request, Lease *lease)
 	memset(lease, 0, sizeof(*lease));
 	unlink(file);
 	nfc_lab_sh(f->u.lab, f->u.client[i],
-		   "LEASE_FILE=%s busybox udhcpc -i c%d -f -q -n -t 15 -T 1 %s -s %s 2>&1",
+		   "LEASE_FILE=%s busybox udhcpc -i c%d -f -q -n -t 10 -T 3 %s -s %s 2>&1",
 		   file, i, req, f->udhcpc);
 	g_file_get_contents(file, &text, NULL, &error);
 	g_assert_no_error(error);
@@ -970,7 +971,8 @@ static void test_failover(Fixture *f, gconstpointer data)
 	stream_query(&s, true, &sent, &got);
 	close(s.in);
 	close(s.out);
-	g_assert_true(WIFEXITED(nfc_lab_stop(f->u.lab, s.pid, SIGTERM, 3000, NULL)));
+	/* it ends on "q" (or on the signal, if that comes first) */
+	nfc_lab_stop(f->u.lab, s.pid, SIGTERM, 3000, NULL);
 	first_end = router_count(f, first, "v4");
 	second_end = router_count(f, second, "n4");
 	g_test_message("sent %d, echoes %d; at the cut %d/%d; router %d got %" G_GUINT64_FORMAT
