@@ -1229,7 +1229,7 @@ static void test_sessions(Fixture *f, gconstpointer data)
 		   "table inet probe {\n"
 		   "  counter out { }\n  counter out_marked { }\n  counter out_ctmarked { }\n"
 		   "  counter back { }\n  counter back_marked { }\n"
-		   "  chain fwd {\n"
+		   "  chain probe_forward {\n"
 		   "    type filter hook forward priority 10;\n"
 		   "    ip saddr %s/%d counter name out\n"
 		   "    ip saddr %s/%d meta mark != 0 counter name out_marked\n"
