@@ -129,7 +129,9 @@ static bool finish(NfcConntrack *ct, int error)
 	bool freed = false;
 
 	ct->phase = PHASE_IDLE;
-	g_array_set_size(ct->matches, 0);
+	/* a flush of thousands leaves megabytes behind: give them back */
+	g_array_unref(ct->matches);
+	ct->matches = g_array_new(FALSE, FALSE, sizeof(NfcCtEntry));
 	if (!error)
 		error = ct->error;
 	if (req->done) {
@@ -195,7 +197,10 @@ static gboolean on_idle(gpointer data)
 	ct->n_deleted = 0;
 	ct->error = 0;
 	ct->restarts = 0;
-	r = start_dump(ct);
+	/* a restart that could not open a new socket left none */
+	r = ct->sock ? 0 : open_socket(ct);
+	if (r == 0)
+		r = start_dump(ct);
 	if (r < 0) {
 		nfc_warn("conntrack: cannot dump: %s", g_strerror(-r));
 		finish(ct, r);
@@ -231,7 +236,9 @@ int nfc_conntrack_flush_nat_to(NfcConntrack *ct, int family, const void *address
 /* The socket overran (ENOBUFS): dump parts or acks were lost. The kernel
  * may still be in the middle of our dump, which a new dump on this socket
  * would meet with EBUSY: start over on a new socket. What was deleted is
- * gone from the new dump; its count stays. */
+ * gone from the new dump; its count stays (a delete whose ack was lost is
+ * not counted). The new socket is in the namespace the thread is in now,
+ * as the first was: nfconnd never leaves its own. */
 static bool restart(NfcConntrack *ct)
 {
 	int r;
@@ -333,4 +340,9 @@ static gboolean on_readable(int fd, GIOCondition cond, gpointer data)
 				return G_SOURCE_REMOVE;
 		}
 	}
+}
+
+int nfc_conntrack_fd(NfcConntrack *ct)
+{
+	return ct->sock ? mnl_socket_get_fd(ct->sock) : -1;
 }

@@ -23,3 +23,6 @@ void nfc_conntrack_free(NfcConntrack *ct);
  * errno (no callback). */
 int nfc_conntrack_flush_nat_to(NfcConntrack *ct, int family, const void *address,
 			       NfcConntrackDoneFunc done, void *user_data);
+
+/* The socket, for tests (shrinking its buffer forces an overrun). */
+int nfc_conntrack_fd(NfcConntrack *ct);

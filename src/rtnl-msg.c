@@ -669,9 +669,17 @@ int nfc_rtnl_parse_neigh(const struct nlmsghdr *nlh, NfcRtnlNeigh *neigh)
 	return has_dst ? 0 : -EINVAL;
 }
 
-bool nfc_rtnl_neigh_is_live(uint16_t state)
+NfcRtnlNeighEvent nfc_rtnl_neigh_classify(int type, uint16_t state)
 {
-	return state != NUD_NONE && !(state & (NUD_INCOMPLETE | NUD_FAILED));
+	if (state & NUD_NOARP)
+		return NFC_RTNL_NEIGH_IGNORE;
+	if (type == RTM_DELNEIGH)
+		return NFC_RTNL_NEIGH_REMOVED;
+	if (type != RTM_NEWNEIGH)
+		return NFC_RTNL_NEIGH_IGNORE;
+	if (state == NUD_NONE || (state & (NUD_INCOMPLETE | NUD_FAILED)))
+		return NFC_RTNL_NEIGH_REMOVED;
+	return NFC_RTNL_NEIGH_CHANGED;
 }
 
 int nfc_rtnl_parse_error(const struct nlmsghdr *nlh, const char **msg)

@@ -51,13 +51,21 @@ int nfc_rtnl_parse_addr(const struct nlmsghdr *nlh, NfcRtnlAddr *addr);
 int nfc_rtnl_parse_route(const struct nlmsghdr *nlh, NfcRtnlRoute *route, bool *cloned);
 int nfc_rtnl_parse_rule(const struct nlmsghdr *nlh, NfcRtnlRule *rule);
 /* Neighbours of AF_INET and AF_INET6; the bridge's forwarding database
- * (AF_BRIDGE, on the same group and in the same dumps) is -EAFNOSUPPORT. A
- * link-layer address other than 6 bytes leaves has_lladdr false. */
+ * (AF_BRIDGE, on the same group) is -EAFNOSUPPORT. A link-layer address
+ * other than 6 bytes leaves has_lladdr false. */
 int nfc_rtnl_parse_neigh(const struct nlmsghdr *nlh, NfcRtnlNeigh *neigh);
-/* Whether a neighbour in this NUD state is there to be told about: not
- * while it is being resolved or failed to be (INCOMPLETE, FAILED), nor in
- * NUD_NONE (an entry with no state yet). */
-bool nfc_rtnl_neigh_is_live(uint16_t state);
+/* What a neighbour message of type (RTM_NEWNEIGH, RTM_DELNEIGH) with this
+ * NUD state tells a watcher. A neighbour is there unless it is being
+ * resolved or failed to be (INCOMPLETE, FAILED) or has no state yet
+ * (NONE). NOARP entries (multicast and broadcast addresses, links without
+ * ARP: a bridge has one for 224.0.0.22 as soon as it is up) are nobody:
+ * ignored whatever the type. */
+typedef enum {
+	NFC_RTNL_NEIGH_IGNORE,
+	NFC_RTNL_NEIGH_CHANGED,
+	NFC_RTNL_NEIGH_REMOVED,
+} NfcRtnlNeighEvent;
+NfcRtnlNeighEvent nfc_rtnl_neigh_classify(int type, uint16_t state);
 
 /* The errno of an NLMSG_ERROR message (0 for an ACK), or -EINVAL if it is
  * truncated. msg (may be NULL) gets the kernel's extended ACK text. */

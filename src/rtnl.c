@@ -34,6 +34,7 @@ struct Request {
 	unsigned int seq;
 	bool dump;
 	bool cancelled;
+	bool catch_up;        /* read the monitor before telling done: see rtnl.h */
 	void *msg;  /* the request while it waits to be sent */
 	void (*on_msg)(Request *req, const struct nlmsghdr *nlh); /* dump parts */
 	union {
@@ -68,6 +69,9 @@ static int next_request_id;
 static GQueue waiting = G_QUEUE_INIT;   /* Request, not sent yet, in order */
 static GQueue in_flight = G_QUEUE_INIT; /* Request, sent */
 static uint8_t rx_buf[NFC_RTNL_BUF_SIZE];
+/* the monitor's own: it is read while a reply in rx_buf is being walked */
+static uint8_t mon_buf[NFC_RTNL_BUF_SIZE];
+static bool in_monitor;    /* on_monitor_socket() is running */
 
 static GHashTable *links;  /* index → NfcRtnlLink */
 static GHashTable *addrs;  /* NfcRtnlAddr, keyed by itself */
@@ -257,10 +261,16 @@ static void neigh_event(const struct nlmsghdr *nlh)
 	/* fdb entries of a bridge come on the same group: -EAFNOSUPPORT */
 	if (nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
 		return;
-	if (nlh->nlmsg_type == RTM_NEWNEIGH && nfc_rtnl_neigh_is_live(neigh.state))
+	switch (nfc_rtnl_neigh_classify(nlh->nlmsg_type, neigh.state)) {
+	case NFC_RTNL_NEIGH_CHANGED:
 		EMIT(neigh_changed, &neigh);
-	else
+		break;
+	case NFC_RTNL_NEIGH_REMOVED:
 		EMIT(neigh_removed, &neigh);
+		break;
+	case NFC_RTNL_NEIGH_IGNORE:
+		break;
+	}
 }
 
 static void apply_event(const struct nlmsghdr *nlh)
@@ -410,14 +420,14 @@ static Request *find_in_flight(unsigned int seq)
 	return NULL;
 }
 
-/* One datagram from the kernel into rx_buf: its length or a negative
+/* One datagram from the kernel into buf: its length or a negative
  * errno. Anything not from the kernel (port 0) is dropped: another local
  * process could otherwise forge our acks or events. */
-static ssize_t receive(struct mnl_socket *sock)
+static ssize_t receive(struct mnl_socket *sock, uint8_t *buf)
 {
 	for (;;) {
 		struct sockaddr_nl sa;
-		struct iovec iov = { rx_buf, sizeof(rx_buf) };
+		struct iovec iov = { buf, NFC_RTNL_BUF_SIZE };
 		struct msghdr mh = {
 			.msg_name = &sa,
 			.msg_namelen = sizeof(sa),
@@ -438,6 +448,19 @@ static ssize_t receive(struct mnl_socket *sock)
 	}
 }
 
+static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data);
+
+/* The kernel queues a change's events on the monitor before it sends the
+ * ack: reading them now puts the change in the cache (and before the
+ * watchers) by the time done is told, so that a bridge just made can be
+ * looked up by name from its done. Not from inside the monitor's own
+ * reading (a nested main loop in a watcher): its buffer is being walked. */
+static void catch_up(void)
+{
+	if (mon_sock && !in_monitor)
+		on_monitor_socket(-1, 0, NULL);
+}
+
 static void handle_reply(const struct nlmsghdr *nlh)
 {
 	Request *req = find_in_flight(nlh->nlmsg_seq);
@@ -452,6 +475,14 @@ static void handle_reply(const struct nlmsghdr *nlh)
 		err = nfc_rtnl_parse_error(nlh, &text);
 		if (text)
 			nfc_debug("rtnetlink request %u: %s", req->seq, text);
+		if (err == 0 && req->catch_up) {
+			unsigned int seq = req->seq;
+
+			catch_up();
+			/* a watcher may have shut us down (and so finished req) */
+			if (!req_sock || !(req = find_in_flight(seq)))
+				return;
+		}
 		finish(req, err);
 		break;
 	case NLMSG_DONE:
@@ -472,7 +503,7 @@ static void handle_reply(const struct nlmsghdr *nlh)
 static gboolean on_request_socket(int fd, GIOCondition cond, gpointer data)
 {
 	for (;;) {
-		ssize_t n = receive(req_sock);
+		ssize_t n = receive(req_sock, rx_buf);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rx_buf;
 		int rest = (int)n;
 
@@ -704,7 +735,7 @@ static void drain_monitor(void)
 		g_bytes_unref(bytes);
 	/* bounded: an endless storm must not hang the daemon */
 	for (int i = 0; i < 4096; i++) {
-		ssize_t n = receive(mon_sock);
+		ssize_t n = receive(mon_sock, mon_buf);
 
 		if (n == -EAGAIN)
 			return;
@@ -714,11 +745,11 @@ static void drain_monitor(void)
 	nfc_warn("rtnetlink: events keep coming, resyncing anyway");
 }
 
-static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
+static gboolean read_monitor(void)
 {
 	for (;;) {
-		ssize_t n = receive(mon_sock);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rx_buf;
+		ssize_t n = receive(mon_sock, mon_buf);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)mon_buf;
 		int rest = (int)n;
 
 		if (n == -EAGAIN)
@@ -744,6 +775,16 @@ static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
 		}
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_monitor_socket(int fd, GIOCondition cond, gpointer data)
+{
+	gboolean r;
+
+	in_monitor = true;
+	r = read_monitor();
+	in_monitor = false;
+	return r;
 }
 
 /* ---- life cycle ---- */
@@ -951,24 +992,28 @@ int nfc_rtnl_link_add_bridge(const char *name, uint32_t forward_delay, NfcRtnlDo
 			     void *user_data)
 {
 	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
 
-	return submit(request_new(done, user_data),
-		      nfc_rtnl_msg_link_add_bridge(buf, name, forward_delay));
+	req->catch_up = true;
+	return submit(req, nfc_rtnl_msg_link_add_bridge(buf, name, forward_delay));
 }
 
 int nfc_rtnl_link_del(int ifindex, NfcRtnlDoneFunc done, void *user_data)
 {
 	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
 
-	return submit(request_new(done, user_data), nfc_rtnl_msg_link_del(buf, ifindex));
+	req->catch_up = true;
+	return submit(req, nfc_rtnl_msg_link_del(buf, ifindex));
 }
 
 int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void *user_data)
 {
 	char buf[NFC_RTNL_REQUEST_SIZE];
+	Request *req = request_new(done, user_data);
 
-	return submit(request_new(done, user_data),
-		      nfc_rtnl_msg_link_set_master(buf, ifindex, master));
+	req->catch_up = true;
+	return submit(req, nfc_rtnl_msg_link_set_master(buf, ifindex, master));
 }
 
 static void on_rule_dump_msg(Request *req, const struct nlmsghdr *nlh)
@@ -1052,11 +1097,11 @@ static void on_neigh_dump_msg(Request *req, const struct nlmsghdr *nlh)
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || nfc_rtnl_parse_neigh(nlh, &neigh) < 0)
 		return;
-	/* the kernel dumps every link (and with AF_UNSPEC the bridges'
-	 * fdb too, which the parser refused); what is not live is, for our
+	/* the kernel dumps every link; what is not live is, for our
 	 * callers, not there */
 	if ((req->family != AF_UNSPEC && neigh.family != req->family) ||
-	    (req->ifindex && neigh.index != req->ifindex) || !nfc_rtnl_neigh_is_live(neigh.state))
+	    (req->ifindex && neigh.index != req->ifindex) ||
+	    nfc_rtnl_neigh_classify(RTM_NEWNEIGH, neigh.state) != NFC_RTNL_NEIGH_CHANGED)
 		return;
 	if (req->each.neigh)
 		req->each.neigh(&neigh, req->user_data);

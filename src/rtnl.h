@@ -100,9 +100,11 @@ typedef struct {
 	void (*rule_removed)(const NfcRtnlRule *rule, void *user_data);
 	/* neighbours (ARP/NDP entries): only while nfc_rtnl_neigh_monitor(true)
 	 * is in force, no cache and no replay; a NUD_FAILED/NUD_INCOMPLETE
-	 * (or NUD_NONE) entry is reported as removed. Without a cache,
-	 * neigh_removed may come for one never told, or more than once;
-	 * neigh_changed comes for every change of state (REACHABLE, STALE...) */
+	 * (or NUD_NONE) entry is reported as removed; NUD_NOARP entries
+	 * (multicast, broadcast, links without ARP) are no neighbours and
+	 * never reported. Without a cache, neigh_removed may come for one
+	 * never told, or more than once; neigh_changed comes for every
+	 * change of state (REACHABLE, STALE...) */
 	void (*neigh_changed)(const NfcRtnlNeigh *neigh, void *user_data);
 	void (*neigh_removed)(const NfcRtnlNeigh *neigh, void *user_data);
 	/* the monitor overran and links and addresses were dumped again:
@@ -156,14 +158,18 @@ int nfc_rtnl_rule_del(const NfcRtnlRule *rule, NfcRtnlDoneFunc done, void *user_
 int nfc_rtnl_link_add_bridge(const char *name, uint32_t forward_delay, NfcRtnlDoneFunc done,
 			     void *user_data);
 int nfc_rtnl_link_del(int ifindex, NfcRtnlDoneFunc done, void *user_data);
-/* Enslave to master (a bridge), or release with master 0. */
+/* Enslave to master (a bridge), or release with master 0.
+ * For these three, when done is told 0 the watchers have heard the change
+ * and the cache holds it (nfc_rtnl_link_get_by_name finds the new bridge,
+ * a port's master is set), unless a resync is running or the monitor
+ * overran. */
 int nfc_rtnl_link_set_master(int ifindex, int master, NfcRtnlDoneFunc done, void *user_data);
 
 /* Subscribe the monitor to neighbour events (reference counted: each true
  * needs a false). */
 void nfc_rtnl_neigh_monitor(bool on);
-/* The neighbours of ifindex (0: all) of family (AF_UNSPEC: both), those
- * that are live only (not INCOMPLETE, FAILED or NONE, as the events). */
+/* The neighbours of ifindex (0: all) of family (AF_UNSPEC: both) that the
+ * events would report as there (not INCOMPLETE, FAILED, NONE or NOARP). */
 int nfc_rtnl_neigh_dump(int family, int ifindex,
 			void (*each)(const NfcRtnlNeigh *neigh, void *user_data),
 			NfcRtnlDoneFunc done, void *user_data);

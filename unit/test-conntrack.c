@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -318,6 +319,82 @@ static void test_queue(Fixture *f, gconstpointer data)
 	g_assert_cmpint(nfc_conntrack_flush_nat_to(f->ct, AF_UNIX, up1, NULL, NULL), ==, -EAFNOSUPPORT);
 }
 
+static void on_flushed_free(int error, unsigned int n_deleted, void *data)
+{
+	Fixture *f = data;
+
+	g_assert_cmpint(error, ==, 0);
+	g_assert_cmpuint(n_deleted, ==, 2);
+	g_clear_pointer(&f->ct, nfc_conntrack_free);
+}
+
+static void on_never(int error, unsigned int n_deleted, void *data)
+{
+	g_error("a request dropped with its NfcConntrack was answered");
+}
+
+static gboolean ct_gone(gpointer data)
+{
+	return ((Fixture *)data)->ct == NULL;
+}
+
+/* A caller may free the NfcConntrack from its callback, and free it with
+ * requests pending: those are dropped unanswered (and ASan sees no leak
+ * and no use after free). */
+static void test_free(Fixture *f, gconstpointer data)
+{
+	const Net *n = f->net;
+	g_autofree char *to_up1 = reply_pattern(n, n->server, n->up1);
+	uint8_t up1[16];
+
+	send_flows(f, f->cli, n->server, 20000, 2);
+	wait_entries(f, to_up1, 2);
+	inet_pton(n->family, n->up1, up1);
+	g_assert_cmpint(nfc_conntrack_flush_nat_to(f->ct, n->family, up1, on_flushed_free, f), ==, 0);
+	g_assert_cmpint(nfc_conntrack_flush_nat_to(f->ct, n->family, up1, on_never, NULL), ==, 0);
+	g_assert_true(nfc_lab_wait_for(ct_gone, f, 30000));
+	/* whatever the freed one had scheduled is still dispatched here */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(count_entries(f, to_up1), ==, 0);
+
+	/* freed with a request queued and another sent */
+	send_flows(f, f->cli, n->server, 20000, 1);
+	wait_entries(f, to_up1, 1);
+	g_assert_cmpint(nfc_conntrack_new(&f->ct), ==, 0);
+	g_assert_cmpint(nfc_conntrack_flush_nat_to(f->ct, n->family, up1, on_never, NULL), ==, 0);
+	g_assert_true(g_main_context_iteration(NULL, FALSE)); /* the dump is sent */
+	g_assert_cmpint(nfc_conntrack_flush_nat_to(f->ct, n->family, up1, on_never, NULL), ==, 0);
+	g_clear_pointer(&f->ct, nfc_conntrack_free);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+}
+
+/* The socket overruns while acks come back (a buffer far too small for
+ * them): the flush starts over on a new socket with a new dump and still
+ * deletes every entry; deletes whose acks were lost are not counted. */
+static void test_overrun(Fixture *f, gconstpointer data)
+{
+	const Net *n = f->net;
+	g_autofree char *to_up1 = reply_pattern(n, n->server, n->up1);
+	int tiny = 1;
+	unsigned int deleted;
+
+	send_flows(f, f->cli, n->server, 20000, 200);
+	wait_entries(f, to_up1, 200);
+	/* the kernel rounds it up to its minimum: room for a few acks */
+	g_assert_cmpint(setsockopt(nfc_conntrack_fd(f->ct), SOL_SOCKET, SO_RCVBUF, &tiny,
+				   sizeof(tiny)), ==, 0);
+	deleted = flush(f, n->up1, NULL);
+	g_test_message("deleted 200 with a tiny buffer, %u of them acknowledged", deleted);
+	g_assert_cmpuint(deleted, <, 200);
+	g_assert_cmpuint(count_entries(f, to_up1), ==, 0);
+	/* the new socket has its full buffer */
+	send_flows(f, f->cli, n->server, 20000, 200);
+	wait_entries(f, to_up1, 200);
+	g_assert_cmpuint(flush(f, n->up1, NULL), ==, 200);
+}
+
 /* Figures for the report, not asserted: the time to flush N entries of
  * which a few (3) or all are NATed to the address. */
 static void test_measure(Fixture *f, gconstpointer data)
@@ -357,6 +434,8 @@ int main(int argc, char **argv)
 	ADD("ipv6/flush", test_flush, &net6);
 	ADD("ipv4/queue", test_queue, &net4);
 	ADD("ipv6/queue", test_queue, &net6);
+	ADD("ipv4/free", test_free, &net4);
+	ADD("ipv4/overrun", test_overrun, &net4);
 	ADD("ipv4/measure", test_measure, &net4);
 	ADD("ipv6/measure", test_measure, &net6);
 	return g_test_run();

@@ -442,15 +442,32 @@ static void test_neigh_parse(void)
 		g_assert_cmpint(nfc_rtnl_parse_addr(nlh, &addr), <, 0);
 	}
 
-	g_assert_true(nfc_rtnl_neigh_is_live(NUD_REACHABLE));
-	g_assert_true(nfc_rtnl_neigh_is_live(NUD_STALE));
-	g_assert_true(nfc_rtnl_neigh_is_live(NUD_DELAY));
-	g_assert_true(nfc_rtnl_neigh_is_live(NUD_PROBE));
-	g_assert_true(nfc_rtnl_neigh_is_live(NUD_PERMANENT));
-	g_assert_true(nfc_rtnl_neigh_is_live(NUD_NOARP));
-	g_assert_false(nfc_rtnl_neigh_is_live(NUD_INCOMPLETE));
-	g_assert_false(nfc_rtnl_neigh_is_live(NUD_FAILED));
-	g_assert_false(nfc_rtnl_neigh_is_live(NUD_NONE));
+	{
+		static const uint16_t there[] = {
+			NUD_REACHABLE, NUD_STALE, NUD_DELAY, NUD_PROBE, NUD_PERMANENT,
+		};
+		static const uint16_t not_there[] = { NUD_INCOMPLETE, NUD_FAILED, NUD_NONE };
+
+		for (guint i = 0; i < G_N_ELEMENTS(there); i++) {
+			g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_NEWNEIGH, there[i]), ==,
+					NFC_RTNL_NEIGH_CHANGED);
+			g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_DELNEIGH, there[i]), ==,
+					NFC_RTNL_NEIGH_REMOVED);
+		}
+		for (guint i = 0; i < G_N_ELEMENTS(not_there); i++) {
+			g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_NEWNEIGH, not_there[i]), ==,
+					NFC_RTNL_NEIGH_REMOVED);
+			g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_DELNEIGH, not_there[i]), ==,
+					NFC_RTNL_NEIGH_REMOVED);
+		}
+		/* multicast and broadcast entries are nobody, coming or going */
+		g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_NEWNEIGH, NUD_NOARP), ==,
+				NFC_RTNL_NEIGH_IGNORE);
+		g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_DELNEIGH, NUD_NOARP), ==,
+				NFC_RTNL_NEIGH_IGNORE);
+		g_assert_cmpint(nfc_rtnl_neigh_classify(RTM_GETNEIGH, NUD_REACHABLE), ==,
+				NFC_RTNL_NEIGH_IGNORE);
+	}
 
 	/* the dump request */
 	nlh = nfc_rtnl_msg_dump(buf, RTM_GETNEIGH, AF_INET6);
@@ -458,6 +475,53 @@ static void test_neigh_parse(void)
 	g_assert_cmpuint(nlh->nlmsg_flags, ==, NLM_F_REQUEST | NLM_F_DUMP);
 	g_assert_cmpuint(nlh->nlmsg_len, ==, NLMSG_LENGTH(sizeof(struct ndmsg)));
 	g_assert_cmpint(((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family, ==, AF_INET6);
+}
+
+/* Neighbour news as this kernel sent it (captured into the fuzz corpus):
+ * a bridge's fdb entry on the neighbour group, an entry turned FAILED,
+ * its removal, and a dump's datagram. */
+static void test_neigh_captured(void)
+{
+	static const char *const names[] = {
+		"fdb-event-0", "neigh4-event-0", "neigh4-event-1", "neigh-datagram",
+	};
+	int results[G_N_ELEMENTS(names)][4] = { { 0 } };
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path = g_build_filename(NFC_SOURCE_ROOT, "unit", "fuzz", "corpus",
+							 "rtnl-msg", names[i], NULL);
+		g_autofree char *data = NULL;
+		gsize len = 0;
+		void *buf;
+		const struct nlmsghdr *nlh;
+		int rest;
+
+		g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+		/* aligned, as recv() fills our buffer */
+		buf = g_memdup2(data, len);
+		nlh = buf;
+		rest = (int)len;
+		for (; nfc_rtnl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+			NfcRtnlNeigh n;
+			int r = nfc_rtnl_parse_neigh(nlh, &n);
+
+			if (r == -EAFNOSUPPORT)
+				results[i][0]++;
+			else if (r == 0)
+				results[i][1 + nfc_rtnl_neigh_classify(nlh->nlmsg_type, n.state)]++;
+		}
+		g_free(buf);
+	}
+	/* not a neighbour, then counts of IGNORE, CHANGED, REMOVED */
+	g_assert_cmpint(results[0][0], ==, 1);
+	g_assert_cmpint(results[0][1] + results[0][2] + results[0][3], ==, 0);
+	g_assert_cmpint(results[1][3], ==, 1);  /* turned NUD_FAILED */
+	g_assert_cmpint(results[2][3], ==, 1);  /* RTM_DELNEIGH of the FAILED one */
+	/* 198.51.100.50 reachable, 2001:db8:1::50 permanent: there; .51
+	 * incomplete: not; 224.0.0.22 on the bridge (NOARP): nobody */
+	g_assert_cmpint(results[3][2], ==, 2);
+	g_assert_cmpint(results[3][3], ==, 1);
+	g_assert_cmpint(results[3][1], ==, 1);
 }
 
 static void test_truncated(void)
@@ -533,6 +597,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtnl-msg/link", test_link_parse);
 	g_test_add_func("/rtnl-msg/bridge", test_bridge_requests);
 	g_test_add_func("/rtnl-msg/neigh", test_neigh_parse);
+	g_test_add_func("/rtnl-msg/neigh-captured", test_neigh_captured);
 	g_test_add_func("/rtnl-msg/truncated", test_truncated);
 	g_test_add_func("/rtnl-msg/error", test_error);
 	return g_test_run();

@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		NfcRtnlAddr addr;
 		NfcRtnlRoute route;
 		NfcRtnlRule rule;
+		NfcRtnlNeigh neigh;
 		const char *msg;
 		bool cloned;
 
@@ -33,6 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nfc_rtnl_parse_addr(nlh, &addr);
 		nfc_rtnl_parse_route(nlh, &route, &cloned);
 		nfc_rtnl_parse_rule(nlh, &rule);
+		if (nfc_rtnl_parse_neigh(nlh, &neigh) == 0)
+			nfc_rtnl_neigh_classify(nlh->nlmsg_type, neigh.state);
 		if (nlh->nlmsg_type == NLMSG_ERROR)
 			nfc_rtnl_parse_error(nlh, &msg);
 	}
