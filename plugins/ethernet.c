@@ -445,21 +445,19 @@ static int ethernet_init(void)
 
 static void ethernet_exit(void)
 {
-	GHashTable *calls = g_hash_table_new(NULL, NULL);
-
-	/* requests still out: their answers would find nobody */
+	/* requests still out: their answers would find nobody (a call is
+	 * freed with its last request; one still held by its idle is lost
+	 * with the loop) */
 	for (GList *l = master_reqs; l; l = l->next) {
 		MasterReq *req = l->data;
 
 		if (req->id)
 			nfc_rtnl_cancel(req->id);
 		if (req->call && --req->call->pending == 0)
-			g_hash_table_add(calls, req->call);
+			g_free(req->call);
 		g_free(req);
 	}
 	g_clear_pointer(&master_reqs, g_list_free);
-	g_hash_table_foreach(calls, (GHFunc)(void (*)(void))g_free, NULL);
-	g_hash_table_unref(calls);
 	g_clear_pointer(&tether.restore, g_strfreev);
 	memset(&tether, 0, sizeof(tether));
 	nfc_rtnl_watch_remove(rtnl_watch);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -189,8 +190,9 @@ static void setup(Fixture *f, gconstpointer data)
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
 	}
 	start_nfconnd(f);
+	/* (python's start takes seconds on a loaded machine) */
 	for (int i = 0; i < 2; i++)
-		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 10000,
+		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 30000,
 				"test $(ss -Htuln 'sport = :%d' | wc -l) = 4", PORT);
 	/* the port to lend is a service (with carrier, nobody answering) */
 	g_assert_true(nfc_lab_wait_for(lan_has_service, f, TIMEOUT_MS));
@@ -508,6 +510,35 @@ static void assert_nothing_left(Fixture *f, const char *sysctls_before, const ch
 	}
 }
 
+/* GetTetheringClients lists exactly the given MACs (NULL-terminated, in
+ * any order): nothing else on the bridge (the host's own bridge and ports,
+ * multicast) is a client. */
+static void assert_only_clients(Fixture *f, ...) G_GNUC_NULL_TERMINATED;
+static void assert_only_clients(Fixture *f, ...)
+{
+	g_auto(GStrv) macs = tethering_clients(f);
+	g_autoptr(GPtrArray) want = g_ptr_array_new();
+	bool same;
+	va_list ap;
+
+	va_start(ap, f);
+	for (const char *m = va_arg(ap, const char *); m; m = va_arg(ap, const char *))
+		g_ptr_array_add(want, (gpointer)m);
+	va_end(ap);
+	same = g_strv_length(macs) == want->len;
+	for (guint i = 0; same && i < want->len; i++)
+		same = g_strv_contains((const char *const *)macs, want->pdata[i]);
+	if (!same) {
+		g_autofree char *have = g_strjoinv(" ", macs);
+		g_autofree char *kernel = nfc_lab_sh_output(f->u.lab, f->u.host,
+			"ip -br link; ip -br addr; ip neigh show dev tether; "
+			"bridge fdb show br tether | grep -v permanent");
+
+		g_error("tethering clients: %s, not only the machines behind the ports\n%s", have,
+			kernel);
+	}
+}
+
 /* ---- the client --------------------------------------------------------- */
 
 typedef struct {
@@ -537,7 +568,7 @@ static void dhcp_lease_of(Fixture *f, int i, const char *request, Lease *lease)
 	memset(lease, 0, sizeof(*lease));
 	unlink(file);
 	nfc_lab_sh(f->u.lab, f->u.client[i],
-		   "LEASE_FILE=%s busybox udhcpc -i c%d -f -q -n -t 15 -T 1 %s -s %s 2>&1",
+		   "LEASE_FILE=%s busybox udhcpc -i c%d -f -q -n -t 10 -T 3 %s -s %s 2>&1",
 		   file, i, req, f->udhcpc);
 	g_file_get_contents(file, &text, NULL, &error);
 	g_assert_no_error(error);
@@ -760,6 +791,7 @@ static void test_enable_and_traffic(Fixture *f, gconstpointer data)
 		g_assert_true(nfc_lab_wait_for(client_announced, &w, 10000));
 		g_assert_true(client_listed(&w));
 	}
+	assert_only_clients(f, mac, NULL);
 	assert_lookup(f, bridge);
 
 	/* UDP out through NAT: the server sees the uplink's address, the
@@ -939,7 +971,8 @@ static void test_failover(Fixture *f, gconstpointer data)
 	stream_query(&s, true, &sent, &got);
 	close(s.in);
 	close(s.out);
-	g_assert_true(WIFEXITED(nfc_lab_stop(f->u.lab, s.pid, SIGTERM, 3000, NULL)));
+	/* it ends on "q" (or on the signal, if that comes first) */
+	nfc_lab_stop(f->u.lab, s.pid, SIGTERM, 3000, NULL);
 	first_end = router_count(f, first, "v4");
 	second_end = router_count(f, second, "n4");
 	g_test_message("sent %d, echoes %d; at the cut %d/%d; router %d got %" G_GUINT64_FORMAT
@@ -1067,11 +1100,15 @@ static void test_default_ports_and_dnsmasq(Fixture *f, gconstpointer data)
 	assert_lease_from_bridge(f, &l0);
 	assert_lease_from_bridge(f, &l1);
 	g_assert_cmpstr(l0.ip, !=, l1.ip);
-	for (int i = 0; i < 2; i++) {
-		g_autofree char *mac = client_mac(f, i);
-		ClientsWait w = { f, mac, NULL, false };
+	{
+		g_autofree char *mac0 = client_mac(f, 0);
+		g_autofree char *mac1 = client_mac(f, 1);
+		ClientsWait w0 = { f, mac0, NULL, false };
+		ClientsWait w1 = { f, mac1, NULL, false };
 
-		g_assert_true(nfc_lab_wait_for(client_listed, &w, 10000));
+		g_assert_true(nfc_lab_wait_for(client_listed, &w0, 10000));
+		g_assert_true(nfc_lab_wait_for(client_listed, &w1, 10000));
+		assert_only_clients(f, mac0, mac1, NULL);
 	}
 
 	dm = dnsmasq_pid(f);
@@ -1090,9 +1127,10 @@ static void test_default_ports_and_dnsmasq(Fixture *f, gconstpointer data)
 	assert_lookup(f, bridge);
 	g_assert_cmpint(client_send(f, UPLINK_SERVER4, 5), ==, 5);
 	{
-		g_auto(GStrv) macs = tethering_clients(f);
+		g_autofree char *mac0 = client_mac(f, 0);
+		g_autofree char *mac1 = client_mac(f, 1);
 
-		g_assert_cmpuint(g_strv_length(macs), ==, 2);
+		assert_only_clients(f, mac0, mac1, NULL);
 	}
 }
 
@@ -1191,7 +1229,7 @@ static void test_sessions(Fixture *f, gconstpointer data)
 		   "table inet probe {\n"
 		   "  counter out { }\n  counter out_marked { }\n  counter out_ctmarked { }\n"
 		   "  counter back { }\n  counter back_marked { }\n"
-		   "  chain fwd {\n"
+		   "  chain probe_forward {\n"
 		   "    type filter hook forward priority 10;\n"
 		   "    ip saddr %s/%d counter name out\n"
 		   "    ip saddr %s/%d meta mark != 0 counter name out_marked\n"
@@ -1237,6 +1275,42 @@ static void test_sessions(Fixture *f, gconstpointer data)
 	session_client_free(a);
 }
 
+static gboolean bridge_moved(gpointer data)
+{
+	Fixture *f = data;
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"ip -4 -o addr show dev tether scope global | awk '{print $4}'");
+
+	g_strstrip(out);
+	return *out && !g_str_has_prefix(out, "192.168.0.");
+}
+
+/* The pool's subnet meets an address of the host that overlaps it (a /25
+ * inside the /24, which a first-address check would miss): tethering stays
+ * up and moves to the next /24, the bridge, dnsmasq and the NAT with it;
+ * a client gets a lease from the new subnet and reaches the uplink. */
+static void test_move(Fixture *f, gconstpointer data)
+{
+	g_autofree char *bridge = NULL;
+	g_autofree char *after = NULL;
+	g_auto(Lease) l = { 0 };
+	int len;
+
+	tether(f, true);
+	bridge = bridge_address(f, &len);
+	g_assert_cmpstr(bridge, ==, "192.168.0.1");
+	nfc_lab_sh(f->u.lab, f->u.host, "ip addr add 192.168.0.200/25 dev lo");
+	g_assert_true(nfc_lab_wait_for(bridge_moved, f, TIMEOUT_MS));
+	after = bridge_address(f, &len);
+	g_test_message("moved to %s/%d", after, len);
+	g_assert_cmpstr(after, ==, "192.168.1.1");
+	dhcp_lease(f, NULL, &l);
+	assert_lease_from_bridge(f, &l);
+	g_assert_true(in_subnet(l.ip, "192.168.1.0", 24));
+	g_assert_cmpint(client_send(f, UPLINK_SERVER4, 5), ==, 5);
+	tether(f, false);
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -1253,5 +1327,6 @@ int main(int argc, char **argv)
 	    test_default_ports_and_dnsmasq);
 	ADD("/tether/refused", CONF_LAN "TetheringSubnet=198.51.100.0/24\n", test_refused);
 	ADD("/tether/sessions", CONF_LAN "OnlineCheckMode=none\n", test_sessions);
+	ADD("/tether/move", CONF_LAN, test_move);
 	return g_test_run();
 }
