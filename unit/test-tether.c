@@ -544,8 +544,8 @@ static void assert_only_clients(Fixture *f, ...)
 static void assert_dns_on_bridge_only(Fixture *f)
 {
 	g_autofree char *bound = nfc_lab_sh_output(f->u.lab, f->u.host,
-		"ss -Hlnut 'sport = :53' | awk '{print $5}' | sed 's/:53$//; s/^\\[//; s/\\]$//; "
-		"s/%%.*//' | sort -u");
+		"ss -Hlnut 'sport = :53' | awk '{print $5}' | "
+		"sed 's/%%[^]:]*//; s/:53$//; s/^\\[//; s/\\]$//' | sort -u");
 	g_autofree char *mine = nfc_lab_sh_output(f->u.lab, f->u.host,
 		"ip -o addr show dev tether | awk '{print $4}' | cut -d/ -f1");
 	g_auto(GStrv) addrs = g_strsplit(g_strstrip(bound), "\n", -1);
