@@ -539,6 +539,26 @@ static void assert_only_clients(Fixture *f, ...)
 	}
 }
 
+/* DNS is served on the bridge alone: every socket on port 53 in the host
+ * (UDP and TCP) is bound to one of the bridge's addresses. */
+static void assert_dns_on_bridge_only(Fixture *f)
+{
+	g_autofree char *bound = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"ss -Hlnut 'sport = :53' | awk '{print $5}' | "
+		"sed 's/%%[^]:]*//; s/:53$//; s/^\\[//; s/\\]$//' | sort -u");
+	g_autofree char *mine = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"ip -o addr show dev tether | awk '{print $4}' | cut -d/ -f1");
+	g_auto(GStrv) addrs = g_strsplit(g_strstrip(bound), "\n", -1);
+	g_auto(GStrv) allowed = g_strsplit(g_strstrip(mine), "\n", -1);
+	g_autofree char *bridge = bridge_address(f, NULL);
+
+	g_test_message("port 53 bound to: %s", bound);
+	g_assert_true(g_strv_contains((const char *const *)addrs, bridge));
+	for (char **a = addrs; *a; a++)
+		if (!g_strv_contains((const char *const *)allowed, *a))
+			g_error("port 53 is bound to %s, not an address of the bridge (%s)", *a, mine);
+}
+
 /* ---- the client --------------------------------------------------------- */
 
 typedef struct {
@@ -793,6 +813,7 @@ static void test_enable_and_traffic(Fixture *f, gconstpointer data)
 	}
 	assert_only_clients(f, mac, NULL);
 	assert_lookup(f, bridge);
+	assert_dns_on_bridge_only(f);
 
 	/* UDP out through NAT: the server sees the uplink's address, the
 	 * echoes come back; the client's counters say exactly that */

@@ -150,9 +150,12 @@ def flow(addr, port, rate, max_seconds, ifnames, links_in=None):
         first = next((echoed[s] for s in window if sent[s] >= t and s > after and s in echoed),
                      None)
         lost = len(lost_seqs)
+        # mono: the event on CLOCK_MONOTONIC, to set beside the cut's own
+        # time; lost_after: lost ones sent once the kernel had noticed
         results.append({"event": kind, "ifname": ifname, "at": round(t - t0, 3),
+                        "mono": round(t, 4),
                         "outage_ms": None if first is None else round((first - t) * 1e3, 2),
-                        "lost": lost})
+                        "lost": lost, "lost_after": sum(1 for s in lost_seqs if sent[s] >= t)})
     for r in results:
         print(json.dumps(r))
     downs = [r for r in results if r["event"] == "down"]
@@ -167,6 +170,9 @@ def flow(addr, port, rate, max_seconds, ifnames, links_in=None):
         "lost_median": statistics.median([r["lost"] for r in downs] or [0]),
         "lost_max": max([r["lost"] for r in downs] or [0]),
         "restore_lost_median": statistics.median([r["lost"] for r in ups] or [0]),
+        "lost_after_median": statistics.median([r["lost_after"] for r in downs] or [0]),
+        "lost_after_max": max([r["lost_after"] for r in downs] or [0]),
+        "restore_unrecovered": sum(1 for r in ups if r["outage_ms"] is None),
     }
     print(json.dumps(summary))
 
