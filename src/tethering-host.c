@@ -315,21 +315,9 @@ static const struct {
 
 int nfc_tether_forwarding_on(const char *ifname)
 {
-	static bool told;
-
 	for (gsize i = 0; i < G_N_ELEMENTS(forwarding_keys); i++) {
 		int r = forwarding_set(forwarding_keys[i].family, ifname, forwarding_keys[i].key);
 
-		/* force_forwarding came with Linux 6.17; without it IPv4 still
-		 * works, and the global IPv6 switch stays the admin's */
-		if (r == -ENOENT && i > 0) {
-			if (!told)
-				nfc_warn("tethering: the kernel has no per-interface IPv6 forwarding "
-					 "(ipv6/conf/*/force_forwarding): tethered clients get no IPv6 "
-					 "beyond the bridge");
-			told = true;
-			continue;
-		}
 		if (r < 0)
 			return r;
 	}
