@@ -274,7 +274,8 @@ static void setup(Fixture *f, gconstpointer data)
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	uplinks_wait_ipv4_leases(&f->u);
-	nfc_lab_wait_sh(f->u.lab, f->u.router[0], 10000, "ss -Huln 'sport = :9999' | grep -q .");
+	/* python starts slowly on a loaded machine: seconds */
+	nfc_lab_wait_sh(f->u.lab, f->u.router[0], 30000, "ss -Huln 'sport = :9999' | grep -q .");
 	for (int i = 0; i < 2; i++) {
 		g_autofree char *id = uplinks_service_id(&f->u, i);
 
