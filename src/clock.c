@@ -329,11 +329,12 @@ static void on_query_done(const NfcSntpResult *res, void *user_data)
 		schedule_round(poll_s);
 		return;
 	}
+	/* the round's outcome is logged once, in query_next() */
 	if (res->error == -EAGAIN)
-		nfc_info("sntp: %s via %s: kiss-o'-death %s, trying the next server", c->server,
-			 c->via, res->kiss);
+		nfc_debug("sntp: %s via %s: kiss-o'-death %s, trying the next server", c->server,
+			  c->via, res->kiss);
 	else
-		nfc_info("sntp: %s via %s: %s", c->server, c->via, g_strerror(-res->error));
+		nfc_debug("sntp: %s via %s: %s", c->server, c->via, g_strerror(-res->error));
 	next_candidate++;
 	query_next();
 }
@@ -344,6 +345,9 @@ static void query_next(void)
 
 	if (next_candidate >= candidates->len) {
 		/* nobody answered: wait longer each time */
+		if (backoff_s == BACKOFF_MIN_S)
+			nfc_info("sntp: none of %u timeservers answered; trying again, less and less often",
+				 candidates->len);
 		nfc_debug("sntp: no server answered; again in %u s", backoff_s);
 		set_synced(false);
 		next_candidate = 0;
