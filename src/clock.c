@@ -577,12 +577,13 @@ int nfc_clock_set_timezone(const char *zone)
 
 int nfc_clock_set_timeservers(char **servers)
 {
-	g_auto(GStrv) old = timeservers;
 	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) old = NULL;
 
 	for (char **s = servers; s && *s; s++)
 		if (!nfc_clock_server_valid(*s))
 			return -EINVAL;
+	old = timeservers;
 	timeservers = g_strdupv(servers ? servers : (char *[]){ NULL });
 	if (!save_settings(&error)) {
 		g_strfreev(timeservers);
