@@ -63,7 +63,7 @@ static void setup(Fixture *f, gconstpointer data)
 	FILE *conf;
 
 	f->etc_localtime = machine_localtime();
-	uplinks_setup(&f->u, NULL);
+	uplinks_setup(&f->u, data);
 	f->localtime = g_build_filename(nfc_lab_dir(f->u.lab), "localtime", NULL);
 	g_assert_cmpint(symlink("/usr/share/zoneinfo/UTC", f->localtime), ==, 0);
 	conf = fopen(f->u.config, "a");
@@ -304,62 +304,98 @@ static char *wait_log(Fixture *f, const char *want)
 	return w.line;
 }
 
+/* An NTP server on router i at addr; returns once it listens. */
+static void start_ntp(Fixture *f, int i, const char *addr)
+{
+	g_autofree char *script = g_build_filename(nfc_lab_dir(f->u.lab), "ntp.py", NULL);
+	g_autofree char *name = g_strdup_printf("ntp%d", i);
+	const char *argv[] = { "python3", script, addr, NULL };
+
+	g_assert_true(g_file_set_contents(script, ntp_py, -1, NULL));
+	nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
+	nfc_lab_wait_sh(f->u.lab, NULL, TIMEOUT_MS, "grep -q listening %s/%s.log",
+			nfc_lab_dir(f->u.lab), name);
+}
+
+/* The uplink (0 or 1) of the service at position pos of GetServices. */
+static int uplink_at(Fixture *f, gsize pos)
+{
+	g_autoptr(GVariant) order = uplinks_services(&f->u);
+	const char *path;
+	int which = -1;
+
+	g_variant_get_child(order, pos, "(&o@a{sv})", &path, NULL);
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *id = uplinks_service_id(&f->u, i);
+
+		if (g_str_equal(strrchr(path, '/') + 1, id))
+			which = i;
+	}
+	g_assert_cmpint(which, >=, 0);
+	return which;
+}
+
+/* The answer line of server: its offset is the true time's (tiny), so
+ * nothing was applied. */
+static void assert_answer(Fixture *f, const char *server, int uplink)
+{
+	g_autofree char *want = g_strdup_printf("sntp: %s (%s) via uplink%d: offset ", server,
+						server, uplink);
+	g_autofree char *line = wait_log(f, want);
+	double offset = 1, delay = 1;
+
+	g_test_message("%s", line);
+	g_assert_cmpint(sscanf(strstr(line, "offset "), "offset %lf s, delay %lf s", &offset,
+			       &delay), ==, 2);
+	/* same machine, same clock: only the path's latency and python */
+	g_assert_cmpfloat(fabs(offset), <, 0.05);
+	g_assert_cmpfloat(delay, <, 0.5);
+	g_assert_nonnull(strstr(line, ": keep"));
+}
+
+/* UseGatewaysAsTimeservers: the default service's gateway is asked first,
+ * over its own uplink. */
+static void test_sntp_gateway(Fixture *f, gconstpointer data)
+{
+	static const char *const gw[2] = { "198.51.100.1", "198.51.100.129" };
+	int first;
+
+	uplinks_wait_services(&f->u, 2, "ready|online", TIMEOUT_MS);
+	uplinks_wait_ipv4_leases(&f->u);
+	first = uplink_at(f, 0);
+	start_ntp(f, first, gw[first]);
+	assert_answer(f, gw[first], first);
+	nfc_lab_wait_sh(f->u.lab, NULL, TIMEOUT_MS, "grep -q 'query from 198.51.100' %s/ntp%d.log",
+			nfc_lab_dir(f->u.lab), first);
+}
+
 /* A service's own timeserver is asked over that service's uplink, even
  * when it is not the default one; the answer is the true time, so the
  * offset is tiny and nothing is applied. */
 static void test_sntp_uplink(Fixture *f, gconstpointer data)
 {
-	g_autofree char *script = g_build_filename(nfc_lab_dir(f->u.lab), "ntp.py", NULL);
-	g_autoptr(GVariant) order = NULL, props = NULL;
-	g_autofree char *want = NULL, *line = NULL, *id1 = NULL, *path = NULL;
+	g_autofree char *id = NULL, *path = NULL;
+	g_autoptr(GVariant) props = NULL, r = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r = NULL;
-	const char *second;
 	const char *servers[] = { NTP_ADDR, NULL };
-	double offset = 1, delay = 1;
-	int which = -1;
 	gboolean synced = FALSE;
-	const char *p;
+	int which;
 
-	g_assert_true(g_file_set_contents(script, ntp_py, -1, NULL));
-	for (int i = 0; i < 2; i++) {
-		const char *argv[] = { "python3", script, NTP_ADDR, NULL };
-		g_autofree char *name = g_strdup_printf("ntp%d", i);
-
-		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
-		nfc_lab_wait_sh(f->u.lab, NULL, TIMEOUT_MS, "grep -q listening %s/%s.log",
-				nfc_lab_dir(f->u.lab), name);
-	}
+	for (int i = 0; i < 2; i++)
+		start_ntp(f, i, NTP_ADDR);
 	uplinks_wait_services(&f->u, 2, "ready|online", TIMEOUT_MS);
 	uplinks_wait_ipv4_leases(&f->u);
 
 	/* the service that is not the default */
-	order = uplinks_services(&f->u);
-	g_variant_get_child(order, 1, "(&o@a{sv})", &second, NULL);
-	for (int i = 0; i < 2; i++) {
-		g_autofree char *id = uplinks_service_id(&f->u, i);
-
-		if (g_str_equal(strrchr(second, '/') + 1, id))
-			which = i;
-	}
-	g_assert_cmpint(which, >=, 0);
-	id1 = uplinks_service_id(&f->u, which);
-	path = g_strdup_printf("/net/connman/service/%s", id1);
+	which = uplink_at(f, 1);
+	id = uplinks_service_id(&f->u, which);
+	path = g_strdup_printf("/net/connman/service/%s", id);
 	r = nfc_lab_call(f->u.lab, path, "net.connman.Service", "SetProperty",
 			 g_variant_new("(sv)", "Timeservers.Configuration",
 				       g_variant_new_strv(servers, -1)),
 			 &error);
 	g_assert_no_error(error);
-
-	want = g_strdup_printf("sntp: " NTP_ADDR " (" NTP_ADDR ") via uplink%d: offset ", which);
-	line = wait_log(f, want);
-	g_test_message("%s", line);
-	p = strstr(line, "offset ");
-	g_assert_cmpint(sscanf(p, "offset %lf s, delay %lf s", &offset, &delay), ==, 2);
-	/* same machine, same clock: only the path's latency and python */
-	g_assert_cmpfloat(fabs(offset), <, 0.05);
-	g_assert_cmpfloat(delay, <, 0.5);
-	g_assert_nonnull(strstr(line, ": keep"));
+	assert_answer(f, NTP_ADDR, which);
 
 	/* the right router answered, the other never heard of it */
 	nfc_lab_wait_sh(f->u.lab, NULL, TIMEOUT_MS, "grep -q 'query from 198.51.100' %s/ntp%d.log",
@@ -419,5 +455,7 @@ int main(int argc, char **argv)
 	ADD("timeservers-persist", test_timeservers_persist);
 	ADD("sntp-uplink", test_sntp_uplink);
 	ADD("connmanctl", test_connmanctl);
+	g_test_add("/clock/sntp-gateway", Fixture, "UseGatewaysAsTimeservers=true", setup,
+		   test_sntp_gateway, teardown);
 	return g_test_run();
 }
