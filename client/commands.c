@@ -371,6 +371,57 @@ static gboolean tech_set(NfcDbusTechnology *t, const char *name, GVariant *value
 							  NULL, error);
 }
 
+static GVariant *call_extension(NfcCtl *ctl, const char *what, const char *path,
+				const char *iface, const char *method, GVariant *params,
+				const char *reply_type, int *status);
+
+/* net.nfconn.Tethering.GetStatus's dictionary, or NULL (printed). */
+static GVariant *tether_status(NfcCtl *ctl, const char *what, int *status)
+{
+	g_autoptr(GVariant) reply = call_extension(ctl, what, "/", NFC_CTL_EXT_TETHERING,
+						   "GetStatus", NULL, "(a{sv})", status);
+
+	return reply ? g_variant_get_child_value(reply, 0) : NULL;
+}
+
+static int cmd_tether_status(NfcCtl *ctl)
+{
+	g_autoptr(GVariant) props = NULL;
+	int status = NFC_CTL_OK;
+
+	if (!(props = tether_status(ctl, "tether status", &status)))
+		return status;
+	/* off is an answer, not a failure: Enabled = False */
+	return print_properties(ctl, props);
+}
+
+static int cmd_tether_clients(NfcCtl *ctl)
+{
+	g_autoptr(GVariant) props = NULL, reply = NULL, clients = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	gboolean enabled = FALSE;
+	int status = NFC_CTL_OK;
+
+	if (!(props = tether_status(ctl, "tether clients", &status)))
+		return status;
+	/* an empty table would not say why it is empty */
+	if (!g_variant_lookup(props, "Enabled", "b", &enabled) || !enabled)
+		return nfc_ctl_fail(NFC_CTL_FAILED, "tether clients", "Tethering is off");
+	reply = call_extension(ctl, "tether clients", "/", NFC_CTL_EXT_TETHERING, "GetClients",
+			       NULL, "(a(sa{sv}))", &status);
+	if (!reply)
+		return status;
+	clients = g_variant_get_child_value(reply, 0);
+	if (ctl->json) {
+		nfc_json_keyed_list(out, "MAC", clients);
+		print_json(out);
+	} else {
+		nfc_ctl_format_tether_clients(out, clients);
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
 static int cmd_tether(NfcCtl *ctl, char **argv)
 {
 	guint n = g_strv_length(argv) - 1;
@@ -378,6 +429,10 @@ static int cmd_tether(NfcCtl *ctl, char **argv)
 	g_autoptr(NfcDbusTechnology) t = NULL;
 	gboolean on;
 
+	if (n == 0 || (n == 1 && g_str_equal(argv[1], "status")))
+		return cmd_tether_status(ctl);
+	if (n == 1 && g_str_equal(argv[1], "clients"))
+		return cmd_tether_clients(ctl);
 	if (n != 2 && n != 4)
 		return nfc_ctl_fail(NFC_CTL_USAGE, argv[0], n < 2 ? "Missing argument"
 								  : "Invalid argument");
@@ -498,8 +553,14 @@ char **nfc_ctl_list_ids(NfcCtl *ctl, gboolean services)
 
 void nfc_ctl_help(void)
 {
-	for (const NfcCtlCommand *c = nfc_ctl_commands; c->name; c++)
-		printf("%-16s%-22s%s\n", c->name, c->args, c->help);
+	for (const NfcCtlCommand *c = nfc_ctl_commands; c->name; c++) {
+		/* arguments too long for their column push the text to the
+		 * next line rather than into it */
+		if (strlen(c->args) >= 22)
+			printf("%-16s%s\n%38s%s\n", c->name, c->args, "", c->help);
+		else
+			printf("%-16s%-22s%s\n", c->name, c->args, c->help);
+	}
 	printf("\nconfig options:\n");
 	for (gsize i = 0; nfc_ctl_config_options[i]; i++)
 		printf("   --%s\n", nfc_ctl_config_options[i]);
@@ -525,7 +586,7 @@ static const struct {
 	{ "move-before", cmd_move, 2, 2 },
 	{ "move-after", cmd_move, 2, 2 },
 	{ "config", cmd_config, 2, G_MAXUINT },
-	{ "tether", cmd_tether, 2, 4 },
+	{ "tether", cmd_tether, 0, 4 },
 	{ "session", nfc_ctl_session, 1, G_MAXUINT },
 	{ "monitor", nfc_ctl_monitor, 0, 2 },
 	{ "explain", cmd_explain, 2, 2 },

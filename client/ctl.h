@@ -14,6 +14,7 @@
 /* Extensions of nfconnd beyond the ConnMan API (see nfconnctl(1)). */
 #define NFC_CTL_EXT_MANAGER "net.nfconn.Manager"
 #define NFC_CTL_EXT_SESSION_STATS "net.nfconn.SessionStats"
+#define NFC_CTL_EXT_TETHERING "net.nfconn.Tethering"
 
 typedef struct NfcCtl NfcCtl;
 struct NfcCtl {

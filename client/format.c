@@ -207,3 +207,90 @@ void nfc_ctl_format_session_update(GString *out, GVariant *settings)
 	nfc_ctl_dump(out, settings, "", " = ", "\n");
 	g_string_append(out, "\n}\n");
 }
+
+enum { COL_MAC, COL_ADDRESSES, COL_HOSTNAME, COL_TX_PACKETS, COL_TX_BYTES, COL_RX_PACKETS,
+       COL_RX_BYTES, N_COLS };
+
+static char *printable(const char *text)
+{
+	char *copy = g_strdup(text);
+
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return copy;
+}
+
+static char *client_cell(const char *mac, GVariant *props, int col)
+{
+	static const char *const counters[] = {
+		[COL_TX_PACKETS] = "TxPackets", [COL_TX_BYTES] = "TxBytes",
+		[COL_RX_PACKETS] = "RxPackets", [COL_RX_BYTES] = "RxBytes",
+	};
+	g_autofree const char **addresses = NULL;
+	const char *hostname = NULL;
+	guint64 n = 0;
+
+	switch (col) {
+	case COL_MAC:
+		return g_strdup(mac);
+	case COL_ADDRESSES:
+		if (!g_variant_lookup(props, "Addresses", "^a&s", &addresses) || !addresses[0])
+			return g_strdup("-");
+		return g_strjoinv(", ", (char **)addresses);
+	case COL_HOSTNAME:
+		if (!g_variant_lookup(props, "Hostname", "&s", &hostname) || !*hostname)
+			return g_strdup("-");
+		/* a client names itself: no control characters to the terminal */
+		return printable(hostname);
+	default:
+		/* a daemon that lacks one: 0 would be a lie */
+		if (!g_variant_lookup(props, counters[col], "t", &n))
+			return g_strdup("-");
+		return g_strdup_printf("%" G_GUINT64_FORMAT, n);
+	}
+}
+
+void nfc_ctl_format_tether_clients(GString *out, GVariant *clients)
+{
+	static const char *const headers[N_COLS] = {
+		"MAC", "Addresses", "Hostname", "TX packets", "TX bytes", "RX packets", "RX bytes",
+	};
+	gsize rows = g_variant_n_children(clients);
+	g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+	gsize width[N_COLS];
+
+	for (int c = 0; c < N_COLS; c++) {
+		g_ptr_array_add(cells, g_strdup(headers[c]));
+		width[c] = strlen(headers[c]);
+	}
+	for (gsize r = 0; r < rows; r++) {
+		g_autoptr(GVariant) props = NULL;
+		const char *mac;
+
+		g_variant_get_child(clients, r, "(&s@a{sv})", &mac, &props);
+		for (int c = 0; c < N_COLS; c++) {
+			char *cell = client_cell(mac, props, c);
+
+			width[c] = MAX(width[c], (gsize)g_utf8_strlen(cell, -1));
+			g_ptr_array_add(cells, cell);
+		}
+	}
+	for (gsize r = 0; r <= rows; r++) {
+		for (int c = 0; c < N_COLS; c++) {
+			const char *cell = cells->pdata[r * N_COLS + c];
+			gsize pad = width[c] - (gsize)g_utf8_strlen(cell, -1);
+			gboolean number = c >= COL_TX_PACKETS;
+
+			if (c)
+				g_string_append(out, "  ");
+			if (number)
+				g_string_append_printf(out, "%*s", (int)pad, "");
+			g_string_append(out, cell);
+			/* no trailing blanks after the last column */
+			if (!number && c + 1 < N_COLS)
+				g_string_append_printf(out, "%*s", (int)pad, "");
+		}
+		g_string_append_c(out, '\n');
+	}
+}

@@ -37,3 +37,8 @@ gboolean nfc_ctl_format_signal(GString *out, const char *iface, const char *path
 
 /* A Notification.Update as the session command prints it. */
 void nfc_ctl_format_session_update(GString *out, GVariant *settings);
+
+/* "tether clients": a(sa{sv}) (MAC → Hostname, Addresses, TxPackets,
+ * TxBytes, RxPackets, RxBytes) as a table with a header line, columns as
+ * wide as their widest cell, counters right-aligned, "-" for nothing. */
+void nfc_ctl_format_tether_clients(GString *out, GVariant *clients);

@@ -178,3 +178,32 @@ void nfc_json_object_list(GString *out, const char *list_key, GVariant *objects)
 	}
 	g_string_append(out, "]}");
 }
+
+void nfc_json_keyed_list(GString *out, const char *key, GVariant *list)
+{
+	gsize n = g_variant_n_children(list);
+
+	g_string_append_c(out, '[');
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) props = NULL;
+		GVariantIter iter;
+		const char *name, *prop;
+		GVariant *value;
+
+		g_variant_get_child(list, i, "(&s@a{sv})", &name, &props);
+		g_string_append(out, i ? ",{" : "{");
+		nfc_json_string(out, key);
+		g_string_append_c(out, ':');
+		nfc_json_string(out, name);
+		g_variant_iter_init(&iter, props);
+		while (g_variant_iter_next(&iter, "{&sv}", &prop, &value)) {
+			g_string_append_c(out, ',');
+			nfc_json_string(out, prop);
+			g_string_append_c(out, ':');
+			nfc_json_value(out, value);
+			g_variant_unref(value);
+		}
+		g_string_append_c(out, '}');
+	}
+	g_string_append_c(out, ']');
+}

@@ -17,3 +17,8 @@ void nfc_json_object_list(GString *out, const char *list_key, GVariant *objects)
 
 /* {"id":…,"path":…,"properties":{…}} for one object. */
 void nfc_json_object(GString *out, const char *path, GVariant *props);
+
+/* [{"<key>":…, "<Prop>":…, …}, …] for an a(sa{sv}) list: each entry's
+ * string under key, then its dictionary's entries (tethering clients:
+ * key "MAC"). */
+void nfc_json_keyed_list(GString *out, const char *key, GVariant *list);

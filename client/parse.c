@@ -19,6 +19,8 @@ const NfcCtlCommand nfc_ctl_commands[] = {
 	{ "config", "ID OPTION ARGS...", "Changes a service's configuration", FALSE },
 	{ "move-before", "ID TARGET", "Moves a service before another one", FALSE },
 	{ "move-after", "ID TARGET", "Moves a service after another one", FALSE },
+	{ "tether", "[status|clients]", "Shows tethering's status, or its clients and their "
+	  "traffic", TRUE },
 	{ "tether", "TECH on|off [SSID PASS]", "Enables or disables tethering", FALSE },
 	{ "session", "on|off|connect|disconnect|config|stats [OPTIONS]",
 	  "Controls this client's session", FALSE },
@@ -466,13 +468,16 @@ char **nfc_ctl_complete(char **before, const char *text, char **services, char *
 	static const char *const session[] = { "on", "off", "connect", "disconnect", "config",
 					      "stats", NULL };
 	static const char *const explain[] = { "uid", "gid", "cgroup", NULL };
+	static const char *const tether[] = { "status", "clients", NULL };
 	GPtrArray *out = g_ptr_array_new();
 	guint n = before ? g_strv_length(before) : 0;
 	const char *cmd = n ? before[0] : NULL;
 
 	if (n == 0) {
 		for (const NfcCtlCommand *c = nfc_ctl_commands; c->name; c++)
-			if (g_str_has_prefix(c->name, text))
+			/* a command with two forms has two entries in a row */
+			if (g_str_has_prefix(c->name, text) &&
+			    (c == nfc_ctl_commands || strcmp(c[-1].name, c->name) != 0))
 				g_ptr_array_add(out, g_strdup(c->name));
 	} else if (g_str_equal(cmd, "enable") || g_str_equal(cmd, "disable")) {
 		if (n == 1) {
@@ -480,10 +485,12 @@ char **nfc_ctl_complete(char **before, const char *text, char **services, char *
 			add_matches(out, text, enable_extra, "");
 		}
 	} else if (g_str_equal(cmd, "tether")) {
-		if (n == 1)
+		if (n == 1) {
+			add_matches(out, text, tether, "");
 			add_matches(out, text, (const char *const *)techs, "");
-		else if (n == 2)
+		} else if (n == 2 && !g_strv_contains(tether, before[1])) {
 			add_matches(out, text, on_off, "");
+		}
 	} else if (g_str_equal(cmd, "services") || g_str_equal(cmd, "connect") ||
 		   g_str_equal(cmd, "disconnect")) {
 		if (n == 1 || (n == 2 && g_str_equal(before[1], "--properties")))

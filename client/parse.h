@@ -22,7 +22,8 @@ typedef struct {
 	gboolean query;		/* has --json output */
 } NfcCtlCommand;
 
-/* NULL-terminated by a zeroed entry. */
+/* NULL-terminated by a zeroed entry. A command with two forms (tether)
+ * has one entry per form, next to each other; find gives the first. */
 extern const NfcCtlCommand nfc_ctl_commands[];
 const NfcCtlCommand *nfc_ctl_command_find(const char *name);
 

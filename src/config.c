@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config.h"
 #include "file-read.h"
+#include "ippool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@ typedef enum {
 	KEY_DEPRECATED_ONLINE_CHECK,
 	KEY_DEPRECATED_ONLINE_TO_READY,
 	KEY_MASK,        /* a contiguous bit mask, hex or decimal */
+	KEY_IPV4_PREFIX, /* "192.168.7.0/24", kept as written */
 } KeyType;
 
 typedef struct {
@@ -56,6 +58,8 @@ static const KeyDesc keys[] = {
 	{ "SingleConnectedTechnology", KEY_BOOL, F(single_connected_technology), 0, NULL },
 	{ "TetheringTechnologies", KEY_TECH_LIST, F(tethering_technologies), 0, NULL },
 	{ "PersistentTetheringMode", KEY_BOOL, F(persistent_tethering_mode), 0, NULL },
+	{ "TetheringInterfaces", KEY_LIST, F(tethering_interfaces), 0, NULL },
+	{ "TetheringSubnet", KEY_IPV4_PREFIX, F(tethering_subnet), 0, NULL },
 	{ "Enable6to4", KEY_BOOL, F(enable_6to4), 0, NULL },
 	{ "VendorClassID", KEY_STRING, F(vendor_class_id), 0, NULL },
 	{ "OnlineCheckMode", KEY_ENUM, F(online_check_mode), 0, online_check_modes },
@@ -114,6 +118,7 @@ NfcConfig *nfc_config_new_defaults(void)
 	c->allow_hostname_updates = true;
 	c->allow_domainname_updates = true;
 	c->tethering_technologies = strv_of("wifi,bluetooth,gadget");
+	c->tethering_interfaces = g_new0(char *, 1);
 	c->online_check_mode = NFC_ONLINE_CHECK_ONE_SHOT;
 	c->online_check_ipv4_url = g_strdup("http://ipv4.connman.net/online/status.html");
 	c->online_check_ipv6_url = g_strdup("http://ipv6.connman.net/online/status.html");
@@ -144,6 +149,7 @@ void nfc_config_free(NfcConfig *c)
 		switch (keys[i].type) {
 		case KEY_STRING:
 		case KEY_URL:
+		case KEY_IPV4_PREFIX:
 			g_free(*FIELD(c, &keys[i], char *));
 			break;
 		case KEY_LIST:
@@ -234,6 +240,22 @@ static gboolean parse_key(NfcConfig *c, const KeyDesc *k, const char *raw,
 		if (((v + (v & -v)) & v) != 0)
 			goto invalid;
 		*FIELD(c, k, guint) = (guint)v;
+		return TRUE;
+	}
+	case KEY_IPV4_PREFIX: {
+		g_autoptr(GError) local = NULL;
+		NfcIpv4Prefix p;
+
+		if (!nfc_ipv4_prefix_parse(text, &p, &local)) {
+			/* not quoted, as for every key */
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "[%s] %s: invalid value, not an IPv4 network in CIDR form "
+				    "(e.g. 172.20.5.0/24, no host bits, prefix length 8 to 30)",
+				    GENERAL, k->name);
+			return FALSE;
+		}
+		g_free(*FIELD(c, k, char *));
+		*FIELD(c, k, char *) = g_steal_pointer(&text);
 		return TRUE;
 	}
 	case KEY_URL:

@@ -34,6 +34,8 @@ typedef struct {
 	bool single_connected_technology;
 	char **tethering_technologies;
 	bool persistent_tethering_mode;
+	char **tethering_interfaces;     /* TetheringInterfaces: ports lent (fnmatch globs), empty: see plugins/ethernet.c */
+	char *tethering_subnet;          /* TetheringSubnet: IPv4 CIDR, NULL: a free /24 of the pool */
 	bool enable_6to4;
 	char *vendor_class_id;
 	int online_check_mode;          /* NfcOnlineCheckMode */

@@ -155,6 +155,22 @@ static void config_clear(NfcDnsmasqConfig *c)
 
 /* Addresses only: a name or anything with a newline would be dnsmasq
  * configuration. */
+/* nfconnd's umask is 077 (storage.c): the files dnsmasq (nobody) reads
+ * are made readable after they are written. */
+static gboolean write_readable(const char *path, const char *text, gssize len, GError **error)
+{
+	if (!g_file_set_contents_full(path, text, len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+		return FALSE;
+	if (chmod(path, 0644) < 0) {
+		int err = errno;
+
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s: %s", path,
+			    g_strerror(err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean write_servers(const char *path, const char *const *servers, GError **error)
 {
 	g_autoptr(GString) s = g_string_new("# upstream nameservers, written by nfconnd\n");
@@ -172,8 +188,7 @@ static gboolean write_servers(const char *path, const char *const *servers, GErr
 		g_string_append_printf(s, "server=%s\n", servers[i]);
 	}
 	/* temp + rename in the same directory: dnsmasq never reads half */
-	return g_file_set_contents_full(path, s->str, (gssize)s->len,
-					G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+	return write_readable(path, s->str, (gssize)s->len, error);
 }
 
 /* dnsmasq runs as nobody and keeps the lease file open from its start:
@@ -464,8 +479,7 @@ NfcDnsmasq *nfc_dnsmasq_start(const NfcDnsmasqConfig *config, const char *const 
 
 	resolve_user();
 	if (!write_servers(config->servers_path, servers, error) ||
-	    !g_file_set_contents_full(config->conf_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
-				      0644, error) ||
+	    !write_readable(config->conf_path, text, -1, error) ||
 	    !prepare_leases(config->leases_path, error)) {
 		g_prefix_error(error, "dnsmasq: ");
 		unlink(config->servers_path);

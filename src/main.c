@@ -30,6 +30,8 @@
 #include "storage.h"
 #include "technology-dbus.h"
 #include "technology.h"
+#include "tethering.h"
+#include "tethering-dbus.h"
 
 #define BUS_NAME "net.connman"
 
@@ -215,6 +217,27 @@ static gboolean engine_init(GError **error)
 	return errno_result(nfc_engine_init(), error);
 }
 
+/* after the engine (its firewall carries the tether rules), before the
+ * objects that show it; a bridge, dnsmasq or sysctls a crash left are
+ * cleaned here */
+static gboolean tethering_init(GError **error)
+{
+	static const NfcTetheringFirewall fw = {
+		.tether_set = nfc_engine_tether_set,
+		.counters_read = nfc_engine_tether_counters_read,
+	};
+
+	nfc_tethering_set_firewall(&fw);
+	nfc_tethering_init(opts->run_dir, opts->state_dir);
+	return TRUE;
+}
+
+static void tethering_cleanup(void)
+{
+	nfc_tethering_cleanup();
+	nfc_tethering_set_firewall(NULL);
+}
+
 static gboolean technology_dbus_init(GError **error)
 {
 	nfc_technology_dbus_init(bus);
@@ -241,6 +264,12 @@ static gboolean manager_dbus_init(GError **error)
 static gboolean stats_dbus_init(GError **error)
 {
 	nfc_stats_dbus_init(bus);
+	return TRUE;
+}
+
+static gboolean tethering_dbus_init(GError **error)
+{
+	nfc_tethering_dbus_init(bus);
 	return TRUE;
 }
 
@@ -293,6 +322,7 @@ static const Step steps[] = {
 	{ "plugins", plugins_init, nfc_plugins_cleanup },
 	{ "connection", connection_init, nfc_connection_cleanup },
 	{ "policy engine", engine_init, nfc_engine_cleanup },
+	{ "tethering", tethering_init, tethering_cleanup },
 	/* the object adapters before the manager's: they watch first, so an
 	 * object exists before the manager announces it */
 	{ "technology objects", technology_dbus_init, nfc_technology_dbus_cleanup },
@@ -300,6 +330,7 @@ static const Step steps[] = {
 	{ "session objects", session_dbus_init, nfc_session_dbus_cleanup },
 	{ "manager object", manager_dbus_init, nfc_manager_dbus_unexport },
 	{ "nfconn objects", stats_dbus_init, nfc_stats_dbus_cleanup },
+	{ "tethering object", tethering_dbus_init, nfc_tethering_dbus_cleanup },
 	{ "clock object", clock_dbus_init, nfc_clock_dbus_unexport },
 	{ "bus name", name_init, name_cleanup },
 };

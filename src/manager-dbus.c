@@ -8,9 +8,10 @@
 #include "service-dbus.h"
 #include "session-dbus.h"
 #include "technology-dbus.h"
+#include "tethering.h"
 
 static NfcDbusManager *skeleton;
-static unsigned int tech_watch, service_watch, manager_watch;
+static unsigned int tech_watch, service_watch, manager_watch, tethering_watch;
 static GHashTable *agents;       /* unique name → object path */
 
 /* ServicesChanged is coalesced: what happened since the last emission */
@@ -108,11 +109,25 @@ static gboolean on_empty_list(NfcDbusManager *obj, GDBusMethodInvocation *inv, g
 
 static gboolean on_tethering_clients(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
 {
-	/* only a wifi access point registers clients (as in ConnMan) */
+	/* the MACs of every tether client, ethernet ones too (ConnMan lists
+	 * only a wifi access point's stations) */
+	GPtrArray *clients = nfc_tethering_get_clients();
+	g_autoptr(GPtrArray) macs = g_ptr_array_new();
+
+	for (guint i = 0; i < clients->len; i++)
+		g_ptr_array_add(macs, ((NfcTetheringClient *)clients->pdata[i])->mac);
+	g_ptr_array_add(macs, NULL);
+	nfc_dbus_manager_complete_get_tethering_clients(obj, inv, (const char *const *)macs->pdata);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void on_tethering_clients_changed(const char *const *added, const char *const *removed,
+					 void *user_data)
+{
 	static const char *const none[] = { NULL };
 
-	nfc_dbus_manager_complete_get_tethering_clients(obj, inv, none);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	nfc_dbus_manager_emit_tethering_clients_changed(skeleton, added ? added : none,
+							removed ? removed : none);
 }
 
 static gboolean on_not_supported(NfcDbusManager *obj, GDBusMethodInvocation *inv, gpointer data)
@@ -245,6 +260,10 @@ static const NfcTechnologyWatch tech_cbs = {
 	.removed = on_technology_removed,
 };
 
+static const NfcTetheringWatch tethering_cbs = {
+	.clients_changed = on_tethering_clients_changed,
+};
+
 static const NfcServiceWatch service_cbs = {
 	.added = on_service_added,
 	.removed = on_service_removed,
@@ -280,6 +299,7 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	 * told of an object can call it */
 	tech_watch = nfc_technology_watch_add(&tech_cbs, NULL);
 	service_watch = nfc_service_watch_add(&service_cbs, NULL);
+	tethering_watch = nfc_tethering_watch_add(&tethering_cbs, NULL);
 	return TRUE;
 }
 
@@ -287,6 +307,7 @@ void nfc_manager_dbus_unexport(void)
 {
 	if (!skeleton)
 		return;
+	nfc_tethering_watch_remove(tethering_watch);
 	nfc_technology_watch_remove(tech_watch);
 	nfc_service_watch_remove(service_watch);
 	if (services_timer)

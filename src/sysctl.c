@@ -36,6 +36,21 @@ int nfc_sysctl_set(const char *rel, const char *value)
 	return 0;
 }
 
+int nfc_sysctl_get(const char *rel, char **value)
+{
+	g_autofree char *path = g_strdup_printf("/proc/sys/net/%s", rel);
+	g_autoptr(GError) error = NULL;
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, &error)) {
+		nfc_debug("%s: %s", path, error->message);
+		return error->domain == G_FILE_ERROR && error->code == G_FILE_ERROR_NOENT ? -ENOENT
+											  : -EIO;
+	}
+	*value = g_strstrip(text);
+	return 0;
+}
+
 int nfc_sysctl_set_if(const char *family, const char *ifname, const char *key, const char *value)
 {
 	g_autofree char *rel = NULL;

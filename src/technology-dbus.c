@@ -58,6 +58,19 @@ static gboolean on_get_properties(NfcDbusTechnology *obj, GDBusMethodInvocation 
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static void on_tethering_done(const GError *error, void *user_data)
+{
+	g_autoptr(GDBusMethodInvocation) inv = user_data;
+	NfcDbusTechnology *obj = g_object_get_data(G_OBJECT(inv), "nfc-skeleton");
+
+	if (!error)
+		nfc_dbus_technology_complete_set_property(obj, inv);
+	else if (error->domain == NFC_ERROR)
+		nfc_dbus_return_error_printf(inv, error->code, "%s", error->message);
+	else
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_FAILED, "%s", error->message);
+}
+
 static gboolean on_set_property(NfcDbusTechnology *obj, GDBusMethodInvocation *inv,
 				const char *name, GVariant *boxed, gpointer d)
 {
@@ -87,10 +100,14 @@ static gboolean on_set_property(NfcDbusTechnology *obj, GDBusMethodInvocation *i
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (g_str_equal(name, "Tethering")) {
-		if (!g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN))
+		if (!g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
 			nfc_dbus_return_error(inv, NFC_ERROR_INVALID_ARGUMENTS);
-		else
-			nfc_dbus_return_error(inv, NFC_ERROR_NOT_SUPPORTED);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+		/* answered when tethering is up (or failed and undone) */
+		g_object_set_data_full(G_OBJECT(inv), "nfc-skeleton", g_object_ref(obj), g_object_unref);
+		nfc_technology_set_tethering(t, g_variant_get_boolean(v), on_tethering_done,
+					     g_object_ref(inv));
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (g_str_equal(name, "TetheringIdentifier") || g_str_equal(name, "TetheringPassphrase") ||
@@ -136,6 +153,8 @@ static void on_changed(NfcTechnology *t, const char *property, void *user_data)
 		v = g_variant_new_boolean(nfc_technology_get_powered(t));
 	else if (g_str_equal(property, "Connected"))
 		v = g_variant_new_boolean(nfc_technology_get_connected(t));
+	else if (g_str_equal(property, "Tethering"))
+		v = g_variant_new_boolean(nfc_technology_get_tethering(t));
 	if (v)
 		nfc_dbus_technology_emit_property_changed(obj, property, g_variant_new_variant(v));
 }

@@ -57,6 +57,9 @@ const char *nfc_technology_get_path(NfcTechnology *tech);
 bool nfc_technology_get_powered(NfcTechnology *tech);
 bool nfc_technology_get_connected(NfcTechnology *tech);
 bool nfc_technology_get_tethering(NfcTechnology *tech);
+/* The ports its driver has lent to the bridge now (NULL-terminated,
+ * caller frees; NULL when it lends none or cannot tether). */
+char **nfc_technology_get_tether_ports(NfcTechnology *tech);
 
 /* User request: -EALREADY when it already is so (the D-Bus layer answers
  * AlreadyEnabled/AlreadyDisabled), else 0 or negative errno. */

@@ -24,6 +24,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
+#include "firewall.h"
+
 #define NFC_TETHER_BRIDGE "tether"
 
 #define NFC_TETHERING_ERROR (nfc_tethering_error_quark())
@@ -40,6 +42,16 @@ typedef enum {
 /* error is NULL on success. */
 typedef void (*NfcTetheringDoneFunc)(const GError *error, void *user_data);
 
+/* The firewall side: the engine's nfc_engine_tether_set and
+ * nfc_engine_tether_counters_read, handed over by main.c (the core library
+ * does not link the engine). Without it the firewall step fails. */
+typedef struct {
+	int (*tether_set)(const NfcFirewallTether *tether, void (*done)(int error, void *user_data),
+			  void *user_data);
+	int (*counters_read)(NfcFirewallTetherCountersFunc done, void *user_data);
+} NfcTetheringFirewall;
+void nfc_tethering_set_firewall(const NfcTetheringFirewall *firewall);
+
 /* Cleans what a crashed nfconnd left (bridge, dnsmasq, sysctls) and
  * watches uplinks. run_dir and state_dir are the daemon's. */
 void nfc_tethering_init(const char *run_dir, const char *state_dir);
@@ -48,13 +60,18 @@ void nfc_tethering_init(const char *run_dir, const char *state_dir);
 void nfc_tethering_cleanup(void);
 
 /* Take a reference on the shared part; done is called once (also for a
- * second user, at once if it is up). Returns an id for
+ * second user, at once if it is up), always from the main loop; a
+ * failure is answered once what was done is undone. Returns an id for
  * nfc_tethering_cancel, > 0. */
 unsigned int nfc_tethering_acquire(NfcTetheringDoneFunc done, void *user_data);
 /* Forget a pending acquire's callback and drop its reference. */
 void nfc_tethering_cancel(unsigned int id);
 /* Drop a reference taken by a successful acquire; the last takes it down. */
 void nfc_tethering_release(void);
+/* The same, and done(NULL) once what it took down is gone (the firewall's
+ * tether state removed, dnsmasq exited; the bridge is deleted at once);
+ * from the main loop, also when others still hold a reference. */
+void nfc_tethering_release_then(NfcTetheringDoneFunc done, void *user_data);
 
 bool nfc_tethering_is_up(void);
 /* The bridge's ifindex while up, else 0. */

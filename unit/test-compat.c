@@ -927,6 +927,70 @@ static void test_session_interactive(Fixture *f, gconstpointer data)
 	g_test_message("%s", log);
 }
 
+/* A port to lend (lan0, a client namespace behind it) and nfconnd allowed
+ * to tether ethernet on it. */
+static gboolean lan_listed(gpointer data)
+{
+	Fixture *f = data;
+
+	return uplinks_has_service(&f->u, "lan0");
+}
+
+static void setup_tether(Fixture *f, gconstpointer data)
+{
+	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmanctl is not installed");
+		return;
+	}
+	uplinks_setup(&f->u, "TetheringTechnologies=ethernet\nTetheringInterfaces=lan*");
+	/* the tether's dnsmasq runs as nobody: its files are under the lab's */
+	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s", nfc_lab_dir(f->u.lab));
+	uplinks_add_client(&f->u, 0);
+	uplinks_start_nfconnd(&f->u);
+	for (int i = 0; i < 2; i++)
+		f->id[i] = uplinks_service_id(&f->u, i);
+	uplinks_wait_ipv4_leases(&f->u);
+	g_assert_true(nfc_lab_wait_for(lan_listed, f, TIMEOUT_MS));
+}
+
+/* connmanctl tether ethernet on|off: the answer comes when it is done,
+ * so the bridge is there (and gone) when connmanctl has printed it */
+static void test_tether(Fixture *f, gconstpointer data)
+{
+	g_autofree char *on = NULL, *again = NULL, *techs = NULL, *off = NULL, *services = NULL;
+	g_autofree char *lan = NULL;
+
+	if (!f->u.lab)
+		return;
+	lan = uplinks_port_service_id(&f->u, "lan0");
+	services = ctl_ok(f, "services");
+	g_assert_nonnull(strstr(services, lan));
+
+	on = ctl_ok(f, "tether ethernet on");
+	g_assert_cmpstr(on, ==, "Enabled tethering for ethernet\n");
+	nfc_lab_sh(f->u.lab, f->u.host, "ip link show dev tether | grep -q 'state UP'");
+	nfc_lab_sh(f->u.lab, f->u.host, "ip -o link show master tether | grep -q ' lan0@'");
+	techs = ctl_ok(f, "technologies");
+	g_assert_nonnull(strstr(techs, "  Type = ethernet\n"));
+	g_assert_nonnull(strstr(techs, "  Tethering = True\n"));
+	g_free(services);
+	services = ctl_ok(f, "services");
+	g_assert_null(strstr(services, lan));
+
+	again = ctl_err(f, "tether ethernet on");
+	/* connmanctl prints the daemon's message (AlreadyEnabled's name is
+	 * checked in test-tether) */
+	g_assert_true(g_str_has_prefix(again, "Error enabling ethernet tethering: "));
+
+	off = ctl_ok(f, "tether ethernet off");
+	g_assert_cmpstr(off, ==, "Disabled tethering for ethernet\n");
+	nfc_lab_sh(f->u.lab, f->u.host, "! ip link show dev tether 2>/dev/null");
+	g_free(techs);
+	techs = ctl_ok(f, "technologies");
+	g_assert_nonnull(strstr(techs, "  Tethering = False\n"));
+	g_free(ctl_poll(f, "services", lan));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -941,5 +1005,6 @@ int main(int argc, char **argv)
 	ADD("/compat/session-settings", test_session_settings);
 	ADD("/compat/nfconnctl-session", test_nfconnctl_session);
 	ADD("/compat/session-interactive", test_session_interactive);
+	g_test_add("/compat/tether", Fixture, NULL, setup_tether, test_tether, teardown);
 	return g_test_run();
 }

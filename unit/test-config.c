@@ -130,6 +130,53 @@ static void test_bad_values(void)
 
 /* SessionsPerUser: unset it is a sixteenth of SessionsMax; 0 is refused;
  * one at or above SessionsMax is kept with a warning. */
+/* TetheringInterfaces: a list of globs, empty by default; TetheringSubnet:
+ * unset by default, a CIDR network kept as written, anything else an
+ * error that names the key and does not quote the value. */
+static void test_tethering_keys(void)
+{
+	static const char *const bad_subnets[] = {
+		"192.168.7.1/24",   /* host bits */
+		"192.168.7.0",      /* no length */
+		"192.168.7.0/31",   /* too long: no room for clients */
+		"10.0.0.0/4",       /* too short */
+		"2001:db8::/64",    /* not IPv4 */
+		"lan",
+	};
+	g_autoptr(NfcConfig) d = parse("", NULL, NULL);
+	g_autoptr(NfcConfig) c = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_nonnull(d);
+	g_assert_null(d->tethering_subnet);
+	g_assert_nonnull(d->tethering_interfaces);
+	g_assert_cmpuint(g_strv_length(d->tethering_interfaces), ==, 0);
+	g_assert_false(d->persistent_tethering_mode);
+
+	c = parse("[General]\nTetheringInterfaces=lan*, eth[12],usb0\n"
+		  "TetheringSubnet= 198.51.100.0/24 \nPersistentTetheringMode=true\n",
+		  NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_strv_length(c->tethering_interfaces), ==, 3);
+	g_assert_cmpstr(c->tethering_interfaces[0], ==, "lan*");
+	g_assert_cmpstr(c->tethering_interfaces[1], ==, "eth[12]");
+	g_assert_cmpstr(c->tethering_interfaces[2], ==, "usb0");
+	g_assert_cmpstr(c->tethering_subnet, ==, "198.51.100.0/24");
+	g_assert_true(c->persistent_tethering_mode);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bad_subnets); i++) {
+		g_autofree char *text = g_strdup_printf("[General]\nTetheringSubnet=%s\n",
+							bad_subnets[i]);
+		g_autoptr(GError) e = NULL;
+		g_autoptr(NfcConfig) bad = parse(text, NULL, &e);
+
+		g_assert_null(bad);
+		g_assert_error(e, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+		g_assert_nonnull(strstr(e->message, "TetheringSubnet"));
+		g_assert_null(strstr(e->message, bad_subnets[i]));
+	}
+}
+
 static void test_sessions_per_user(void)
 {
 	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
@@ -403,6 +450,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/bad-values", test_bad_values);
 	g_test_add_func("/config/routing-ranges", test_routing_ranges);
 	g_test_add_func("/config/sessions-per-user", test_sessions_per_user);
+	g_test_add_func("/config/tethering-keys", test_tethering_keys);
 	g_test_add_func("/config/load-files", test_load_files);
 	g_test_add_func("/options/parse", test_options);
 	g_test_add_func("/log/debug-patterns", test_debug_patterns);

@@ -223,6 +223,51 @@ static void test_json(void)
 					  "\"/net/connman/service/wifi_5\",\"properties\":{}}]}"));
 }
 
+#define TETHER_CLIENTS \
+	"[('02:00:00:00:00:01', {'Hostname': <'laptop'>, " \
+	"'Addresses': <['192.168.0.23', 'fd00:1:2:3::17']>, 'TxPackets': <uint64 120>, " \
+	"'TxBytes': <uint64 10240>, 'RxPackets': <uint64 7>, 'RxBytes': <uint64 18446744073709551615>}), " \
+	"('02:00:00:00:00:02', {'Hostname': <'evil\x1b[2Jname'>, 'Addresses': <@as []>, " \
+	"'TxPackets': <uint64 0>, 'TxBytes': <uint64 0>, 'RxPackets': <uint64 0>, " \
+	"'RxBytes': <uint64 0>}), ('02:00:00:00:00:03', {'Hostname': <''>})]"
+
+static void test_tether_clients(void)
+{
+	g_autoptr(GVariant) clients = parse(TETHER_CLIENTS);
+	g_autoptr(GVariant) none = parse("@a(sa{sv}) []");
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	nfc_ctl_format_tether_clients(out, clients);
+	g_assert_cmpstr(out->str, ==,
+		"MAC                Addresses                     Hostname      TX packets  TX bytes"
+		"  RX packets              RX bytes\n"
+		"02:00:00:00:00:01  192.168.0.23, fd00:1:2:3::17  laptop               120     10240"
+		"           7  18446744073709551615\n"
+		"02:00:00:00:00:02  -                             evil?[2Jname           0         0"
+		"           0                     0\n"
+		"02:00:00:00:00:03  -                             -                      -         -"
+		"           -                     -\n");
+
+	/* no clients: the header alone */
+	g_string_truncate(out, 0);
+	nfc_ctl_format_tether_clients(out, none);
+	g_assert_cmpstr(out->str, ==, "MAC  Addresses  Hostname  TX packets  TX bytes  RX packets"
+				      "  RX bytes\n");
+
+	g_string_truncate(out, 0);
+	nfc_json_keyed_list(out, "MAC", clients);
+	g_assert_cmpstr(out->str, ==,
+		"[{\"MAC\":\"02:00:00:00:00:01\",\"Hostname\":\"laptop\",\"Addresses\":"
+		"[\"192.168.0.23\",\"fd00:1:2:3::17\"],\"TxPackets\":120,\"TxBytes\":10240,"
+		"\"RxPackets\":7,\"RxBytes\":18446744073709551615},"
+		"{\"MAC\":\"02:00:00:00:00:02\",\"Hostname\":\"evil\\u001b[2Jname\",\"Addresses\":[],"
+		"\"TxPackets\":0,\"TxBytes\":0,\"RxPackets\":0,\"RxBytes\":0},"
+		"{\"MAC\":\"02:00:00:00:00:03\",\"Hostname\":\"\"}]");
+	g_string_truncate(out, 0);
+	nfc_json_keyed_list(out, "MAC", none);
+	g_assert_cmpstr(out->str, ==, "[]");
+}
+
 static void test_bool_and_ids(void)
 {
 	const char *yes[] = { "on", "YES", "true", "Enable", "y", "t", "1" };
@@ -415,7 +460,12 @@ static void test_complete(void)
 		{ "config ethernet_0011223344aa_cable", "--ip", "--ipv4,--ipv6" },
 		{ "config ethernet_0011223344aa_cable --ipv4 dhcp", "--n", "--nameservers" },
 		{ "tether", "w", "wifi" },
+		{ "tether", "", "status,clients,ethernet,wifi" },
+		{ "tether", "c", "clients" },
 		{ "tether wifi", "o", "on,off" },
+		{ "tether status", "", "" },
+		{ "tether clients", "o", "" },
+		{ "", "tet", "tether" },
 		{ "monitor", "", "manager,technologies,services,session" },
 		{ "session", "c", "connect,config" },
 		{ "session on", "--b", "--bearers" },
@@ -435,6 +485,10 @@ static void test_commands(void)
 	g_assert_true(nfc_ctl_command_find("services")->query);
 	g_assert_false(nfc_ctl_command_find("connect")->query);
 	g_assert_null(nfc_ctl_command_find("agent"));
+	/* tether's two forms: the query first */
+	g_assert_true(nfc_ctl_command_find("tether")->query);
+	g_assert_cmpstr(nfc_ctl_command_find("tether")[1].name, ==, "tether");
+	g_assert_false(nfc_ctl_command_find("tether")[1].query);
 	g_assert_cmpstr(nfc_ctl_option_name("--ipv4", nfc_ctl_config_options), ==, "ipv4");
 	g_assert_cmpstr(nfc_ctl_option_name("ipv4", nfc_ctl_config_options), ==, "ipv4");
 	g_assert_null(nfc_ctl_option_name("-ipv4", nfc_ctl_config_options));
@@ -450,6 +504,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/nfconnctl/format/monitor", test_monitor);
 	g_test_add_func("/nfconnctl/format/session-update", test_session_update);
 	g_test_add_func("/nfconnctl/json", test_json);
+	g_test_add_func("/nfconnctl/format/tether-clients", test_tether_clients);
 	g_test_add_func("/nfconnctl/parse/bool-and-ids", test_bool_and_ids);
 	g_test_add_func("/nfconnctl/parse/config", test_config);
 	g_test_add_func("/nfconnctl/parse/session", test_session_options);

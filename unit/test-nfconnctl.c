@@ -165,6 +165,16 @@ static void test_errors(Fixture *f, gconstpointer data)
 		g_assert_nonnull(strstr(explain, "no session for uid 0"));
 		g_assert_cmpstr(counters, ==, "{\"counters\":[]}\n");
 	}
+	/* tethering off: its status says so, its clients are an error */
+	{
+		g_autofree char *tstatus = run_ok(f, "tether");
+		g_autofree char *jstatus = run_ok(f, "--json tether status");
+
+		g_assert_nonnull(strstr(tstatus, "  Enabled = False\n"));
+		g_assert_nonnull(strstr(jstatus, "\"Enabled\":false"));
+		g_assert_nonnull(strstr(jstatus, "\"Ports\":[]"));
+	}
+	expect_error(f, "tether clients", 1, "Error tether clients: Tethering is off\n");
 	/* ... but not by an object that lacks them (as an older nfconnd) */
 	expect_error(f, "session stats /", 3, "Error session stats: not supported by this nfconnd\n");
 

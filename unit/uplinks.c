@@ -18,9 +18,26 @@ static const char *const prefix6[2] = { "2001:db8:a::1/64", "2001:db8:b::1/64" }
 
 void uplinks_setup(Uplinks *u, const char *extra_conf)
 {
+	UplinksOptions o = { .extra_conf = extra_conf };
+
+	uplinks_setup_with(u, &o);
+}
+
+void uplinks_write_config(Uplinks *u, const char *extra_conf)
+{
 	g_autoptr(GError) error = NULL;
 	g_autofree char *conf = NULL;
 
+	conf = g_strdup_printf("[General]\n"
+			       "OnlineCheckIPv4URL=http://" UPLINK_SERVER4 ":8080/\n"
+			       "OnlineCheckIPv6URL=http://[" UPLINK_SERVER6 "]:8080/\n"
+			       "%s\n", extra_conf ? extra_conf : "");
+	g_file_set_contents(u->config, conf, -1, &error);
+	g_assert_no_error(error);
+}
+
+void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
+{
 	memset(u, 0, sizeof(*u));
 	u->lab = nfc_lab_new();
 	u->host = nfc_lab_add_netns(u->lab, "host");
@@ -49,7 +66,14 @@ void uplinks_setup(Uplinks *u, const char *extra_conf)
 					"--dhcp-option=option:T1,10 --dhcp-option=option:T2,20 "
 					"--dhcp-authoritative --no-ping "
 					"--enable-ra --ra-param=%s,3,60 %s",
-					router_gw[i], dns[i], domain[i], router_if, range6);
+					router_gw[i], o->dns_on_routers ? router_gw[i] : dns[i],
+					domain[i], router_if, range6);
+		if (o->router_dnsmasq) {
+			char *more = g_strconcat(extra, " ", o->router_dnsmasq, NULL);
+
+			g_free(extra);
+			extra = more;
+		}
 		u->dnsmasq[i] = nfc_lab_start_dnsmasq(u->lab, r, router_if, pool[i], extra);
 		/* the online check's target, answering on both routers */
 		www = g_strdup_printf("%s/www%d", nfc_lab_dir(u->lab), i);
@@ -63,12 +87,25 @@ void uplinks_setup(Uplinks *u, const char *extra_conf)
 		}
 	}
 	u->config = g_build_filename(nfc_lab_dir(u->lab), "main.conf", NULL);
-	conf = g_strdup_printf("[General]\n"
-			       "OnlineCheckIPv4URL=http://" UPLINK_SERVER4 ":8080/\n"
-			       "OnlineCheckIPv6URL=http://[" UPLINK_SERVER6 "]:8080/\n"
-			       "%s\n", extra_conf ? extra_conf : "");
-	g_file_set_contents(u->config, conf, -1, &error);
-	g_assert_no_error(error);
+	uplinks_write_config(u, o->extra_conf);
+}
+
+const char *uplinks_add_client(Uplinks *u, int i)
+{
+	g_autofree char *role = g_strdup_printf("client%d", i);
+	g_autofree char *port = g_strdup_printf("lan%d", i);
+	g_autofree char *peer = g_strdup_printf("c%d", i);
+	const char *c;
+
+	g_assert_true(i >= 0 && i < 2 && !u->client[i]);
+	u->client[i] = c = nfc_lab_add_netns(u->lab, role);
+	nfc_lab_add_veth(u->lab, u->host, port, c, peer);
+	/* a host, not a router: it takes what router advertisements say */
+	nfc_lab_sh(u->lab, c,
+		   "sysctl -qw net.ipv6.conf.%s.forwarding=0 net.ipv6.conf.%s.accept_ra=1 "
+		   "net.ipv6.conf.%s.autoconf=1 && ip link set %s up",
+		   peer, peer, peer, peer);
+	return c;
 }
 
 void uplinks_start_nfconnd(Uplinks *u)
@@ -145,16 +182,41 @@ void uplinks_wait_services(Uplinks *u, guint n, const char *states, guint timeou
 	}
 }
 
-char *uplinks_service_id(Uplinks *u, int i)
+char *uplinks_port_service_id(Uplinks *u, const char *ifname)
 {
 	/* not /sys: it shows the namespace it was mounted in */
 	g_autofree char *mac = nfc_lab_sh_output(u->lab, u->host,
-						 "ip -br link show uplink%d | awk '{print $3}'", i);
+						 "ip -br link show %s | awk '{print $3}'", ifname);
 	g_autofree char *hex = NULL;
 	g_auto(GStrv) parts = g_strsplit(g_strstrip(mac), ":", -1);
 
 	hex = g_strjoinv("", parts);
 	return g_strdup_printf("ethernet_%s_cable", hex);
+}
+
+char *uplinks_service_id(Uplinks *u, int i)
+{
+	g_autofree char *ifname = g_strdup_printf("uplink%d", i);
+
+	return uplinks_port_service_id(u, ifname);
+}
+
+bool uplinks_has_service(Uplinks *u, const char *ifname)
+{
+	g_autoptr(GVariant) list = uplinks_services(u);
+
+	for (gsize i = 0; i < g_variant_n_children(list); i++) {
+		g_autoptr(GVariant) props = NULL;
+		g_autoptr(GVariant) eth = NULL;
+		const char *name = NULL;
+
+		g_variant_get_child(list, i, "(&o@a{sv})", NULL, &props);
+		eth = g_variant_lookup_value(props, "Ethernet", G_VARIANT_TYPE_VARDICT);
+		if (eth && g_variant_lookup(eth, "Interface", "&s", &name) &&
+		    g_str_equal(name, ifname))
+			return true;
+	}
+	return false;
 }
 
 GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name)
@@ -238,6 +300,17 @@ const char uplinks_echo_py[] =
 	"            c.close()\n"
 	"        else:\n"
 	"            d, a = s.recvfrom(2048); s.sendto(d, a)\n";
+
+const char uplinks_tcp_py[] =
+	"import socket, sys\n"
+	"s = socket.create_connection((sys.argv[1], 9999), timeout=5)\n"
+	"s.sendall(b'y' * 1000); s.shutdown(socket.SHUT_WR)\n"
+	"got = b''\n"
+	"while True:\n"
+	"    d = s.recv(4096)\n"
+	"    if not d: break\n"
+	"    got += d\n"
+	"print(got.decode())\n";
 
 typedef struct {
 	Uplinks *u;

@@ -14,6 +14,7 @@ typedef struct {
 	NfcLab *lab;
 	const char *host;       /* namespace names */
 	const char *router[2];
+	const char *client[2];  /* behind lan0/lan1, once added */
 	GPid nfconnd;
 	GPid dnsmasq[2];
 	char *config;           /* main.conf path */
@@ -22,9 +23,28 @@ typedef struct {
 #define UPLINK_SERVER4 "203.0.113.10"
 #define UPLINK_SERVER6 "2001:db8:ffff::10"
 
+typedef struct {
+	const char *extra_conf;     /* appended to main.conf's [General] */
+	/* the routers' dnsmasq is the uplinks' nameserver (198.51.100.1 and
+	 * .129, answering), instead of .53 and .153 (named, never answering) */
+	bool dns_on_routers;
+	const char *router_dnsmasq; /* more dnsmasq options for both routers */
+} UplinksOptions;
+
 /* Builds the world; the router ends are up, the host ends down (nfconnd
  * brings them up). extra_conf is appended to main.conf's [General]. */
 void uplinks_setup(Uplinks *u, const char *extra_conf);
+void uplinks_setup_with(Uplinks *u, const UplinksOptions *options);
+/* Replace main.conf's [General] extra lines (for the next start). */
+void uplinks_write_config(Uplinks *u, const char *extra_conf);
+
+/* A port for tethering: "lan<i>" in the host namespace (down, as the
+ * uplinks), its peer "c<i>" up in a namespace "client<i>" with nothing
+ * configured but IPv6 autoconfiguration (a client: SLAAC from router
+ * advertisements, DHCPv4 by the test). Returns the client's namespace.
+ * nfconnd sees lan<i> as an ethernet port whose service stays in
+ * configuration: nobody answers it. */
+const char *uplinks_add_client(Uplinks *u, int i);
 void uplinks_teardown(Uplinks *u);
 void uplinks_start_nfconnd(Uplinks *u);
 void uplinks_stop_nfconnd(Uplinks *u);
@@ -39,6 +59,10 @@ GVariant *uplinks_services(Uplinks *u);
 void uplinks_wait_services(Uplinks *u, guint n, const char *states, guint timeout_ms);
 /* The identifier of uplink i's service ("ethernet_<mac>_cable"). */
 char *uplinks_service_id(Uplinks *u, int i);
+/* ... of the host's interface ifname (uplink0, lan0) */
+char *uplinks_port_service_id(Uplinks *u, const char *ifname);
+/* Whether GetServices lists ifname's service now. */
+bool uplinks_has_service(Uplinks *u, const char *ifname);
 /* A property of a service, or NULL. */
 GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name);
 /* Wait until a service property equals the given string. */
@@ -49,6 +73,9 @@ void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const c
  * counts echoes, and the echo server the routers run (see uplinks.c). */
 extern const char uplinks_sender_py[];
 extern const char uplinks_echo_py[];
+/* TCP: send 1000 bytes, half-close, print the server's answer ("echo<i>
+ * 1000"):  tcp.py ADDR */
+extern const char uplinks_tcp_py[];
 
 /* Wait until both uplinks have their DHCPv4 lease, on D-Bus (an IPv4
  * address) and in the kernel (a default route in the main table and one in

@@ -4,17 +4,21 @@
 
   udpflow.py echo ADDR PORT
       an echo server (runs in each router namespace)
-  udpflow.py flow ADDR PORT RATE MAX_SECONDS IFNAME...
+  udpflow.py flow ADDR PORT RATE MAX_SECONDS [--links-in NETNS] IFNAME...
       sends RATE packets/s (64 bytes, sequence number inside) from an
       unconnected socket, so every packet takes the current default route,
       and records each echo. It watches the kernel's link events for the
-      given interfaces on rtnetlink: the moment an uplink loses carrier is
+      given interfaces on rtnetlink (in the network namespace NETNS, a
+      path such as /run/netns/NAME, when the uplinks are another
+      namespace's, as a tethered client's are): the moment an uplink loses carrier is
       the start of an outage. Stops at MAX_SECONDS or on SIGTERM and prints,
       per carrier loss, how long until the first echo of a packet sent after
       it and after the last packet lost around it (echoes flow again), and
       how many packets around it got no echo; then the medians.
 """
+import ctypes
 import json
+import os
 import select
 import signal
 import socket
@@ -53,10 +57,38 @@ def link_events(nl, watched, state, events, now):
         off += (length + 3) & ~3
 
 
-def flow(addr, port, rate, max_seconds, ifnames):
+def in_netns(path, fn):
+    """fn() run in the network namespace at path, then back: a socket made
+    there stays there"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone_newnet = 0x40000000
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    other = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(other, clone_newnet):
+            raise OSError(ctypes.get_errno(), "setns " + path)
+        try:
+            return fn()
+        finally:
+            if libc.setns(own, clone_newnet):
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(own)
+        os.close(other)
+
+
+def watch_links(ifnames):
     watched = {socket.if_nametoindex(n): n for n in ifnames}
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     nl.bind((0, RTMGRP_LINK))
+    return watched, nl
+
+
+def flow(addr, port, rate, max_seconds, ifnames, links_in=None):
+    if links_in:
+        watched, nl = in_netns(links_in, lambda: watch_links(ifnames))
+    else:
+        watched, nl = watch_links(ifnames)
     # both uplinks have carrier when the flow starts (the caller waits for
     # that); /sys is the root namespace's under nsenter, so no peeking there
     state = {i: True for i in watched}
@@ -118,9 +150,12 @@ def flow(addr, port, rate, max_seconds, ifnames):
         first = next((echoed[s] for s in window if sent[s] >= t and s > after and s in echoed),
                      None)
         lost = len(lost_seqs)
+        # mono: the event on CLOCK_MONOTONIC, to set beside the cut's own
+        # time; lost_after: lost ones sent once the kernel had noticed
         results.append({"event": kind, "ifname": ifname, "at": round(t - t0, 3),
+                        "mono": round(t, 4),
                         "outage_ms": None if first is None else round((first - t) * 1e3, 2),
-                        "lost": lost})
+                        "lost": lost, "lost_after": sum(1 for s in lost_seqs if sent[s] >= t)})
     for r in results:
         print(json.dumps(r))
     downs = [r for r in results if r["event"] == "down"]
@@ -135,6 +170,9 @@ def flow(addr, port, rate, max_seconds, ifnames):
         "lost_median": statistics.median([r["lost"] for r in downs] or [0]),
         "lost_max": max([r["lost"] for r in downs] or [0]),
         "restore_lost_median": statistics.median([r["lost"] for r in ups] or [0]),
+        "lost_after_median": statistics.median([r["lost_after"] for r in downs] or [0]),
+        "lost_after_max": max([r["lost_after"] for r in downs] or [0]),
+        "restore_unrecovered": sum(1 for r in ups if r["outage_ms"] is None),
     }
     print(json.dumps(summary))
 
@@ -142,6 +180,9 @@ def flow(addr, port, rate, max_seconds, ifnames):
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "echo":
         echo(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) >= 9 and sys.argv[1] == "flow" and sys.argv[6] == "--links-in":
+        flow(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[8:],
+             links_in=sys.argv[7])
     elif len(sys.argv) >= 7 and sys.argv[1] == "flow":
         flow(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6:])
     else:
