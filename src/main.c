@@ -9,6 +9,8 @@
 #include <glib-unix.h>
 
 #include "bus-guard.h"
+#include "clock-dbus.h"
+#include "clock.h"
 #include "config.h"
 #include "connection.h"
 #include "counter.h"
@@ -189,6 +191,17 @@ static gboolean session_init(GError **error)
 	return TRUE;
 }
 
+static gboolean clock_init(GError **error)
+{
+	nfc_clock_init();
+	return TRUE;
+}
+
+static gboolean clock_dbus_init(GError **error)
+{
+	return nfc_clock_dbus_export(bus, error);
+}
+
 static gboolean plugins_init(GError **error)
 {
 	return nfc_plugins_init(opts->plugins, opts->noplugins, error);
@@ -311,6 +324,8 @@ static const Step steps[] = {
 	{ "services", service_init, nfc_service_cleanup },
 	{ "technologies", technology_init, nfc_technology_cleanup },
 	{ "sessions", session_init, nfc_session_cleanup },
+	/* watches the services for their timeservers */
+	{ "clock", clock_init, nfc_clock_cleanup },
 	{ "plugins", plugins_init, nfc_plugins_cleanup },
 	{ "connection", connection_init, nfc_connection_cleanup },
 	{ "policy engine", engine_init, nfc_engine_cleanup },
@@ -326,6 +341,7 @@ static const Step steps[] = {
 	{ "manager object", manager_dbus_init, nfc_manager_dbus_unexport },
 	{ "nfconn objects", stats_dbus_init, nfc_stats_dbus_cleanup },
 	{ "tethering object", tethering_dbus_init, nfc_tethering_dbus_cleanup },
+	{ "clock object", clock_dbus_init, nfc_clock_dbus_unexport },
 	{ "bus name", name_init, name_cleanup },
 };
 
