@@ -13,8 +13,10 @@
  *
  * and, while tethering is on (nft-ruleset-tether below):
  *
- *   forward     (filter, filter): from the bridge → tether_out, to it → tether_in
- *   tether_out, tether_in: accept bridge → uplink, and uplink → bridge for
+ *   forward     (filter, filter): by family, from the bridge → tether_out(6),
+ *                                 to it → tether_in(6)
+ *   tether_out, tether_in (IPv4), tether_out6, tether_in6 (IPv6): accept
+ *                          bridge → uplink, and uplink → bridge for
  *                          established flows, count per client, drop the rest
  *   sets tether_clients4/6: (client address . direction) with a counter
  *                           each, added by the packet path itself
@@ -59,8 +61,11 @@
 #define CHAIN_PREROUTING "prerouting"
 #define CHAIN_NAT "nat_postrouting"
 #define CHAIN_FORWARD "forward"
+/* IPv4 keeps the plain names (the chains of before the split by family) */
 #define CHAIN_TETHER_OUT "tether_out"
 #define CHAIN_TETHER_IN "tether_in"
+#define CHAIN_TETHER_OUT6 "tether_out6"
+#define CHAIN_TETHER_IN6 "tether_in6"
 
 #define DIR_TX 0
 #define DIR_RX 1
@@ -396,7 +401,8 @@ static void put_slot_rule(NftBatch *b, unsigned int slot)
 	put_rule(b, r);
 }
 
-/* meta mark & ~ours == 0 → (meta mark & session . dir) @session_counters */
+/* meta mark & ~ours == 0, meta mark & session != 0 →
+ * (meta mark & session . dir) @session_counters */
 static void put_count_rule(NftBatch *b, const NftState *s, const char *chain, uint32_t dir)
 {
 	struct nftnl_rule *r = rule_new(chain);
@@ -405,6 +411,9 @@ static void put_count_rule(NftBatch *b, const NftState *s, const char *chain, ui
 	e_and32(r, R0, R1, ~s->ours);
 	e_cmp32(r, R1, NFT_CMP_EQ, 0);
 	e_and32(r, R0, R0, s->session_mask);
+	/* no session (every forwarded packet): no element has session bits
+	 * 0, so skip the hash lookup */
+	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
 	e_immediate32(r, R1, dir);
 	e_lookup(r, R0, NFT_SET_COUNTERS, SET_ID_COUNTERS, -1);
 	put_rule(b, r);
@@ -685,6 +694,8 @@ static void put_tether_chains(NftBatch *b)
 	put_chain(b, CHAIN_FORWARD, "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER);
 	put_regular_chain(b, CHAIN_TETHER_OUT);
 	put_regular_chain(b, CHAIN_TETHER_IN);
+	put_regular_chain(b, CHAIN_TETHER_OUT6);
+	put_regular_chain(b, CHAIN_TETHER_IN6);
 }
 
 static struct nftnl_rule *rule_in(const char *chain, const char *bridge, uint32_t key)
@@ -696,10 +707,11 @@ static struct nftnl_rule *rule_in(const char *chain, const char *bridge, uint32_
 	return r;
 }
 
-/* update @tether_clients<4|6> { <ip|ip6> <saddr|daddr> . dir }: the
- * packet path adds the client on its first packet, and bumps its
- * counter on every one. Alone in its rule: a full set breaks the rule,
- * and no verdict may depend on it. */
+/* update @tether_clients<4|6> { <ip|ip6> <saddr|daddr> . dir } accept:
+ * the packet path adds the client on its first packet, and bumps its
+ * counter on every one. A full set breaks the rule before its accept,
+ * and the chain's last rule accepts the packet uncounted: no verdict
+ * depends on the set. */
 static void put_count_client_rule(NftBatch *b, const char *chain, int family, uint32_t dir)
 {
 	struct nftnl_rule *r = rule_new(chain);
@@ -707,6 +719,8 @@ static void put_count_client_rule(NftBatch *b, const char *chain, int family, ui
 	bool tx = dir == NFT_TETHER_TX;
 	struct nftnl_expr *e;
 
+	/* redundant in the family's chain, but without it `nft list` shows
+	 * the addresses as raw payload (@nh,96,32) */
 	e_nfproto(r, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 	e_payload_load(r, v4 ? (tx ? IP4_SADDR : IP4_DADDR) : (tx ? IP6_SADDR : IP6_DADDR),
 		       v4 ? 4 : 16, R0);
@@ -717,6 +731,7 @@ static void put_count_client_rule(NftBatch *b, const char *chain, int family, ui
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, v4 ? NFT_SET_TETHER4 : NFT_SET_TETHER6);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, v4 ? SET_ID_TETHER4 : SET_ID_TETHER6);
 	nftnl_rule_add_expr(r, e);
+	e_verdict(r, NF_ACCEPT, NULL);
 	put_rule(b, r);
 }
 
@@ -724,8 +739,8 @@ static void put_count_client_rule(NftBatch *b, const char *chain, int family, ui
  * not leave: nothing but the subnet is masqueraded. */
 static void put_source_guard(NftBatch *b, const NfcFirewallTether *t, int family)
 {
-	struct nftnl_rule *r = rule_new(CHAIN_TETHER_OUT);
 	bool v4 = family == AF_INET;
+	struct nftnl_rule *r = rule_new(v4 ? CHAIN_TETHER_OUT : CHAIN_TETHER_OUT6);
 
 	e_nfproto(r, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 	if (v4 ? t->prefixlen4 : t->prefixlen6)
@@ -734,57 +749,79 @@ static void put_source_guard(NftBatch *b, const NfcFirewallTether *t, int family
 	put_rule(b, r);
 }
 
-/* The forward path of the bridge. Traffic that touches neither the
- * bridge nor (through it) the uplinks meets two compares and goes on. */
-static void put_tether_rules(NftBatch *b, const NfcFirewallTether *t)
+/* forward: <iifname|oifname> "tether" meta nfproto <ipv4|ipv6> jump chain */
+static void put_dispatch_rule(NftBatch *b, const char *bridge, uint32_t key, uint8_t proto,
+			      const char *chain)
 {
+	struct nftnl_rule *r = rule_in(CHAIN_FORWARD, bridge, key);
+
+	e_meta_load(r, NFT_META_NFPROTO, R1);
+	e_cmp(r, R1, NFT_CMP_EQ, &proto, sizeof(proto));
+	e_verdict(r, NFT_JUMP, chain);
+	put_rule(b, r);
+}
+
+/* One family's chain from the bridge: routed back onto the bridge
+ * (between its clients, seen with br_netfilter) stays there: accept; not
+ * to an uplink, or not from the subnet: drop; count the client. */
+static void put_tether_out_rules(NftBatch *b, const NfcFirewallTether *t, int family)
+{
+	const char *chain = family == AF_INET ? CHAIN_TETHER_OUT : CHAIN_TETHER_OUT6;
 	struct nftnl_rule *r;
 
-	/* forward: iifname "tether" jump tether_out; oifname "tether" jump tether_in */
-	r = rule_in(CHAIN_FORWARD, t->bridge, NFT_META_IIFNAME);
-	e_verdict(r, NFT_JUMP, CHAIN_TETHER_OUT);
-	put_rule(b, r);
-	r = rule_in(CHAIN_FORWARD, t->bridge, NFT_META_OIFNAME);
-	e_verdict(r, NFT_JUMP, CHAIN_TETHER_IN);
-	put_rule(b, r);
-
-	/* tether_out: routed back onto the bridge (between its clients, seen
-	 * with br_netfilter) stays there: accept; not to an uplink: drop */
-	r = rule_in(CHAIN_TETHER_OUT, t->bridge, NFT_META_OIFNAME);
+	r = rule_in(chain, t->bridge, NFT_META_OIFNAME);
 	e_verdict(r, NF_ACCEPT, NULL);
 	put_rule(b, r);
-	r = rule_new(CHAIN_TETHER_OUT);
+	r = rule_new(chain);
 	e_in_uplinks(r, NFT_META_OIFNAME, true);
 	e_verdict(r, NF_DROP, NULL);
 	put_rule(b, r);
-	put_source_guard(b, t, AF_INET);
-	put_source_guard(b, t, AF_INET6);
-	put_count_client_rule(b, CHAIN_TETHER_OUT, AF_INET, NFT_TETHER_TX);
-	put_count_client_rule(b, CHAIN_TETHER_OUT, AF_INET6, NFT_TETHER_TX);
-	r = rule_new(CHAIN_TETHER_OUT);
+	put_source_guard(b, t, family);
+	put_count_client_rule(b, chain, family, NFT_TETHER_TX);
+	r = rule_new(chain);
 	e_verdict(r, NF_ACCEPT, NULL);
 	put_rule(b, r);
+}
 
-	/* tether_in: only from an uplink, only what a client started */
-	r = rule_new(CHAIN_TETHER_IN);
+/* One family's chain to the bridge: only from an uplink, only what a
+ * client started; count the client. */
+static void put_tether_in_rules(NftBatch *b, int family)
+{
+	const char *chain = family == AF_INET ? CHAIN_TETHER_IN : CHAIN_TETHER_IN6;
+	uint32_t ok = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	struct nftnl_rule *r;
+
+	r = rule_new(chain);
 	e_in_uplinks(r, NFT_META_IIFNAME, true);
 	e_verdict(r, NF_DROP, NULL);
 	put_rule(b, r);
-	{
-		uint32_t ok = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
-
-		r = rule_new(CHAIN_TETHER_IN);
-		e_ct_load(r, NFT_CT_STATE, R0);
-		e_and32(r, R0, R0, ok);
-		e_cmp32(r, R0, NFT_CMP_EQ, 0);
-		e_verdict(r, NF_DROP, NULL);
-		put_rule(b, r);
-	}
-	put_count_client_rule(b, CHAIN_TETHER_IN, AF_INET, NFT_TETHER_RX);
-	put_count_client_rule(b, CHAIN_TETHER_IN, AF_INET6, NFT_TETHER_RX);
-	r = rule_new(CHAIN_TETHER_IN);
+	r = rule_new(chain);
+	e_ct_load(r, NFT_CT_STATE, R0);
+	e_and32(r, R0, R0, ok);
+	e_cmp32(r, R0, NFT_CMP_EQ, 0);
+	e_verdict(r, NF_DROP, NULL);
+	put_rule(b, r);
+	put_count_client_rule(b, chain, family, NFT_TETHER_RX);
+	r = rule_new(chain);
 	e_verdict(r, NF_ACCEPT, NULL);
 	put_rule(b, r);
+}
+
+/* The forward path of the bridge, split by family at once so that a
+ * packet meets only its own family's checks and one counting rule (the
+ * per-packet cost, measured with tools/bench/tether --rules). Traffic
+ * that touches neither the bridge nor (through it) the uplinks meets
+ * four compares and goes on. */
+static void put_tether_rules(NftBatch *b, const NfcFirewallTether *t)
+{
+	put_dispatch_rule(b, t->bridge, NFT_META_IIFNAME, NFPROTO_IPV4, CHAIN_TETHER_OUT);
+	put_dispatch_rule(b, t->bridge, NFT_META_IIFNAME, NFPROTO_IPV6, CHAIN_TETHER_OUT6);
+	put_dispatch_rule(b, t->bridge, NFT_META_OIFNAME, NFPROTO_IPV4, CHAIN_TETHER_IN);
+	put_dispatch_rule(b, t->bridge, NFT_META_OIFNAME, NFPROTO_IPV6, CHAIN_TETHER_IN6);
+	put_tether_out_rules(b, t, AF_INET);
+	put_tether_out_rules(b, t, AF_INET6);
+	put_tether_in_rules(b, AF_INET);
+	put_tether_in_rules(b, AF_INET6);
 }
 
 void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
@@ -794,6 +831,8 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
 		put_chain_flush(b, CHAIN_FORWARD);
 		put_chain_flush(b, CHAIN_TETHER_OUT);
 		put_chain_flush(b, CHAIN_TETHER_IN);
+		put_chain_flush(b, CHAIN_TETHER_OUT6);
+		put_chain_flush(b, CHAIN_TETHER_IN6);
 	}
 	put_chain_flush(b, CHAIN_NAT);
 	put_nat_chain_rules(b, s);
@@ -802,6 +841,8 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
 			put_chain_delete(b, CHAIN_FORWARD);
 			put_chain_delete(b, CHAIN_TETHER_OUT);
 			put_chain_delete(b, CHAIN_TETHER_IN);
+			put_chain_delete(b, CHAIN_TETHER_OUT6);
+			put_chain_delete(b, CHAIN_TETHER_IN6);
 			put_set_delete(b, NFT_SET_TETHER4);
 			put_set_delete(b, NFT_SET_TETHER6);
 		}

@@ -375,8 +375,10 @@ static const char golden_forward[] =
 	"table inet nfconn {\n"
 	"\tchain forward {\n"
 	"\t\ttype filter hook forward priority filter; policy accept;\n"
-	"\t\tiifname \"tether\" jump tether_out\n"
-	"\t\toifname \"tether\" jump tether_in\n"
+	"\t\tiifname \"tether\" meta nfproto ipv4 jump tether_out\n"
+	"\t\tiifname \"tether\" meta nfproto ipv6 jump tether_out6\n"
+	"\t\toifname \"tether\" meta nfproto ipv4 jump tether_in\n"
+	"\t\toifname \"tether\" meta nfproto ipv6 jump tether_in6\n"
 	"\t}\n"
 	"}\n"
 	"table inet nfconn {\n"
@@ -384,9 +386,7 @@ static const char golden_forward[] =
 	"\t\toifname \"tether\" accept\n"
 	"\t\toifname != @uplinks drop\n"
 	"\t\tip saddr != 192.168.77.0/24 drop\n"
-	"\t\tip6 saddr != fd77::/64 drop\n"
-	"\t\tupdate @tether_clients4 { ip saddr . 0x00000000 }\n"
-	"\t\tupdate @tether_clients6 { ip6 saddr . 0x00000000 }\n"
+	"\t\tupdate @tether_clients4 { ip saddr . 0x00000000 } accept\n"
 	"\t\taccept\n"
 	"\t}\n"
 	"}\n"
@@ -394,8 +394,24 @@ static const char golden_forward[] =
 	"\tchain tether_in {\n"
 	"\t\tiifname != @uplinks drop\n"
 	"\t\tct state ! established,related drop\n"
-	"\t\tupdate @tether_clients4 { ip daddr . 0x00000001 }\n"
-	"\t\tupdate @tether_clients6 { ip6 daddr . 0x00000001 }\n"
+	"\t\tupdate @tether_clients4 { ip daddr . 0x00000001 } accept\n"
+	"\t\taccept\n"
+	"\t}\n"
+	"}\n"
+	"table inet nfconn {\n"
+	"\tchain tether_out6 {\n"
+	"\t\toifname \"tether\" accept\n"
+	"\t\toifname != @uplinks drop\n"
+	"\t\tip6 saddr != fd77::/64 drop\n"
+	"\t\tupdate @tether_clients6 { ip6 saddr . 0x00000000 } accept\n"
+	"\t\taccept\n"
+	"\t}\n"
+	"}\n"
+	"table inet nfconn {\n"
+	"\tchain tether_in6 {\n"
+	"\t\tiifname != @uplinks drop\n"
+	"\t\tct state ! established,related drop\n"
+	"\t\tupdate @tether_clients6 { ip6 daddr . 0x00000001 } accept\n"
 	"\t\taccept\n"
 	"\t}\n"
 	"}\n";
@@ -416,8 +432,8 @@ static void test_ruleset(Fixture *f, gconstpointer data)
 	g_test_message("%s", text);
 	g_assert_nonnull(strstr(text, "elements = { \"up1\",\n\t\t\t     \"up2\" }"));
 	g_assert_nonnull(strstr(text, "type filter hook forward priority filter; policy accept;"));
-	g_assert_nonnull(strstr(text, "iifname \"tether\" jump tether_out"));
-	g_assert_nonnull(strstr(text, "oifname \"tether\" jump tether_in"));
+	g_assert_nonnull(strstr(text, "iifname \"tether\" meta nfproto ipv4 jump tether_out"));
+	g_assert_nonnull(strstr(text, "oifname \"tether\" meta nfproto ipv6 jump tether_in6"));
 	g_assert_nonnull(strstr(text, "oifname @uplinks ip saddr 192.168.77.0/24 masquerade"));
 	g_assert_nonnull(strstr(text, "oifname @uplinks ip6 saddr fd77::/64 masquerade"));
 	g_assert_nonnull(strstr(text, "oifname != @uplinks drop"));
@@ -428,12 +444,13 @@ static void test_ruleset(Fixture *f, gconstpointer data)
 	{
 		g_autofree char *out = nfc_lab_sh_output(f->lab, f->ns,
 			"nft list chain inet nfconn forward; nft list chain inet nfconn tether_out; "
-			"nft list chain inet nfconn tether_in");
+			"nft list chain inet nfconn tether_in; nft list chain inet nfconn tether_out6; "
+			"nft list chain inet nfconn tether_in6");
 
 		g_assert_cmpstr(out, ==, golden_forward);
 	}
-	/* forward (2), tether_out (7), tether_in (5), masquerade v4 + v6 */
-	g_assert_cmpuint(rule_count(f), ==, base + 2 + 7 + 5 + 2);
+	/* forward (4), tether_out(6) (5 each), tether_in(6) (4 each), masquerade v4 + v6 */
+	g_assert_cmpuint(rule_count(f), ==, base + 4 + 2 * 5 + 2 * 4 + 2);
 
 	/* replacing the uplink set touches nothing else */
 	{
@@ -443,7 +460,7 @@ static void test_ruleset(Fixture *f, gconstpointer data)
 		g_clear_pointer(&text, g_free);
 		text = nfc_lab_sh_output(f->lab, f->ns, "nft list set inet nfconn uplinks");
 		g_assert_nonnull(strstr(text, "elements = { \"up2\" }"));
-		g_assert_cmpuint(rule_count(f), ==, base + 16);
+		g_assert_cmpuint(rule_count(f), ==, base + 24);
 	}
 
 	/* off again: exactly the ruleset of before */
