@@ -33,6 +33,8 @@
 #define UP2_4 "203.0.113.1"
 #define UP1_6 "2001:db8:1::1"
 #define UP2_6 "2001:db8:2::1"
+/* UP1_6 as /proc/net/nf_conntrack writes it (%pI6: every group, in full) */
+#define UP1_6_PROC "2001:0db8:0001:0000:0000:0000:0000:0001"
 
 static const NfcFirewallConfig default_config = {
 	.layout = { .routing_bits = 8, .routing_shift = 16,
@@ -486,10 +488,18 @@ static void failover(Fixture *f, bool v6)
 	sender_start(f, &s, dest);
 	a = sender_send(&s, 4);
 	g_assert_cmpstr(a, ==, v6 ? "4 " UP1_6 : "4 " UP1_4);
+	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "grep -q 'dst=%s ' /proc/net/nf_conntrack",
+					  v6 ? UP1_6_PROC : UP1_4), ==, 0);
 	/* uplink 1 goes down: its routes and its NATed conntrack entries go
 	 * with it (the kernel's masquerade drops those of a downed device);
-	 * the same flow leaves by uplink 2, NATed anew, no rule changed */
+	 * the same flow leaves by uplink 2, NATed anew, no rule changed.
+	 * The masquerade's clean-up runs later, from a kernel work queue: a
+	 * packet sent before it ran meets the old entry, which the kernel
+	 * then kills together with that packet (nf_nat_oif_changed). So wait
+	 * for the entry to be gone, as a daemon's flush would make sure. */
 	nfc_lab_sh(f->lab, f->ns, "ip link set up1 down");
+	nfc_lab_wait_sh(f->lab, f->ns, 10000, "! grep -q 'dst=%s ' /proc/net/nf_conntrack",
+			v6 ? UP1_6_PROC : UP1_4);
 	b = sender_send(&s, 4);
 	g_assert_cmpstr(b, ==, v6 ? "4 " UP2_6 : "4 " UP2_4);
 	sender_stop(f, &s);
