@@ -37,7 +37,12 @@ def echo(addr, port):
     s.bind((addr, port))
     while True:
         data, peer = s.recvfrom(2048)
-        s.sendto(data, peer)
+        try:
+            s.sendto(data, peer)
+        except OSError:
+            # the router's own link is down (a cut): this echo is lost,
+            # the server must live on for the uplink's return
+            pass
 
 
 def link_events(nl, watched, state, events, now):
