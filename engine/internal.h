@@ -364,6 +364,10 @@ typedef struct {
 	char **sent;              /* the uplink set last asked of the firewall */
 	GQueue waiting;           /* tether requests before the firewall was ready */
 	GPtrArray *flushes;       /* conntrack flushes not answered yet */
+	char *preferred;          /* service id of the uplink tethered traffic
+				   * leaves by (the first connected one) */
+	bool tethering;           /* tether (its subnets) asked of the firewall */
+	NfcFirewallTether tether;
 } EngineTether;
 
 void engine_tether_init(EngineTether *t, NfcFirewall *fw);
@@ -375,8 +379,10 @@ void engine_tether_ready(EngineTether *t, int error);
 /* As nfc_engine_tether_set. */
 int engine_tether_set(EngineTether *t, const NfcFirewallTether *tether, EngineTetherDoneFunc done,
 		      void *user_data);
-/* The services changed: the uplink set follows the connected ones, and
- * each address an uplink had and has no more is flushed from conntrack. */
+/* The services changed: the uplink set follows the connected ones, each
+ * address an uplink had and has no more is flushed from conntrack, and
+ * when the preferred uplink changed, the tether subnets' flows NATed to
+ * the others' addresses are too (engine_tether_failback). */
 void engine_tether_refresh(EngineTether *t);
 /* Pure: the addresses of before's uplinks (service → EngineTetherUplink)
  * that after lacks (the uplink gone, or that address of it), into lost
@@ -384,5 +390,14 @@ void engine_tether_refresh(EngineTether *t);
  * (borrowed from before). */
 void engine_tether_lost(GHashTable *before, GHashTable *after, GArray *lost,
 			GPtrArray *lost_ifnames);
+/* Pure: when the preferred uplink changes (before to after, service ids;
+ * after not NULL, in now), the addresses of now's other uplinks that the
+ * preferred one does not have too, into addrs (EngineTetherAddr) and their
+ * interfaces into ifnames (borrowed from now): the kernel routes tethered
+ * flows to the preferred uplink at once, and those NATed to these
+ * addresses are dropped so that they are NATed anew without a packet
+ * lost. Nothing when the preferred uplink stayed or there is none. */
+void engine_tether_failback(const char *before, const char *after, GHashTable *now,
+			    GArray *addrs, GPtrArray *ifnames);
 bool engine_tether_addr_equal(const EngineTetherAddr *a, const EngineTetherAddr *b);
 int engine_tether_strcmp(const char **a, const char **b);

@@ -5,7 +5,11 @@
  * address of it gone) takes the conntrack entries masqueraded to its
  * addresses with it, so that their flows are NATed anew to the uplink
  * they leave by now instead of losing a packet to the kernel's own
- * clean-up (nf_nat_oif_changed) or waiting for it. */
+ * clean-up (nf_nat_oif_changed) or waiting for it. When the preferred
+ * uplink changes (a better one is back), the kernel routes tethered flows
+ * to it at once: those of the tether subnets NATed to the other uplinks'
+ * addresses are dropped as well, and only those (a session steered to
+ * another uplink on purpose is not from a tether subnet). */
 #include "internal.h"
 
 #include <arpa/inet.h>
@@ -27,6 +31,7 @@ typedef struct {
 	EngineTether *t;
 	char *ifname;
 	char address[INET6_ADDRSTRLEN];
+	bool failback;            /* tethered flows only, another uplink preferred */
 } Flush;
 
 static void uplink_free(EngineTetherUplink *up)
@@ -71,6 +76,8 @@ void engine_tether_clear(EngineTether *t)
 	g_clear_pointer(&t->uplinks, g_hash_table_unref);
 	g_queue_clear_full(&t->waiting, g_free);
 	g_clear_pointer(&t->sent, g_strfreev);
+	g_clear_pointer(&t->preferred, g_free);
+	t->tethering = false;
 	t->fw = NULL;
 	t->ready = false;
 }
@@ -108,6 +115,10 @@ int engine_tether_set(EngineTether *t, const NfcFirewallTether *tether, EngineTe
 
 	if (!t->fw)
 		return -ENOTCONN;
+	/* the subnets a failback flush looks at */
+	t->tethering = tether != NULL;
+	if (tether)
+		t->tether = *tether;
 	if (t->ready)
 		return nfc_firewall_tether_set(t->fw, tether, done, user_data);
 	w = g_new0(Waiting, 1);
@@ -156,11 +167,44 @@ void engine_tether_lost(GHashTable *before, GHashTable *after, GArray *lost, GPt
 	}
 }
 
+void engine_tether_failback(const char *before, const char *after, GHashTable *now,
+			    GArray *addrs, GPtrArray *ifnames)
+{
+	EngineTetherUplink *pref = after ? g_hash_table_lookup(now, after) : NULL;
+	GHashTableIter it;
+	gpointer key, value;
+
+	if (!pref || !g_strcmp0(before, after))
+		return;
+	g_hash_table_iter_init(&it, now);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		EngineTetherUplink *up = value;
+
+		if (g_str_equal(key, after))
+			continue;
+		for (guint i = 0; i < up->addrs->len; i++) {
+			EngineTetherAddr *a = &g_array_index(up->addrs, EngineTetherAddr, i);
+
+			if (has_addr(pref->addrs, a))
+				continue;
+			g_array_append_val(addrs, *a);
+			g_ptr_array_add(ifnames, up->ifname);
+		}
+	}
+}
+
 static void on_flushed(int error, unsigned int n_deleted, void *user_data)
 {
 	Flush *fl = user_data;
 
-	if (error < 0)
+	if (fl->failback && error < 0)
+		nfc_warn("engine: another uplink preferred; dropping the tethered flows NATed to "
+			 "%s (%s) failed: %s", fl->address, fl->ifname, g_strerror(-error));
+	else if (fl->failback)
+		nfc_info("engine: another uplink preferred: %u tethered conntrack entr%s NATed to "
+			 "%s (%s) dropped", n_deleted, n_deleted == 1 ? "y" : "ies", fl->address,
+			 fl->ifname);
+	else if (error < 0)
 		nfc_warn("engine: uplink %s lost %s; dropping the flows NATed to it failed: %s",
 			 fl->ifname, fl->address, g_strerror(-error));
 	else
@@ -185,6 +229,46 @@ static void flush(EngineTether *t, const char *ifname, const EngineTetherAddr *a
 	if (r < 0) {
 		nfc_warn("engine: uplink %s lost %s; cannot drop the flows NATed to it: %s",
 			 ifname, fl->address, g_strerror(-r));
+		g_ptr_array_remove(t->flushes, fl);
+	}
+}
+
+/* The tether subnet of a's family, if tethering has one. */
+static bool tether_subnet(EngineTether *t, int family, uint8_t prefix[16], unsigned int *len)
+{
+	memset(prefix, 0, 16);
+	if (!t->tethering)
+		return false;
+	if (family == AF_INET) {
+		memcpy(prefix, &t->tether.subnet4, 4);
+		*len = t->tether.prefixlen4;
+	} else {
+		memcpy(prefix, t->tether.subnet6, 16);
+		*len = t->tether.prefixlen6;
+	}
+	return *len > 0;
+}
+
+static void flush_failback(EngineTether *t, const char *ifname, const EngineTetherAddr *a)
+{
+	uint8_t prefix[16];
+	unsigned int len;
+	Flush *fl;
+	int r;
+
+	if (!t->ct || !tether_subnet(t, a->family, prefix, &len))
+		return;
+	fl = g_new0(Flush, 1);
+	fl->t = t;
+	fl->ifname = g_strdup(ifname);
+	fl->failback = true;
+	inet_ntop(a->family, a->address, fl->address, sizeof(fl->address));
+	g_ptr_array_add(t->flushes, fl);
+	r = nfc_conntrack_flush_nat_to_from(t->ct, a->family, a->address, prefix, len, on_flushed,
+					    fl);
+	if (r < 0) {
+		nfc_warn("engine: another uplink preferred; cannot drop the tethered flows NATed "
+			 "to %s: %s", fl->address, g_strerror(-r));
 		g_ptr_array_remove(t->flushes, fl);
 	}
 }
@@ -226,21 +310,33 @@ void engine_tether_refresh(EngineTether *t)
 	g_autoptr(GArray) lost = g_array_new(FALSE, TRUE, sizeof(EngineTetherAddr));
 	g_autoptr(GPtrArray) lost_ifnames = g_ptr_array_new();
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GArray) others = g_array_new(FALSE, TRUE, sizeof(EngineTetherAddr));
+	g_autoptr(GPtrArray) other_ifnames = g_ptr_array_new();
+	const char *preferred = NULL;
 	GHashTableIter it;
 	gpointer value;
 
 	if (!t->fw || !t->ready)
 		return;
+	/* in service order: the first is the main table's best default
+	 * route, the one unmarked (tethered) traffic leaves by */
 	for (GList *l = nfc_service_get_list(); l; l = l->next) {
 		NfcService *svc = l->data;
 
 		if (!nfc_service_is_connected(svc) || !nfc_service_get_interface(svc))
 			continue;
+		if (!preferred)
+			preferred = nfc_service_get_identifier(svc);
 		g_hash_table_replace(now, g_strdup(nfc_service_get_identifier(svc)), uplink_of(svc));
 	}
 	engine_tether_lost(t->uplinks, now, lost, lost_ifnames);
 	for (guint i = 0; i < lost->len; i++)
 		flush(t, lost_ifnames->pdata[i], &g_array_index(lost, EngineTetherAddr, i));
+	engine_tether_failback(t->preferred, preferred, now, others, other_ifnames);
+	for (guint i = 0; i < others->len; i++)
+		flush_failback(t, other_ifnames->pdata[i], &g_array_index(others, EngineTetherAddr, i));
+	g_free(t->preferred);
+	t->preferred = g_strdup(preferred);
 
 	/* the set: each interface once, in a stable order */
 	g_hash_table_iter_init(&it, now);

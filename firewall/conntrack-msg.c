@@ -175,3 +175,22 @@ bool nfc_ct_entry_nat_to(const NfcCtEntry *e, int family, const void *address)
 	return len && e->family == family && (e->status & IPS_SRC_NAT) &&
 	       memcmp(e->reply_dst, address, len) == 0;
 }
+
+bool nfc_ct_entry_from(const NfcCtEntry *e, int family, const void *prefix,
+		       unsigned int prefixlen)
+{
+	size_t len = family_len(family);
+	const uint8_t *p = prefix;
+	unsigned int bytes = prefixlen / 8, bits = prefixlen % 8;
+
+	if (!len || e->family != family || prefixlen > len * 8)
+		return false;
+	if (memcmp(e->orig_src, p, bytes) != 0)
+		return false;
+	if (bits) {
+		uint8_t mask = (uint8_t)(0xff << (8 - bits));
+
+		return (e->orig_src[bytes] & mask) == (p[bytes] & mask);
+	}
+	return true;
+}

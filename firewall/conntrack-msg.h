@@ -48,3 +48,9 @@ int nfc_ct_msg_parse(const struct nlmsghdr *nlh, NfcCtEntry *e);
 /* Whether e was source-NATed to address (of e's family): IPS_SRC_NAT and
  * the reply direction goes to it. */
 bool nfc_ct_entry_nat_to(const NfcCtEntry *e, int family, const void *address);
+
+/* Whether e's original source (of e's family) lies in prefix/prefixlen
+ * (prefix: 4 or 16 bytes; prefixlen at most 32 or 128, 0 matches every
+ * source): the flow came from that subnet, e.g. a tether subnet. */
+bool nfc_ct_entry_from(const NfcCtEntry *e, int family, const void *prefix,
+		       unsigned int prefixlen);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ctnetlink flush of masqueraded flows; see conntrack.h. One request runs
  * at a time: a dump of the family's entries, those NATed to the address
- * kept, then a delete for each, a window of them in flight, each
- * acknowledged. Raw ctnetlink over libmnl (no libnetfilter_conntrack):
+ * (and from the source prefix, if one is given) kept, then a delete for
+ * each, a window of them in flight, each acknowledged. Raw ctnetlink over libmnl (no libnetfilter_conntrack):
  * the messages are built and parsed in conntrack-msg.c. */
 #include "conntrack.h"
 
@@ -31,6 +31,9 @@
 typedef struct {
 	int family;
 	uint8_t address[16];
+	bool has_src;            /* only entries from src/src_len */
+	uint8_t src[16];
+	unsigned int src_len;
 	NfcConntrackDoneFunc done;
 	void *user_data;
 } Request;
@@ -216,21 +219,42 @@ static void schedule(NfcConntrack *ct)
 		ct->idle = g_idle_add(on_idle, ct);
 }
 
-int nfc_conntrack_flush_nat_to(NfcConntrack *ct, int family, const void *address,
-			       NfcConntrackDoneFunc done, void *user_data)
+static int queue_flush(NfcConntrack *ct, int family, const void *address, const void *src,
+		       unsigned int src_len, NfcConntrackDoneFunc done, void *user_data)
 {
+	size_t len = family == AF_INET ? 4 : 16;
 	Request *req;
 
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
+	if (src && src_len > len * 8)
+		return -EINVAL;
 	req = g_new0(Request, 1);
 	req->family = family;
-	memcpy(req->address, address, family == AF_INET ? 4 : 16);
+	memcpy(req->address, address, len);
+	if (src) {
+		req->has_src = true;
+		memcpy(req->src, src, len);
+		req->src_len = src_len;
+	}
 	req->done = done;
 	req->user_data = user_data;
 	g_queue_push_tail(&ct->queue, req);
 	schedule(ct);
 	return 0;
+}
+
+int nfc_conntrack_flush_nat_to(NfcConntrack *ct, int family, const void *address,
+			       NfcConntrackDoneFunc done, void *user_data)
+{
+	return queue_flush(ct, family, address, NULL, 0, done, user_data);
+}
+
+int nfc_conntrack_flush_nat_to_from(NfcConntrack *ct, int family, const void *address,
+				    const void *src, unsigned int src_len,
+				    NfcConntrackDoneFunc done, void *user_data)
+{
+	return queue_flush(ct, family, address, src, src_len, done, user_data);
 }
 
 /* The socket overran (ENOBUFS): dump parts or acks were lost. The kernel
@@ -280,7 +304,8 @@ static bool dump_msg(NfcConntrack *ct, const struct nlmsghdr *nlh)
 		nfc_warn("conntrack: dump failed: %s", g_strerror(-r));
 		return finish(ct, r ? r : -EIO);
 	default:
-		if (nfc_ct_msg_parse(nlh, &e) == 0 && nfc_ct_entry_nat_to(&e, req->family, req->address))
+		if (nfc_ct_msg_parse(nlh, &e) == 0 && nfc_ct_entry_nat_to(&e, req->family, req->address) &&
+		    (!req->has_src || nfc_ct_entry_from(&e, req->family, req->src, req->src_len)))
 			g_array_append_val(ct->matches, e);
 		return true;
 	}

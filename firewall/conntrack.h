@@ -24,5 +24,13 @@ void nfc_conntrack_free(NfcConntrack *ct);
 int nfc_conntrack_flush_nat_to(NfcConntrack *ct, int family, const void *address,
 			       NfcConntrackDoneFunc done, void *user_data);
 
+/* As nfc_conntrack_flush_nat_to, but only the entries whose original
+ * source lies in src/src_len (of family; at most 32 or 128, else -EINVAL):
+ * the flows of one subnet (a tether subnet), not the host's own nor
+ * those of sessions steered on purpose to that address's uplink. */
+int nfc_conntrack_flush_nat_to_from(NfcConntrack *ct, int family, const void *address,
+				    const void *src, unsigned int src_len,
+				    NfcConntrackDoneFunc done, void *user_data);
+
 /* The socket, for tests (shrinking its buffer forces an overrun). */
 int nfc_conntrack_fd(NfcConntrack *ct);

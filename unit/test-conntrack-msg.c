@@ -147,6 +147,46 @@ static void test_not_nat(void)
 	g_assert_false(nfc_ct_entry_nat_to(&e, AF_UNIX, a));
 }
 
+static bool from(const NfcCtEntry *e, int family, const char *text, unsigned int len)
+{
+	uint8_t a[16];
+
+	g_assert_cmpint(inet_pton(family, text, a), ==, 1);
+	return nfc_ct_entry_from(e, family, a, len);
+}
+
+/* The source filter of a failback flush: the tether subnet's flows only. */
+static void test_from(void)
+{
+	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
+	NfcCtEntry e;
+
+	g_assert_cmpint(nfc_ct_msg_parse(build_entry(buf, &snat4), &e), ==, 0);
+	g_assert_true(from(&e, AF_INET, "192.168.7.0", 24));
+	g_assert_true(from(&e, AF_INET, "192.168.7.2", 32));
+	g_assert_true(from(&e, AF_INET, "192.168.0.0", 16));
+	g_assert_true(from(&e, AF_INET, "192.168.6.0", 23));  /* 6 and 7 share 23 bits */
+	g_assert_true(from(&e, AF_INET, "0.0.0.0", 0));
+	g_assert_false(from(&e, AF_INET, "192.168.8.0", 24));
+	g_assert_false(from(&e, AF_INET, "192.168.6.0", 24));
+	g_assert_false(from(&e, AF_INET, "192.168.7.3", 32));
+	g_assert_false(from(&e, AF_INET, "192.168.7.0", 33));
+	/* the NAT address and the original destination are not its source */
+	g_assert_false(from(&e, AF_INET, "10.1.0.1", 32));
+	g_assert_false(from(&e, AF_INET, "203.0.113.1", 32));
+	g_assert_false(nfc_ct_entry_from(&e, AF_INET6, e.orig_src, 0));
+
+	g_assert_cmpint(nfc_ct_msg_parse(build_entry(buf, &snat6), &e), ==, 0);
+	g_assert_true(from(&e, AF_INET6, "fd00:7::", 64));
+	g_assert_true(from(&e, AF_INET6, "fd00::", 20));
+	g_assert_true(from(&e, AF_INET6, "fd00:7::2", 128));
+	g_assert_false(from(&e, AF_INET6, "fd00:8::", 64));
+	g_assert_true(from(&e, AF_INET6, "fd00:7::3", 127));
+	g_assert_false(from(&e, AF_INET6, "fd00:7::4", 127));
+	g_assert_false(from(&e, AF_INET6, "fd00:7::", 129));
+	g_assert_false(nfc_ct_entry_from(&e, AF_INET, e.orig_src, 0));
+}
+
 static void test_delete(void)
 {
 	uint8_t buf[MNL_SOCKET_BUFFER_SIZE], req[NFC_CT_REQUEST_SIZE];
@@ -270,6 +310,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/conntrack-msg/parse", test_parse);
 	g_test_add_func("/conntrack-msg/not-nat", test_not_nat);
+	g_test_add_func("/conntrack-msg/from", test_from);
 	g_test_add_func("/conntrack-msg/delete", test_delete);
 	g_test_add_func("/conntrack-msg/dump", test_dump);
 	g_test_add_func("/conntrack-msg/refused", test_refused);

@@ -33,6 +33,11 @@
 #define UP2_4 "203.0.113.1"
 #define UP1_6 "2001:db8:1::1"
 #define UP2_6 "2001:db8:2::1"
+/* UP1_6 as /proc/net/nf_conntrack writes it (%pI6: every group, in full) */
+/* an address of the host's own, on lo, not in the tether subnet */
+#define OWN_4 "10.98.0.1"
+#define OWN_6 "fd98::1"
+#define UP1_6_PROC "2001:0db8:0001:0000:0000:0000:0000:0001"
 
 static const NfcFirewallConfig default_config = {
 	.layout = { .routing_bits = 8, .routing_shift = 16,
@@ -293,12 +298,14 @@ static const char echo_server[] =
 	"    src = a[0].replace('::ffff:', '').encode()\n"
 	"    s.sendto(src.ljust(len(d), b'\\0'), a)\n";
 
-/* One socket (one flow): for each line "N" on stdin sends N datagrams of
- * 100 bytes to argv[1] and prints "<echoes> <sources seen>". */
+/* One socket (one flow), bound to argv[2] if given: for each line "N" on
+ * stdin sends N datagrams of 100 bytes to argv[1] and prints "<echoes> <sources seen>". */
 static const char sender[] =
 	"import socket, sys\n"
 	"fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
 	"s = socket.socket(fam, socket.SOCK_DGRAM)\n"
+	"if len(sys.argv) > 2:\n"
+	"    s.bind((sys.argv[2], 0))\n"
 	"s.settimeout(2)\n"
 	"for line in sys.stdin:\n"
 	"    got, seen = 0, set()\n"
@@ -330,11 +337,18 @@ static void start_echo(Fixture *f, const char *ns)
 	start_echo_on(f, ns, NULL);
 }
 
+/* A sender in ns, from source if not NULL. */
+static void sender_start_in(Fixture *f, Sender *s, const char *ns, const char *dest,
+			    const char *source)
+{
+	const char *argv[] = { "/usr/bin/python3", "-c", sender, dest, source, NULL };
+
+	s->pid = nfc_lab_spawn_pipes(f->lab, ns, "sender", argv, &s->in, &s->out);
+}
+
 static void sender_start(Fixture *f, Sender *s, const char *dest)
 {
-	const char *argv[] = { "/usr/bin/python3", "-c", sender, dest, NULL };
-
-	s->pid = nfc_lab_spawn_pipes(f->lab, f->client, "sender", argv, &s->in, &s->out);
+	sender_start_in(f, s, f->client, dest, NULL);
 }
 
 /* Sends n and returns "<echoes> <sources>" */
@@ -503,10 +517,18 @@ static void failover(Fixture *f, bool v6)
 	sender_start(f, &s, dest);
 	a = sender_send(&s, 4);
 	g_assert_cmpstr(a, ==, v6 ? "4 " UP1_6 : "4 " UP1_4);
+	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "grep -q 'dst=%s ' /proc/net/nf_conntrack",
+					  v6 ? UP1_6_PROC : UP1_4), ==, 0);
 	/* uplink 1 goes down: its routes and its NATed conntrack entries go
 	 * with it (the kernel's masquerade drops those of a downed device);
-	 * the same flow leaves by uplink 2, NATed anew, no rule changed */
+	 * the same flow leaves by uplink 2, NATed anew, no rule changed.
+	 * The masquerade's clean-up runs later, from a kernel work queue: a
+	 * packet sent before it ran meets the old entry, which the kernel
+	 * then kills together with that packet (nf_nat_oif_changed). So wait
+	 * for the entry to be gone, as a daemon's flush would make sure. */
 	nfc_lab_sh(f->lab, f->ns, "ip link set up1 down");
+	nfc_lab_wait_sh(f->lab, f->ns, 10000, "! grep -q 'dst=%s ' /proc/net/nf_conntrack",
+			v6 ? UP1_6_PROC : UP1_4);
 	b = sender_send(&s, 4);
 	g_assert_cmpstr(b, ==, v6 ? "4 " UP2_6 : "4 " UP2_4);
 	sender_stop(f, &s);
@@ -607,6 +629,129 @@ static void test_carrier_loss4(Fixture *f, gconstpointer data)
 static void test_carrier_loss6(Fixture *f, gconstpointer data)
 {
 	carrier_loss(f, true);
+}
+
+/* Flushes what conntrack holds of the tether subnet (of v6's family)
+ * NATed to address; returns how many entries went. */
+static unsigned int flush_tethered_nat_to(Fixture *f, bool v6, const char *address)
+{
+	NfcConntrack *ct = NULL;
+	FlushWait fw = { 0 };
+	uint8_t addr[16], prefix[16] = { 0 };
+	int family = v6 ? AF_INET6 : AF_INET;
+
+	g_assert_cmpint(inet_pton(family, address, addr), ==, 1);
+	if (v6)
+		memcpy(prefix, f->tether.subnet6, 16);
+	else
+		memcpy(prefix, &f->tether.subnet4, 4);
+	g_assert_cmpint(nfc_conntrack_new(&ct), ==, 0);
+	g_assert_cmpint(nfc_conntrack_flush_nat_to_from(ct, family, addr, prefix,
+							v6 ? f->tether.prefixlen6 :
+							     f->tether.prefixlen4,
+							on_flushed, &fw), ==, 0);
+	g_assert_true(nfc_lab_wait_for(flush_over, &fw, 10000));
+	g_assert_cmpint(fw.error, ==, 0);
+	nfc_conntrack_free(ct);
+	return fw.n;
+}
+
+/* Failback: uplink 1 loses carrier, the flows move to uplink 2 (the
+ * loss flush, as above), then uplink 1 comes back and the kernel routes
+ * them back to it at once, while their entries are still NATed to
+ * uplink 2. A flow that sends finds its way back by itself: the kernel
+ * drops its first packet out of uplink 1 with the entry
+ * (nf_nat_oif_changed) and NATs the next one to uplink 1. The engine's
+ * failback flush (the tether subnet's entries NATed to the other
+ * uplinks, here uplink 2) spares that packet (flow B). A flow of the
+ * host's own, NATed to uplink 2 as well but not from the tether subnet,
+ * is not touched by that flush (flow C: a session steered to uplink 2
+ * on purpose looks like it). */
+static void failback(Fixture *f, bool v6)
+{
+	const char *dest = v6 ? "2001:db8:ff::1" : "10.200.0.1";
+	const char *up1 = v6 ? UP1_6 : UP1_4, *up2 = v6 ? UP2_6 : UP2_4;
+	g_autofree char *via1 = g_strdup_printf("3 %s", up1), *via2 = g_strdup_printf("3 %s", up2);
+	g_autofree char *lost1 = g_strdup_printf("2 %s", up1);
+	Sender sa, sb, sc;
+	char *out;
+
+	nfc_lab_sh(f->lab, f->r1, "ip addr add %s/%d dev lo nodad", dest, v6 ? 128 : 32);
+	nfc_lab_sh(f->lab, f->r2, "ip addr add %s/%d dev lo nodad", dest, v6 ? 128 : 32);
+	nfc_lab_sh(f->lab, f->ns, "sysctl -qw net.ipv4.conf.up1.ignore_routes_with_linkdown=1 "
+		   "net.ipv6.conf.up1.ignore_routes_with_linkdown=1");
+	/* flow C: the host's own from an address on lo, masqueraded to
+	 * uplink 2 by a rule of its own, to r2's echo on r2's address */
+	nfc_lab_sh(f->lab, f->ns, "ip addr add %s dev lo nodad && nft add table %s own && "
+		   "nft add chain %s own post '{ type nat hook postrouting priority srcnat; }' && "
+		   "nft add rule %s own post %s saddr %s masquerade",
+		   v6 ? OWN_6 "/128" : OWN_4 "/32", v6 ? "ip6" : "ip", v6 ? "ip6" : "ip",
+		   v6 ? "ip6" : "ip", v6 ? "ip6" : "ip", v6 ? OWN_6 : OWN_4);
+	start_echo_on(f, f->r1, dest);
+	start_echo_on(f, f->r2, dest);
+	start_echo_on(f, f->r2, v6 ? R2_6 : R2_4);
+	tether_on(f);
+
+	sender_start_in(f, &sc, f->ns, v6 ? R2_6 : R2_4, v6 ? OWN_6 : OWN_4);
+	out = sender_send(&sc, 3);
+	g_assert_cmpstr(out, ==, via2);
+	g_free(out);
+	sender_start(f, &sa, dest);
+	sender_start(f, &sb, dest);
+	out = sender_send(&sa, 3);
+	g_assert_cmpstr(out, ==, via1);
+	g_free(out);
+	out = sender_send(&sb, 3);
+	g_assert_cmpstr(out, ==, via1);
+	g_free(out);
+
+	/* the loss and its flush */
+	nfc_lab_sh(f->lab, f->r1, "ip link set wan down");
+	nfc_lab_wait_sh(f->lab, f->ns, 10000, "ip link show up1 | grep -q NO-CARRIER");
+	flush_tethered_nat_to(f, v6, up1);
+	out = sender_send(&sa, 3);
+	g_assert_cmpstr(out, ==, via2);
+	g_free(out);
+	out = sender_send(&sb, 3);
+	g_assert_cmpstr(out, ==, via2);
+	g_free(out);
+
+	/* the return: the routes via uplink 1 are back with its carrier */
+	/* (an interface that goes down loses its IPv6 addresses: r1's again) */
+	nfc_lab_sh(f->lab, f->r1, "ip link set wan up && ip addr replace %s/64 dev wan nodad", R1_6);
+	nfc_lab_wait_sh(f->lab, f->ns, 10000, "ip route get %s | grep -q 'dev up1'", dest);
+
+	/* the kernel alone (flow A): one packet lost, then back on uplink 1 */
+	out = sender_send(&sa, 3);
+	g_assert_cmpstr(out, ==, lost1);
+	g_free(out);
+	/* the failback flush takes flow B, not C (not from the tether
+	 * subnet), nor A (NATed to uplink 1 now) */
+	g_assert_cmpuint(flush_tethered_nat_to(f, v6, up2), ==, 1);
+	out = sender_send(&sb, 3);
+	g_assert_cmpstr(out, ==, via1);
+	g_free(out);
+	out = sender_send(&sa, 3);
+	g_assert_cmpstr(out, ==, via1);
+	g_free(out);
+	/* flow C's entry stayed: NATed to uplink 2, no packet lost */
+	g_assert_cmpuint(flush_tethered_nat_to(f, v6, up2), ==, 0);
+	out = sender_send(&sc, 3);
+	g_assert_cmpstr(out, ==, via2);
+	g_free(out);
+	sender_stop(f, &sa);
+	sender_stop(f, &sb);
+	sender_stop(f, &sc);
+}
+
+static void test_failback4(Fixture *f, gconstpointer data)
+{
+	failback(f, false);
+}
+
+static void test_failback6(Fixture *f, gconstpointer data)
+{
+	failback(f, true);
 }
 
 static void test_not_uplink_dropped(Fixture *f, gconstpointer data)
@@ -777,6 +922,8 @@ int main(int argc, char **argv)
 	ADD("failover-v6", test_failover6, NULL);
 	ADD("carrier-loss-v4", test_carrier_loss4, NULL);
 	ADD("carrier-loss-v6", test_carrier_loss6, NULL);
+	ADD("failback-v4", test_failback4, NULL);
+	ADD("failback-v6", test_failback6, NULL);
 	ADD("not-uplink-dropped", test_not_uplink_dropped, NULL);
 	ADD("counters", test_counters, NULL);
 	ADD("init-and-repair", test_init_and_repair, &no_owner_config);

@@ -14,7 +14,9 @@
       the start of an outage. Stops at MAX_SECONDS or on SIGTERM and prints,
       per carrier loss, how long until the first echo of a packet sent after
       it and after the last packet lost around it (echoes flow again), and
-      how many packets around it got no echo; then the medians.
+      how many packets around it got no echo; then the medians. With
+      UDPFLOW_CUTS=FILE (the cuts' CLOCK_MONOTONIC times, one a line) a
+      return's window ends at the next cut, not at the kernel's notice of it.
 """
 import ctypes
 import json
@@ -37,7 +39,12 @@ def echo(addr, port):
     s.bind((addr, port))
     while True:
         data, peer = s.recvfrom(2048)
-        s.sendto(data, peer)
+        try:
+            s.sendto(data, peer)
+        except OSError:
+            # the router's own link is down (a cut): this echo is lost,
+            # the server must live on for the uplink's return
+            pass
 
 
 def link_events(nl, watched, state, events, now):
@@ -138,9 +145,21 @@ def flow(addr, port, rate, max_seconds, ifnames, links_in=None):
             data = udp.recv(2048)
             echoed.setdefault(struct.unpack_from("!I", data)[0], time.monotonic())
 
+    # the cuts' times (CLOCK_MONOTONIC, one a line), if the caller keeps
+    # them: the kernel notices a cut up to a second later, and what is lost
+    # in between belongs to that cut, not to the return before it
+    cuts = []
+    if os.environ.get("UDPFLOW_CUTS"):
+        try:
+            with open(os.environ["UDPFLOW_CUTS"]) as f:
+                cuts = sorted(float(line) for line in f if line.strip())
+        except (OSError, ValueError):
+            cuts = []
     results = []
     for k, (t, ifname, kind) in enumerate(events):
         nxt = events[k + 1][0] if k + 1 < len(events) else sent[-1] + 1
+        if kind == "up":
+            nxt = min([nxt] + [c + 0.05 for c in cuts if c > t])
         # the loss window: from 0.2 s before the event to the next event
         window = [s for s, ts in enumerate(sent) if t - 0.2 <= ts < nxt - 0.05]
         lost_seqs = [s for s in window if s not in echoed]

@@ -2,7 +2,8 @@
 /* A datagram from the ctnetlink socket: walked as firewall/conntrack.c
  * walks it, every message offered to the entry parser whatever its type
  * claims; an entry that parses must give a delete that fits its buffer,
- * and match its own reply address exactly when it is source-NATed. */
+ * and match its own reply address exactly when it is source-NATed, and
+ * come from every prefix of its own source address. */
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <stdlib.h>
@@ -37,6 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!del || del->nlmsg_len > sizeof(req))
 			abort();
 		if (nfc_ct_entry_nat_to(&e, e.family, e.reply_dst) != !!(e.status & IPS_SRC_NAT))
+			abort();
+		/* every prefix of its own source holds it, a longer one none */
+		for (unsigned int len = 0; len <= (e.family == AF_INET ? 32u : 128u); len += 7)
+			if (!nfc_ct_entry_from(&e, e.family, e.orig_src, len))
+				abort();
+		if (nfc_ct_entry_from(&e, e.family, e.orig_src, e.family == AF_INET ? 33 : 129))
 			abort();
 	}
 	free(buf);
