@@ -2,7 +2,7 @@
 /* dnsmasq as the tether's DHCPv4 server, DNS forwarder and IPv6 router
  * advertiser, supervised by nfconnd. One instance per bridge: its
  * configuration file is written under the run directory, it listens on
- * the bridge alone (bind-interfaces, no port 53 elsewhere, no
+ * the bridge alone (bind-dynamic, no port 53 elsewhere, no
  * /etc/resolv.conf, no /etc/dnsmasq.conf), forwards DNS to the servers of
  * a servers file that nfconnd rewrites (then SIGHUP: no restart, no lost
  * leases), keeps its leases in a file under the state directory, and

@@ -552,6 +552,27 @@ static NfcRtnlAddr bridge_addr6(void)
 	return a;
 }
 
+/* The bridge is the clients' IPv6 router, and the kernel must say so: its
+ * neighbour advertisements carry the Router flag only with the
+ * per-interface conf/<if>/forwarding on (force_forwarding forwards but
+ * does not set it), and a client that sees its default router answer a
+ * probe without the flag deletes its default route (RFC 4861 7.2.5):
+ * measured, IPv6 from the clients died a few seconds after each RA. The
+ * same switch makes the bridge ignore RAs, so no client can hand the host
+ * a default route. And no DAD for the bridge's link-local address: while
+ * it is tentative the kernel sends dnsmasq's first advertisements from the
+ * ULA (NODAD, usable at once), and clients drop an RA whose source is not
+ * link-local, so the first one they could take came 5 to 20 s later. The
+ * bridge is ours and goes with tethering: nothing to record or restore. */
+static int bridge_router_mode(void)
+{
+	int r = nfc_sysctl_set_if("ipv6", NFC_TETHER_BRIDGE, "accept_dad", "0");
+
+	if (r < 0)
+		return r;
+	return nfc_sysctl_set_if("ipv6", NFC_TETHER_BRIDGE, "forwarding", "1");
+}
+
 static void on_firewall_set(int error, void *user_data)
 {
 	if (GPOINTER_TO_UINT(user_data) != t.generation || t.step != STEP_FIREWALL)
@@ -636,6 +657,14 @@ static void start_step(Step step)
 			     "cannot give the bridge its IPv6 address");
 		return;
 	case STEP_UP:
+		/* before up: the link-local address is made at the first
+		 * carrier, and must be made without DAD */
+		r = bridge_router_mode();
+		if (r < 0) {
+			fail(NFC_TETHERING_ERROR_FAILED, "cannot make the bridge an IPv6 router: %s",
+			     g_strerror(-r));
+			return;
+		}
 		send_request(nfc_rtnl_link_set_up(t.bridge_index, true, on_step_request, NULL),
 			     "cannot bring the bridge up");
 		return;

@@ -5,7 +5,8 @@
  *   1. the bridge "tether" (forward delay 0);
  *   2. its IPv4 subnet (TetheringSubnet, else a free /24 of the pool that
  *      overlaps no address or route of the host) and its ULA /64 (from a
- *      random persisted in <state>/tethering), addresses on the bridge, up;
+ *      random persisted in <state>/tethering), addresses on the bridge, the
+ *      bridge an IPv6 router (conf/tether/forwarding, no DAD), up;
  *   3. forwarding on the bridge and the uplinks, per interface (IPv4
  *      conf/<if>/forwarding, IPv6 conf/<if>/force_forwarding), the old
  *      values recorded in <run>/tether-state first and restored on disable

@@ -155,7 +155,31 @@ static void start_nfconnd(Fixture *f)
 	uplinks_wait_ipv4_leases(&f->u);
 }
 
+/* The routers' RAs dropped on the way out: the host's uplinks get no IPv6
+ * until ra_unblock */
+static void ra_block(Fixture *f, int i)
+{
+	nfc_lab_sh(f->u.lab, f->u.router[i],
+		   "nft add table ip6 nora && "
+		   "nft add chain ip6 nora out '{ type filter hook output priority 0; }' && "
+		   "nft add rule ip6 nora out icmpv6 type nd-router-advert drop");
+}
+
+static void setup_with(Fixture *f, gconstpointer data, bool uplink_ipv6);
+
 static void setup(Fixture *f, gconstpointer data)
+{
+	setup_with(f, data, true);
+}
+
+/* The uplinks have no IPv6 when tethering starts (their routers' RAs are
+ * dropped) */
+static void setup_no_uplink_ipv6(Fixture *f, gconstpointer data)
+{
+	setup_with(f, data, false);
+}
+
+static void setup_with(Fixture *f, gconstpointer data, bool uplink_ipv6)
 {
 	UplinksOptions o = {
 		.extra_conf = data,
@@ -188,6 +212,8 @@ static void setup(Fixture *f, gconstpointer data)
 
 		count_at_router(f, i);
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
+		if (!uplink_ipv6)
+			ra_block(f, i);
 	}
 	start_nfconnd(f);
 	/* (python's start takes seconds on a loaded machine) */
@@ -1332,6 +1358,61 @@ static void test_move(Fixture *f, gconstpointer data)
 	tether(f, false);
 }
 
+/* Sends a router solicitation out of uplink0 of the host, as the kernel
+ * does when a link comes up: the router answers at once. */
+static const char rs_py[] =
+	"import socket\n"
+	"s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+	"s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)\n"
+	"s.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ('ff02::2', 0, 0, socket.if_nametoindex('uplink0')))\n";
+
+/* Tethering comes up while no uplink has IPv6: the clients get their
+ * default route from the bridge at once all the same (dnsmasq's router
+ * lifetime does not follow the host's routes), their IPv6 is refused by
+ * the host meanwhile, and it goes out as soon as an uplink has IPv6, with
+ * nothing sent to the clients. */
+static void test_ipv6_uplink_later(Fixture *f, gconstpointer data)
+{
+	g_autofree char *ula = NULL;
+	g_autofree char *route_before = NULL;
+	g_autofree char *route_after = NULL;
+	g_autofree char *rs = write_script(f, "rs.py", rs_py, 0644);
+	gint64 t0;
+	guint64 p6;
+
+	g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, NULL,
+					  "ip -6 route get " UPLINK_SERVER6 " >/dev/null 2>&1"), !=, 0);
+	t0 = g_get_monotonic_time();
+	tether(f, true);
+	ula = client_ula(f);
+	g_test_message("client's ULA %s and default route %.1f s after the enable", ula,
+		       (g_get_monotonic_time() - t0) / 1e6);
+	route_before = nfc_lab_sh_output(f->u.lab, f->client, "ip -6 route show default");
+	/* no uplink: the host refuses (the router is there, the way out is not) */
+	g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->client, NULL,
+					  "busybox ping -6 -c 1 -W 1 " UPLINK_SERVER6), !=, 0);
+
+	/* uplink0's router advertises again and the host asks it */
+	nfc_lab_sh(f->u.lab, f->u.router[0], "nft delete table ip6 nora");
+	t0 = g_get_monotonic_time();
+	nfc_lab_sh(f->u.lab, f->u.host, "python3 %s", rs);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, TIMEOUT_MS,
+			"ip -6 route get " UPLINK_SERVER6 " | grep -q 'dev uplink0'");
+	g_test_message("the host's IPv6 route %.1f s after the uplink's RA",
+		       (g_get_monotonic_time() - t0) / 1e6);
+	p6 = router_count(f, 0, "p6");
+	nfc_lab_wait_sh(f->u.lab, f->client, TIMEOUT_MS,
+			"busybox ping -6 -c 1 -W 1 " UPLINK_SERVER6 " >/dev/null");
+	g_test_message("client's IPv6 out %.1f s after the uplink's RA",
+		       (g_get_monotonic_time() - t0) / 1e6);
+	g_assert_cmpuint(router_count(f, 0, "p6") - p6, >=, 1);
+	/* the same default route all along */
+	route_after = nfc_lab_sh_output(f->u.lab, f->client, "ip -6 route show default");
+	g_assert_cmpstr(g_strstrip(route_before), !=, "");
+	g_assert_cmpstr(strtok(route_after, " "), ==, strtok(route_before, " "));
+	tether(f, false);
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -1349,5 +1430,7 @@ int main(int argc, char **argv)
 	ADD("/tether/refused", CONF_LAN "TetheringSubnet=198.51.100.0/24\n", test_refused);
 	ADD("/tether/sessions", CONF_LAN "OnlineCheckMode=none\n", test_sessions);
 	ADD("/tether/move", CONF_LAN, test_move);
+	g_test_add("/tether/ipv6-uplink-later", Fixture, CONF_LAN, setup_no_uplink_ipv6,
+		   test_ipv6_uplink_later, teardown);
 	return g_test_run();
 }
