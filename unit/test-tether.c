@@ -825,6 +825,8 @@ static void test_enable_and_traffic(Fixture *f, gconstpointer data)
 	if (kernel_has_force_forwarding(f)) {
 		assert_sysctl(f, "ipv6/conf/all/forwarding", "0");
 		assert_sysctl(f, "ipv6/conf/tether/force_forwarding", "1");
+		/* the bridge answers neighbour solicitations as a router */
+		assert_sysctl(f, "ipv6/conf/tether/forwarding", "1");
 		assert_sysctl(f, "ipv6/conf/uplink0/force_forwarding", "1");
 	}
 
