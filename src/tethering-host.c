@@ -15,7 +15,6 @@
 #include "rtnl.h"
 #include "sysctl.h"
 #include "tethering-internal.h"
-#include "tethering.h"
 
 #define STATE_FILE "tether-state"
 
@@ -314,13 +313,6 @@ static const struct {
 	{ "ipv6", "force_forwarding" },
 };
 
-/* The bridge is its clients' IPv6 router: with the interface's forwarding
- * flag (not the global switch) its neighbour advertisements carry the
- * Router flag. force_forwarding alone forwards but answers as a host, and
- * a client drops its default route at the first NS/NA exchange (RFC 4861
- * 7.2.5): its IPv6 stops a few seconds after the first RA. */
-#define BRIDGE_ROUTER_KEY "ipv6/conf/" NFC_TETHER_BRIDGE "/forwarding"
-
 int nfc_tether_forwarding_on(const char *ifname)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(forwarding_keys); i++) {
@@ -329,8 +321,6 @@ int nfc_tether_forwarding_on(const char *ifname)
 		if (r < 0)
 			return r;
 	}
-	if (g_str_equal(ifname, NFC_TETHER_BRIDGE))
-		return forwarding_set("ipv6", ifname, "forwarding");
 	return 0;
 }
 
@@ -342,8 +332,6 @@ void nfc_tether_forwarding_off(const char *ifname)
 
 		forwarding_restore(rel);
 	}
-	if (g_str_equal(ifname, NFC_TETHER_BRIDGE))
-		forwarding_restore(BRIDGE_ROUTER_KEY);
 	recorded_save();
 }
 
