@@ -143,7 +143,7 @@ static void config_copy(NfcDnsmasqConfig *dst, const NfcDnsmasqConfig *src)
 	dst->binary = g_strdup(src->binary);
 }
 
-static void config_clear(NfcDnsmasqConfig *c)
+void nfc_dnsmasq_config_clear(NfcDnsmasqConfig *c)
 {
 	g_free(c->interface);
 	g_free(c->conf_path);
@@ -566,7 +566,7 @@ void nfc_dnsmasq_stop(NfcDnsmasq *dm)
 	unlink(dm->config.conf_path);
 	unlink(dm->config.servers_path);
 	unlink(dm->config.pid_path);
-	config_clear(&dm->config);
+	nfc_dnsmasq_config_clear(&dm->config);
 	g_strfreev(dm->servers);
 	g_free(dm);
 }

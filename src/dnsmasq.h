@@ -50,6 +50,10 @@ typedef struct {
 
 typedef struct NfcDnsmasq NfcDnsmasq;
 
+/* Frees the strings of a config whose strings are owned (the
+ * struct itself is the caller's). */
+void nfc_dnsmasq_config_clear(NfcDnsmasqConfig *config);
+
 /* Kills a dnsmasq left by an earlier nfconnd (the pid file names it and
  * its command line names conf_path) and removes the pid file. */
 void nfc_dnsmasq_kill_stale(const char *pid_path, const char *conf_path);

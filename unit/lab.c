@@ -785,3 +785,33 @@ void nfc_lab_observe_for(guint timeout_ms)
 {
 	pause_dispatching(timeout_ms);
 }
+
+void nfc_lab_enter_netns(const char *ns)
+{
+	g_autofree char *path = g_strdup_printf("/run/netns/%s", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
+	close(fd);
+}
+
+void nfc_lab_wait_done(int error, void *wait)
+{
+	NfcLabWait *w = wait;
+
+	if (error && !w->error)
+		w->error = error;
+	w->pending--;
+}
+
+static gboolean wait_all_over(gpointer data)
+{
+	return ((NfcLabWait *)data)->pending == 0;
+}
+
+int nfc_lab_wait_all(NfcLabWait *w)
+{
+	g_assert_true(nfc_lab_wait_for(wait_all_over, w, 30000));
+	return w->error;
+}

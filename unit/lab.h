@@ -72,6 +72,22 @@ GPid nfc_lab_start_nfconnd(NfcLab *lab, const char *ns, const char *const *extra
 const char *nfc_lab_state_dir(NfcLab *lab);
 const char *nfc_lab_run_dir(NfcLab *lab);
 
+/* Move the calling thread into namespace ns (fails the test if it cannot):
+ * for tests that run the code under test in their own process. */
+void nfc_lab_enter_netns(const char *ns);
+
+/* Completions of asynchronous requests (a callback taking (int error,
+ * void *user_data)): set pending to the number of requests, pass
+ * nfc_lab_wait_done with the NfcLabWait as user data; nfc_lab_wait_all
+ * waits (30 s at most, else the test fails) until all have come and
+ * returns the first error, 0 if none. */
+typedef struct {
+	int pending;
+	int error;
+} NfcLabWait;
+void nfc_lab_wait_done(int error, void *wait);
+int nfc_lab_wait_all(NfcLabWait *wait);
+
 /* Wait (iterating the default main context) until cond(data) holds. */
 bool nfc_lab_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
 

@@ -108,16 +108,6 @@ static void send_flows(Fixture *f, const char *ns, const char *dst, unsigned int
 	nfc_lab_sh(f->lab, ns, "python3 -c %s %s %s %u %u", script, f->net->ver, dst, base, n);
 }
 
-static void enter_netns(const char *ns)
-{
-	g_autofree char *path = g_strdup_printf("/run/netns/%s", ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
-	close(fd);
-}
-
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
 	const Net *n = data;
@@ -165,7 +155,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 
 	f->saved_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	g_assert_cmpint(f->saved_netns, >=, 0);
-	enter_netns(f->nat);
+	nfc_lab_enter_netns(f->nat);
 	g_assert_cmpint(nfc_conntrack_new(&f->ct), ==, 0);
 }
 

@@ -59,26 +59,6 @@ static void fill_config(NfcDnsmasqConfig *c, const char *dir)
 	c->leases_path = g_build_filename(dir, "state", "tether.leases", NULL);
 }
 
-static void clear_config(NfcDnsmasqConfig *c)
-{
-	g_free(c->interface);
-	g_free(c->conf_path);
-	g_free(c->servers_path);
-	g_free(c->pid_path);
-	g_free(c->leases_path);
-	g_free(c->binary);
-}
-
-static void enter(const char *ns)
-{
-	g_autofree char *path = g_strdup_printf("/run/netns/%s", ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
-	close(fd);
-}
-
 static void upstream(Fixture *f, const char *ns, const char *net, const char *answer)
 {
 	g_autofree char *extra = g_strdup_printf("--address=/example.test/%s", answer);
@@ -122,7 +102,7 @@ static void setup(Fixture *f, gconstpointer data)
 
 	f->root_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	g_assert_cmpint(f->root_netns, >=, 0);
-	enter(f->tr);
+	nfc_lab_enter_netns(f->tr);
 }
 
 static void teardown(Fixture *f, gconstpointer data)
@@ -130,7 +110,7 @@ static void teardown(Fixture *f, gconstpointer data)
 	g_clear_pointer(&f->dm, nfc_dnsmasq_stop);
 	g_assert_cmpint(setns(f->root_netns, CLONE_NEWNET), ==, 0);
 	close(f->root_netns);
-	clear_config(&f->config);
+	nfc_dnsmasq_config_clear(&f->config);
 	g_free(f->failure);
 	g_free(f->dir);
 	nfc_lab_free(f->lab);

@@ -42,31 +42,6 @@ typedef struct {
 /* ---- waiting for callbacks ------------------------------------------------------ */
 
 typedef struct {
-	int pending;
-	int error;
-} Wait;
-
-static void on_done(int error, void *data)
-{
-	Wait *w = data;
-
-	if (error && !w->error)
-		w->error = error;
-	w->pending--;
-}
-
-static gboolean wait_over(gpointer data)
-{
-	return ((Wait *)data)->pending == 0;
-}
-
-static int wait_all(Wait *w)
-{
-	g_assert_true(nfc_lab_wait_for(wait_over, w, 30000));
-	return w->error;
-}
-
-typedef struct {
 	bool done;
 	int error;
 	GArray *counters;
@@ -123,24 +98,14 @@ static void on_event(NfcFirewallEvent event, int error, void *data)
 	f->repair_error = error;
 }
 
-static void enter_netns(const char *ns)
-{
-	g_autofree char *path = g_strdup_printf("/run/netns/%s", ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
-	close(fd);
-}
-
 static void fw_start(Fixture *f, const NfcFirewallConfig *config)
 {
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
 	g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, config, &f->fw), ==, 0);
 	nfc_firewall_set_event_func(f->fw, on_event, f);
-	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data)
@@ -154,7 +119,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 	/* the backend opens its sockets in the namespace it is created in */
 	f->saved_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	g_assert_cmpint(f->saved_netns, >=, 0);
-	enter_netns(f->ns);
+	nfc_lab_enter_netns(f->ns);
 	fw_start(f, data ? data : &default_config);
 }
 
@@ -212,18 +177,18 @@ static uint32_t mark_of(uint32_t routing, uint32_t session)
 
 static void identity_add(Fixture *f, const NfcFirewallIdentity *id, uint32_t mark)
 {
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
-	g_assert_cmpint(nfc_firewall_identity_add(f->fw, id, mark, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_identity_add(f->fw, id, mark, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 }
 
 static int identity_remove(Fixture *f, const NfcFirewallIdentity *id)
 {
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
-	g_assert_cmpint(nfc_firewall_identity_remove(f->fw, id, on_done, &w), ==, 0);
-	return wait_all(&w);
+	g_assert_cmpint(nfc_firewall_identity_remove(f->fw, id, nfc_lab_wait_done, &w), ==, 0);
+	return nfc_lab_wait_all(&w);
 }
 
 /* ---- traffic ----------------------------------------------------------------------- */
@@ -311,7 +276,7 @@ static void test_rule_count_constant(Fixture *f, gconstpointer data)
 	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID };
 	g_autofree char *text = NULL;
 	unsigned int rules_one, rules_many;
-	Wait w = { 0 };
+	NfcLabWait w = { 0 };
 
 	id.id = 10000;
 	identity_add(f, &id, mark_of(1, 1));
@@ -324,9 +289,9 @@ static void test_rule_count_constant(Fixture *f, gconstpointer data)
 		id.id = 10000 + i;
 		w.pending++;
 		g_assert_cmpint(nfc_firewall_identity_add(f->fw, &id, mark_of(1 + i % 3, 1 + i),
-							  on_done, &w), ==, 0);
+							  nfc_lab_wait_done, &w), ==, 0);
 	}
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	rules_many = rule_count(f);
 	g_assert_cmpuint(rules_many, ==, rules_one);
 	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1000);
@@ -476,14 +441,14 @@ static void test_tamper_repair(Fixture *f, gconstpointer data)
 	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
 	NfcFirewallNat nat = { .prefixlen = 24, .ifname = "veth0" };
 	unsigned int rules;
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
 	/* without the owner flag anybody can break our table: the watch must
 	 * notice and put everything back, identities included */
 	inet_pton(AF_INET, "203.0.113.0", &nat.subnet);
 	identity_add(f, &id, mark_of(1, 7));
-	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &nat, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &nat, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	rules = rule_count(f);
 	/* five base rules, the uid lookup, the tether masquerade */
 	g_assert_cmpuint(rules, ==, 7);
@@ -516,8 +481,8 @@ static void test_tamper_repair(Fixture *f, gconstpointer data)
 	/* our own cleanup is not mistaken for tampering */
 	f->repaired = 0;
 	w.pending = 1;
-	g_assert_cmpint(nfc_firewall_cleanup(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	g_assert_false(table_exists(f));
 	/* no repair follows: the kernel queued our cleanup's events on the
 	 * monitor socket before it answered, and a repair would start 20 ms
@@ -532,17 +497,17 @@ static void test_tamper_repair(Fixture *f, gconstpointer data)
 static void test_cleanup_and_reinit(Fixture *f, gconstpointer data)
 {
 	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
 	identity_add(f, &id, mark_of(1, 7));
-	g_assert_cmpint(nfc_firewall_cleanup(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	g_assert_false(table_exists(f));
 
 	/* init again installs the identities still known */
 	w.pending = 1;
-	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
 	g_assert_cmpuint(rule_count(f), ==, 6);
 }
@@ -552,28 +517,28 @@ static void test_nat(Fixture *f, gconstpointer data)
 	NfcFirewallNat a = { .prefixlen = 24, .ifname = "veth0" };
 	NfcFirewallNat b = { .prefixlen = 26, .ifname = "veth0" };
 	g_autofree char *text = NULL;
-	Wait w = { .pending = 2 };
+	NfcLabWait w = { .pending = 2 };
 
 	inet_pton(AF_INET, "203.0.113.0", &a.subnet);
 	inet_pton(AF_INET, "203.0.113.64", &b.subnet);
-	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &a, on_done, &w), ==, 0);
-	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &b, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &a, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &b, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	text = nfc_lab_sh_output(f->lab, f->ns, "nft list chain inet nfconn nat_postrouting");
 	g_test_message("%s", text);
 	g_assert_nonnull(strstr(text, "oifname \"veth0\" ip saddr 203.0.113.0/24 masquerade"));
 	g_assert_nonnull(strstr(text, "oifname \"veth0\" ip saddr 203.0.113.64/26 masquerade"));
 
 	w.pending = 1;
-	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	g_clear_pointer(&text, g_free);
 	text = nfc_lab_sh_output(f->lab, f->ns, "nft list chain inet nfconn nat_postrouting");
 	g_assert_null(strstr(text, "203.0.113.0/24"));
 	g_assert_nonnull(strstr(text, "203.0.113.64/26"));
 	w.pending = 1;
-	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, -ENOENT);
+	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, -ENOENT);
 }
 
 static gboolean table_appeared(gpointer data)
@@ -593,11 +558,11 @@ static void test_owner_killed(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(table_appeared, f, 10000));
 	/* a second owner is refused while the first one lives */
 	{
-		Wait w = { .pending = 1 };
+		NfcLabWait w = { .pending = 1 };
 
 		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &f->fw), ==, 0);
-		g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-		g_assert_cmpint(wait_all(&w), ==, -EPERM);
+		g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+		g_assert_cmpint(nfc_lab_wait_all(&w), ==, -EPERM);
 		g_clear_pointer(&f->fw, nfc_firewall_free);
 	}
 	nfc_lab_stop(f->lab, pid, SIGKILL, 10000, NULL);
@@ -608,12 +573,12 @@ static void test_owner_killed(Fixture *f, gconstpointer data)
 	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL,
 					  "nft list chain inet nfconn output >/dev/null 2>&1"), ==, 0);
 	{
-		Wait w = { .pending = 1 };
+		NfcLabWait w = { .pending = 1 };
 		g_autofree char *tables = NULL;
 
 		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &f->fw), ==, 0);
-		g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-		g_assert_cmpint(wait_all(&w), ==, 0);
+		g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+		g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 		tables = nfc_lab_sh_output(f->lab, f->ns, "nft list tables");
 		g_assert_cmpstr(tables, ==, "table inet nfconn\n");
 		/* owned again: nobody else may delete it */

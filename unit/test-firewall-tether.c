@@ -62,31 +62,6 @@ typedef struct {
 /* ---- waiting for callbacks ------------------------------------------------------ */
 
 typedef struct {
-	int pending;
-	int error;
-} Wait;
-
-static void on_done(int error, void *data)
-{
-	Wait *w = data;
-
-	if (error && !w->error)
-		w->error = error;
-	w->pending--;
-}
-
-static gboolean wait_over(gpointer data)
-{
-	return ((Wait *)data)->pending == 0;
-}
-
-static int wait_all(Wait *w)
-{
-	g_assert_true(nfc_lab_wait_for(wait_over, w, 30000));
-	return w->error;
-}
-
-typedef struct {
 	bool done;
 	int error;
 	GArray *counters;
@@ -150,16 +125,6 @@ static void on_event(NfcFirewallEvent event, int error, void *data)
 	f->repair_error = error;
 }
 
-static void enter_netns(const char *ns)
-{
-	g_autofree char *path = g_strdup_printf("/run/netns/%s", ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
-	close(fd);
-}
-
 static void router(Fixture *f, const char *ns, const char *ifname, const char *peer_if,
 		   const char *a4, const char *p4, const char *a6, const char *p6)
 {
@@ -214,15 +179,15 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 
 	f->saved_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	g_assert_cmpint(f->saved_netns, >=, 0);
-	enter_netns(f->ns);
+	nfc_lab_enter_netns(f->ns);
 	{
-		Wait w = { .pending = 1 };
+		NfcLabWait w = { .pending = 1 };
 
 		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops,
 						 data ? data : &default_config, &f->fw), ==, 0);
 		nfc_firewall_set_event_func(f->fw, on_event, f);
-		g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-		g_assert_cmpint(wait_all(&w), ==, 0);
+		g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+		g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	}
 }
 
@@ -236,18 +201,18 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 
 static void uplinks_set(Fixture *f, const char *const *ifnames)
 {
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
-	g_assert_cmpint(nfc_firewall_uplinks_set(f->fw, ifnames, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_uplinks_set(f->fw, ifnames, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 }
 
 static void tether_set(Fixture *f, const NfcFirewallTether *t)
 {
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
-	g_assert_cmpint(nfc_firewall_tether_set(f->fw, t, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_tether_set(f->fw, t, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 }
 
 static void tether_on(Fixture *f)
@@ -847,7 +812,7 @@ static void test_init_and_repair(Fixture *f, gconstpointer data)
 {
 	g_autofree char *text = NULL, *again = NULL, *out = NULL;
 	unsigned int rules;
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 
 	start_echo(f, f->r1);
 	tether_on(f);
@@ -855,8 +820,8 @@ static void test_init_and_repair(Fixture *f, gconstpointer data)
 	rules = rule_count(f);
 
 	/* init reinstalls everything, the tether state and uplinks too */
-	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	again = table_text(f);
 	g_assert_cmpstr(again, ==, text);
 
@@ -877,25 +842,25 @@ static void test_init_and_repair(Fixture *f, gconstpointer data)
 
 	/* and the cleanup takes it all */
 	w.pending = 1;
-	g_assert_cmpint(nfc_firewall_cleanup(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn"), !=, 0);
 }
 
 static void test_before_init(Fixture *f, gconstpointer data)
 {
-	Wait w = { .pending = 1 };
+	NfcLabWait w = { .pending = 1 };
 	g_autofree char *text = NULL;
 
 	/* a request while our table is not there is kept and installed with
 	 * the next init */
-	g_assert_cmpint(nfc_firewall_cleanup(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	tether_on(f);
 	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn"), !=, 0);
 	w.pending = 1;
-	g_assert_cmpint(nfc_firewall_init(f->fw, on_done, &w), ==, 0);
-	g_assert_cmpint(wait_all(&w), ==, 0);
+	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	text = table_text(f);
 	g_assert_nonnull(strstr(text, "jump tether_out"));
 	g_assert_nonnull(strstr(text, "elements = { \"up1\",\n\t\t\t     \"up2\" }"));
