@@ -91,7 +91,7 @@ static void start_session(Fixture *f)
 	line = session_client_do(f->a, "create /app/s1 ");
 	g_assert_true(g_str_has_prefix(line, "created "));
 	g_free(session_client_expect(f->a, "update /app/s1 ", 5000));
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "nft list table inet nfconn | grep -q '%u :'",
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 30000, "nft list table inet nfconn | grep -q '%u :'",
 			UID_A);
 }
 
@@ -130,7 +130,7 @@ static void setup(Fixture *f, gconstpointer data)
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	uplinks_wait_ipv4_leases(&f->u);
 	for (int i = 0; i < 2; i++)
-		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 10000,
+		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 30000,
 				"test $(ss -Hunl 'sport = :%d' | wc -l) = 2", PORT);
 
 	/* pin A to the uplink the main table does not use */
@@ -144,7 +144,7 @@ static void setup(Fixture *f, gconstpointer data)
 	pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\nAllowedInterface=uplink%d\n",
 			      UID_A, f->pinned);
 	uplinks_write_policy(&f->u, "10-apps.policy", pol);
-	g_assert_true(nfc_lab_wait_for(policy_loaded, &w, 10000));
+	g_assert_true(nfc_lab_wait_for(policy_loaded, &w, 30000));
 	start_session(f);
 	assert_pinned(f);
 }
@@ -308,7 +308,7 @@ static void test_route_changed(Fixture *f, gconstpointer data)
 static void test_own_changes_quiet(Fixture *f, gconstpointer data)
 {
 	g_clear_pointer(&f->a, session_client_free);
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 30000,
 			"! ip rule show | grep -q '^%u:' && ! ip rule show | grep -q '^%u:'",
 			PREF_RUNG, PREF_UNREACHABLE);
 	/* a repair would start 20 ms after the deletions' events and add
@@ -339,9 +339,9 @@ static void test_link_flap_quiet(Fixture *f, gconstpointer data)
 	g_autofree char *log = NULL;
 
 	uplinks_set_carrier(&f->u, f->pinned, false);
-	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
+	uplinks_wait_services(&f->u, 1, "ready|online", 30000);
 	/* A has no uplink now: unreachable, never the main table */
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 30000,
 			"! ip -4 route show table all | grep -q 'dev uplink%d table 70'",
 			f->pinned);
 	g_assert_cmpint(send_as_a(f, 1), <, 0);
@@ -374,7 +374,7 @@ static void test_crash_fails_closed(Fixture *f, gconstpointer data)
 
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 30000,
 			"test \"$(nft list tables)\" = 'table inet nfconn' && "
 			"! nft list table inet nfconn | grep -q '%u :' && "
 			"test $(ip -4 rule list | wc -l) = 3 && test $(ip -6 rule list | wc -l) = 2",
