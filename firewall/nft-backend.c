@@ -546,7 +546,12 @@ static int counter_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static void parse_counters(Nft *nft, Request *req, const struct nlmsghdr *nlh)
+/* Calls each(key, key_len, packets, bytes) for every element of a counted
+ * set in a GETSETELEM reply. */
+static void foreach_counted_elem(const struct nlmsghdr *nlh,
+				 void (*each)(const uint8_t *key, uint32_t len, const uint64_t pb[2],
+					      void *data),
+				 void *data)
 {
 	struct nftnl_set *set = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
@@ -559,86 +564,88 @@ static void parse_counters(Nft *nft, Request *req, const struct nlmsghdr *nlh)
 	it = nftnl_set_elems_iter_create(set);
 	while ((e = nftnl_set_elems_iter_next(it))) {
 		uint32_t len = 0;
-		const uint32_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 		uint64_t pb[2] = { 0, 0 };
-		NfcSessionCounters *c;
-		guint index;
 
-		if (!key || len != 2 * sizeof(uint32_t))
+		if (!key)
 			continue;
 		nftnl_set_elem_expr_foreach(e, counter_cb, pb);
-		index = GPOINTER_TO_UINT(g_hash_table_lookup(req->counter_index,
-							      GUINT_TO_POINTER(key[0])));
-		if (!index) {
-			NfcSessionCounters zero = {
-				.session = (key[0] & nft->st.session_mask) >> nft->layout.session_shift,
-			};
-
-			g_array_append_val(req->counters, zero);
-			index = req->counters->len;
-			g_hash_table_insert(req->counter_index, GUINT_TO_POINTER(key[0]),
-					    GUINT_TO_POINTER(index));
-		}
-		c = &g_array_index(req->counters, NfcSessionCounters, index - 1);
-		if (key[1] == 0) {
-			c->tx_packets = pb[0];
-			c->tx_bytes = pb[1];
-		} else {
-			c->rx_packets = pb[0];
-			c->rx_bytes = pb[1];
-		}
+		each(key, len, pb, data);
 	}
 	nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(set);
 }
 
-static void parse_tether_counters(Request *req, const struct nlmsghdr *nlh)
+typedef struct {
+	Nft *nft;
+	Request *req;
+} CountersParse;
+
+static void session_counter(const uint8_t *key_bytes, uint32_t len, const uint64_t pb[2],
+			    void *data)
 {
-	struct nftnl_set *set = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *e;
+	CountersParse *p = data;
+	Request *req = p->req;
+	uint32_t key[2];
+	NfcSessionCounters *c;
+	guint index;
 
-	if (nftnl_set_elems_nlmsg_parse(nlh, set) < 0) {
-		nftnl_set_free(set);
+	if (len != sizeof(key))
 		return;
-	}
-	it = nftnl_set_elems_iter_create(set);
-	while ((e = nftnl_set_elems_iter_next(it))) {
-		uint32_t len = 0, dir;
-		const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		uint64_t pb[2] = { 0, 0 };
-		NfcTetherCounters *c;
-		g_autoptr(GBytes) id = NULL;
-		size_t alen;
-		guint index;
+	memcpy(key, key_bytes, sizeof(key));
+	index = GPOINTER_TO_UINT(g_hash_table_lookup(req->counter_index, GUINT_TO_POINTER(key[0])));
+	if (!index) {
+		NfcSessionCounters zero = {
+			.session = (key[0] & p->nft->st.session_mask) >> p->nft->layout.session_shift,
+		};
 
-		/* address . direction (4 bytes, host order) */
-		if (!key || (len != 4 + 4 && len != 16 + 4))
-			continue;
-		alen = len - 4;
-		memcpy(&dir, key + alen, sizeof(dir));
-		nftnl_set_elem_expr_foreach(e, counter_cb, pb);
-		id = g_bytes_new(key, alen);
-		index = GPOINTER_TO_UINT(g_hash_table_lookup(req->tether_index, id));
-		if (!index) {
-			NfcTetherCounters zero = { .family = alen == 4 ? AF_INET : AF_INET6 };
-
-			memcpy(zero.address, key, alen);
-			g_array_append_val(req->tether_counters, zero);
-			index = req->tether_counters->len;
-			g_hash_table_insert(req->tether_index, g_bytes_ref(id), GUINT_TO_POINTER(index));
-		}
-		c = &g_array_index(req->tether_counters, NfcTetherCounters, index - 1);
-		if (dir == NFT_TETHER_TX) {
-			c->tx_packets = pb[0];
-			c->tx_bytes = pb[1];
-		} else {
-			c->rx_packets = pb[0];
-			c->rx_bytes = pb[1];
-		}
+		g_array_append_val(req->counters, zero);
+		index = req->counters->len;
+		g_hash_table_insert(req->counter_index, GUINT_TO_POINTER(key[0]),
+				    GUINT_TO_POINTER(index));
 	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(set);
+	c = &g_array_index(req->counters, NfcSessionCounters, index - 1);
+	if (key[1] == 0) {
+		c->tx_packets = pb[0];
+		c->tx_bytes = pb[1];
+	} else {
+		c->rx_packets = pb[0];
+		c->rx_bytes = pb[1];
+	}
+}
+
+static void tether_counter(const uint8_t *key, uint32_t len, const uint64_t pb[2], void *data)
+{
+	Request *req = data;
+	uint32_t dir;
+	NfcTetherCounters *c;
+	g_autoptr(GBytes) id = NULL;
+	size_t alen;
+	guint index;
+
+	/* address . direction (4 bytes, host order) */
+	if (len != 4 + 4 && len != 16 + 4)
+		return;
+	alen = len - 4;
+	memcpy(&dir, key + alen, sizeof(dir));
+	id = g_bytes_new(key, alen);
+	index = GPOINTER_TO_UINT(g_hash_table_lookup(req->tether_index, id));
+	if (!index) {
+		NfcTetherCounters zero = { .family = alen == 4 ? AF_INET : AF_INET6 };
+
+		memcpy(zero.address, key, alen);
+		g_array_append_val(req->tether_counters, zero);
+		index = req->tether_counters->len;
+		g_hash_table_insert(req->tether_index, g_bytes_ref(id), GUINT_TO_POINTER(index));
+	}
+	c = &g_array_index(req->tether_counters, NfcTetherCounters, index - 1);
+	if (dir == NFT_TETHER_TX) {
+		c->tx_packets = pb[0];
+		c->tx_bytes = pb[1];
+	} else {
+		c->rx_packets = pb[0];
+		c->rx_bytes = pb[1];
+	}
 }
 
 /* Handles one message for the current request. false: stop reading this
@@ -689,9 +696,9 @@ static bool handle_reply(Nft *nft, const struct nlmsghdr *nlh)
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
 	case NFT_MSG_NEWSETELEM:
 		if (req->type == REQ_COUNTERS)
-			parse_counters(nft, req, nlh);
+			foreach_counted_elem(nlh, session_counter, &(CountersParse){ nft, req });
 		else if (req->type == REQ_TETHER_COUNTERS)
-			parse_tether_counters(req, nlh);
+			foreach_counted_elem(nlh, tether_counter, req);
 		return true;
 	case NFT_MSG_NEWTABLE:
 		if (req->type == REQ_CHECK) {

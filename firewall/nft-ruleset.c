@@ -589,27 +589,16 @@ static void put_tether_nat_rules(NftBatch *b, const NftState *s)
 		put_tether_masq_rule(b, &s->tether, AF_INET6);
 }
 
-static void put_regular_chain(NftBatch *b, const char *name)
+/* A chain without a hook: type NFT_MSG_NEWCHAIN (a regular chain, for
+ * jumps) or NFT_MSG_DELCHAIN. */
+static void put_named_chain(NftBatch *b, const char *name, uint16_t type)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nlh = nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, 512);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nft_batch_close(b, nlh);
-	nftnl_chain_free(c);
-}
-
-static void put_chain_delete(NftBatch *b, const char *name)
-{
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
-
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nlh = nft_batch_msg(b, NFT_MSG_DELCHAIN, 0, 512);
+	nlh = nft_batch_msg(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, 512);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nft_batch_close(b, nlh);
 	nftnl_chain_free(c);
@@ -692,10 +681,10 @@ static void put_tether_sets(NftBatch *b)
 static void put_tether_chains(NftBatch *b)
 {
 	put_chain(b, CHAIN_FORWARD, "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER);
-	put_regular_chain(b, CHAIN_TETHER_OUT);
-	put_regular_chain(b, CHAIN_TETHER_IN);
-	put_regular_chain(b, CHAIN_TETHER_OUT6);
-	put_regular_chain(b, CHAIN_TETHER_IN6);
+	put_named_chain(b, CHAIN_TETHER_OUT, NFT_MSG_NEWCHAIN);
+	put_named_chain(b, CHAIN_TETHER_IN, NFT_MSG_NEWCHAIN);
+	put_named_chain(b, CHAIN_TETHER_OUT6, NFT_MSG_NEWCHAIN);
+	put_named_chain(b, CHAIN_TETHER_IN6, NFT_MSG_NEWCHAIN);
 }
 
 static struct nftnl_rule *rule_in(const char *chain, const char *bridge, uint32_t key)
@@ -838,11 +827,11 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
 	put_nat_chain_rules(b, s);
 	if (!s->tether_on) {
 		if (was_on) {
-			put_chain_delete(b, CHAIN_FORWARD);
-			put_chain_delete(b, CHAIN_TETHER_OUT);
-			put_chain_delete(b, CHAIN_TETHER_IN);
-			put_chain_delete(b, CHAIN_TETHER_OUT6);
-			put_chain_delete(b, CHAIN_TETHER_IN6);
+			put_named_chain(b, CHAIN_FORWARD, NFT_MSG_DELCHAIN);
+			put_named_chain(b, CHAIN_TETHER_OUT, NFT_MSG_DELCHAIN);
+			put_named_chain(b, CHAIN_TETHER_IN, NFT_MSG_DELCHAIN);
+			put_named_chain(b, CHAIN_TETHER_OUT6, NFT_MSG_DELCHAIN);
+			put_named_chain(b, CHAIN_TETHER_IN6, NFT_MSG_DELCHAIN);
 			put_set_delete(b, NFT_SET_TETHER4);
 			put_set_delete(b, NFT_SET_TETHER6);
 		}
