@@ -43,17 +43,14 @@ static void add(GHashTable *t, const char *service, const char *ifname, ...)
 	g_hash_table_insert(t, g_strdup(service), up);
 }
 
-/* "ifname address" per lost one, sorted, joined by ", " */
-static char *lost_of(GHashTable *before, GHashTable *after)
+/* "ifname address" per address, sorted, joined by ", " */
+static char *addrs_text(GArray *addrs, GPtrArray *ifnames)
 {
-	g_autoptr(GArray) lost = g_array_new(FALSE, TRUE, sizeof(EngineTetherAddr));
-	g_autoptr(GPtrArray) ifnames = g_ptr_array_new();
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 
-	engine_tether_lost(before, after, lost, ifnames);
-	g_assert_cmpuint(lost->len, ==, ifnames->len);
-	for (guint i = 0; i < lost->len; i++) {
-		EngineTetherAddr *a = &g_array_index(lost, EngineTetherAddr, i);
+	g_assert_cmpuint(addrs->len, ==, ifnames->len);
+	for (guint i = 0; i < addrs->len; i++) {
+		EngineTetherAddr *a = &g_array_index(addrs, EngineTetherAddr, i);
 		char buf[INET6_ADDRSTRLEN];
 
 		inet_ntop(a->family, a->address, buf, sizeof(buf));
@@ -62,6 +59,16 @@ static char *lost_of(GHashTable *before, GHashTable *after)
 	g_ptr_array_sort(out, (GCompareFunc)engine_tether_strcmp);
 	g_ptr_array_add(out, NULL);
 	return g_strjoinv(", ", (char **)out->pdata);
+}
+
+/* "ifname address" per lost one, sorted, joined by ", " */
+static char *lost_of(GHashTable *before, GHashTable *after)
+{
+	g_autoptr(GArray) lost = g_array_new(FALSE, TRUE, sizeof(EngineTetherAddr));
+	g_autoptr(GPtrArray) ifnames = g_ptr_array_new();
+
+	engine_tether_lost(before, after, lost, ifnames);
+	return addrs_text(lost, ifnames);
 }
 
 static void test_lost(void)
@@ -95,20 +102,9 @@ static char *failback_of(const char *before, const char *after, GHashTable *now)
 {
 	g_autoptr(GArray) addrs = g_array_new(FALSE, TRUE, sizeof(EngineTetherAddr));
 	g_autoptr(GPtrArray) ifnames = g_ptr_array_new();
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 
 	engine_tether_failback(before, after, now, addrs, ifnames);
-	g_assert_cmpuint(addrs->len, ==, ifnames->len);
-	for (guint i = 0; i < addrs->len; i++) {
-		EngineTetherAddr *a = &g_array_index(addrs, EngineTetherAddr, i);
-		char buf[INET6_ADDRSTRLEN];
-
-		inet_ntop(a->family, a->address, buf, sizeof(buf));
-		g_ptr_array_add(out, g_strdup_printf("%s %s", (char *)ifnames->pdata[i], buf));
-	}
-	g_ptr_array_sort(out, (GCompareFunc)engine_tether_strcmp);
-	g_ptr_array_add(out, NULL);
-	return g_strjoinv(", ", (char **)out->pdata);
+	return addrs_text(addrs, ifnames);
 }
 
 static void test_failback(void)
