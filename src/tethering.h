@@ -83,7 +83,7 @@ typedef struct {
 	char bridge[16];
 	char subnet4[20];          /* "192.168.0.0/24" ("" when down) */
 	char address4[16];         /* the bridge's, "192.168.0.1" */
-	char prefix6[48];          /* "fdxx:xxxx:xxxx::/64" or "" */
+	char prefix6[48];          /* "fd12:3456:789a::/64", "" when none */
 	char **servers;            /* upstream nameservers handed to dnsmasq (owned by the module) */
 } NfcTetheringStatus;
 /* Valid until the next change (a watcher's status_changed). */
