@@ -6,10 +6,12 @@
  *     shows, PropertyChanged, refusals with their reason, a restart that
  *     keeps the configuration, the DHCP URL when none is configured, and
  *     --mdns without systemd-resolved (NotSupported, with the reason).
- *   /mdns/resolved: --mdns with org.freedesktop.resolve1 on the bus. This
- *     is a STAND-IN (unit/resolved-standin.c: the calls nfconnd makes,
- *     answered as resolved answers them), not systemd-resolved, which
- *     Debian 12 does not install here. */
+ *   /mdns/resolved: --mdns with Debian's real systemd-resolved on the lab
+ *     bus (unpacked by tools/setup-deps, not installed; skipped without it).
+ *   /mdns/standin: the same with a STAND-IN (unit/resolved-standin.c: the
+ *     calls nfconnd makes, answered as resolved answers them), so that the
+ *     hand-off is tested where systemd-resolved is not at hand. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "uplinks.h"
@@ -234,69 +236,177 @@ static void test_connmanctl(Fixture *f, gconstpointer data)
 	SHOWS(f, "  mDNS = False", "  mDNS.Configuration = False");
 }
 
+/* ---- mDNS through org.freedesktop.resolve1 -------------------------------- */
+
+#define RESOLVE1 "org.freedesktop.resolve1"
+
+/* Where setup-deps unpacks Debian's systemd-resolved (not installed: the
+ * package would take over the machine's /etc/resolv.conf). */
+static const char *const resolved_paths[] = {
+	"/lib/systemd/systemd-resolved",
+	"/usr/lib/systemd/systemd-resolved",
+	"/var/cache/nfconn-tests/systemd-resolved/lib/systemd/systemd-resolved",
+};
+
+typedef GPid (*StartResolver)(Fixture *f, const char *name);
+
+static bool has_owner(Fixture *f)
+{
+	g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+		nfc_lab_bus(f->u.lab), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+		"org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", RESOLVE1),
+		G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	gboolean owned = FALSE;
+
+	if (r)
+		g_variant_get(r, "(b)", &owned);
+	return owned;
+}
+
+static void wait_owner(Fixture *f, const char *name, bool owned)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)TIMEOUT_MS * 1000;
+
+	while (has_owner(f) != owned) {
+		if (g_get_monotonic_time() > end) {
+			g_autofree char *log = nfc_lab_log(f->u.lab, name);
+
+			g_error("%s " RESOLVE1 " on the bus after %d ms:\n%s",
+				owned ? "no" : "still", TIMEOUT_MS, log);
+		}
+		g_usleep(20 * 1000);
+	}
+}
+
 static GPid start_standin(Fixture *f, const char *name)
 {
 	const char *argv[] = { STANDIN, nfc_lab_bus_address(f->u.lab), NULL };
 	GPid pid = nfc_lab_spawn(f->u.lab, f->u.host, name, argv);
-	gint64 end = g_get_monotonic_time() + (gint64)TIMEOUT_MS * 1000;
 
-	for (;;) {
-		g_autofree char *log = nfc_lab_log(f->u.lab, name);
+	wait_owner(f, name, true);
+	return pid;
+}
 
-		if (strstr(log, "ready\n"))
-			return pid;
-		g_assert_cmpint(g_get_monotonic_time(), <, end);
-		g_usleep(20 * 1000);
+/* Debian's systemd-resolved in the host namespace, as nobody with the
+ * capabilities its unit gives it, in a mount namespace of its own: /sys
+ * of the lab's namespace (ip netns exec) and a fresh tmpfs on /run/systemd
+ * for its runtime files (and no state from an earlier start). */
+static GPid start_real(Fixture *f, const char *name)
+{
+	const char *binary = NULL;
+	g_autofree char *script = NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(resolved_paths) && !binary; i++)
+		if (g_file_test(resolved_paths[i], G_FILE_TEST_IS_EXECUTABLE))
+			binary = resolved_paths[i];
+	g_assert_nonnull(binary);
+	script = g_strdup_printf(
+		"mount -t tmpfs -o mode=0755 tmpfs /run/systemd && mkdir /run/systemd/resolve && "
+		"chown 65534:65534 /run/systemd/resolve && "
+		"exec env DBUS_SYSTEM_BUS_ADDRESS=%s SYSTEMD_LOG_LEVEL=debug "
+		"setpriv --reuid=65534 --regid=65534 --clear-groups "
+		"--inh-caps=+net_bind_service,+net_raw,+setpcap "
+		"--ambient-caps=+net_bind_service,+net_raw,+setpcap %s",
+		nfc_lab_bus_address(f->u.lab), binary);
+	{
+		const char *argv[] = { "ip", "netns", "exec", f->u.host, "unshare", "-m",
+				       "--propagation", "private", "sh", "-c", script, NULL };
+		GPid pid = nfc_lab_spawn(f->u.lab, NULL, name, argv);
+
+		wait_owner(f, name, true);
+		return pid;
 	}
 }
 
-static guint count(const char *text, const char *needle)
+static void stop_resolver(Fixture *f, GPid pid, const char *name)
 {
-	guint n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
+	nfc_lab_stop(f->u.lab, pid, SIGTERM, 5000, NULL);
+	wait_owner(f, name, false);
 }
 
-/* The stand-in's log until it holds n lines `line`. */
-static void standin_calls(Fixture *f, const char *name, const char *line, guint n)
+static int uplink0_index(Fixture *f)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host, "cat /sys/class/net/uplink0/ifindex");
+
+	return atoi(out);
+}
+
+/* What resolved (or its stand-in) says the link has, asked directly. */
+static char *link_mdns(Fixture *f, int ifindex)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) link = NULL, prop = NULL, v = NULL;
+	const char *path;
+
+	link = g_dbus_connection_call_sync(nfc_lab_bus(f->u.lab), RESOLVE1, "/org/freedesktop/resolve1",
+					   RESOLVE1 ".Manager", "GetLink", g_variant_new("(i)", ifindex),
+					   G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+					   &error);
+	g_assert_no_error(error);
+	g_variant_get(link, "(&o)", &path);
+	prop = g_dbus_connection_call_sync(nfc_lab_bus(f->u.lab), RESOLVE1, path,
+					   "org.freedesktop.DBus.Properties", "Get",
+					   g_variant_new("(ss)", RESOLVE1 ".Link", "MulticastDNS"),
+					   G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+					   &error);
+	g_assert_no_error(error);
+	g_variant_get(prop, "(v)", &v);
+	return g_variant_dup_string(v, NULL);
+}
+
+static void assert_link_mdns(Fixture *f, int ifindex, const char *want)
+{
+	g_autofree char *mode = link_mdns(f, ifindex);
+
+	g_assert_cmpstr(mode, ==, want);
+}
+
+static void wait_link_mdns(Fixture *f, int ifindex, const char *want)
 {
 	gint64 end = g_get_monotonic_time() + (gint64)TIMEOUT_MS * 1000;
 
 	for (;;) {
-		g_autofree char *log = nfc_lab_log(f->u.lab, name);
+		g_autofree char *mode = link_mdns(f, ifindex);
 
-		if (count(log, line) >= n) {
-			g_assert_cmpuint(count(log, line), ==, n);
+		if (g_str_equal(mode, want))
 			return;
-		}
 		if (g_get_monotonic_time() > end)
-			g_error("%s never logged '%s' %u times:\n%s", name, line, n, log);
+			g_error("link %d: MulticastDNS %s, never %s", ifindex, mode, want);
 		g_usleep(20 * 1000);
 	}
 }
 
-static void test_mdns_resolved(Fixture *f, gconstpointer data)
+static void set_link_mdns(Fixture *f, int ifindex, const char *mode)
 {
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+		nfc_lab_bus(f->u.lab), RESOLVE1, "/org/freedesktop/resolve1", RESOLVE1 ".Manager",
+		"SetLinkMulticastDNS", g_variant_new("(is)", ifindex, mode), NULL,
+		G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+	g_assert_no_error(error);
+}
+
+static void mdns_with(Fixture *f, StartResolver start)
+{
+	/* resolved's own bus policy, in short (it runs as nobody, the
+	 * stand-in as root) */
 	static const char policy[] =
 		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
 		" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
 		"<busconfig>\n"
-		"  <policy user=\"root\"><allow own=\"org.freedesktop.resolve1\"/></policy>\n"
+		"  <policy user=\"root\"><allow own=\"" RESOLVE1 "\"/></policy>\n"
+		"  <policy user=\"nobody\"><allow own=\"" RESOLVE1 "\"/></policy>\n"
 		"  <policy context=\"default\">\n"
-		"    <allow send_destination=\"org.freedesktop.resolve1\"/>\n"
+		"    <allow send_destination=\"" RESOLVE1 "\"/>\n"
 		"  </policy>\n"
 		"</busconfig>\n";
 	g_autofree char *dir = NULL, *file = NULL, *text = NULL;
 	g_autoptr(GVariant) r = NULL;
 	g_autoptr(GError) error = NULL;
-	const char *line = "SetLinkMulticastDNS uplink0 yes\n";
-	GPid standin;
+	int ifindex = uplink0_index(f);
+	GPid pid;
 
-	if (!f->u.lab)
-		return;
-	/* resolved's own bus policy, in short */
 	dir = nfc_lab_bus_policy_dir(f->u.lab);
 	file = g_build_filename(dir, "resolve1.conf", NULL);
 	g_assert_true(g_file_set_contents(file, policy, -1, NULL));
@@ -305,34 +415,56 @@ static void test_mdns_resolved(Fixture *f, gconstpointer data)
 					"ReloadConfig", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1,
 					NULL, &error);
 	g_assert_no_error(error);
-	standin = start_standin(f, "standin-1");
+	pid = start(f, "resolver-1");
 
+	/* answered once resolved took it: mDNS is current at once */
 	config_ok(f, "--mdns yes");
-	standin_calls(f, "standin-1", line, 1);
-	/* answered after resolved took it: no wait needed for mDNS */
+	assert_link_mdns(f, ifindex, "yes");
 	SHOWS(f, "  mDNS = True", "  mDNS.Configuration = True");
 	text = settings_file(f);
 	g_assert_true(has_line(text, "mDNS=true"));
 
-	/* resolved gone: no mDNS; back: handed over again */
-	nfc_lab_stop(f->u.lab, standin, SIGTERM, 3000, NULL);
+	/* resolved gone: no mDNS; back: the wish is handed over again */
+	stop_resolver(f, pid, "resolver-1");
 	SHOWS(f, "  mDNS = False", "  mDNS.Configuration = True");
-	standin = start_standin(f, "standin-2");
-	standin_calls(f, "standin-2", line, 1);
+	pid = start(f, "resolver-2");
+	wait_link_mdns(f, ifindex, "yes");
 	SHOWS(f, "  mDNS = True", "  mDNS.Configuration = True");
 
-	/* a restart of nfconnd hands the stored wish over again */
-	restart_nfconnd(f);
-	standin_calls(f, "standin-2", line, 2);
+	/* nfconnd hands the stored wish over when it starts */
+	uplinks_stop_nfconnd(&f->u);
+	set_link_mdns(f, ifindex, "no");
+	uplinks_start_nfconnd(&f->u);
+	wait_link_mdns(f, ifindex, "yes");
 	SHOWS(f, "  mDNS = True", "  mDNS.Configuration = True");
 
 	config_ok(f, "--mdns no");
-	standin_calls(f, "standin-2", "SetLinkMulticastDNS uplink0 no\n", 1);
+	assert_link_mdns(f, ifindex, "no");
 	SHOWS(f, "  mDNS = False", "  mDNS.Configuration = False");
 	g_clear_pointer(&text, g_free);
 	text = settings_file(f);
 	g_assert_null(strstr(text, "mDNS"));
-	nfc_lab_stop(f->u.lab, standin, SIGTERM, 3000, NULL);
+	stop_resolver(f, pid, "resolver-2");
+}
+
+static void test_mdns_standin(Fixture *f, gconstpointer data)
+{
+	if (f->u.lab)
+		mdns_with(f, start_standin);
+}
+
+static void test_mdns_resolved(Fixture *f, gconstpointer data)
+{
+	bool found = false;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(resolved_paths); i++)
+		found |= g_file_test(resolved_paths[i], G_FILE_TEST_IS_EXECUTABLE);
+	if (!found) {
+		g_test_skip("no systemd-resolved binary (tools/setup-deps unpacks one)");
+		return;
+	}
+	if (f->u.lab)
+		mdns_with(f, start_real);
 }
 
 int main(int argc, char **argv)
@@ -341,5 +473,6 @@ int main(int argc, char **argv)
 	nfc_lab_require_root();
 	g_test_add("/proxy/connmanctl", Fixture, NULL, setup, test_connmanctl, teardown);
 	g_test_add("/mdns/resolved", Fixture, NULL, setup, test_mdns_resolved, teardown);
+	g_test_add("/mdns/standin", Fixture, NULL, setup, test_mdns_standin, teardown);
 	return g_test_run();
 }
