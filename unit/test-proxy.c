@@ -13,6 +13,7 @@
  *     hand-off is tested where systemd-resolved is not at hand. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "uplinks.h"
 
@@ -300,6 +301,8 @@ static GPid start_real(Fixture *f, const char *name)
 		if (g_file_test(resolved_paths[i], G_FILE_TEST_IS_EXECUTABLE))
 			binary = resolved_paths[i];
 	g_assert_nonnull(binary);
+	/* nobody reaches the bus socket in the lab's directory (0700) */
+	g_assert_cmpint(chmod(nfc_lab_dir(f->u.lab), 0711), ==, 0);
 	script = g_strdup_printf(
 		"mount -t tmpfs -o mode=0755 tmpfs /run/systemd && mkdir /run/systemd/resolve && "
 		"chown 65534:65534 /run/systemd/resolve && "
@@ -326,7 +329,8 @@ static void stop_resolver(Fixture *f, GPid pid, const char *name)
 
 static int uplink0_index(Fixture *f)
 {
-	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host, "cat /sys/class/net/uplink0/ifindex");
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+						 "ip -o link show dev uplink0 | cut -d: -f1");
 
 	return atoi(out);
 }
