@@ -24,6 +24,7 @@ typedef struct {
 	struct in_addr ntp[4];       /* option 42 */
 	unsigned int n_ntp;
 	char domain[256];            /* option 15, "" if none */
+	char wpad[256];              /* option 252 (proxy autoconfig URL), "" if none */
 	uint16_t mtu;                /* option 26, 0 if none */
 	uint32_t lease_time;         /* option 51, seconds */
 	uint32_t t1, t2;             /* options 58/59, or 1/2 and 7/8 of the lease */

@@ -28,7 +28,7 @@ static const uint8_t param_request_list[] = {
 	NFC_DHCP_OPT_SUBNET, NFC_DHCP_OPT_ROUTER, NFC_DHCP_OPT_DNS,
 	NFC_DHCP_OPT_HOSTNAME, NFC_DHCP_OPT_DOMAIN, NFC_DHCP_OPT_MTU,
 	NFC_DHCP_OPT_BROADCAST, NFC_DHCP_OPT_NTP, NFC_DHCP_OPT_LEASE_TIME,
-	NFC_DHCP_OPT_SERVER_ID, NFC_DHCP_OPT_T1, NFC_DHCP_OPT_T2,
+	NFC_DHCP_OPT_SERVER_ID, NFC_DHCP_OPT_T1, NFC_DHCP_OPT_T2, NFC_DHCP_OPT_WPAD,
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -245,6 +245,23 @@ static void parse_domain(const uint8_t *data, size_t len, char *out, size_t out_
 	out[len] = '\0';
 }
 
+/* The proxy autoconfig URL is shown to clients and handed to PAC
+ * runners: only printable ASCII without spaces, quotes or backslashes is
+ * taken (whether it is a usable URL is the service layer's question).
+ * Servers often count a trailing NUL in the length. */
+static void parse_wpad(const uint8_t *data, size_t len, char *out, size_t out_size)
+{
+	while (len > 0 && data[len - 1] == 0)
+		len--;
+	if (len == 0 || len >= out_size)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (data[i] <= ' ' || data[i] >= 0x7f || data[i] == '"' || data[i] == '\\')
+			return;
+	memcpy(out, data, len);
+	out[len] = '\0';
+}
+
 static void parse_option(uint8_t code, const uint8_t *data, size_t len, NfcDhcpReply *reply,
 			 ParseState *st)
 {
@@ -277,6 +294,9 @@ static void parse_option(uint8_t code, const uint8_t *data, size_t len, NfcDhcpR
 		break;
 	case NFC_DHCP_OPT_DOMAIN:
 		parse_domain(data, len, l->domain, sizeof(l->domain));
+		break;
+	case NFC_DHCP_OPT_WPAD:
+		parse_wpad(data, len, l->wpad, sizeof(l->wpad));
 		break;
 	case NFC_DHCP_OPT_MTU:
 		/* RFC 2132 5.1: 68 is the smallest legal MTU */

@@ -57,6 +57,7 @@ enum {
 	NFC_DHCP_OPT_T2 = 59,
 	NFC_DHCP_OPT_VENDOR_CLASS = 60,
 	NFC_DHCP_OPT_CLIENT_ID = 61,
+	NFC_DHCP_OPT_WPAD = 252, /* site-specific; by custom the proxy autoconfig URL */
 	NFC_DHCP_OPT_END = 255,
 };
 
@@ -109,8 +110,9 @@ typedef struct {
  *   -ENOMSG   well-formed but not ours (xid or chaddr differ).
  * Single options with a wrong length or an unusable value (a subnet mask
  * that is not 4 bytes or not contiguous, a router list not a multiple of
- * 4, an MTU below 68, a domain with characters outside [A-Za-z0-9.-_ ])
- * are ignored as if absent; the packet is still accepted. Routers that
+ * 4, an MTU below 68, a domain with characters outside [A-Za-z0-9.-_ ],
+ * a proxy autoconfig URL (252) with a space, control character, quote,
+ * backslash or non-ASCII byte) are ignored as if absent; the packet is still accepted. Routers that
  * are not a usable host of the subnet (or are yiaddr itself) are dropped
  * from the list; with a /32 any unicast router is kept. A lease shorter
  * than NFC_DHCP_MIN_LEASE is raised to it, a T1 shorter than

@@ -219,6 +219,7 @@ static void on_dhcp(NfcDhcpClient *client, NfcDhcpEvent event, const NfcDhcpLeas
 		s->n_ntp = MIN(lease->n_ntp, G_N_ELEMENTS(s->ntp));
 		memcpy(s->ntp, lease->ntp, s->n_ntp * sizeof(s->ntp[0]));
 		g_strlcpy(s->domain, lease->domain, sizeof(s->domain));
+		g_strlcpy(s->wpad, lease->wpad, sizeof(s->wpad));
 		/* another gateway may need another on-link route */
 		if (event == NFC_DHCP_BOUND || !s->up ||
 		    ipc->v4_gw_route.s_addr != (v4_gateway_off_subnet(s) ? s->gateway.s_addr : 0))

@@ -52,6 +52,7 @@ typedef struct {
 	struct in_addr ntp[4];
 	unsigned int n_ntp;
 	char domain[256];
+	char wpad[256];          /* DHCP option 252, "" if none */
 } NfcIpv4State;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #include "dbus-objects.h"
 #include "log.h"
 #include "nfc-dbus.h"
+#include "resolved.h"
 #include "service-settings.h"
 
 static NfcDbusObjects *objects;
@@ -125,14 +126,47 @@ static GVariant *ethernet_dict(NfcService *s)
 	return g_variant_builder_end(&b);
 }
 
-static GVariant *proxy_dict(bool config)
+/* ConnMan's order: Servers, Excludes, URL, then Method; an unset
+ * configuration is an empty dict. */
+static GVariant *proxy_variant(const NfcProxyConfig *c)
 {
 	GVariantBuilder b;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-	if (!config)
-		g_variant_builder_add(&b, "{sv}", "Method", g_variant_new_string("direct"));
+	if (c->method == NFC_PROXY_UNSET)
+		return g_variant_builder_end(&b);
+	if (c->method == NFC_PROXY_MANUAL) {
+		g_variant_builder_add(&b, "{sv}", "Servers", strv_variant(c->servers));
+		g_variant_builder_add(&b, "{sv}", "Excludes", strv_variant(c->excludes));
+	}
+	if (c->method == NFC_PROXY_AUTO && c->url)
+		g_variant_builder_add(&b, "{sv}", "URL", g_variant_new_string(c->url));
+	g_variant_builder_add(&b, "{sv}", "Method",
+			      g_variant_new_string(nfc_proxy_method_to_string(c->method)));
 	return g_variant_builder_end(&b);
+}
+
+/* The lease's option 252 when it is a URL we would accept from a user. */
+static const char *dhcp_proxy_url(NfcService *s)
+{
+	const NfcIpv4State *v4 = nfc_ipconfig_get_ipv4(nfc_service_get_ipconfig(s));
+
+	if (!v4->up || !v4->wpad[0] || !nfc_settings_check_proxy_url(v4->wpad, NULL))
+		return NULL;
+	return v4->wpad;
+}
+
+/* Proxy is empty while not connected, as ConnMan's. */
+static GVariant *proxy_dict(NfcService *s, bool config)
+{
+	NfcProxyConfig none = { NFC_PROXY_UNSET }, effective;
+
+	if (config)
+		return proxy_variant(nfc_service_get_proxy_config(s));
+	if (!nfc_service_is_connected(s))
+		return proxy_variant(&none);
+	nfc_proxy_effective(nfc_service_get_proxy_config(s), dhcp_proxy_url(s), &effective);
+	return proxy_variant(&effective);
 }
 
 /* ConnMan's order of properties */
@@ -188,11 +222,13 @@ GVariant *nfc_service_dbus_property(NfcService *s, const char *name)
 	if (g_str_equal(name, "Domains.Configuration"))
 		return strv_variant(nfc_service_get_domains_config(s));
 	if (g_str_equal(name, "Proxy"))
-		return proxy_dict(false);
+		return proxy_dict(s, false);
 	if (g_str_equal(name, "Proxy.Configuration"))
-		return proxy_dict(true);
-	if (g_str_equal(name, "mDNS") || g_str_equal(name, "mDNS.Configuration"))
-		return g_variant_new_boolean(FALSE);
+		return proxy_dict(s, true);
+	if (g_str_equal(name, "mDNS"))
+		return g_variant_new_boolean(nfc_resolved_get_mdns(nfc_service_get_index(s)));
+	if (g_str_equal(name, "mDNS.Configuration"))
+		return g_variant_new_boolean(nfc_service_get_mdns_config(s));
 	if (g_str_equal(name, "Provider"))
 		return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
 	return NULL;
@@ -294,6 +330,113 @@ static int parse_ipv6_config(GVariant *dict, NfcIpv6Config *c, const NfcIpv6Conf
 	return nfc_settings_check_ipv6_manual(addr, plen, gw, c, NULL) ? 0 : -EINVAL;
 }
 
+/* Proxy.Configuration's dict into its parts, then validated as a whole.
+ * Keys ConnMan does not know are refused rather than dropped: a client
+ * that sends one expects it to mean something. */
+static gboolean parse_proxy_config(GVariant *dict, NfcProxyConfig *config, GError **error)
+{
+	g_auto(GStrv) servers = NULL, excludes = NULL;
+	const char *method = NULL, *url = NULL;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	if (!g_variant_is_of_type(dict, G_VARIANT_TYPE_VARDICT)) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				    "not a dictionary");
+		return FALSE;
+	}
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) v = value;
+		bool is_str = g_variant_is_of_type(v, G_VARIANT_TYPE_STRING);
+		bool is_strv = g_variant_is_of_type(v, G_VARIANT_TYPE_STRING_ARRAY);
+		const char *want = NULL;
+
+		if (g_str_equal(key, "Method") || g_str_equal(key, "URL")) {
+			if (!is_str)
+				want = "a string";
+			else if (key[0] == 'M')
+				method = g_variant_get_string(v, NULL);
+			else
+				url = g_variant_get_string(v, NULL);
+		} else if (g_str_equal(key, "Servers") || g_str_equal(key, "Excludes")) {
+			if (!is_strv)
+				want = "a list of strings";
+			else if (key[0] == 'S')
+				servers = (g_strfreev(servers), g_variant_dup_strv(v, NULL));
+			else
+				excludes = (g_strfreev(excludes), g_variant_dup_strv(v, NULL));
+		} else {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				    "unknown key (known: Method, Servers, Excludes, URL)");
+			return FALSE;
+		}
+		if (want) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				    "%s is not %s", key, want);
+			return FALSE;
+		}
+	}
+	/* the strings borrowed from dict live as long as the call */
+	return nfc_settings_check_proxy(method, servers, excludes, url, config, error);
+}
+
+typedef struct {
+	GDBusMethodInvocation *inv;
+	char *service;
+	bool enabled;
+} MdnsCall;
+
+static void on_mdns_done(const GError *error, void *data)
+{
+	MdnsCall *c = data;
+	NfcService *s = nfc_service_lookup(c->service);
+	int r;
+
+	if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)) {
+		nfc_dbus_return_error_printf(c->inv, NFC_ERROR_NOT_SUPPORTED,
+					     "mDNS needs systemd-resolved, which is not running");
+	} else if (error) {
+		nfc_dbus_return_error_printf(c->inv, NFC_ERROR_FAILED,
+					     "systemd-resolved did not take the mDNS setting: %s",
+					     error->message);
+	} else if (!s) {
+		nfc_dbus_return_error(c->inv, NFC_ERROR_INVALID_SERVICE);
+	} else if ((r = nfc_service_set_mdns_config(s, c->enabled)) < 0) {
+		/* not stored: neither may it stay in effect */
+		nfc_resolved_set_mdns(nfc_service_get_index(s), !c->enabled, NULL, NULL);
+		nfc_dbus_return_errno(c->inv, r);
+	} else {
+		g_dbus_method_invocation_return_value(c->inv, NULL);
+	}
+	g_free(c->service);
+	g_free(c);
+}
+
+/* Answered once resolved has answered (and the link's setting is read
+ * back), so that mDNS is current when the caller hears success. */
+static void set_mdns(NfcService *s, GDBusMethodInvocation *inv, GVariant *v)
+{
+	MdnsCall *c;
+
+	if (!g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS,
+					     "mDNS.Configuration: not a boolean");
+		return;
+	}
+	if (!nfc_resolved_available()) {
+		nfc_dbus_return_error_printf(inv, NFC_ERROR_NOT_SUPPORTED,
+					     "mDNS needs systemd-resolved, which is not running");
+		return;
+	}
+	c = g_new0(MdnsCall, 1);
+	c->inv = inv;
+	c->service = g_strdup(nfc_service_get_identifier(s));
+	c->enabled = g_variant_get_boolean(v);
+	nfc_resolved_set_mdns(nfc_service_get_index(s), c->enabled, on_mdns_done, c);
+}
+
 static gboolean on_set_property(NfcDbusService *obj, GDBusMethodInvocation *inv,
 				const char *name, GVariant *boxed, gpointer d)
 {
@@ -347,8 +490,20 @@ static gboolean on_set_property(NfcDbusService *obj, GDBusMethodInvocation *inv,
 		r = parse_ipv6_config(v, &c, nfc_service_get_ipv6_config(s));
 		if (!r)
 			r = nfc_service_set_ipv6_config(s, &c);
-	} else if (g_str_equal(name, "Proxy.Configuration") || g_str_equal(name, "mDNS.Configuration")) {
-		r = -EOPNOTSUPP;
+	} else if (g_str_equal(name, "Proxy.Configuration")) {
+		g_autoptr(GError) error = NULL;
+		NfcProxyConfig c;
+
+		if (!parse_proxy_config(v, &c, &error)) {
+			nfc_dbus_return_error_printf(inv, NFC_ERROR_INVALID_ARGUMENTS, "%s: %s",
+						     name, error->message);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+		r = nfc_service_set_proxy_config(s, &c);
+		nfc_proxy_config_clear(&c);
+	} else if (g_str_equal(name, "mDNS.Configuration")) {
+		set_mdns(s, inv, v);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	} else {
 		nfc_dbus_return_error(inv, NFC_ERROR_INVALID_PROPERTY);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -481,6 +636,14 @@ static void on_changed(NfcService *s, const char *property, void *user_data)
 		nfc_dbus_service_emit_property_changed(obj, property, g_variant_new_variant(v));
 }
 
+static void on_mdns_changed(int ifindex)
+{
+	NfcService *s = nfc_service_lookup_by_index(ifindex);
+
+	if (s)
+		on_changed(s, "mDNS", NULL);
+}
+
 void nfc_service_dbus_init(GDBusConnection *conn)
 {
 	static const NfcServiceWatch w = {
@@ -491,12 +654,14 @@ void nfc_service_dbus_init(GDBusConnection *conn)
 
 	objects = nfc_dbus_objects_new(conn, "/net/connman/service", nfc_dbus_service_interface_info(), service_children);
 	watch_id = nfc_service_watch_add(&w, NULL);
+	nfc_resolved_init(conn, on_mdns_changed);
 }
 
 void nfc_service_dbus_cleanup(void)
 {
 	if (!objects)
 		return;
+	nfc_resolved_cleanup();
 	nfc_service_watch_remove(watch_id);
 	g_clear_pointer(&objects, nfc_dbus_objects_free);
 }

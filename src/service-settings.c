@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "log.h"
+#include "string-table.h"
 
 #define QUOTE_MAX 64 /* enough to recognise an entry, too short to carry a payload */
 
@@ -145,6 +146,262 @@ char *nfc_settings_quote(const char *value)
 	return g_strdup_printf("\"%s\"%s", esc, strlen(value) > QUOTE_MAX ? "…" : "");
 }
 
+/* ---- proxy -------------------------------------------------------------- */
+
+#define PROXY_ENTRY_MAX 255  /* a server, exclude: a host name's length and more */
+#define PROXY_URL_MAX 2048   /* what browsers and PAC runners accept at least */
+
+static const char *const proxy_method_names[] = {
+	[NFC_PROXY_DIRECT] = "direct",
+	[NFC_PROXY_MANUAL] = "manual",
+	[NFC_PROXY_AUTO] = "auto",
+};
+
+NFC_STRING_TABLE_FULL(nfc_proxy_method, NfcProxyMethod, proxy_method_names, NULL)
+
+/* Printable ASCII without spaces: these strings reach other programs'
+ * configuration (PAC runners, http_proxy variables), where a space, quote
+ * or newline could end a value and start another. */
+static gboolean check_printable(const char *s, size_t max, GError **error)
+{
+	if (!*s)
+		return invalid(error, "empty");
+	if (strlen(s) > max) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "longer than %zu characters", max);
+		return FALSE;
+	}
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == ',' || c == ';')
+			return invalid(error, "contains a space, control character, quote, "
+					      "backslash, comma, semicolon or non-ASCII byte");
+	}
+	return TRUE;
+}
+
+static gboolean check_uri_host(GUri *uri, GError **error)
+{
+	const char *host = g_uri_get_host(uri);
+	struct in6_addr a6;
+
+	if (!host || !*host)
+		return invalid(error, "has no host");
+	/* GUri hands an IPv6 literal over without its brackets */
+	if (strchr(host, ':'))
+		return inet_pton(AF_INET6, host, &a6) == 1 ? TRUE :
+		       invalid(error, "has a host that is not a name or an address");
+	if (!check_name(host, NULL))
+		return invalid(error, "has a host that is not a name or an address");
+	return TRUE;
+}
+
+/* The user name and password would be readable by anyone on the bus (the
+ * Proxy properties are), so neither is taken. */
+static gboolean check_no_userinfo(GUri *uri, GError **error)
+{
+	if (g_uri_get_userinfo(uri))
+		return invalid(error, "carries a user name or password, which everyone "
+				      "on the bus could read");
+	return TRUE;
+}
+
+gboolean nfc_settings_check_proxy_server(const char *server, GError **error)
+{
+	static const char *const schemes[] = {
+		"http", "https", "socks", "socks4", "socks4a", "socks5", "socks5h", NULL
+	};
+	g_autofree char *full = NULL;
+	g_autoptr(GUri) uri = NULL;
+	const char *path;
+
+	if (!check_printable(server, PROXY_ENTRY_MAX, error))
+		return FALSE;
+	full = strstr(server, "://") ? g_strdup(server) : g_strconcat("http://", server, NULL);
+	uri = g_uri_parse(full, G_URI_FLAGS_NONE, NULL);
+	if (!uri)
+		return invalid(error, "is not host[:port] or scheme://host[:port]");
+	if (!g_strv_contains(schemes, g_uri_get_scheme(uri)))
+		return invalid(error, "has a scheme that is not a proxy's (http, https, socks, "
+				      "socks4, socks4a, socks5, socks5h)");
+	if (!check_uri_host(uri, error) || !check_no_userinfo(uri, error))
+		return FALSE;
+	if (g_uri_get_port(uri) == 0)
+		return invalid(error, "has port 0");
+	path = g_uri_get_path(uri);
+	if ((*path && strcmp(path, "/") != 0) || g_uri_get_query(uri) || g_uri_get_fragment(uri))
+		return invalid(error, "has a path, query or fragment (a proxy is a host and port)");
+	return TRUE;
+}
+
+gboolean nfc_settings_check_proxy_exclude(const char *exclude, GError **error)
+{
+	if (!check_printable(exclude, PROXY_ENTRY_MAX, error))
+		return FALSE;
+	for (const char *p = exclude; *p; p++)
+		if (!g_ascii_isalnum(*p) && !strchr(".-_*:/[]%", *p))
+			return invalid(error, "contains a character not allowed in a host, "
+					      "domain or network");
+	return TRUE;
+}
+
+gboolean nfc_settings_check_proxy_url(const char *url, GError **error)
+{
+	g_autoptr(GUri) uri = NULL;
+	const char *scheme;
+
+	if (!check_printable(url, PROXY_URL_MAX, error))
+		return FALSE;
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	if (!uri)
+		return invalid(error, "is not a URL");
+	scheme = g_uri_get_scheme(uri);
+	if (g_str_equal(scheme, "file")) {
+		const char *host = g_uri_get_host(uri);
+
+		if ((host && *host && !g_str_equal(host, "localhost")) ||
+		    g_uri_get_path(uri)[0] != '/')
+			return invalid(error, "is a file URL without an absolute local path");
+		return TRUE;
+	}
+	if (!g_str_equal(scheme, "http") && !g_str_equal(scheme, "https"))
+		return invalid(error, "is not an http, https or file URL");
+	if (g_uri_get_port(uri) == 0)
+		return invalid(error, "has port 0");
+	return check_uri_host(uri, error) && check_no_userinfo(uri, error);
+}
+
+static gboolean check_proxy_list(const char *key, char **list,
+				 gboolean (*check)(const char *, GError **), GError **error)
+{
+	guint i = 0;
+
+	if (list && g_strv_length(list) > NFC_SETTINGS_LIST_MAX) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "%s: more than %d entries", key, NFC_SETTINGS_LIST_MAX);
+		return FALSE;
+	}
+	for (char **p = list; p && *p; p++, i++) {
+		if (!check(*p, error)) {
+			g_prefix_error(error, "%s entry %u ", key, i + 1);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean nfc_settings_check_proxy(const char *method, char **servers, char **excludes,
+				  const char *url, NfcProxyConfig *config, GError **error)
+{
+	static char *const empty[] = { NULL };
+	NfcProxyConfig c = { NFC_PROXY_UNSET };
+
+	if (!method)
+		return invalid(error, "Method is missing");
+	if (!nfc_proxy_method_from_string(method, &c.method))
+		return invalid(error, "Method is not direct, manual or auto");
+	if (c.method == NFC_PROXY_MANUAL) {
+		if (!servers || !servers[0])
+			return invalid(error, "manual needs at least one server in Servers");
+		if (!check_proxy_list("Servers", servers, nfc_settings_check_proxy_server, error) ||
+		    !check_proxy_list("Excludes", excludes, nfc_settings_check_proxy_exclude, error))
+			return FALSE;
+		c.servers = g_strdupv(servers);
+		c.excludes = g_strdupv(excludes ? excludes : (char **)empty);
+	} else if (c.method == NFC_PROXY_AUTO && url && *url) {
+		if (!nfc_settings_check_proxy_url(url, error)) {
+			g_prefix_error(error, "URL ");
+			return FALSE;
+		}
+		c.url = g_strdup(url);
+	}
+	*config = c;
+	return TRUE;
+}
+
+void nfc_proxy_config_clear(NfcProxyConfig *config)
+{
+	g_clear_pointer(&config->servers, g_strfreev);
+	g_clear_pointer(&config->excludes, g_strfreev);
+	g_clear_pointer(&config->url, g_free);
+	config->method = NFC_PROXY_UNSET;
+}
+
+void nfc_proxy_config_copy(NfcProxyConfig *dst, const NfcProxyConfig *src)
+{
+	dst->method = src->method;
+	dst->servers = g_strdupv(src->servers);
+	dst->excludes = g_strdupv(src->excludes);
+	dst->url = g_strdup(src->url);
+}
+
+static bool strv_equal0(char **a, char **b)
+{
+	if (!a || !b)
+		return a == b;
+	return g_strv_equal((const char *const *)a, (const char *const *)b);
+}
+
+bool nfc_proxy_config_equal(const NfcProxyConfig *a, const NfcProxyConfig *b)
+{
+	return a->method == b->method && strv_equal0(a->servers, b->servers) &&
+	       strv_equal0(a->excludes, b->excludes) && g_strcmp0(a->url, b->url) == 0;
+}
+
+void nfc_proxy_config_save(const NfcProxyConfig *c, GKeyFile *kf, const char *group)
+{
+	if (c->method == NFC_PROXY_UNSET)
+		return;
+	g_key_file_set_string(kf, group, "Proxy.Method", nfc_proxy_method_to_string(c->method));
+	if (c->servers && c->servers[0])
+		g_key_file_set_string_list(kf, group, "Proxy.Servers",
+					   (const char *const *)c->servers,
+					   g_strv_length(c->servers));
+	if (c->excludes && c->excludes[0])
+		g_key_file_set_string_list(kf, group, "Proxy.Excludes",
+					   (const char *const *)c->excludes,
+					   g_strv_length(c->excludes));
+	if (c->url)
+		g_key_file_set_string(kf, group, "Proxy.URL", c->url);
+}
+
+void nfc_proxy_effective(const NfcProxyConfig *config, const char *dhcp_url,
+			 NfcProxyConfig *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (config->method == NFC_PROXY_DIRECT || config->method == NFC_PROXY_MANUAL ||
+	    (config->method == NFC_PROXY_AUTO && config->url)) {
+		*out = *config;
+		return;
+	}
+	if (dhcp_url && *dhcp_url) {
+		out->method = NFC_PROXY_AUTO;
+		out->url = (char *)dhcp_url;
+	} else {
+		out->method = NFC_PROXY_DIRECT;
+	}
+}
+
+/* All or nothing: half a proxy configuration (servers without their
+ * excludes) would send traffic where the user did not mean it to go. */
+static void load_proxy(GKeyFile *kf, const char *service, NfcProxyConfig *c)
+{
+	g_autofree char *method = g_key_file_get_string(kf, service, "Proxy.Method", NULL);
+	g_autofree char *url = g_key_file_get_string(kf, service, "Proxy.URL", NULL);
+	g_auto(GStrv) servers = g_key_file_get_string_list(kf, service, "Proxy.Servers", NULL, NULL);
+	g_auto(GStrv) excludes = g_key_file_get_string_list(kf, service, "Proxy.Excludes", NULL,
+							    NULL);
+	g_autoptr(GError) error = NULL;
+
+	c->method = NFC_PROXY_UNSET;
+	if (!method)
+		return;
+	if (!nfc_settings_check_proxy(method, servers, excludes, url, c, &error))
+		nfc_warn("%s: ignoring the proxy configuration in its settings: %s", service,
+			 error->message);
+}
+
 static char **load_list(GKeyFile *kf, const char *service, const char *key, NfcSettingsList kind)
 {
 	g_auto(GStrv) list = g_key_file_get_string_list(kf, service, key, NULL, NULL);
@@ -246,6 +503,9 @@ void nfc_service_settings_load(GKeyFile *kf, const char *service, NfcServiceSett
 	out->nameservers = load_list(kf, service, "Nameservers", NFC_SETTINGS_NAMESERVERS);
 	out->timeservers = load_list(kf, service, "Timeservers", NFC_SETTINGS_TIMESERVERS);
 	out->domains = load_list(kf, service, "Domains", NFC_SETTINGS_DOMAINS);
+	load_proxy(kf, service, &out->proxy);
+	/* ConnMan writes it only when true */
+	out->mdns = g_key_file_get_boolean(kf, service, "mDNS", NULL);
 }
 
 void nfc_service_settings_clear(NfcServiceSettings *settings)
@@ -253,4 +513,5 @@ void nfc_service_settings_clear(NfcServiceSettings *settings)
 	g_clear_pointer(&settings->nameservers, g_strfreev);
 	g_clear_pointer(&settings->timeservers, g_strfreev);
 	g_clear_pointer(&settings->domains, g_strfreev);
+	nfc_proxy_config_clear(&settings->proxy);
 }

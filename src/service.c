@@ -36,6 +36,8 @@ struct NfcService {
 	char **nameservers_config;
 	char **timeservers_config;
 	char **domains_config;
+	NfcProxyConfig proxy_config;
+	bool mdns_config;
 	NfcOnlineCheck *online;
 	gint64 connected_at;    /* monotonic µs when it became ready, 0 if not */
 };
@@ -192,6 +194,9 @@ static void load(NfcService *s)
 	s->nameservers_config = g_steal_pointer(&set.nameservers);
 	s->timeservers_config = g_steal_pointer(&set.timeservers);
 	s->domains_config = g_steal_pointer(&set.domains);
+	s->proxy_config = set.proxy;
+	set.proxy = (NfcProxyConfig){ NFC_PROXY_UNSET };
+	s->mdns_config = set.mdns;
 	nfc_service_settings_clear(&set);
 }
 
@@ -244,6 +249,9 @@ static int save(NfcService *s)
 	if (s->domains_config[0])
 		g_key_file_set_string_list(kf, g, "Domains", (const char *const *)s->domains_config,
 					   g_strv_length(s->domains_config));
+	nfc_proxy_config_save(&s->proxy_config, kf, g);
+	if (s->mdns_config)
+		g_key_file_set_boolean(kf, g, "mDNS", true);
 	if (!nfc_storage_save(name, kf, &error)) {
 		nfc_error("%s: cannot save settings: %s", s->identifier, error->message);
 		return nfc_storage_errno(error);
@@ -277,6 +285,7 @@ static void set_state(NfcService *s, NfcServiceState state)
 		notify_changed(s, "Nameservers");
 		notify_changed(s, "Timeservers");
 		notify_changed(s, "Domains");
+		notify_changed(s, "Proxy");
 	}
 	resort(false);
 	update_manager();
@@ -316,6 +325,7 @@ static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
 		notify_changed(s, "Nameservers");
 		notify_changed(s, "Timeservers");
 		notify_changed(s, "Domains");
+		notify_changed(s, "Proxy"); /* the lease's option 252 */
 		if (!state_connected(s->state))
 			set_state(s, NFC_SERVICE_READY);
 		start_online_check(s);
@@ -331,6 +341,7 @@ static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
 		if (ev == NFC_IPCONFIG_IPV4_DOWN) {
 			notify_changed(s, "Nameservers");
 			notify_changed(s, "Domains");
+			notify_changed(s, "Proxy");
 		}
 		if (state_connected(s->state) && !v4->up && !v6->up && nfc_ipconfig_is_running(ipc)) {
 			g_clear_pointer(&s->online, nfc_online_check_stop);
@@ -424,6 +435,7 @@ static void service_free(NfcService *s)
 	g_strfreev(s->nameservers_config);
 	g_strfreev(s->timeservers_config);
 	g_strfreev(s->domains_config);
+	nfc_proxy_config_clear(&s->proxy_config);
 	g_free(s->identifier);
 	g_free(s->path);
 	g_free(s->type);
@@ -700,6 +712,42 @@ int nfc_service_set_ipv6_config(NfcService *s, const NfcIpv6Config *config)
 	return 0;
 }
 
+int nfc_service_set_proxy_config(NfcService *s, const NfcProxyConfig *config)
+{
+	NfcProxyConfig old = s->proxy_config;
+	int r;
+
+	nfc_proxy_config_copy(&s->proxy_config, config);
+	r = save(s);
+	if (r < 0) {
+		nfc_proxy_config_clear(&s->proxy_config);
+		s->proxy_config = old;
+		return r;
+	}
+	nfc_proxy_config_clear(&old);
+	notify_changed(s, "Proxy.Configuration");
+	notify_changed(s, "Proxy");
+	return 0;
+}
+
+int nfc_service_set_mdns_config(NfcService *s, bool mdns)
+{
+	int r;
+
+	if (s->mdns_config == mdns)
+		return 0;
+	s->mdns_config = mdns;
+	r = save(s);
+	if (r < 0) {
+		s->mdns_config = !mdns;
+		return r;
+	}
+	notify_changed(s, "mDNS.Configuration");
+	return 0;
+}
+
+const NfcProxyConfig *nfc_service_get_proxy_config(NfcService *s) { return &s->proxy_config; }
+bool nfc_service_get_mdns_config(NfcService *s) { return s->mdns_config; }
 const NfcIpv4Config *nfc_service_get_ipv4_config(NfcService *s) { return &s->v4_config; }
 const NfcIpv6Config *nfc_service_get_ipv6_config(NfcService *s) { return &s->v6_config; }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "ipconfig.h"
+#include "service-settings.h"
 
 typedef struct NfcService NfcService;
 
@@ -95,6 +96,10 @@ int nfc_service_set_timeservers_config(NfcService *service, char **list);
 int nfc_service_set_domains_config(NfcService *service, char **list);
 int nfc_service_set_ipv4_config(NfcService *service, const NfcIpv4Config *config);
 int nfc_service_set_ipv6_config(NfcService *service, const NfcIpv6Config *config);
+/* Stored as given (validated by nfc_settings_check_proxy); Proxy follows. */
+int nfc_service_set_proxy_config(NfcService *service, const NfcProxyConfig *config);
+/* Only the stored wish: the mDNS hand-off (resolved.h) applies it. */
+int nfc_service_set_mdns_config(NfcService *service, bool mdns);
 int nfc_service_clear_error(NfcService *service);
 int nfc_service_connect(NfcService *service);    /* user request */
 int nfc_service_disconnect(NfcService *service); /* user request */
@@ -108,6 +113,8 @@ guint nfc_service_get_connected_seconds(NfcService *service);
 void nfc_service_autoconnect_all(void);
 const NfcIpv4Config *nfc_service_get_ipv4_config(NfcService *service);
 const NfcIpv6Config *nfc_service_get_ipv6_config(NfcService *service);
+const NfcProxyConfig *nfc_service_get_proxy_config(NfcService *service);
+bool nfc_service_get_mdns_config(NfcService *service);
 
 /* Pure ordering, exposed for unit tests: <0 when a goes before b. */
 typedef struct {

@@ -485,9 +485,15 @@ static char *write_bus_policy(NfcLab *lab)
 	return path;
 }
 
+char *nfc_lab_bus_policy_dir(NfcLab *lab)
+{
+	return g_build_filename(lab->dir, "bus.d", NULL);
+}
+
 const char *nfc_lab_bus_address(NfcLab *lab)
 {
 	g_autofree char *policy_path = NULL;
+	g_autofree char *policy_dir = NULL;
 	g_autofree char *conf_path = NULL;
 	g_autofree char *conf = NULL;
 	g_autofree char *socket = NULL;
@@ -500,6 +506,8 @@ const char *nfc_lab_bus_address(NfcLab *lab)
 	socket = g_build_filename(lab->dir, "bus", NULL);
 	conf_path = g_build_filename(lab->dir, "bus.conf", NULL);
 	policy_path = write_bus_policy(lab);
+	policy_dir = nfc_lab_bus_policy_dir(lab);
+	g_assert_cmpint(g_mkdir_with_parents(policy_dir, 0755), ==, 0);
 	/* like the system bus: default deny, plus nfconnd's own policy */
 	conf = g_strdup_printf(
 		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
@@ -525,8 +533,9 @@ const char *nfc_lab_bus_address(NfcLab *lab)
 		"           send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
 		"  </policy>\n"
 		"  <include>%s</include>\n"
+		"  <includedir>%s/bus.d</includedir>\n"
 		"</busconfig>\n",
-		socket, policy_path);
+		socket, policy_path, lab->dir);
 	g_file_set_contents(conf_path, conf, -1, &error);
 	g_assert_no_error(error);
 	conf_arg = g_strdup_printf("--config-file=%s", conf_path);

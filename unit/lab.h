@@ -64,6 +64,10 @@ GPid nfc_lab_start_dnsmasq(NfcLab *lab, const char *ns, const char *ifname,
 /* The private bus (started on first use) and the test's connection to it. */
 const char *nfc_lab_bus_address(NfcLab *lab);
 GDBusConnection *nfc_lab_bus(NfcLab *lab);
+/* A directory the private bus includes policy files from (for a test that
+ * puts another service on the bus); after adding one once the bus runs,
+ * call org.freedesktop.DBus.ReloadConfig. Caller frees. */
+char *nfc_lab_bus_policy_dir(NfcLab *lab);
 
 /* Start nfconnd in ns on the private bus with a state and run directory of
  * its own (<dir>/state, <dir>/run) and extra arguments; waits until it owns

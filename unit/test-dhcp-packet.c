@@ -18,7 +18,7 @@ static const uint32_t xid = 0x1234abcd;
 #define ADDR 198, 51, 100, 60
 #define SERVER 198, 51, 100, 1
 #define CLIENT_ID 61, 7, 1, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30
-#define PRL 55, 12, 1, 3, 6, 12, 15, 26, 28, 42, 51, 54, 58, 59
+#define PRL 55, 13, 1, 3, 6, 12, 15, 26, 28, 42, 51, 54, 58, 59, 252
 #define HOSTNAME 12, 3, 'b', 'o', 'x'
 #define VENDOR 60, 6, 'n', 'f', 'c', 'o', 'n', 'n'
 
@@ -138,7 +138,7 @@ static void test_build_limits(void)
 	info.vendor_class = max_name;
 	n = nfc_dhcp_build_request(buf, sizeof(buf), &info, NFC_DHCP_REQ_SELECTING,
 				   addr_of("198.51.100.60"), addr_of("198.51.100.1"));
-	g_assert_cmpint(n, ==, 240 + 3 + 9 + 6 + 6 + 257 + 257 + 14 + 1);
+	g_assert_cmpint(n, ==, 240 + 3 + 9 + 6 + 6 + 257 + 257 + 15 + 1);
 	g_assert_cmpuint(buf[264], ==, 12);
 	g_assert_cmpuint(buf[265], ==, 255);
 	g_assert_cmpuint(buf[n - 1], ==, 255);
@@ -169,6 +169,7 @@ typedef struct {
 	uint8_t prefixlen;
 	unsigned int n_routers, n_dns, n_ntp;
 	const char *domain;
+	const char *wpad;  /* NULL: "" */
 	uint16_t mtu;
 	uint32_t lease, t1, t2;
 } ParseCase;
@@ -206,6 +207,27 @@ static const ParseCase parse_cases[] = {
 	  OPTS(53, 1, 5, 54, 4, SERVER, 51, 4, 255, 255, 255, 255, 58, 4, 0, 0, 0, 1, 255),
 	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "",
 	  .lease = UINT32_MAX, .t1 = UINT32_MAX, .t2 = UINT32_MAX },
+
+	/* option 252, the proxy autoconfig URL: printable, no spaces or quotes */
+	{ .name = "wpad", OPTS(ACK_BASE, 252, 19, 'h', 't', 't', 'p', ':', '/', '/', 'w', '.',
+			       'e', 'x', '/', 'w', 'p', 'a', 'd', '.', 'd', 0, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "",
+	  .wpad = "http://w.ex/wpad.d", .lease = 3600, .t1 = 1800, .t2 = 3150 },
+	{ .name = "wpad-newline", OPTS(ACK_BASE, 252, 4, 'a', '\n', 'b', 'c', 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "wpad-space", OPTS(ACK_BASE, 252, 3, 'a', ' ', 'b', 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "wpad-quote", OPTS(ACK_BASE, 252, 3, 'a', '"', 'b', 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "wpad-high-byte", OPTS(ACK_BASE, 252, 3, 'a', 0xc3, 'b', 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
+	{ .name = "wpad-only-nuls", OPTS(ACK_BASE, 252, 2, 0, 0, 255),
+	  .expect = 0, .type = NFC_DHCP_ACK, .prefixlen = 24, .domain = "", .lease = 3600,
+	  .t1 = 1800, .t2 = 3150 },
 
 	/* header */
 	{ .name = "op-request", OPTS(ACK_BASE, 255), .mutate = true, .offset = 0, .value = 1, .expect = -EBADMSG },
@@ -435,6 +457,7 @@ static void test_parse(gconstpointer data)
 	g_assert_cmpuint(reply.lease.n_dns, ==, c->n_dns);
 	g_assert_cmpuint(reply.lease.n_ntp, ==, c->n_ntp);
 	g_assert_cmpstr(reply.lease.domain, ==, c->domain);
+	g_assert_cmpstr(reply.lease.wpad, ==, c->wpad ? c->wpad : "");
 	g_assert_cmpuint(reply.lease.mtu, ==, c->mtu);
 	g_assert_cmpuint(reply.lease.lease_time, ==, c->lease);
 	g_assert_cmpuint(reply.lease.t1, ==, c->t1);
