@@ -53,7 +53,7 @@ static void ctl(Fixture *f, const char *fmt, ...)
 }
 
 /* The strings of an "as" property, joined by spaces ("" if none). */
-G_GNUC_UNUSED static char *list_property(Fixture *f, const char *name)
+static char *list_property(Fixture *f, const char *name)
 {
 	g_autoptr(GVariant) v = uplinks_service_property(&f->u, f->id, name);
 	g_autofree const char **items = NULL;
@@ -153,6 +153,111 @@ static void wait_state(Fixture *f, const char *want)
 	uplinks_wait_property(&f->u, f->id, "State", want, TIMEOUT_MS);
 }
 
+/* ---- RDNSS and DNSSL ----------------------------------------------------- */
+
+/* One router advertisement from fe80::99 (not the router's address: its
+ * router lifetime of 0 leaves the real router alone) with an RDNSS and a
+ * DNSSL option of the given lifetime:  ra.py IFNAME SERVER DOMAIN LIFETIME */
+static const char ra_py[] =
+	"import socket, struct, sys\n"
+	"ifname, server, domain, life = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])\n"
+	"idx = socket.if_nametoindex(ifname)\n"
+	"s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+	"s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)\n"
+	"s.bind(('fe80::99', 0, 0, idx))\n"
+	"ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 0, 0, 0)\n"
+	"rdnss = struct.pack('!BBHI', 25, 3, 0, life) + socket.inet_pton(socket.AF_INET6, server)\n"
+	"name = b''.join(bytes([len(l)]) + l.encode() for l in domain.split('.')) + b'\\0'\n"
+	"name += b'\\0' * (-(8 + len(name)) % 8)\n"
+	"dnssl = struct.pack('!BBHI', 31, (8 + len(name)) // 8, 0, life) + name\n"
+	"s.sendto(ra + rdnss + dnssl, ('ff02::1', 0, 0, idx))\n";
+
+static void send_ra(Fixture *f, const char *server, const char *domain, unsigned int lifetime)
+{
+	nfc_lab_sh(f->u.lab, f->u.router[0], "python3 %s/ra.py r0 %s %s %u", nfc_lab_dir(f->u.lab),
+		   server, domain, lifetime);
+}
+
+/* Waits until the "as" property name reads want (joined by spaces);
+ * returns how long that took, in seconds. */
+static double wait_list(Fixture *f, const char *name, const char *want)
+{
+	gint64 start = g_get_monotonic_time(), end = start + (gint64)TIMEOUT_MS * 1000;
+
+	for (;;) {
+		g_autofree char *have = list_property(f, name);
+
+		if (g_str_equal(have, want))
+			return (g_get_monotonic_time() - start) / 1e6;
+		if (g_get_monotonic_time() > end) {
+			g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+
+			g_error("%s is '%s', never '%s'\n%s", name, have, want, log);
+		}
+		g_usleep(50 * 1000);
+	}
+}
+
+static void setup_rdnss(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = {
+		.router_dnsmasq = "--dhcp-option=option6:dns-server,[2001:db8:ffff::53] "
+				  "--dhcp-option=option6:domain-search,v6.example",
+	};
+	g_autofree char *py = NULL;
+
+	setup_with(f, &o);
+	py = g_build_filename(nfc_lab_dir(f->u.lab), "ra.py", NULL);
+	g_assert_true(g_file_set_contents(py, ra_py, -1, NULL));
+	nfc_lab_sh(f->u.lab, f->u.router[0], "ip -6 addr add fe80::99/64 dev r0 nodad");
+}
+
+static void test_rdnss(Fixture *f, gconstpointer data)
+{
+	const char *run = nfc_lab_run_dir(f->u.lab);
+	double t;
+
+	/* dnsmasq's advertisements: after DHCP's, in the service and in
+	 * resolv.conf (both routers advertise the same: whichever service is
+	 * the default writes it) */
+	wait_ipv6(f, "start");
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+	wait_list(f, "Domains", "one.example v6.example");
+	nfc_lab_wait_sh(f->u.lab, NULL, TIMEOUT_MS,
+			"grep -qx 'nameserver 2001:db8:ffff::53' %s/resolv.conf && "
+			"grep -q '^search .*v6.example' %s/resolv.conf", run, run);
+
+	/* a second router's, for 3 s: it comes, then expires */
+	send_ra(f, "2001:db8:a::99", "extra.example", 3);
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53 2001:db8:a::99");
+	wait_list(f, "Domains", "one.example v6.example extra.example");
+	t = wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+	g_test_message("expired %.1f s after it was seen", t);
+	/* not before its lifetime (less what seeing it took), not much after */
+	g_assert_cmpfloat(t, >, 2.0);
+	g_assert_cmpfloat(t, <, 6.0);
+	wait_list(f, "Domains", "one.example v6.example");
+
+	/* a long lifetime, then withdrawn with lifetime 0: gone at once */
+	send_ra(f, "2001:db8:a::99", "extra.example", 3600);
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53 2001:db8:a::99");
+	send_ra(f, "2001:db8:a::99", "extra.example", 0);
+	t = wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+	g_assert_cmpfloat(t, <, 2.0);
+	wait_list(f, "Domains", "one.example v6.example");
+
+	/* a nameserver the user set replaces what the network says */
+	ctl(f, "config %s --nameservers 192.0.2.53", f->id);
+	wait_list(f, "Nameservers", "192.0.2.53");
+	ctl(f, "config %s --nameservers", f->id);
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+
+	/* IPv6 off: nothing advertised counts */
+	ctl(f, "config %s --ipv6 off", f->id);
+	wait_list(f, "Nameservers", "198.51.100.53");
+	wait_list(f, "Domains", "one.example");
+}
+
 /* ---- churn: IPv6 comes back after every operation ---------------------- */
 
 static void setup_churn(Fixture *f, gconstpointer data)
@@ -200,10 +305,74 @@ static void test_churn(Fixture *f, gconstpointer data)
 	wait_ipv6(f, "ipv4 off");
 }
 
+/* The same operations back to back, as a user types them: IPv6 must
+ * come back once they stop. */
+static void test_churn_fast(Fixture *f, gconstpointer data)
+{
+	const char *id = f->id;
+
+	if (!f->u.lab)
+		return;
+	wait_ipv6(f, "start");
+	for (int round = 0; round < 6; round++) {
+		ctl(f, "config %s --ipv4 manual 198.51.100.20 255.255.255.128 198.51.100.1", id);
+		ctl(f, "config %s --ipv4 dhcp", id);
+		ctl(f, "config %s --ipv6 off", id);
+		ctl(f, "config %s --ipv6 auto", id);
+		wait_ipv6(f, "config");
+		ctl(f, "disable ethernet");
+		ctl(f, "enable ethernet");
+		wait_ipv6(f, "technology");
+		ctl(f, "enable offline");
+		ctl(f, "disable offline");
+		wait_ipv6(f, "offline");
+		ctl(f, "disconnect %s", id);
+		ctl(f, "connect %s", id);
+		wait_ipv6(f, "connect");
+	}
+}
+
+static void test_churn_wide(Fixture *f, gconstpointer data)
+{
+	const char *id = f->id;
+
+	if (!f->u.lab)
+		return;
+	wait_ipv6(f, "start");
+	for (int round = 0; round < 4; round++) {
+		ctl(f, "config %s --ipv6 manual 2001:db8:a::20 64 2001:db8:a::1", id);
+		ctl(f, "config %s --ipv6 auto", id);
+		wait_ipv6(f, "manual-auto");
+		ctl(f, "config %s --ipv6 auto preferred", id);
+		wait_ipv6(f, "preferred");
+		ctl(f, "config %s --ipv6 auto", id);
+		wait_ipv6(f, "disabled");
+		ctl(f, "config %s --nameservers 2001:db8::53", id);
+		ctl(f, "config %s --autoconnect no", id);
+		ctl(f, "disconnect %s", id);
+		ctl(f, "config %s --ipv4 off", id);
+		ctl(f, "enable offline");
+		ctl(f, "disable offline");
+		ctl(f, "config %s --autoconnect yes", id);
+		ctl(f, "connect %s", id);
+		wait_ipv6(f, "autoconnect");
+		ctl(f, "config %s --ipv4 dhcp", id);
+		wait_ipv6(f, "dhcp");
+		ctl(f, "disable ethernet");
+		ctl(f, "enable ethernet");
+		ctl(f, "disconnect %s", id);
+		ctl(f, "connect %s", id);
+		wait_ipv6(f, "tech-connect");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	nfc_lab_require_root();
+	g_test_add("/ipv6/rdnss", Fixture, NULL, setup_rdnss, test_rdnss, teardown);
 	g_test_add("/ipv6/churn", Fixture, NULL, setup_churn, test_churn, teardown);
+	g_test_add("/ipv6/churn-fast", Fixture, NULL, setup_churn, test_churn_fast, teardown);
+	g_test_add("/ipv6/churn-wide", Fixture, NULL, setup_churn, test_churn_wide, teardown);
 	return g_test_run();
 }
