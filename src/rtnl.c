@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rtnetlink, see rtnl.h. Two sockets on the main loop: one for our
  * requests and dumps (replies matched by sequence number), one subscribed
- * to link, address, route and rule events, the resolver options of router
- * advertisements (and neighbour events while
- * someone asks for them). A sync (at start, and after the
+ * to link, address, route and rule events and the resolver options of
+ * router advertisements (and neighbour events while someone asks for
+ * them). A sync (at start, and after the
  * monitor overran) dumps links and addresses, diffs them against the cache
  * and emits the differences; monitor events that arrive meanwhile are held
  * back and replayed on top, so the cache ends where the kernel is. Events
