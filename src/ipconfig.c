@@ -495,10 +495,18 @@ static void on_nd_options(const NfcRtnlNdOpts *opts, void *user_data)
 	/* as ConnMan: only what SLAAC's routers say counts */
 	if (opts->index != ipc->index || !ipc->running || ipc->v6_config.method != NFC_IPV6_AUTO)
 		return;
-	for (unsigned int i = 0; i < opts->n_servers; i++)
-		changed |= nfc_ra_list_update(ipc->ra_servers,
-					      inet_ntop(AF_INET6, &opts->servers[i], buf, sizeof(buf)),
+	for (unsigned int i = 0; i < opts->n_servers; i++) {
+		g_autofree char *name = NULL;
+
+		inet_ntop(AF_INET6, &opts->servers[i], buf, sizeof(buf));
+		/* a link-local server (dnsmasq names itself so) is only
+		 * reachable through this link: glibc's resolv.conf and
+		 * getaddrinfo read the zone after '%' */
+		if (IN6_IS_ADDR_LINKLOCAL(&opts->servers[i]))
+			name = g_strdup_printf("%s%%%s", buf, ipc->ifname);
+		changed |= nfc_ra_list_update(ipc->ra_servers, name ? name : buf,
 					      opts->server_lifetime[i], now, NFC_RTNL_ND_MAX_SERVERS);
+	}
 	for (unsigned int i = 0; i < opts->n_domains; i++)
 		changed |= nfc_ra_list_update(ipc->ra_domains, opts->domains[i],
 					      opts->domain_lifetime[i], now, NFC_RTNL_ND_MAX_DOMAINS);

@@ -127,8 +127,17 @@ static void test_online(Fixture *f, gconstpointer data)
 	kernel_addr = nfc_lab_sh_output(f->u.lab, f->u.host, "ip -4 -br addr show uplink0");
 	g_assert_nonnull(strstr(kernel_addr, addr0));
 
+	/* the lease's, then the router's own from its advertisements (RDNSS):
+	 * dnsmasq names its link-local address, scoped to the link */
 	ns = uplinks_service_property(&f->u, id0, "Nameservers");
-	g_assert_cmpuint(g_variant_n_children(ns), ==, 1);
+	g_assert_cmpuint(g_variant_n_children(ns), ==, 2);
+	{
+		g_autofree const char **list = g_variant_get_strv(ns, NULL);
+
+		g_assert_cmpstr(list[0], ==, "198.51.100.53");
+		g_assert_true(g_str_has_prefix(list[1], "fe80::") &&
+			      g_str_has_suffix(list[1], "%uplink0"));
+	}
 	eth = uplinks_service_property(&f->u, id0, "Ethernet");
 	{
 		const char *ifname = NULL;
