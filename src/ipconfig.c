@@ -40,6 +40,10 @@ struct NfcIpconfig {
 	int v4_request;
 	int v4_route_request;
 	int v6_request;
+	/* with auto, while running: what the routers advertise (NfcRaEntry) */
+	GArray *ra_servers;
+	GArray *ra_domains;
+	guint ra_timer;
 };
 
 static void emit(NfcIpconfig *ipc, NfcIpconfigEvent ev)
@@ -392,6 +396,148 @@ static void on_addr_removed(const NfcRtnlAddr *a, void *user_data)
 	}
 }
 
+/* ---- RDNSS and DNSSL (RFC 8106) ------------------------------------------ */
+
+static int ra_find(GArray *list, const char *value)
+{
+	for (guint i = 0; i < list->len; i++)
+		if (g_str_equal(g_array_index(list, NfcRaEntry, i).value, value))
+			return (int)i;
+	return -1;
+}
+
+bool nfc_ra_list_update(GArray *list, const char *value, uint32_t lifetime, gint64 now,
+			guint max)
+{
+	int i = ra_find(list, value);
+	NfcRaEntry e = { 0 };
+
+	if (lifetime == 0) {
+		if (i < 0)
+			return false;
+		g_array_remove_index(list, (guint)i);
+		return true;
+	}
+	e.expires = lifetime == 0xffffffff ? G_MAXINT64 : now + (gint64)lifetime * G_USEC_PER_SEC;
+	if (i >= 0) {
+		g_array_index(list, NfcRaEntry, i).expires = e.expires;
+		return false;
+	}
+	if (list->len >= max || g_strlcpy(e.value, value, sizeof(e.value)) >= sizeof(e.value))
+		return false;
+	g_array_append_val(list, e);
+	return true;
+}
+
+bool nfc_ra_list_expire(GArray *list, gint64 now, gint64 *next)
+{
+	bool changed = false;
+
+	*next = G_MAXINT64;
+	for (guint i = 0; i < list->len;) {
+		const NfcRaEntry *e = &g_array_index(list, NfcRaEntry, i);
+
+		if (e->expires <= now) {
+			g_array_remove_index(list, i);
+			changed = true;
+			continue;
+		}
+		*next = MIN(*next, e->expires);
+		i++;
+	}
+	return changed;
+}
+
+static void ra_schedule(NfcIpconfig *ipc);
+
+static gboolean ra_expired(gpointer data)
+{
+	NfcIpconfig *ipc = data;
+
+	ipc->ra_timer = 0;
+	ra_schedule(ipc);
+	return G_SOURCE_REMOVE;
+}
+
+/* Drops what expired (telling if it changed anything) and sets the timer
+ * for the next expiry. */
+static void ra_schedule(NfcIpconfig *ipc)
+{
+	gint64 now = g_get_monotonic_time(), next_s, next_d;
+	bool changed = nfc_ra_list_expire(ipc->ra_servers, now, &next_s);
+
+	changed |= nfc_ra_list_expire(ipc->ra_domains, now, &next_d);
+	g_clear_handle_id(&ipc->ra_timer, g_source_remove);
+	next_s = MIN(next_s, next_d);
+	if (next_s != G_MAXINT64)
+		/* rounded up: a timer that fires early finds nothing due */
+		ipc->ra_timer = g_timeout_add((guint)MIN((next_s - now + 999) / 1000, G_MAXUINT),
+					      ra_expired, ipc);
+	if (changed) {
+		nfc_info("%s: advertised nameservers or domains expired", ipc->ifname);
+		emit(ipc, NFC_IPCONFIG_IPV6_RA_DNS);
+	}
+}
+
+static void ra_clear(NfcIpconfig *ipc)
+{
+	g_clear_handle_id(&ipc->ra_timer, g_source_remove);
+	g_array_set_size(ipc->ra_servers, 0);
+	g_array_set_size(ipc->ra_domains, 0);
+}
+
+static void on_nd_options(const NfcRtnlNdOpts *opts, void *user_data)
+{
+	NfcIpconfig *ipc = user_data;
+	gint64 now = g_get_monotonic_time();
+	bool changed = false;
+	char buf[INET6_ADDRSTRLEN];
+
+	/* as ConnMan: only what SLAAC's routers say counts */
+	if (opts->index != ipc->index || !ipc->running || ipc->v6_config.method != NFC_IPV6_AUTO)
+		return;
+	for (unsigned int i = 0; i < opts->n_servers; i++) {
+		g_autofree char *name = NULL;
+
+		inet_ntop(AF_INET6, &opts->servers[i], buf, sizeof(buf));
+		/* a link-local server (dnsmasq names itself so) is only
+		 * reachable through this link: glibc's resolv.conf and
+		 * getaddrinfo read the zone after '%' */
+		if (IN6_IS_ADDR_LINKLOCAL(&opts->servers[i]))
+			name = g_strdup_printf("%s%%%s", buf, ipc->ifname);
+		changed |= nfc_ra_list_update(ipc->ra_servers, name ? name : buf,
+					      opts->server_lifetime[i], now, NFC_RTNL_ND_MAX_SERVERS);
+	}
+	for (unsigned int i = 0; i < opts->n_domains; i++)
+		changed |= nfc_ra_list_update(ipc->ra_domains, opts->domains[i],
+					      opts->domain_lifetime[i], now, NFC_RTNL_ND_MAX_DOMAINS);
+	/* the timer first: the watcher may look at the lists */
+	ra_schedule(ipc);
+	if (changed) {
+		nfc_debug("%s: advertised nameservers or domains changed", ipc->ifname);
+		emit(ipc, NFC_IPCONFIG_IPV6_RA_DNS);
+	}
+}
+
+static char **ra_values(GArray *list)
+{
+	char **out = g_new0(char *, list->len + 1);
+
+	for (guint i = 0; i < list->len; i++)
+		out[i] = g_strdup(g_array_index(list, NfcRaEntry, i).value);
+	return out;
+}
+
+char **nfc_ipconfig_get_ra_nameservers(NfcIpconfig *ipc)
+{
+	return ra_values(ipc->ra_servers);
+}
+
+char **nfc_ipconfig_get_ra_domains(NfcIpconfig *ipc)
+{
+	return ra_values(ipc->ra_domains);
+}
+
 static void on_route(const NfcRtnlRoute *r, bool added, NfcIpconfig *ipc)
 {
 	if (r->family != AF_INET6 || r->oif != ipc->index || r->dst_len != 0 ||
@@ -422,6 +568,7 @@ static const NfcRtnlWatch rtnl_watch = {
 	.addr_removed = on_addr_removed,
 	.route_added = on_route_added,
 	.route_removed = on_route_removed,
+	.nd_options = on_nd_options,
 };
 
 NfcIpconfig *nfc_ipconfig_new(int ifindex, const char *ifname, const unsigned char mac[6],
@@ -435,6 +582,8 @@ NfcIpconfig *nfc_ipconfig_new(int ifindex, const char *ifname, const unsigned ch
 	ipc->func = func;
 	ipc->user_data = user_data;
 	ipc->v6_addrs = g_array_new(FALSE, TRUE, sizeof(NfcRtnlAddr));
+	ipc->ra_servers = g_array_new(FALSE, TRUE, sizeof(NfcRaEntry));
+	ipc->ra_domains = g_array_new(FALSE, TRUE, sizeof(NfcRaEntry));
 	ipc->rtnl_watch = nfc_rtnl_watch_add(&rtnl_watch, ipc);
 	return ipc;
 }
@@ -449,6 +598,9 @@ void nfc_ipconfig_free(NfcIpconfig *ipc)
 	cancel_request(&ipc->v4_route_request);
 	cancel_request(&ipc->v6_request);
 	g_array_unref(ipc->v6_addrs);
+	ra_clear(ipc);
+	g_array_unref(ipc->ra_servers);
+	g_array_unref(ipc->ra_domains);
 	g_free(ipc->ifname);
 	g_free(ipc);
 }
@@ -554,6 +706,8 @@ void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release)
 	if (ipc->v6_config.method != NFC_IPV6_OFF)
 		v6_set(ipc, "disable_ipv6", "1");
 	ipc->v6_added = false;
+	/* the service's lists empty with its state; no event needed */
+	ra_clear(ipc);
 	memset(&ipc->v4, 0, sizeof(ipc->v4));
 	memset(&ipc->v6, 0, sizeof(ipc->v6));
 	if (v4_was_up)

@@ -69,6 +69,8 @@ typedef enum {
 	NFC_IPCONFIG_IPV4_FAILED,   /* DHCP found no server (still trying) */
 	NFC_IPCONFIG_IPV6_UP,
 	NFC_IPCONFIG_IPV6_DOWN,
+	/* the nameservers or search domains the routers advertise changed */
+	NFC_IPCONFIG_IPV6_RA_DNS,
 } NfcIpconfigEvent;
 
 typedef struct NfcIpconfig NfcIpconfig;
@@ -88,6 +90,27 @@ bool nfc_ipconfig_is_running(NfcIpconfig *ipc);
 
 const NfcIpv4State *nfc_ipconfig_get_ipv4(NfcIpconfig *ipc);
 const NfcIpv6State *nfc_ipconfig_get_ipv6(NfcIpconfig *ipc);
+
+/* With the auto method, while running: the nameservers (RDNSS) and search
+ * domains (DNSSL) the link's routers advertise, unexpired, in the order
+ * first heard, at most NFC_RTNL_ND_MAX_SERVERS/DOMAINS of each. A new
+ * NULL-terminated array (g_strfreev). */
+char **nfc_ipconfig_get_ra_nameservers(NfcIpconfig *ipc);
+char **nfc_ipconfig_get_ra_domains(NfcIpconfig *ipc);
+
+/* A list of advertised values with their expiry (monotonic µs, G_MAXINT64
+ * for never), as RFC 8106 keeps them. update: a value heard with lifetime
+ * seconds at now (0: withdrawn, 0xffffffff: forever; a new value beyond max
+ * entries is dropped); expire: drops what is due at now, *next gets the
+ * earliest expiry left (G_MAXINT64: none). Both return whether the set of
+ * values changed (a refresh is no change). Pure. */
+typedef struct {
+	char value[NFC_RTNL_ND_DOMAIN_LEN];
+	gint64 expires;
+} NfcRaEntry;
+bool nfc_ra_list_update(GArray *list, const char *value, uint32_t lifetime, gint64 now,
+			guint max);
+bool nfc_ra_list_expire(GArray *list, gint64 now, gint64 *next);
 
 /* With the auto method: which of the link's usable global IPv6 addresses
  * to report, given the one reported now (current, may be NULL). The

@@ -710,3 +710,130 @@ int nfc_rtnl_parse_error(const struct nlmsghdr *nlh, const char **msg)
 	}
 	return err->error <= 0 ? err->error : -err->error;
 }
+
+/* ---- router advertisement options for the resolver (RFC 8106) ---- */
+
+#define ND_OPT_RDNSS_TYPE 25
+#define ND_OPT_DNSSL_TYPE 31
+/* type, length (in 8 octets), reserved (2), lifetime (4) */
+#define ND_OPT_DNS_HEADER 8
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void parse_rdnss(const uint8_t *opt, size_t len, NfcRtnlNdOpts *opts)
+{
+	uint32_t lifetime = get_be32(opt + 4);
+
+	/* 8 octets of header, then whole addresses: an odd length of at least 3 */
+	if (len < ND_OPT_DNS_HEADER + sizeof(struct in6_addr) ||
+	    (len - ND_OPT_DNS_HEADER) % sizeof(struct in6_addr))
+		return;
+	for (size_t off = ND_OPT_DNS_HEADER; off < len; off += sizeof(struct in6_addr)) {
+		if (opts->n_servers == NFC_RTNL_ND_MAX_SERVERS)
+			return;
+		memcpy(&opts->servers[opts->n_servers], opt + off, sizeof(struct in6_addr));
+		opts->server_lifetime[opts->n_servers++] = lifetime;
+	}
+}
+
+static bool label_char_ok(uint8_t c)
+{
+	return g_ascii_isalnum(c) || c == '-' || c == '_';
+}
+
+/* One uncompressed name at data[*pos] into text; false if malformed. */
+static bool parse_dns_name(const uint8_t *data, size_t len, size_t *pos, char *text)
+{
+	size_t p = *pos, out = 0;
+
+	for (;;) {
+		uint8_t label;
+
+		if (p >= len)
+			return false; /* no terminating zero-length label */
+		label = data[p++];
+		if (label == 0)
+			break;
+		/* 64 and up are compression pointers and reserved forms */
+		if (label > 63 || p + label > len)
+			return false;
+		/* 253 characters at most in text form */
+		if (out + (out ? 1 : 0) + label > NFC_RTNL_ND_DOMAIN_LEN - 3)
+			return false;
+		if (out)
+			text[out++] = '.';
+		for (uint8_t i = 0; i < label; i++) {
+			if (!label_char_ok(data[p + i]))
+				return false;
+			text[out++] = (char)data[p + i];
+		}
+		p += label;
+	}
+	text[out] = '\0';
+	*pos = p;
+	return out > 0;
+}
+
+static void parse_dnssl(const uint8_t *opt, size_t len, NfcRtnlNdOpts *opts)
+{
+	char names[NFC_RTNL_ND_MAX_DOMAINS][NFC_RTNL_ND_DOMAIN_LEN];
+	uint32_t lifetime = get_be32(opt + 4);
+	unsigned int n = 0;
+	size_t pos = ND_OPT_DNS_HEADER;
+
+	/* a name is at least one label: 16 octets at least */
+	if (len < 2 * ND_OPT_DNS_HEADER)
+		return;
+	while (pos < len && opt[pos] != 0) {
+		char text[NFC_RTNL_ND_DOMAIN_LEN];
+
+		if (!parse_dns_name(opt, len, &pos, text))
+			return; /* the whole option, as RFC 8106 5.3.1 wants */
+		if (n < G_N_ELEMENTS(names))
+			memcpy(names[n++], text, sizeof(text));
+	}
+	/* the rest is padding, zeros */
+	for (; pos < len; pos++)
+		if (opt[pos] != 0)
+			return;
+	for (unsigned int i = 0; i < n && opts->n_domains < NFC_RTNL_ND_MAX_DOMAINS; i++) {
+		memcpy(opts->domains[opts->n_domains], names[i], sizeof(names[i]));
+		opts->domain_lifetime[opts->n_domains++] = lifetime;
+	}
+}
+
+int nfc_rtnl_parse_nd_options(const struct nlmsghdr *nlh, NfcRtnlNdOpts *opts)
+{
+	const struct nduseroptmsg *msg = fixed_header(nlh, sizeof(*msg));
+	const uint8_t *data;
+	size_t len;
+
+	if (!msg)
+		return -EINVAL;
+	if (msg->nduseropt_family != AF_INET6 || msg->nduseropt_icmp_type != 134 /* RA */)
+		return -EAFNOSUPPORT;
+	len = msg->nduseropt_opts_len;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*msg) + len) || msg->nduseropt_ifindex <= 0)
+		return -EINVAL;
+	memset(opts, 0, sizeof(*opts));
+	opts->index = msg->nduseropt_ifindex;
+	data = (const uint8_t *)(msg + 1);
+	for (size_t pos = 0; pos < len;) {
+		size_t opt_len;
+
+		if (len - pos < 2)
+			return -EINVAL;
+		opt_len = (size_t)data[pos + 1] * 8;
+		if (opt_len == 0 || opt_len > len - pos)
+			return -EINVAL;
+		if (data[pos] == ND_OPT_RDNSS_TYPE)
+			parse_rdnss(data + pos, opt_len, opts);
+		else if (data[pos] == ND_OPT_DNSSL_TYPE)
+			parse_dnssl(data + pos, opt_len, opts);
+		pos += opt_len;
+	}
+	return 0;
+}

@@ -67,6 +67,18 @@ typedef enum {
 } NfcRtnlNeighEvent;
 NfcRtnlNeighEvent nfc_rtnl_neigh_classify(int type, uint16_t state);
 
+/* The RDNSS and DNSSL options of an RTM_NEWNDUSEROPT message (the ND
+ * options of a router advertisement the kernel does not handle itself);
+ * other options are skipped. -EINVAL for a message or an option list that
+ * is truncated or malformed (an option of length 0 or past the end),
+ * -EAFNOSUPPORT for anything but IPv6 router advertisements. A malformed
+ * RDNSS or DNSSL option is dropped alone (RFC 8106 5.3.1): an RDNSS of
+ * even length or shorter than one address, a DNSSL name that is
+ * compressed, too long, has an empty label (but for the name's end) or a
+ * character other than a letter, a digit, '-' or '_' (the text goes into
+ * resolv.conf). */
+int nfc_rtnl_parse_nd_options(const struct nlmsghdr *nlh, NfcRtnlNdOpts *opts);
+
 /* The errno of an NLMSG_ERROR message (0 for an ACK), or -EINVAL if it is
  * truncated. msg (may be NULL) gets the kernel's extended ACK text. */
 int nfc_rtnl_parse_error(const struct nlmsghdr *nlh, const char **msg);

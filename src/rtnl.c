@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rtnetlink, see rtnl.h. Two sockets on the main loop: one for our
  * requests and dumps (replies matched by sequence number), one subscribed
- * to link, address, route and rule events (and neighbour events while
- * someone asks for them). A sync (at start, and after the
+ * to link, address, route and rule events and the resolver options of
+ * router advertisements (and neighbour events while someone asks for
+ * them). A sync (at start, and after the
  * monitor overran) dumps links and addresses, diffs them against the cache
  * and emits the differences; monitor events that arrive meanwhile are held
  * back and replayed on top, so the cache ends where the kernel is. Events
@@ -274,6 +275,17 @@ static void neigh_event(const struct nlmsghdr *nlh)
 	}
 }
 
+static void nd_options_event(const struct nlmsghdr *nlh)
+{
+	NfcRtnlNdOpts opts;
+
+	/* other ND options (captive portal, PREF64) and messages of other
+	 * kinds are nobody's business here yet */
+	if (nfc_rtnl_parse_nd_options(nlh, &opts) < 0 || (!opts.n_servers && !opts.n_domains))
+		return;
+	EMIT(nd_options, &opts);
+}
+
 static void apply_event(const struct nlmsghdr *nlh)
 {
 	NfcRtnlLink link;
@@ -314,6 +326,9 @@ static void apply_event(const struct nlmsghdr *nlh)
 	case RTM_NEWNEIGH:
 	case RTM_DELNEIGH:
 		neigh_event(nlh);
+		break;
+	case RTM_NEWNDUSEROPT:
+		nd_options_event(nlh);
 		break;
 	default:
 		break;
@@ -818,6 +833,7 @@ static int subscribe(void)
 		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
 		RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
 		RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE,
+		RTNLGRP_ND_USEROPT,
 	};
 
 	/* no NETLINK_NO_ENOBUFS: an overrun must be heard, it means a resync */

@@ -86,6 +86,26 @@ typedef struct {
 	bool has_lladdr;
 } NfcRtnlNeigh;
 
+/* What a router advertisement says for the resolver (RFC 8106), as the
+ * kernel passes it on (RTM_NEWNDUSEROPT): recursive DNS servers (RDNSS)
+ * and a DNS search list (DNSSL), each with its lifetime in seconds
+ * (0xffffffff: forever; 0: no longer use it). More than the arrays hold
+ * is dropped: a router has no business sending more. */
+#define NFC_RTNL_ND_MAX_SERVERS 8
+#define NFC_RTNL_ND_MAX_DOMAINS 8
+/* a name in text form: 253 characters, the terminator, room to spare */
+#define NFC_RTNL_ND_DOMAIN_LEN 256
+
+typedef struct {
+	int index;                  /* the link the advertisement came in on */
+	struct in6_addr servers[NFC_RTNL_ND_MAX_SERVERS];
+	uint32_t server_lifetime[NFC_RTNL_ND_MAX_SERVERS];
+	unsigned int n_servers;
+	char domains[NFC_RTNL_ND_MAX_DOMAINS][NFC_RTNL_ND_DOMAIN_LEN]; /* "example.org" */
+	uint32_t domain_lifetime[NFC_RTNL_ND_MAX_DOMAINS];
+	unsigned int n_domains;
+} NfcRtnlNdOpts;
+
 /* Events. Every pointer is valid for the call only. link_changed is called
  * for new links and for every change of an existing one. */
 typedef struct {
@@ -107,6 +127,9 @@ typedef struct {
 	 * change of state (REACHABLE, STALE...) */
 	void (*neigh_changed)(const NfcRtnlNeigh *neigh, void *user_data);
 	void (*neigh_removed)(const NfcRtnlNeigh *neigh, void *user_data);
+	/* RDNSS/DNSSL of a router advertisement (events only, none replayed:
+	 * routers repeat them, a resync loses at most one) */
+	void (*nd_options)(const NfcRtnlNdOpts *opts, void *user_data);
 	/* the monitor overran and links and addresses were dumped again:
 	 * route, rule and neighbour events may have been lost, look again
 	 * (nfc_rtnl_neigh_dump) if it matters */

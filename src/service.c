@@ -348,6 +348,10 @@ static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
 			set_state(s, NFC_SERVICE_CONFIGURATION);
 		}
 		break;
+	case NFC_IPCONFIG_IPV6_RA_DNS:
+		notify_changed(s, "Nameservers");
+		notify_changed(s, "Domains");
+		break;
 	case NFC_IPCONFIG_IPV4_FAILED:
 		if (!v6->up && s->state == NFC_SERVICE_CONFIGURATION) {
 			s->error = NFC_SERVICE_ERROR_DHCP_FAILED;
@@ -574,12 +578,18 @@ char **nfc_service_get_nameservers(NfcService *s)
 	unique_init(&out);
 	if (!state_connected(s->state))
 		return unique_finish(&out);
+	/* as ConnMan: the user's list replaces what the network says, which
+	 * is DHCP's, then the routers' (RDNSS) */
 	if (s->nameservers_config[0]) {
 		for (char **n = s->nameservers_config; *n; n++)
 			unique_add(&out, *n);
-	} else if (v4->up) {
-		for (unsigned int i = 0; i < v4->n_dns; i++)
+	} else {
+		g_auto(GStrv) ra = nfc_ipconfig_get_ra_nameservers(s->ipconfig);
+
+		for (unsigned int i = 0; v4->up && i < v4->n_dns; i++)
 			unique_add(&out, inet_ntop(AF_INET, &v4->dns[i], buf, sizeof(buf)));
+		for (char **n = ra; *n; n++)
+			unique_add(&out, *n);
 	}
 	for (char **n = nfc_config_active()->fallback_nameservers; *n; n++)
 		unique_add(&out, *n);
@@ -616,8 +626,13 @@ char **nfc_service_get_domains(NfcService *s)
 	if (s->domains_config[0]) {
 		for (char **n = s->domains_config; *n; n++)
 			unique_add(&out, *n);
-	} else if (v4->up && v4->domain[0]) {
-		unique_add(&out, v4->domain);
+	} else {
+		g_auto(GStrv) ra = nfc_ipconfig_get_ra_domains(s->ipconfig);
+
+		if (v4->up && v4->domain[0])
+			unique_add(&out, v4->domain);
+		for (char **n = ra; *n; n++)
+			unique_add(&out, *n);
 	}
 	return unique_finish(&out);
 }

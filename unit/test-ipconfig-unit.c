@@ -73,11 +73,39 @@ static void test_sticky(void)
 	g_assert_cmpint(nfc_ipv6_choose(a + 2, 2, &three), ==, 0);
 }
 
+/* RDNSS/DNSSL entries: added, refreshed, withdrawn, expired, capped. */
+static void test_ra_list(void)
+{
+	g_autoptr(GArray) l = g_array_new(FALSE, TRUE, sizeof(NfcRaEntry));
+	const gint64 s = G_USEC_PER_SEC;
+	gint64 next;
+
+	g_assert_true(nfc_ra_list_update(l, "2001:db8::53", 10, 0, 2));
+	/* heard again: refreshed, no change */
+	g_assert_false(nfc_ra_list_update(l, "2001:db8::53", 10, 5 * s, 2));
+	g_assert_true(nfc_ra_list_update(l, "2001:db8::54", 0xffffffff, 5 * s, 2));
+	/* full: a third is dropped */
+	g_assert_false(nfc_ra_list_update(l, "2001:db8::55", 10, 5 * s, 2));
+	g_assert_cmpuint(l->len, ==, 2);
+	/* the refresh counts: not due at 10 s, due at 15 s; forever never */
+	g_assert_false(nfc_ra_list_expire(l, 10 * s, &next));
+	g_assert_cmpint(next, ==, 15 * s);
+	g_assert_true(nfc_ra_list_expire(l, 15 * s, &next));
+	g_assert_cmpint(next, ==, G_MAXINT64);
+	g_assert_cmpuint(l->len, ==, 1);
+	g_assert_cmpstr(g_array_index(l, NfcRaEntry, 0).value, ==, "2001:db8::54");
+	/* lifetime 0: withdrawn; of one we do not have: nothing */
+	g_assert_true(nfc_ra_list_update(l, "2001:db8::54", 0, 20 * s, 2));
+	g_assert_false(nfc_ra_list_update(l, "2001:db8::54", 0, 20 * s, 2));
+	g_assert_cmpuint(l->len, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ipconfig/ipv6-choose/none", test_none);
 	g_test_add_func("/ipconfig/ipv6-choose/order", test_order);
 	g_test_add_func("/ipconfig/ipv6-choose/sticky", test_sticky);
+	g_test_add_func("/ipconfig/ra-list", test_ra_list);
 	return g_test_run();
 }

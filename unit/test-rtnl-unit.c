@@ -524,6 +524,178 @@ static void test_neigh_captured(void)
 	g_assert_cmpint(results[3][1], ==, 1);
 }
 
+/* An RTM_NEWNDUSEROPT as the kernel sends it: the options of one router
+ * advertisement on ifindex 2 after struct nduseroptmsg. */
+static struct nlmsghdr *nd_msg(void *buf, const uint8_t *opts, size_t len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nduseroptmsg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+
+	nlh->nlmsg_type = RTM_NEWNDUSEROPT;
+	m->nduseropt_family = AF_INET6;
+	m->nduseropt_ifindex = 2;
+	m->nduseropt_icmp_type = 134;
+	m->nduseropt_opts_len = (unsigned short)len;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, len), opts, len);
+	return nlh;
+}
+
+/* RDNSS, lifetime 600: 2001:db8:a::53 and 2001:db8:a::54 (length 5) */
+static const uint8_t rdnss_two[] = {
+	25, 5, 0, 0, 0, 0, 0x02, 0x58,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x54,
+};
+
+/* DNSSL, lifetime forever: one.example, lab.two.example, zero padding */
+static const uint8_t dnssl_two[] = {
+	31, 5, 0, 0, 0xff, 0xff, 0xff, 0xff,
+	3, 'o', 'n', 'e', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+	3, 'l', 'a', 'b', 3, 't', 'w', 'o', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+	0, 0,
+};
+
+static void test_nd_options(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	uint8_t opts[sizeof(rdnss_two) + 8 + sizeof(dnssl_two)] = { 0 };
+	NfcRtnlNdOpts out;
+	char text[INET6_ADDRSTRLEN];
+
+	/* RDNSS, an unknown option (type 38, PREF64), DNSSL in one list */
+	memcpy(opts, rdnss_two, sizeof(rdnss_two));
+	opts[sizeof(rdnss_two)] = 38;
+	opts[sizeof(rdnss_two) + 1] = 1;
+	memcpy(opts + sizeof(rdnss_two) + 8, dnssl_two, sizeof(dnssl_two));
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, opts, sizeof(opts)), &out), ==, 0);
+	g_assert_cmpint(out.index, ==, 2);
+	g_assert_cmpuint(out.n_servers, ==, 2);
+	g_assert_cmpstr(inet_ntop(AF_INET6, &out.servers[0], text, sizeof(text)), ==,
+			"2001:db8:a::53");
+	g_assert_cmpstr(inet_ntop(AF_INET6, &out.servers[1], text, sizeof(text)), ==,
+			"2001:db8:a::54");
+	g_assert_cmpuint(out.server_lifetime[0], ==, 600);
+	g_assert_cmpuint(out.server_lifetime[1], ==, 600);
+	g_assert_cmpuint(out.n_domains, ==, 2);
+	g_assert_cmpstr(out.domains[0], ==, "one.example");
+	g_assert_cmpstr(out.domains[1], ==, "lab.two.example");
+	g_assert_cmpuint(out.domain_lifetime[1], ==, 0xffffffff);
+
+	/* lifetime 0 is news too: the router withdraws them */
+	memcpy(opts, rdnss_two, sizeof(rdnss_two));
+	memset(opts + 4, 0, 4);
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, opts, sizeof(rdnss_two)), &out), ==, 0);
+	g_assert_cmpuint(out.n_servers, ==, 2);
+	g_assert_cmpuint(out.server_lifetime[0], ==, 0);
+
+	/* other messages: not ours */
+	{
+		struct nlmsghdr *nlh = nd_msg(buf, rdnss_two, sizeof(rdnss_two));
+		struct nduseroptmsg *m = mnl_nlmsg_get_payload(nlh);
+
+		m->nduseropt_family = AF_INET;
+		g_assert_cmpint(nfc_rtnl_parse_nd_options(nlh, &out), ==, -EAFNOSUPPORT);
+		m->nduseropt_family = AF_INET6;
+		m->nduseropt_icmp_type = 135;
+		g_assert_cmpint(nfc_rtnl_parse_nd_options(nlh, &out), ==, -EAFNOSUPPORT);
+	}
+}
+
+/* Malformed lists fail the message; a malformed RDNSS or DNSSL option is
+ * dropped alone. */
+static void test_nd_options_malformed(void)
+{
+	char buf[NFC_RTNL_REQUEST_SIZE];
+	uint8_t opts[64];
+	NfcRtnlNdOpts out;
+	struct nlmsghdr *nlh;
+
+	/* an option of length 0 would loop forever */
+	memcpy(opts, rdnss_two, sizeof(rdnss_two));
+	opts[1] = 0;
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, opts, sizeof(rdnss_two)), &out), ==,
+			-EINVAL);
+	/* an option longer than the list */
+	opts[1] = 6;
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, opts, sizeof(rdnss_two)), &out), ==,
+			-EINVAL);
+	/* a list shorter than its header says, or cut in an option header */
+	nlh = nd_msg(buf, rdnss_two, sizeof(rdnss_two));
+	nlh->nlmsg_len -= 8;
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nlh, &out), ==, -EINVAL);
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, rdnss_two, 1), &out), ==, -EINVAL);
+	/* a message too short for struct nduseroptmsg */
+	nlh = nd_msg(buf, rdnss_two, 0);
+	nlh->nlmsg_len = NLMSG_LENGTH(4);
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nlh, &out), ==, -EINVAL);
+
+	/* RDNSS of even length (half an address) or with no address */
+	memcpy(opts, rdnss_two, sizeof(rdnss_two));
+	opts[1] = 4;
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, opts, 32), &out), ==, 0);
+	g_assert_cmpuint(out.n_servers, ==, 0);
+	opts[1] = 1;
+	g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, opts, 8), &out), ==, 0);
+	g_assert_cmpuint(out.n_servers, ==, 0);
+
+	/* DNSSL names: each of these drops the option */
+	{
+		static const struct {
+			uint8_t data[16];
+		} bad[] = {
+			{ { 31, 2, 0, 0, 0, 0, 1, 0, 0xc0, 0x0c, 0, 0, 0, 0, 0, 0 } }, /* compressed */
+			{ { 31, 2, 0, 0, 0, 0, 1, 0, 3, 'a', ' ', 'b', 0, 0, 0, 0 } },  /* a space */
+			{ { 31, 2, 0, 0, 0, 0, 1, 0, 3, 'a', '\n', 'b', 0, 0, 0, 0 } }, /* a newline */
+			{ { 31, 2, 0, 0, 0, 0, 1, 0, 7, 'a', 'b', 'c', 'd', 'e', 'f', 'g' } }, /* no end */
+			{ { 31, 2, 0, 0, 0, 0, 1, 0, 9, 'a', 'b', 'c', 'd', 'e', 'f', 'g' } }, /* past it */
+			{ { 31, 2, 0, 0, 0, 0, 1, 0, 1, 'a', 0, 5, 0, 0, 0, 0 } },      /* junk padding */
+		};
+
+		for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+			g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, bad[i].data, 16), &out), ==, 0);
+			g_assert_cmpuint(out.n_domains, ==, 0);
+		}
+	}
+	/* a label of 63 is fine, a name of 253 characters too; 255 is not */
+	{
+		uint8_t big[8 + 264] = { 31, 34, 0, 0, 0, 0, 1, 0 };
+		size_t pos = 8;
+
+		for (int l = 0; l < 4; l++) {
+			big[pos++] = 63;
+			memset(big + pos, 'a', 63);
+			pos += 63;
+		}
+		big[pos++] = 0;
+		/* 4 labels of 63 and 3 dots: 255 characters */
+		g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, big, sizeof(big)), &out), ==, 0);
+		g_assert_cmpuint(out.n_domains, ==, 0);
+		/* the last label 61: 253 characters */
+		memset(big + 8, 0, sizeof(big) - 8);
+		pos = 8;
+		for (int l = 0; l < 4; l++) {
+			int n = l == 3 ? 61 : 63;
+
+			big[pos++] = (uint8_t)n;
+			memset(big + pos, 'a', (size_t)n);
+			pos += (size_t)n;
+		}
+		g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, big, sizeof(big)), &out), ==, 0);
+		g_assert_cmpuint(out.n_domains, ==, 1);
+		g_assert_cmpuint(strlen(out.domains[0]), ==, 253);
+	}
+	/* more servers than we keep: the first ones */
+	{
+		uint8_t many[8 + 10 * 16] = { 25, 21, 0, 0, 0, 0, 0, 60 };
+
+		for (int i = 0; i < 10; i++)
+			many[8 + i * 16 + 15] = (uint8_t)(i + 1);
+		g_assert_cmpint(nfc_rtnl_parse_nd_options(nd_msg(buf, many, sizeof(many)), &out), ==, 0);
+		g_assert_cmpuint(out.n_servers, ==, NFC_RTNL_ND_MAX_SERVERS);
+		g_assert_cmpuint(out.servers[7].s6_addr[15], ==, 8);
+	}
+}
+
 static void test_truncated(void)
 {
 	char buf[NFC_RTNL_REQUEST_SIZE];
@@ -598,6 +770,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtnl-msg/bridge", test_bridge_requests);
 	g_test_add_func("/rtnl-msg/neigh", test_neigh_parse);
 	g_test_add_func("/rtnl-msg/neigh-captured", test_neigh_captured);
+	g_test_add_func("/rtnl-msg/nd-options", test_nd_options);
+	g_test_add_func("/rtnl-msg/nd-options-malformed", test_nd_options_malformed);
 	g_test_add_func("/rtnl-msg/truncated", test_truncated);
 	g_test_add_func("/rtnl-msg/error", test_error);
 	return g_test_run();

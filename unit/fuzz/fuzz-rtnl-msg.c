@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		NfcRtnlRoute route;
 		NfcRtnlRule rule;
 		NfcRtnlNeigh neigh;
+		NfcRtnlNdOpts nd;
 		const char *msg;
 		bool cloned;
 
@@ -34,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nfc_rtnl_parse_addr(nlh, &addr);
 		nfc_rtnl_parse_route(nlh, &route, &cloned);
 		nfc_rtnl_parse_rule(nlh, &rule);
+		nfc_rtnl_parse_nd_options(nlh, &nd);
 		if (nfc_rtnl_parse_neigh(nlh, &neigh) == 0)
 			nfc_rtnl_neigh_classify(nlh->nlmsg_type, neigh.state);
 		if (nlh->nlmsg_type == NLMSG_ERROR)

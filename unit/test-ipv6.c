@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* System tier, IPv6 of a service in the two-uplink world (unit/uplinks.h):
+ * nameservers and search domains from router advertisements (RFC 8106
+ * RDNSS/DNSSL), and IPv6 surviving the churn a user makes with connmanctl
+ * (configuration changes, technology and offline toggles, disconnect and
+ * connect). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "uplinks.h"
+
+#define SERVICE_PATH "/net/connman/service/"
+#define TIMEOUT_MS 20000
+
+typedef struct {
+	Uplinks u;
+	char *id;         /* uplink0's service */
+	char *ids[2];     /* both uplinks' */
+	int cur;          /* the uplink the helpers below look at */
+} Fixture;
+
+static void setup_with(Fixture *f, const UplinksOptions *o)
+{
+	uplinks_setup_with(&f->u, o);
+	uplinks_start_nfconnd(&f->u);
+	for (int i = 0; i < 2; i++)
+		f->ids[i] = uplinks_service_id(&f->u, i);
+	f->id = f->ids[0];
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	if (!f->u.lab)
+		return;
+	uplinks_teardown(&f->u);
+	g_free(f->ids[0]);
+	g_free(f->ids[1]);
+}
+
+/* connmanctl ARGS in the host namespace on the lab's bus: it must exit 0
+ * with nothing on stderr. */
+static void ctl(Fixture *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void ctl(Fixture *f, const char *fmt, ...)
+{
+	g_autofree char *args = NULL, *out = NULL, *err = NULL;
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	args = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	status = nfc_lab_sh_capture(f->u.lab, f->u.host, &out, &err,
+				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
+				    nfc_lab_bus_address(f->u.lab), args);
+	g_test_message("connmanctl %s -> %d\n%s%s", args, status, out, err);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpstr(err, ==, "");
+}
+
+/* The strings of an "as" property, joined by spaces ("" if none). */
+static char *list_property(Fixture *f, const char *name)
+{
+	g_autoptr(GVariant) v = uplinks_service_property(&f->u, f->id, name);
+	g_autofree const char **items = NULL;
+
+	if (!v)
+		return g_strdup("");
+	items = g_variant_get_strv(v, NULL);
+	return g_strjoinv(" ", (char **)items);
+}
+
+static char *ipv6_address(Fixture *f)
+{
+	g_autoptr(GVariant) v6 = uplinks_service_property(&f->u, f->ids[f->cur], "IPv6");
+	const char *s = NULL;
+
+	if (!v6 || !g_variant_lookup(v6, "Address", "&s", &s))
+		return NULL;
+	return g_strdup(s);
+}
+
+static char *state(Fixture *f)
+{
+	g_autoptr(GVariant) v = uplinks_service_property(&f->u, f->ids[f->cur], "State");
+
+	return v ? g_variant_dup_string(v, NULL) : NULL;
+}
+
+/* Whether the kernel has address on the uplink, usable (not tentative). */
+static bool kernel_has(Fixture *f, const char *address)
+{
+	g_autofree char *out = NULL;
+
+	nfc_lab_sh_status(f->u.lab, f->u.host, &out,
+			  "ip -6 -o addr show dev uplink%d scope global -tentative", f->cur);
+	return out && strstr(out, address) != NULL;
+}
+
+/* Waits until the uplink's service is connected with a SLAAC address
+ * from its router's prefix on D-Bus that the kernel has too. Says what it
+ * saw last. */
+static void wait_ipv6_of(Fixture *f, const char *after)
+{
+	g_autofree char *prefix = g_strdup_printf("2001:db8:%c:", 'a' + f->cur);
+	gint64 start = g_get_monotonic_time(), end = start + (gint64)TIMEOUT_MS * 1000;
+
+	for (;;) {
+		g_autofree char *st = state(f);
+		g_autofree char *addr = ipv6_address(f);
+		bool connected = st && (g_str_equal(st, "ready") || g_str_equal(st, "online"));
+
+		if (connected && addr && g_str_has_prefix(addr, prefix) &&
+		    kernel_has(f, addr)) {
+			g_test_message("%s: uplink%d IPv6 %s (%s) after %.1f s", after, f->cur, addr, st,
+				       (g_get_monotonic_time() - start) / 1e6);
+			return;
+		}
+		if (g_get_monotonic_time() > end) {
+			g_autofree char *kernel = nfc_lab_sh_output(f->u.lab, f->u.host,
+								    "ip -6 addr show dev uplink%d; "
+								    "sysctl net.ipv6.conf.uplink%d",
+								    f->cur, f->cur);
+			g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+
+			g_error("after %s: uplink%d has no IPv6: state %s, IPv6.Address %s\n%s\n%s",
+				after, f->cur, st ? st : "(none)", addr ? addr : "(none)", kernel, log);
+		}
+		g_usleep(50 * 1000);
+	}
+}
+
+/* ... for both uplinks */
+static void wait_ipv6(Fixture *f, const char *after)
+{
+	for (f->cur = 1; f->cur >= 0; f->cur--)
+		wait_ipv6_of(f, after);
+	f->cur = 0;
+}
+
+/* Waits until the service is gone (technology off, offline mode). */
+static void wait_gone(Fixture *f)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)TIMEOUT_MS * 1000;
+
+	while (uplinks_has_service(&f->u, "uplink0")) {
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+		g_usleep(50 * 1000);
+	}
+}
+
+/* With IPv6 off: connected over IPv4, no IPv6 address on D-Bus. */
+static void wait_no_ipv6(Fixture *f)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)TIMEOUT_MS * 1000;
+
+	for (;;) {
+		g_autofree char *st = state(f);
+		g_autofree char *addr = ipv6_address(f);
+
+		if (st && (g_str_equal(st, "ready") || g_str_equal(st, "online")) && !addr)
+			return;
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+		g_usleep(50 * 1000);
+	}
+}
+
+static void wait_state(Fixture *f, const char *want)
+{
+	uplinks_wait_property(&f->u, f->id, "State", want, TIMEOUT_MS);
+}
+
+/* ---- RDNSS and DNSSL ----------------------------------------------------- */
+
+/* One router advertisement from fe80::99 (not the router's address: its
+ * router lifetime of 0 leaves the real router alone) with an RDNSS and a
+ * DNSSL option of the given lifetime:  ra.py IFNAME SERVER DOMAIN LIFETIME */
+static const char ra_py[] =
+	"import socket, struct, sys\n"
+	"ifname, server, domain, life = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])\n"
+	"idx = socket.if_nametoindex(ifname)\n"
+	"s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+	"s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)\n"
+	"s.bind(('fe80::99', 0, 0, idx))\n"
+	"ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 0, 0, 0)\n"
+	"rdnss = struct.pack('!BBHI', 25, 3, 0, life) + socket.inet_pton(socket.AF_INET6, server)\n"
+	"name = b''.join(bytes([len(l)]) + l.encode() for l in domain.split('.')) + b'\\0'\n"
+	"name += b'\\0' * (-(8 + len(name)) % 8)\n"
+	"dnssl = struct.pack('!BBHI', 31, (8 + len(name)) // 8, 0, life) + name\n"
+	"s.sendto(ra + rdnss + dnssl, ('ff02::1', 0, 0, idx))\n";
+
+static void send_ra(Fixture *f, const char *server, const char *domain, unsigned int lifetime)
+{
+	nfc_lab_sh(f->u.lab, f->u.router[0], "python3 %s/ra.py r0 %s %s %u", nfc_lab_dir(f->u.lab),
+		   server, domain, lifetime);
+}
+
+/* Waits until the "as" property name reads want (joined by spaces);
+ * returns how long that took, in seconds. */
+static double wait_list(Fixture *f, const char *name, const char *want)
+{
+	gint64 start = g_get_monotonic_time(), end = start + (gint64)TIMEOUT_MS * 1000;
+
+	for (;;) {
+		g_autofree char *have = list_property(f, name);
+
+		if (g_str_equal(have, want))
+			return (g_get_monotonic_time() - start) / 1e6;
+		if (g_get_monotonic_time() > end) {
+			g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+
+			g_error("%s is '%s', never '%s'\n%s", name, have, want, log);
+		}
+		g_usleep(50 * 1000);
+	}
+}
+
+static void setup_rdnss(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = {
+		.router_dnsmasq = "--dhcp-option=option6:dns-server,[2001:db8:ffff::53] "
+				  "--dhcp-option=option6:domain-search,v6.example",
+	};
+	g_autofree char *py = NULL;
+
+	setup_with(f, &o);
+	py = g_build_filename(nfc_lab_dir(f->u.lab), "ra.py", NULL);
+	g_assert_true(g_file_set_contents(py, ra_py, -1, NULL));
+	nfc_lab_sh(f->u.lab, f->u.router[0], "ip -6 addr add fe80::99/64 dev r0 nodad");
+}
+
+static void test_rdnss(Fixture *f, gconstpointer data)
+{
+	const char *run = nfc_lab_run_dir(f->u.lab);
+	double t;
+
+	/* dnsmasq's advertisements: after DHCP's, in the service and in
+	 * resolv.conf (both routers advertise the same: whichever service is
+	 * the default writes it) */
+	wait_ipv6(f, "start");
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+	wait_list(f, "Domains", "one.example v6.example");
+	nfc_lab_wait_sh(f->u.lab, NULL, TIMEOUT_MS,
+			"grep -qx 'nameserver 2001:db8:ffff::53' %s/resolv.conf && "
+			"grep -q '^search .*v6.example' %s/resolv.conf", run, run);
+
+	/* a second router's, for 3 s: it comes, then expires */
+	send_ra(f, "2001:db8:a::99", "extra.example", 3);
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53 2001:db8:a::99");
+	wait_list(f, "Domains", "one.example v6.example extra.example");
+	t = wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+	g_test_message("expired %.1f s after it was seen", t);
+	/* not before its lifetime (less what seeing it took), not much after */
+	g_assert_cmpfloat(t, >, 2.0);
+	g_assert_cmpfloat(t, <, 6.0);
+	wait_list(f, "Domains", "one.example v6.example");
+
+	/* a long lifetime, then withdrawn with lifetime 0: gone at once */
+	send_ra(f, "2001:db8:a::99", "extra.example", 3600);
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53 2001:db8:a::99");
+	send_ra(f, "2001:db8:a::99", "extra.example", 0);
+	t = wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+	g_assert_cmpfloat(t, <, 2.0);
+	wait_list(f, "Domains", "one.example v6.example");
+
+	/* a nameserver the user set replaces what the network says */
+	ctl(f, "config %s --nameservers 192.0.2.53", f->id);
+	wait_list(f, "Nameservers", "192.0.2.53");
+	ctl(f, "config %s --nameservers", f->id);
+	wait_list(f, "Nameservers", "198.51.100.53 2001:db8:ffff::53");
+
+	/* IPv6 off: nothing advertised counts */
+	ctl(f, "config %s --ipv6 off", f->id);
+	wait_list(f, "Nameservers", "198.51.100.53");
+	wait_list(f, "Domains", "one.example");
+}
+
+/* ---- churn: IPv6 comes back after every operation ---------------------- */
+
+static void setup_churn(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = { 0 };
+
+	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmanctl is not installed");
+		return;
+	}
+	setup_with(f, &o);
+}
+
+/* Each operation, then IPv6 checked on both uplinks (D-Bus and kernel). */
+static void test_churn(Fixture *f, gconstpointer data)
+{
+	const char *id = f->id;
+
+	if (!f->u.lab)
+		return;
+	wait_ipv6(f, "start");
+	ctl(f, "config %s --ipv4 manual 198.51.100.20 255.255.255.128 198.51.100.1", id);
+	wait_ipv6(f, "ipv4 manual");
+	ctl(f, "config %s --ipv4 dhcp", id);
+	wait_ipv6(f, "ipv4 dhcp");
+	ctl(f, "config %s --ipv6 off", id);
+	wait_no_ipv6(f);
+	ctl(f, "config %s --ipv6 auto", id);
+	wait_ipv6(f, "ipv6 auto");
+	ctl(f, "disable ethernet");
+	wait_gone(f);
+	ctl(f, "enable ethernet");
+	wait_ipv6(f, "enable ethernet");
+	ctl(f, "enable offline");
+	wait_gone(f);
+	ctl(f, "disable offline");
+	wait_ipv6(f, "offline off");
+	ctl(f, "disconnect %s", id);
+	wait_state(f, "idle");
+	ctl(f, "connect %s", id);
+	wait_ipv6(f, "connect");
+	/* IPv6 alone still makes the service connected */
+	ctl(f, "config %s --ipv4 off", id);
+	wait_ipv6(f, "ipv4 off");
+	ctl(f, "config %s --ipv4 dhcp", id);
+	wait_ipv6(f, "ipv4 dhcp again");
+}
+
+/* The same operations back to back, as a user types them, on one uplink
+ * then the other; IPv6 must be back once they stop. */
+static void test_churn_burst(Fixture *f, gconstpointer data)
+{
+	if (!f->u.lab)
+		return;
+	wait_ipv6(f, "start");
+	for (int round = 0; round < 2; round++) {
+		const char *id = f->ids[round];
+		g_autofree char *out = NULL;
+
+		nfc_lab_sh_status(f->u.lab, f->u.host, &out,
+				  "export DBUS_SYSTEM_BUS_ADDRESS=%s; for c in "
+				  "'config %s --ipv4 manual 198.51.100.20 255.255.255.128 198.51.100.1' "
+				  "'disable ethernet' 'enable ethernet' "
+				  "'config %s --ipv6 off' 'config %s --ipv6 auto' "
+				  "'enable offline' 'disable offline' 'disconnect %s' 'connect %s' "
+				  "'config %s --ipv4 off' 'config %s --ipv4 dhcp'; do "
+				  "connmanctl $c </dev/null; done 2>&1",
+				  nfc_lab_bus_address(f->u.lab), id, id, id, id, id, id, id);
+		g_test_message("burst %d:\n%s", round, out);
+		wait_ipv6(f, "burst");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	nfc_lab_require_root();
+	g_test_add("/ipv6/rdnss", Fixture, NULL, setup_rdnss, test_rdnss, teardown);
+	g_test_add("/ipv6/churn", Fixture, NULL, setup_churn, test_churn, teardown);
+	g_test_add("/ipv6/churn-burst", Fixture, NULL, setup_churn, test_churn_burst, teardown);
+	return g_test_run();
+}
