@@ -61,6 +61,12 @@ char *nfc_lab_log(NfcLab *lab, const char *name);
 GPid nfc_lab_start_dnsmasq(NfcLab *lab, const char *ns, const char *ifname,
 			   const char *range, const char *extra);
 
+/* Before the bus starts: give it nfconnd's whole bus policy, group rules
+ * included, and run it in a mount namespace of its own with group_file
+ * bound over /etc/group, so that the groups the policy names (netdev)
+ * resolve whether or not this machine has them. */
+void nfc_lab_set_bus_group_file(NfcLab *lab, const char *group_file);
+
 /* The private bus (started on first use) and the test's connection to it. */
 const char *nfc_lab_bus_address(NfcLab *lab);
 GDBusConnection *nfc_lab_bus(NfcLab *lab);
