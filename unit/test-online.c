@@ -9,9 +9,14 @@
  * online.example with the address their HTTP server listens on; router1
  * drops DNS at first, so uplink1's check cannot pass until it lets DNS
  * through, while uplink0 (online, so preferred) carries the default route. */
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "dns-lookup.h"
 #include "session-driver.h"
 #include "uplinks.h"
 
@@ -255,10 +260,152 @@ static void test_own_dns(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(count(log, "cannot write"), ==, 0);
 }
 
+/* ---- the resolver alone, in this process --------------------------------
+ * A client namespace with c0 to a router (dnsmasq: online.example is
+ * 192.0.2.10 and 2001:db8::10) and a "decoy" veth going nowhere, with host routes
+ * to the router's addresses: unbound, queries go to the decoy and are
+ * lost; bound to c0 they reach the router. */
+
+typedef struct {
+	bool called;
+	GInetAddress *address;
+	GError *error;
+	gint64 at;
+} Result;
+
+static void on_result(GInetAddress *address, const GError *error, void *user_data)
+{
+	Result *r = user_data;
+
+	g_assert_false(r->called);
+	r->called = true;
+	r->at = g_get_monotonic_time();
+	if (address)
+		r->address = g_object_ref(address);
+	if (error)
+		r->error = g_error_copy(error);
+}
+
+static gboolean result_called(gpointer data)
+{
+	return ((Result *)data)->called;
+}
+
+static void result_clear(Result *r)
+{
+	g_clear_object(&r->address);
+	g_clear_error(&r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Look up and wait; returns the address as text or NULL (r->error set). */
+static char *lookup(Result *r, const char *host, int family, const char *const *servers,
+		    const char *ifname, unsigned int timeout_ms)
+{
+	g_autoptr(GError) error = NULL;
+	NfcDnsLookup *l = NULL;
+
+	result_clear(r);
+	g_assert_true(nfc_dns_lookup_start(host, family, servers, ifname, timeout_ms, on_result,
+					   r, &l, &error));
+	g_assert_no_error(error);
+	g_assert_nonnull(l);
+	/* never from within start */
+	g_assert_false(r->called);
+	g_assert_true(nfc_lab_wait_for(result_called, r, 20000));
+	return r->address ? g_inet_address_to_string(r->address) : NULL;
+}
+
+static void test_lookup(void)
+{
+	g_autoptr(NfcLab) lab = nfc_lab_new();
+	const char *c = nfc_lab_add_netns(lab, "client");
+	const char *r = nfc_lab_add_netns(lab, "router");
+	const char *const v4[] = { "192.0.2.1", NULL };
+	const char *const v6[] = { "2001:db8:1::1", NULL };
+	const char *const junk[] = { "not-an-address", "fe80::1%c0", NULL };
+	const char *const none[] = { NULL };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *a = NULL, *aaaa = NULL, *aaaa4 = NULL, *log = NULL, *name = NULL;
+	Result res = { 0 }, cancelled = { 0 };
+	NfcDnsLookup *l = NULL;
+	gint64 t0;
+	int home;
+
+	nfc_lab_add_veth(lab, c, "c0", r, "r0");
+	nfc_lab_sh(lab, r, "ip addr add 192.0.2.1/24 dev r0 && "
+		   "ip -6 addr add 2001:db8:1::1/64 dev r0 nodad && ip link set r0 up");
+	nfc_lab_sh(lab, c, "ip addr add 192.0.2.2/24 dev c0 && "
+		   "ip -6 addr add 2001:db8:1::2/64 dev c0 nodad && ip link set c0 up && "
+		   "ip link add decoy type veth peer name decoy-end && ip link set decoy up && "
+		   "ip link set decoy-end up && "
+		   "ip route add 192.0.2.1/32 dev decoy && ip -6 route add 2001:db8:1::1/128 dev decoy");
+	nfc_lab_start_dnsmasq(lab, r, "r0", "192.0.2.100,192.0.2.150,2m",
+			      "--address=/online.example/192.0.2.10 "
+			      "--address=/online.example/2001:db8::10 "
+			      "--address=/nothing.example/ --log-queries");
+	/* dnsmasq answers once it listens */
+	nfc_lab_wait_sh(lab, r, 10000, "ss -uln | grep -q '192.0.2.1:53 '");
+	nfc_lab_wait_sh(lab, r, 10000, "ss -uln | grep -q '\\[2001:db8:1::1\\]:53 '");
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(home, >=, 0);
+	nfc_lab_enter_netns(c);
+
+	/* A through an IPv4 server, AAAA through an IPv6 one and through the
+	 * IPv4 one: the record type follows the check, not the transport */
+	a = lookup(&res, "online.example", AF_INET, v4, "c0", 1000);
+	g_assert_cmpstr(a, ==, "192.0.2.10");
+	aaaa = lookup(&res, "online.example", AF_INET6, v6, "c0", 1000);
+	g_assert_cmpstr(aaaa, ==, "2001:db8::10");
+	aaaa4 = lookup(&res, "online.example", AF_INET6, v4, "c0", 1000);
+	g_assert_cmpstr(aaaa4, ==, "2001:db8::10");
+
+	/* a name that does not exist */
+	g_assert_null(lookup(&res, "nothing.example", AF_INET, v4, "c0", 1000));
+	g_assert_error(res.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+
+	/* not bound: the routes send the query to the decoy; it gives up after
+	 * 200 ms and 400 ms more (two tries), not later than a few seconds */
+	t0 = g_get_monotonic_time();
+	g_assert_null(lookup(&res, "online.example", AF_INET, v4, NULL, 200));
+	g_assert_error(res.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+	g_assert_cmpint(res.at - t0, >=, 600 * 1000);
+	g_assert_cmpint(res.at - t0, <, 5 * G_USEC_PER_SEC);
+
+	/* nothing to ask: refused at once */
+	g_assert_false(nfc_dns_lookup_start("online.example", AF_INET, junk, "c0", 1000, on_result,
+					    &res, &l, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(nfc_dns_lookup_start("online.example", AF_INET, none, "c0", 1000, on_result,
+					    &res, &l, &error));
+	g_clear_error(&error);
+
+	/* cancelled: never called back, even when its timeouts would have
+	 * passed while another lookup ran */
+	g_assert_true(nfc_dns_lookup_start("online.example", AF_INET, v4, NULL, 100, on_result,
+					   &cancelled, &l, &error));
+	nfc_dns_lookup_cancel(l);
+	g_free(lookup(&res, "online.example", AF_INET, v4, NULL, 200));
+	g_assert_false(cancelled.called);
+	result_clear(&res);
+
+	g_assert_cmpint(setns(home, CLONE_NEWNET), ==, 0);
+	close(home);
+	/* the bound queries came from c0's addresses */
+	name = g_strdup_printf("dnsmasq-%s-r0", r);
+	log = nfc_lab_log(lab, name);
+	g_assert_nonnull(strstr(log, "query[A] online.example from 192.0.2.2\n"));
+	g_assert_nonnull(strstr(log, "query[AAAA] online.example from 2001:db8:1::2\n"));
+	g_assert_nonnull(strstr(log, "query[AAAA] online.example from 192.0.2.2\n"));
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/online/lookup", test_lookup);
 	g_test_add("/online/own-dns", Fixture, NULL, setup, test_own_dns, teardown);
 	return g_test_run();
 }
