@@ -3,8 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -122,21 +125,104 @@ char *nfc_connection_resolv_conf(char **nameservers, char **domains)
 	return g_string_free(s, FALSE);
 }
 
+/* Truncate and write the text in one call: a reader may see an empty or
+ * partial file for that moment, which is why it is only the fallback. */
+static gboolean write_in_place(const char *path, const char *text, GError **error)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, saved;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0) {
+		saved = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "open: %s",
+			    g_strerror(saved));
+		return FALSE;
+	}
+	n = write(fd, text, len);
+	saved = errno;
+	close(fd);
+	if (n < 0 || (size_t)n != len) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(n < 0 ? saved : EIO),
+			    "write: %s", n < 0 ? g_strerror(saved) : "short write");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Atomic: written aside, then renamed over, so a reader sees the old file
+ * or the new one. *busy tells that the rename was refused because the
+ * path is a mount point (a file bind-mounted over it, as containers do with
+ * /etc/resolv.conf): only writing in place reaches that file. */
+static gboolean write_atomic(const char *path, const char *text, bool *busy, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+	g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+	size_t len = strlen(text);
+	int fd, saved;
+	ssize_t n;
+
+	*busy = false;
+	fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		saved = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+			    "creating a file beside it: %s", g_strerror(saved));
+		return FALSE;
+	}
+	n = write(fd, text, len);
+	saved = errno;
+	if (n >= 0 && (size_t)n == len && fsync(fd) < 0) {
+		saved = errno;
+		n = -1;
+	}
+	close(fd);
+	if (n < 0 || (size_t)n != len) {
+		unlink(tmp);
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(n < 0 ? saved : EIO),
+			    "write: %s", n < 0 ? g_strerror(saved) : "short write");
+		return FALSE;
+	}
+	if (rename(tmp, path) < 0) {
+		saved = errno;
+		unlink(tmp);
+		*busy = saved == EBUSY;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "rename: %s",
+			    g_strerror(saved));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void write_resolv_conf(void)
 {
+	static bool told_in_place;
 	NfcService *def = nfc_service_get_default();
 	g_auto(GStrv) ns = def ? nfc_service_get_nameservers(def) : NULL;
 	g_auto(GStrv) dom = def ? nfc_service_get_domains(def) : NULL;
 	g_autofree char *text = nfc_connection_resolv_conf(ns, dom);
 	g_autoptr(GError) error = NULL;
+	bool busy;
 
 	if (!resolv_path || !g_strcmp0(text, resolv_text))
 		return;
-	/* atomic: a reader sees the old file or the new one */
-	if (!g_file_set_contents_full(resolv_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
-				      0644, &error)) {
-		nfc_error("cannot write %s: %s", resolv_path, error->message);
-		return;
+	if (!write_atomic(resolv_path, text, &busy, &error)) {
+		if (!busy) {
+			nfc_error("cannot write %s: %s", resolv_path, error->message);
+			return;
+		}
+		if (!told_in_place)
+			nfc_warn("%s is a mount point (%s): writing it in place from now on, "
+				 "not atomically: a reader may briefly see it empty or partial",
+				 resolv_path, error->message);
+		told_in_place = true;
+		g_clear_error(&error);
+		if (!write_in_place(resolv_path, text, &error)) {
+			nfc_error("cannot write %s: %s", resolv_path, error->message);
+			return;
+		}
 	}
 	g_free(resolv_text);
 	resolv_text = g_steal_pointer(&text);

@@ -8,19 +8,28 @@
 #include <gio/gio.h>
 
 #include "config.h"
+#include "dns-lookup.h"
 #include "log.h"
+
+/* Per server and try; c-ares asks each server once, then each once more
+ * for twice as long, so three nameservers take 18 s at most. */
+#define DNS_TIMEOUT_MS 2000
 
 struct NfcOnlineCheck {
 	char *ifname;
+	int family;
 	char *url;
 	char *host;
+	char *authority; /* host[:port] as the URL has it, for Host: */
 	char *path;
 	unsigned int port;
+	NfcOnlineNameserversFunc nameservers;
 	NfcOnlineFunc func;
 	void *user_data;
 	GCancellable *cancel;
 	guint timer;
 	unsigned int attempt;
+	NfcDnsLookup *lookup;
 	GSocketConnection *conn;
 	char buf[1024];
 	gsize got;
@@ -36,6 +45,7 @@ static void check_clear(NfcOnlineCheck *c)
 	g_free(c->ifname);
 	g_free(c->url);
 	g_free(c->host);
+	g_free(c->authority);
 	g_free(c->path);
 	g_free(c->request);
 }
@@ -49,7 +59,7 @@ static void attempt(NfcOnlineCheck *c);
 
 bool nfc_online_parse_url(const char *url, char **host, unsigned int *port, char **path)
 {
-	const char *p, *slash, *colon;
+	const char *p, *slash, *colon, *host_end;
 	guint64 v;
 
 	if (!g_str_has_prefix(url, "http://"))
@@ -58,7 +68,20 @@ bool nfc_online_parse_url(const char *url, char **host, unsigned int *port, char
 	slash = strchr(p, '/');
 	if (!slash)
 		slash = p + strlen(p);
-	colon = memchr(p, ':', slash - p);
+	if (*p == '[') {
+		/* an IPv6 literal: its colons are not the port's */
+		const char *close = memchr(p, ']', slash - p);
+
+		if (!close || close == p + 1)
+			return false;
+		host_end = close + 1;
+		if (host_end != slash && *host_end != ':')
+			return false;
+		colon = host_end == slash ? NULL : host_end;
+	} else {
+		colon = memchr(p, ':', slash - p);
+		host_end = colon ? colon : slash;
+	}
 	if (colon) {
 		g_autofree char *ps = g_strndup(colon + 1, slash - colon - 1);
 
@@ -67,11 +90,13 @@ bool nfc_online_parse_url(const char *url, char **host, unsigned int *port, char
 		*port = (unsigned int)v;
 	} else {
 		*port = 80;
-		colon = slash;
 	}
-	if (colon == p)
+	if (host_end == p)
 		return false;
-	*host = g_strndup(p, colon - p);
+	if (*p == '[')
+		*host = g_strndup(p + 1, host_end - p - 2);
+	else
+		*host = g_strndup(p, host_end - p);
 	*path = g_strdup(*slash ? slash : "/");
 	return true;
 }
@@ -203,7 +228,7 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
 	}
 	g_free(c->request);
 	c->request = g_strdup_printf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: nfconn/1\r\n"
-				  "Connection: close\r\n\r\n", c->path, c->host);
+				  "Connection: close\r\n\r\n", c->path, c->authority);
 	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(c->conn)),
 					c->request, strlen(c->request), G_PRIORITY_DEFAULT, c->cancel,
 					on_written, c);
@@ -225,26 +250,71 @@ static void on_socket_event(GSocketClient *client, GSocketClientEvent event,
 		nfc_warn("online check: cannot bind to %s: %s", c->ifname, g_strerror(errno));
 }
 
-static void attempt(NfcOnlineCheck *c)
+/* The HTTP side: to an address, so that GSocketClient asks no resolver
+ * (and no proxy: the check is about this uplink, not a proxy's). */
+static void connect_to(NfcOnlineCheck *c, GInetAddress *address)
 {
 	const NfcConfig *cfg = nfc_config_active();
 	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) to = g_inet_socket_address_new(address, c->port);
 
 	g_socket_client_set_timeout(client, cfg->online_check_connect_timeout ?
 				    cfg->online_check_connect_timeout : 10);
+	g_socket_client_set_enable_proxy(client, FALSE);
 	g_signal_connect_data(client, "event", G_CALLBACK(on_socket_event), g_rc_box_acquire(c),
 			      (GClosureNotify)(void (*)(void))check_unref, 0);
-	g_socket_client_connect_to_host_async(client, c->host, c->port, c->cancel, on_connected,
-					      g_rc_box_acquire(c));
+	g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(to), c->cancel, on_connected,
+				      g_rc_box_acquire(c));
 }
 
-NfcOnlineCheck *nfc_online_check_start(const char *ifname, const char *url,
-				       NfcOnlineFunc func, void *user_data)
+static void on_resolved(GInetAddress *address, const GError *error, void *user_data)
+{
+	NfcOnlineCheck *c = user_data;
+
+	c->lookup = NULL;
+	if (!address) {
+		nfc_debug("online check on %s: %s: %s", c->ifname, c->host, error->message);
+		finish(c, false);
+		return;
+	}
+	{
+		g_autofree char *a = g_inet_address_to_string(address);
+
+		nfc_debug("online check on %s: %s is %s", c->ifname, c->host, a);
+	}
+	connect_to(c, address);
+}
+
+static void attempt(NfcOnlineCheck *c)
+{
+	g_autoptr(GInetAddress) literal = g_inet_address_new_from_string(c->host);
+	g_auto(GStrv) servers = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (literal) {
+		connect_to(c, literal);
+		return;
+	}
+	/* this service's nameservers, asked out of its interface: another
+	 * uplink's (or the host's) answer says nothing about this one */
+	servers = c->nameservers(c->user_data);
+	if (!nfc_dns_lookup_start(c->host, c->family, (const char *const *)servers, c->ifname,
+				  DNS_TIMEOUT_MS, on_resolved, c, &c->lookup, &error)) {
+		nfc_debug("online check on %s: %s: %s", c->ifname, c->host, error->message);
+		finish(c, false);
+	}
+}
+
+NfcOnlineCheck *nfc_online_check_start(const char *ifname, int family, const char *url,
+				       NfcOnlineNameserversFunc nameservers, NfcOnlineFunc func,
+				       void *user_data)
 {
 	NfcOnlineCheck *c = g_rc_box_new0(NfcOnlineCheck);
 
 	c->ifname = g_strdup(ifname);
+	c->family = family;
 	c->url = g_strdup(url);
+	c->nameservers = nameservers;
 	c->func = func;
 	c->user_data = user_data;
 	c->reported = -1;
@@ -253,6 +323,11 @@ NfcOnlineCheck *nfc_online_check_start(const char *ifname, const char *url,
 	if (!nfc_online_parse_url(url, &c->host, &c->port, &c->path)) {
 		nfc_warn("online check: unsupported URL %s", url);
 		return c;
+	}
+	{
+		const char *a = url + strlen("http://");
+
+		c->authority = g_strndup(a, strcspn(a, "/"));
 	}
 	attempt(c);
 	return c;
@@ -263,6 +338,7 @@ void nfc_online_check_stop(NfcOnlineCheck *c)
 	if (!c)
 		return;
 	c->stopped = true;
+	g_clear_pointer(&c->lookup, nfc_dns_lookup_cancel);
 	g_cancellable_cancel(c->cancel);
 	if (c->timer)
 		g_source_remove(c->timer);

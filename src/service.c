@@ -298,6 +298,11 @@ static void on_online(bool online, void *user_data)
 	nfc_service_set_online(s, online);
 }
 
+static char **online_nameservers(void *user_data)
+{
+	return nfc_service_get_nameservers(user_data);
+}
+
 static void start_online_check(NfcService *s)
 {
 	const NfcConfig *cfg = nfc_config_active();
@@ -306,7 +311,9 @@ static void start_online_check(NfcService *s)
 		return;
 	if (cfg->online_check_mode == NFC_ONLINE_CHECK_NONE)
 		return;
-	s->online = nfc_online_check_start(s->ifname, cfg->online_check_ipv4_url, on_online, s);
+	/* through this service: its interface, its own nameservers */
+	s->online = nfc_online_check_start(s->ifname, AF_INET, cfg->online_check_ipv4_url,
+					   online_nameservers, on_online, s);
 }
 
 static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
