@@ -459,8 +459,11 @@ static void put_steer_masq_rule(NftBatch *b, const NftState *s)
 	e_meta_load(r, NFT_META_MARK, R0);
 	e_and32(r, R0, R0, s->ours & ~s->session_mask);
 	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
-	if (s->sock_marks)
+	if (s->sock_marks) {
 		e_source_not_on_oif(r);
+		/* how many flows still needed it (tests, bench) */
+		nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+	}
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
 	put_rule(b, r);
 }
