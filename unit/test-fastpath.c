@@ -76,12 +76,17 @@ typedef struct {
 	GString *buf;
 } Probe;
 
-static Probe *probe_start(Fixture *f, const char *ns, const char *family, const char *proto)
+/* As uid A (real, effective and filesystem uid alike), or with
+ * effective_only as uid A on top of real uid 0 (a setuid program, a
+ * daemon after seteuid()). */
+static Probe *probe_start_as(Fixture *f, const char *ns, const char *family, const char *proto,
+			     bool effective_only)
 {
 	Probe *p = g_new0(Probe, 1);
 	g_autofree char *uid = g_strdup_printf("%u", UID_A);
 	g_autofree char *name = g_strdup_printf("probe-%s-%s", family, proto);
-	const char *argv[] = { "setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
+	const char *argv[] = { "setpriv", effective_only ? "--euid" : "--reuid", uid,
+			       effective_only ? "--egid" : "--regid", uid, "--clear-groups",
 			       "/usr/bin/python3", "-u", f->probe, family, proto, NULL };
 
 	p->f = f;
@@ -91,6 +96,11 @@ static Probe *probe_start(Fixture *f, const char *ns, const char *family, const 
 }
 
 /* The probe's next line (15 s at most: it waits 5 s per lost echo at worst). */
+static Probe *probe_start(Fixture *f, const char *ns, const char *family, const char *proto)
+{
+	return probe_start_as(f, ns, family, proto, false);
+}
+
 static char *probe_line(Probe *p)
 {
 	gint64 end = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
@@ -262,7 +272,7 @@ static void setup(Fixture *f, gconstpointer data)
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	uplinks_wait_ipv4_leases(&f->u);
 	for (int i = 0; i < 2; i++)
-		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 10000,
+		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 30000,
 				"test $(ss -Htuln 'sport = :%d' | wc -l) = 8", PORT);
 	f->top = top_uplink(f);
 	f->other = 1 - f->top;
@@ -391,6 +401,53 @@ static void test_counters(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(stat_u64(c, path, "TX.Bytes"), ==, 20 * 128);
 	g_assert_cmpuint(stat_u64(c, path, "RX.Packets"), ==, 20);
 	g_assert_cmpuint(stat_u64(c, path, "RX.Bytes"), ==, 20 * 128);
+
+	/* Explain tells which path marks, GetApplyTimes times the program's
+	 * map updates */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
+						     g_variant_new("(ss)", "uid", "38"), &error);
+		g_autoptr(GVariant) d = NULL, t = NULL, times = NULL;
+		const char *fast = NULL;
+		guint64 count = 0;
+
+		g_assert_no_error(error);
+		d = g_variant_get_child_value(r, 0);
+		g_assert_true(g_variant_lookup(d, "FastPath", "&s", &fast));
+		g_assert_true(g_str_has_prefix(fast, f->fast ? "on:" : "off (FastPath=off in main.conf)"));
+		t = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "GetApplyTimes",
+				 g_variant_new("(b)", FALSE), &error);
+		g_assert_no_error(error);
+		times = g_variant_get_child_value(t, 0);
+		g_assert_true(g_variant_lookup(times, "FastPath.Count", "t", &count));
+		if (f->fast)
+			g_assert_cmpuint(count, >=, 1);
+		else
+			g_assert_cmpuint(count, ==, 0);
+	}
+	session_client_free(c);
+}
+
+/* Which uid the program matches: nft's `meta skuid` is the socket file's
+ * fsuid, and so is what the program reads (the task's fsuid), not the
+ * real uid that bpf_get_current_uid_gid() gives. A process of real uid 0
+ * and effective (so filesystem) uid A is A's on both paths. */
+static void test_effective_uid(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = NULL;
+	SessionClient *c = session_on(f, f->other, &path);
+	guint64 r_other = router_count(f, f->other, "v4");
+	Probe *p = probe_start_as(f, f->u.host, "4", "udp", true);
+	g_auto(GStrv) answer = NULL;
+
+	g_assert_cmpuint(probe_mark(p), ==, f->fast ? session_mark(f) : 0);
+	answer = probe_send(p, UPLINK_SERVER4, 5);
+	g_assert_cmpstr(answer[3], ==, "5");
+	g_assert_cmpuint(router_count(f, f->other, "v4") - r_other, ==, 5);
+	if (f->fast)
+		g_assert_true(addr_on_uplink(f, answer[1], f->other, "4"));
+	probe_free(p);
 	session_client_free(c);
 }
 
@@ -569,6 +626,7 @@ int main(int argc, char **argv)
 	} while (0)
 		ADD("new-sockets", test_new_sockets);
 		ADD("counters", test_counters);
+		ADD("effective-uid", test_effective_uid);
 		ADD("not-ours", test_not_ours);
 		ADD("moved", test_moved);
 		ADD("lifecycle", test_lifecycle);
