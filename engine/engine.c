@@ -492,7 +492,7 @@ int nfc_engine_init(void)
 	routing->range = c->routing_range;
 	fc.layout = routing->layout;
 	/* before the firewall: its chain knows whether sockets may come marked */
-	fc.sock_marks = engine_bpf_sink_start(&routing->layout);
+	fc.sock_marks = engine_bpf_sink_start(&nfc_firewall_nft_ops, &routing->layout);
 	r = nfc_firewall_new(&nfc_firewall_nft_ops, &fc, &engine.fw);
 	if (r < 0) {
 		nfc_error("engine: no nftables: %s", g_strerror(-r));

@@ -113,13 +113,22 @@ static const EngineSinkOps engine_bpf_sink = {
 };
 #endif
 
-bool engine_bpf_sink_start(const NfcMarkLayout *layout)
+bool engine_bpf_sink_start(const NfcFirewallOps *backend, const NfcMarkLayout *layout)
 {
 	g_clear_pointer(&bpf.why_not, g_free);
 	engine_apply_reset(&bpf.times);
 	if (nfc_config_active()->fast_path == NFC_FAST_PATH_OFF) {
 		bpf.why_not = g_strdup("FastPath=off in main.conf");
 		nfc_info("engine: fast path off (FastPath=off): sockets are marked by the firewall");
+		return false;
+	}
+	/* marked sockets need the nft chain's handling (saving the mark,
+	 * moving a moved session's sockets, masquerading only what needs it) */
+	if (backend != &nfc_firewall_nft_ops) {
+		bpf.why_not = g_strdup_printf("the %s backend cannot handle marked sockets",
+					      backend->name);
+		nfc_info("engine: fast path off (%s backend): sockets are marked by the firewall",
+			 backend->name);
 		return false;
 	}
 #if NFC_HAVE_BPF
