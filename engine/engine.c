@@ -491,9 +491,12 @@ int nfc_engine_init(void)
 	routing->priority_base = c->rule_priority_base;
 	routing->range = c->routing_range;
 	fc.layout = routing->layout;
+	/* before the firewall: its chain knows whether sockets may come marked */
+	fc.sock_marks = engine_bpf_sink_start(&nfc_firewall_nft_ops, &routing->layout);
 	r = nfc_firewall_new(&nfc_firewall_nft_ops, &fc, &engine.fw);
 	if (r < 0) {
 		nfc_error("engine: no nftables: %s", g_strerror(-r));
+		engine_bpf_sink_stop();
 		return r;
 	}
 	nfc_firewall_set_event_func(engine.fw, on_firewall_event, NULL);
@@ -506,7 +509,7 @@ int nfc_engine_init(void)
 	engine_classes_init(&engine.classes, engine_classes_max(routing));
 	engine_identities_init(&engine.identities, nfc_cgroup2_mount());
 	engine_stages_init(&engine.stages, &engine.identities, &engine.added, &engine.removed);
-	engine_stages_add_sink(&engine.stages, &engine_firewall_sink, engine.fw);
+	engine_bpf_sink_add(&engine.stages, engine.fw);
 	engine_traffic_init(&engine.traffic);
 	engine.steers = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)steer_free);
 	engine.pending = g_hash_table_new(NULL, NULL);
@@ -549,6 +552,7 @@ void nfc_engine_cleanup(void)
 	/* the table goes with our socket (owner flag); say goodbye anyway */
 	nfc_firewall_cleanup(engine.fw, NULL, NULL);
 	g_clear_pointer(&engine.fw, nfc_firewall_free);
+	engine_bpf_sink_stop();
 	engine_stages_clear(&engine.stages);
 	g_clear_pointer(&engine.steers, g_hash_table_unref);
 	engine_identities_clear(&engine.identities);

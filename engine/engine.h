@@ -59,6 +59,11 @@ typedef struct {
 	uint32_t p50_us, p99_us, max_us;
 } NfcApplyTimes;
 void nfc_engine_apply_times(NfcApplyTimes *added, NfcApplyTimes *removed, bool reset);
+/* The fast path's own share: its map updates (engine/sink-bpf.c). */
+void nfc_engine_fast_path_apply_times(NfcApplyTimes *times, bool reset);
+/* Whether new sockets are marked at creation by the eBPF program; if
+ * not, why_not (may be NULL) says why. */
+bool nfc_engine_fast_path(const char **why_not);
 
 /* The uplinks (service identifiers) a steered session may use, best first. */
 char **nfc_engine_session_ladder(NfcSession *s);

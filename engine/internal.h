@@ -276,6 +276,14 @@ bool engine_rule_equal(const EngineRule *a, const EngineRule *b);
 bool engine_route_equal(const NfcRtnlRoute *a, const NfcRtnlRoute *b);
 NfcRtnlRule engine_rule_to_rtnl(const EngineRule *r);
 
+/* sink-bpf.c: the socket-mark fast path. Start it as main.conf's
+ * FastPath says and the kernel allows, with the nftables backend only
+ * (one log line either way); false when it does not run. Then add the sinks: the fast path's in front of
+ * the firewall's when it runs, else the firewall's alone. */
+bool engine_bpf_sink_start(const NfcFirewallOps *backend, const NfcMarkLayout *layout);
+void engine_bpf_sink_add(EngineStages *st, NfcFirewall *fw);
+void engine_bpf_sink_stop(void);
+
 /* ---- uplinks.c: uplink slots, their routes and source rules ----------------- */
 
 typedef struct {

@@ -262,6 +262,14 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 					 def ? nfc_service_get_identifier(def) : "none");
 	}
 	g_variant_builder_add(&b, "{sv}", "Reason", g_variant_new_string(reason));
+	{
+		const char *why_not = NULL;
+		g_autofree char *fast = nfc_engine_fast_path(&why_not) ?
+			g_strdup("on: new sockets of steered identities are marked at creation") :
+			g_strdup_printf("off (%s): packets are marked on output", why_not);
+
+		g_variant_builder_add(&b, "{sv}", "FastPath", g_variant_new_string(fast));
+	}
 	nfc_ext_manager_complete_explain(obj, inv, g_variant_builder_end(&b));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -326,6 +334,8 @@ static gboolean on_get_apply_times(NfcExtManager *obj, GDBusMethodInvocation *in
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
 	add_times(&b, "Added", &added);
 	add_times(&b, "Removed", &removed);
+	nfc_engine_fast_path_apply_times(&added, reset);
+	add_times(&b, "FastPath", &added);
 	nfc_ext_manager_complete_get_apply_times(obj, inv, g_variant_builder_end(&b));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -138,6 +138,11 @@ typedef struct {
 	 * ask for it. Either way the table outlives a crash and goes with an
 	 * orderly stop. */
 	bool no_owner;
+	/* New sockets may carry our mark from their creation (the eBPF fast
+	 * path, firewall/sockmark.h): the chain saves it to ct mark, moves
+	 * those of a session that changed class, and masquerades only what
+	 * leaves with a source address not on the outgoing interface. */
+	bool sock_marks;
 } NfcFirewallConfig;
 
 /* ---- the backend interface --------------------------------------------------- */

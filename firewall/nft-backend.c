@@ -114,6 +114,7 @@ static void nft_unref(Nft *nft)
 		return;
 	g_hash_table_unref(nft->st.identities);
 	g_hash_table_unref(nft->st.sessions);
+	g_hash_table_unref(nft->st.session_marks);
 	g_array_unref(nft->st.nats);
 	g_strfreev(nft->st.uplinks);
 	g_free(nft);
@@ -165,15 +166,49 @@ static void session_ref(Nft *nft, uint32_t bits, int delta)
 		g_hash_table_remove(nft->st.sessions, GUINT_TO_POINTER(bits));
 }
 
+/* The moved-session map's change for old (may be NULL) becoming id (NULL:
+ * removed), as state_set_identity will leave st.session_marks. */
+static void put_session_mark_change(Nft *nft, NftBatch *b, const NftIdentity *old,
+				    const NftIdentity *id)
+{
+	uint32_t s_old = old ? old->mark & nft->st.session_mask : 0;
+	uint32_t s_new = id ? id->mark & nft->st.session_mask : 0;
+	uint32_t cur;
+
+	if (!nft->st.sock_marks)
+		return;
+	if (s_old && s_old != s_new && session_refs(nft, s_old) == 1)
+		nft_put_session_mark(b, s_old, 0, false);
+	if (!s_new)
+		return;
+	cur = GPOINTER_TO_UINT(g_hash_table_lookup(nft->st.session_marks, GUINT_TO_POINTER(s_new)));
+	if (cur == id->mark)
+		return;
+	/* a map element's data is replaced by delete and add */
+	if (cur)
+		nft_put_session_mark(b, s_new, 0, false);
+	nft_put_session_mark(b, s_new, id->mark, true);
+}
+
 /* id NULL: the identity goes away */
 static void state_set_identity(Nft *nft, const char *key, const NftIdentity *id)
 {
 	NftIdentity *old = g_hash_table_lookup(nft->st.identities, key);
 
-	if (old)
-		session_ref(nft, old->mark & nft->st.session_mask, -1);
+	if (old) {
+		uint32_t bits = old->mark & nft->st.session_mask;
+
+		session_ref(nft, bits, -1);
+		if (!session_refs(nft, bits))
+			g_hash_table_remove(nft->st.session_marks, GUINT_TO_POINTER(bits));
+	}
 	if (id) {
-		session_ref(nft, id->mark & nft->st.session_mask, +1);
+		uint32_t bits = id->mark & nft->st.session_mask;
+
+		session_ref(nft, bits, +1);
+		if (bits)
+			g_hash_table_insert(nft->st.session_marks, GUINT_TO_POINTER(bits),
+					    GUINT_TO_POINTER(id->mark));
 		g_hash_table_insert(nft->st.identities, g_strdup(key), g_memdup2(id, sizeof(*id)));
 	} else {
 		g_hash_table_remove(nft->st.identities, key);
@@ -297,6 +332,7 @@ static int start(Nft *nft, Request *req)
 				nft_put_session_counters(&b, s_new, true);
 		}
 		nft_put_identity_elem(&b, &req->id, true);
+		put_session_mark_change(nft, &b, old, &req->id);
 		break;
 	case REQ_ID_DEL:
 		old = g_hash_table_lookup(nft->st.identities, req->id_key);
@@ -309,6 +345,7 @@ static int start(Nft *nft, Request *req)
 		if ((old->mark & nft->st.session_mask) &&
 		    session_refs(nft, old->mark & nft->st.session_mask) == 1)
 			nft_put_session_counters(&b, old->mark & nft->st.session_mask, false);
+		put_session_mark_change(nft, &b, old, NULL);
 		break;
 	case REQ_NAT_ADD:
 		if (nat_index(nft, &req->nat) >= 0)
@@ -954,6 +991,8 @@ static int nft_create(const NfcFirewallConfig *config, void **priv)
 	choose_table_flags(nft, config);
 	nft->st.identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	nft->st.sessions = g_hash_table_new(NULL, NULL);
+	nft->st.session_marks = g_hash_table_new(NULL, NULL);
+	nft->st.sock_marks = config->sock_marks;
 	nft->st.nats = g_array_new(FALSE, TRUE, sizeof(NfcFirewallNat));
 	g_queue_init(&nft->queue);
 	nft->seq = (uint32_t)time(NULL);

@@ -47,6 +47,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/rtnetlink.h>
 
 /* nft's datatype ids (for `nft list` to print keys and values). */
 #define NFT_TYPE_MARK 19
@@ -445,6 +446,8 @@ static void put_nat_rule(NftBatch *b, const NfcFirewallNat *nat)
 	put_rule(b, r);
 }
 
+static void e_source_not_on_oif(struct nftnl_rule *r);
+
 /* A steered packet was routed twice: first by the main table when the
  * socket chose its source address, then by its uplink's table once the
  * mark was set. Its source must be the uplink's, or the replies go
@@ -456,6 +459,11 @@ static void put_steer_masq_rule(NftBatch *b, const NftState *s)
 	e_meta_load(r, NFT_META_MARK, R0);
 	e_and32(r, R0, R0, s->ours & ~s->session_mask);
 	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
+	if (s->sock_marks) {
+		e_source_not_on_oif(r);
+		/* how many flows still needed it (tests, bench) */
+		nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+	}
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
 	put_rule(b, r);
 }
@@ -848,6 +856,135 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
 	put_tether_rules(b, &s->tether);
 }
 
+/* ---- sockets marked at creation (NfcFirewallConfig.sock_marks) -------------
+ * The eBPF fast path stamps our mark on a socket when it is created; its
+ * packets come here marked, so the slot rules (mark 0) leave them alone.
+ * The mark a socket carries is its session's when the socket was made;
+ * the session may have moved to another routing class since, or gone.
+ * In the output chain, before the slot rules:
+ *   - a flow that has a ct mark keeps it (as the restore rule does for
+ *     unmarked sockets): an established flow stays where it started;
+ *   - a new flow of a socket whose session is gone (its session bits not
+ *     in session_marks) loses the mark: the slot rules look it up anew;
+ *   - a new flow takes its session's mark now from session_marks; the
+ *     same value as the socket's in the common case, so no re-route;
+ * and after them the mark is saved to ct mark while that is 0, for the
+ * RX side (prerouting restores it) and for the flow's later packets. */
+
+#define SET_ID_SESSION_MARKS 1003
+
+/* meta mark has only our bits, and some: loads it into R0 */
+static void e_only_ours(struct nftnl_rule *r, const NftState *s)
+{
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_and32(r, R0, R1, ~s->ours);
+	e_cmp32(r, R1, NFT_CMP_EQ, 0);
+	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
+}
+
+/* ... and the flow has no mark of ours yet: R0 = its session bits, != 0 */
+static void e_new_session_flow(struct nftnl_rule *r, const NftState *s)
+{
+	e_only_ours(r, s);
+	e_ct_load(r, NFT_CT_MARK, R1);
+	e_and32(r, R1, R1, s->ours);
+	e_cmp32(r, R1, NFT_CMP_EQ, 0);
+	e_and32(r, R0, R0, s->session_mask);
+	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
+}
+
+static void put_sock_mark_rules(NftBatch *b, const NftState *s)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+
+	/* established: meta mark set ct mark & ours */
+	r = rule_new(CHAIN_OUTPUT);
+	e_only_ours(r, s);
+	e_ct_load(r, NFT_CT_MARK, R1);
+	e_and32(r, R1, R1, s->ours);
+	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
+	e_meta_set(r, NFT_META_MARK, R1);
+	put_rule(b, r);
+
+	/* session gone: meta mark set 0 */
+	r = rule_new(CHAIN_OUTPUT);
+	e_new_session_flow(r, s);
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R0);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, NFT_SET_SESSION_MARKS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, SET_ID_SESSION_MARKS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(r, e);
+	e_immediate32(r, R1, 0);
+	e_meta_set(r, NFT_META_MARK, R1);
+	put_rule(b, r);
+
+	/* moved: meta mark set (meta mark & session) map @session_marks */
+	r = rule_new(CHAIN_OUTPUT);
+	e_new_session_flow(r, s);
+	e_lookup(r, R0, NFT_SET_SESSION_MARKS, SET_ID_SESSION_MARKS, R1);
+	e_meta_set(r, NFT_META_MARK, R1);
+	put_rule(b, r);
+}
+
+/* meta mark only ours, ct mark 0 → ct mark set meta mark */
+static void put_sock_mark_save_rule(NftBatch *b, const NftState *s)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_OUTPUT);
+
+	e_only_ours(r, s);
+	e_ct_load(r, NFT_CT_MARK, R1);
+	e_cmp32(r, R1, NFT_CMP_EQ, 0);
+	e_ct_set(r, NFT_CT_MARK, R0);
+	put_rule(b, r);
+}
+
+/* A marked socket's source address was chosen by its uplink's route:
+ * masquerade only a steered packet whose source is not an address of the
+ * interface it leaves by (one the nft path re-routed, or a moved flow).
+ * fib saddr . oif type != local */
+static void e_source_not_on_oif(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_OIF);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, R1);
+	nftnl_rule_add_expr(r, e);
+	e_cmp32(r, R1, NFT_CMP_NEQ, RTN_LOCAL);
+}
+
+static void put_session_marks_set(NftBatch *b)
+{
+	put_set(b, NFT_SET_SESSION_MARKS, SET_ID_SESSION_MARKS, NFT_TYPE_MARK, 4, true, false);
+}
+
+void nft_put_session_mark(NftBatch *b, uint32_t session_bits, uint32_t mark, bool add)
+{
+	struct nftnl_set *set = elem_set_new(NFT_SET_SESSION_MARKS);
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &session_bits, sizeof(session_bits));
+	if (add)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &mark, sizeof(mark));
+	nftnl_set_elem_add(set, e);
+	nlh = elem_msg(b, set, add);
+	nft_batch_close(b, nlh);
+	nftnl_set_free(set);
+}
+
+static void put_session_marks_elems(NftBatch *b, const NftState *s)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&it, s->session_marks);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		nft_put_session_mark(b, GPOINTER_TO_UINT(key), GPOINTER_TO_UINT(value), true);
+}
+
 /* ---- state → messages -------------------------------------------------- */
 
 bool nft_slot_missing(const NftState *s, unsigned int slot)
@@ -860,6 +997,8 @@ bool nft_slot_missing(const NftState *s, unsigned int slot)
 static void put_output_rules(NftBatch *b, const NftState *s, const uint8_t *slots)
 {
 	put_restore_rule(b, s, CHAIN_OUTPUT);
+	if (s->sock_marks)
+		put_sock_mark_rules(b, s);
 	for (unsigned int level = NFT_MAX_CGROUP_LEVEL + 1; level-- > 0;)
 		if (slots[NFT_SLOT_CGROUP(level)])
 			put_slot_rule(b, NFT_SLOT_CGROUP(level));
@@ -867,6 +1006,8 @@ static void put_output_rules(NftBatch *b, const NftState *s, const uint8_t *slot
 		put_slot_rule(b, NFT_SLOT_UID);
 	if (slots[NFT_SLOT_GID])
 		put_slot_rule(b, NFT_SLOT_GID);
+	if (s->sock_marks)
+		put_sock_mark_save_rule(b, s);
 	put_count_rule(b, s, CHAIN_OUTPUT, DIR_TX);
 }
 
@@ -991,6 +1132,8 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	put_set(b, NFT_SET_COUNTERS, SET_ID_COUNTERS, (NFT_TYPE_MARK << NFT_TYPE_BITS) | NFT_TYPE_MARK,
 		2 * sizeof(uint32_t), false, true);
 	put_uplinks_set(b);
+	if (s->sock_marks)
+		put_session_marks_set(b);
 	if (s->tether_on) {
 		put_tether_sets(b);
 		put_tether_chains(b);
@@ -1010,6 +1153,8 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	if (s->tether_on)
 		put_tether_rules(b, &s->tether);
 	put_uplink_elems(b, s);
+	if (s->sock_marks)
+		put_session_marks_elems(b, s);
 
 	for (unsigned int slot = 0; slot < NFT_N_SLOTS; slot++) {
 		char name[32];

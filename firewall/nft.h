@@ -69,6 +69,8 @@ typedef struct {
 	bool tether_on;           /* tether holds the tether state */
 	NfcFirewallTether tether;
 	uint8_t installed[NFT_N_SLOTS]; /* slot has its map and rule in the kernel */
+	bool sock_marks;          /* NfcFirewallConfig.sock_marks */
+	GHashTable *session_marks; /* session bits → the mark of its identities */
 } NftState;
 
 /* The complete state in one transaction: creates the table if missing,
@@ -90,6 +92,9 @@ bool nft_slot_missing(const NftState *s, unsigned int slot);
 void nft_put_slot_install(NftBatch *b, const NftState *s, unsigned int slot);
 void nft_put_identity_elem(NftBatch *b, const NftIdentity *id, bool add);
 void nft_put_session_counters(NftBatch *b, uint32_t session_bits, bool add);
+/* With sock_marks: the session's element of the moved-session map (its
+ * mark now; delete: mark unused). */
+void nft_put_session_mark(NftBatch *b, uint32_t session_bits, uint32_t mark, bool add);
 /* The NAT chain rewritten with s->nats (a handful of tether subnets). */
 void nft_put_nat_rules(NftBatch *b, const NftState *s);
 
@@ -102,6 +107,7 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on);
 
 #define NFT_SET_COUNTERS "session_counters"
 #define NFT_SET_UPLINKS "uplinks"
+#define NFT_SET_SESSION_MARKS "session_marks"
 /* (client address . direction) → counter, filled by the packet path */
 #define NFT_SET_TETHER4 "tether_clients4"
 #define NFT_SET_TETHER6 "tether_clients6"

@@ -36,6 +36,7 @@ typedef struct {
 
 static const char *const online_check_modes[] = { "none", "one-shot", "continuous", NULL };
 static const char *const interval_styles[] = { "geometric", "fibonacci", NULL };
+static const char *const fast_paths[] = { "auto", "off", NULL };
 static const char *const technologies[] = {
 	"ethernet", "wifi", "bluetooth", "cellular", "gadget", "p2p", "vpn", NULL
 };
@@ -86,6 +87,7 @@ static const KeyDesc keys[] = {
 	{ "RoutingTableBase", KEY_UINT, F(routing_table_base), 0xfffff000u, NULL },
 	{ "RulePriorityBase", KEY_UINT, F(rule_priority_base), 32000, NULL },
 	{ "RoutingRange", KEY_UINT, F(routing_range), 4096, NULL },
+	{ "FastPath", KEY_ENUM, F(fast_path), 0, fast_paths },
 };
 #undef F
 

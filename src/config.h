@@ -17,6 +17,12 @@ typedef enum {
 	NFC_INTERVAL_FIBONACCI,
 } NfcIntervalStyle;
 
+/* FastPath: sockets marked at creation by an eBPF program (engine/sink-bpf.c) */
+typedef enum {
+	NFC_FAST_PATH_AUTO,
+	NFC_FAST_PATH_OFF,
+} NfcFastPath;
+
 typedef struct {
 	guint input_request_timeout;
 	guint browser_launch_timeout;
@@ -61,6 +67,7 @@ typedef struct {
 	guint routing_table_base;        /* RoutingTableBase: first table of ours */
 	guint rule_priority_base;        /* RulePriorityBase: first ip rule priority of ours */
 	guint routing_range;             /* RoutingRange: how many tables and priorities */
+	int fast_path;                   /* FastPath: NfcFastPath, default auto */
 } NfcConfig;
 
 NfcConfig *nfc_config_new_defaults(void);
