@@ -476,6 +476,7 @@ int nfc_engine_init(void)
 	const NfcConfig *c = nfc_config_active();
 	EngineRouting *routing = &engine.routing;
 	NfcFirewallConfig fc = { 0 };
+	const NfcFirewallOps *ops;
 	g_autoptr(GError) error = NULL;
 	int r;
 
@@ -491,9 +492,15 @@ int nfc_engine_init(void)
 	routing->priority_base = c->rule_priority_base;
 	routing->range = c->routing_range;
 	fc.layout = routing->layout;
-	r = nfc_firewall_new(&nfc_firewall_nft_ops, &fc, &engine.fw);
+	fc.check_interval = c->firewall_check_interval;
+	ops = nfc_firewall_choose(c->firewall_backend, &error);
+	if (!ops) {
+		nfc_error("engine: %s", error->message);
+		return -ENOTSUP;
+	}
+	r = nfc_firewall_new(ops, &fc, &engine.fw);
 	if (r < 0) {
-		nfc_error("engine: no nftables: %s", g_strerror(-r));
+		nfc_error("engine: cannot start the %s firewall: %s", ops->name, g_strerror(-r));
 		return r;
 	}
 	nfc_firewall_set_event_func(engine.fw, on_firewall_event, NULL);
