@@ -4,10 +4,11 @@
  *
  *   mangle OUTPUT     → NFCONN-OUT: for a packet nobody marked, restore
  *                       our bits from the ct mark; if still unmarked,
- *                       the identity chains (CGROUP, UID, GID: one rule
- *                       per identity, each behind "still unmarked"); save
- *                       our bits to a ct mark that has none of them; count
- *                       in NFCONN-TX (one rule per session)
+ *                       NFCONN-ID: the identity chains (CGROUP, UID, GID:
+ *                       one rule per identity, each behind "still
+ *                       unmarked"), then save the mark it got to a ct mark
+ *                       that has none of our bits; count in NFCONN-TX (one
+ *                       rule per session)
  *   mangle PREROUTING → NFCONN-PRE: restore, count in NFCONN-RX
  *   nat POSTROUTING   → NFCONN-POST: masquerade steered packets, the NAT
  *                       entries, the tether subnets out of each uplink
@@ -329,8 +330,8 @@ bool ipt_parse_save(const char *text, IptRuleset *out)
 
 static void expected_mangle(const IptState *s, IptRuleset *r)
 {
-	static const char *const chains[] = { IPT_OUT, IPT_PRE, IPT_CGROUP, IPT_UID, IPT_GID,
-					      IPT_TX, IPT_RX };
+	static const char *const chains[] = { IPT_OUT, IPT_PRE, IPT_ID, IPT_CGROUP, IPT_UID,
+					      IPT_GID, IPT_TX, IPT_RX };
 	g_autoptr(GPtrArray) cgroups = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer key, value;
@@ -340,11 +341,14 @@ static void expected_mangle(const IptState *s, IptRuleset *r)
 	add_rule(r, IPT_MANGLE, "OUTPUT", g_strdup("-j " IPT_OUT));
 	add_rule(r, IPT_MANGLE, "PREROUTING", g_strdup("-j " IPT_PRE));
 	add_rule(r, IPT_MANGLE, IPT_OUT, restore_spec(s));
-	add_rule(r, IPT_MANGLE, IPT_OUT, g_strdup("-m mark --mark 0x0 -j " IPT_CGROUP));
-	add_rule(r, IPT_MANGLE, IPT_OUT, g_strdup("-m mark --mark 0x0 -j " IPT_UID));
-	add_rule(r, IPT_MANGLE, IPT_OUT, g_strdup("-m mark --mark 0x0 -j " IPT_GID));
-	add_rule(r, IPT_MANGLE, IPT_OUT, save_spec(s));
+	add_rule(r, IPT_MANGLE, IPT_OUT, g_strdup("-m mark --mark 0x0 -j " IPT_ID));
 	add_rule(r, IPT_MANGLE, IPT_OUT, count_jump_spec(s, IPT_TX));
+	/* entered unmarked: any mark set in there is ours, and only that is
+	 * saved (never another's mark, never over a ct mark of ours) */
+	add_rule(r, IPT_MANGLE, IPT_ID, g_strdup("-j " IPT_CGROUP));
+	add_rule(r, IPT_MANGLE, IPT_ID, g_strdup("-m mark --mark 0x0 -j " IPT_UID));
+	add_rule(r, IPT_MANGLE, IPT_ID, g_strdup("-m mark --mark 0x0 -j " IPT_GID));
+	add_rule(r, IPT_MANGLE, IPT_ID, save_spec(s));
 	add_rule(r, IPT_MANGLE, IPT_PRE, restore_spec(s));
 	add_rule(r, IPT_MANGLE, IPT_PRE, count_jump_spec(s, IPT_RX));
 

@@ -19,6 +19,7 @@
 /* mangle */
 #define IPT_OUT "NFCONN-OUT"         /* from OUTPUT: restore, identities, save, count */
 #define IPT_PRE "NFCONN-PRE"         /* from PREROUTING: restore, count */
+#define IPT_ID "NFCONN-ID"           /* for unmarked packets: the identity chains, save */
 #define IPT_CGROUP "NFCONN-CGROUP"   /* identity rules, deepest cgroup first */
 #define IPT_UID "NFCONN-UID"
 #define IPT_GID "NFCONN-GID"
