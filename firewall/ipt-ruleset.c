@@ -747,9 +747,18 @@ void ipt_put_nat(IptBatch *b, const IptState *s, int family)
 		g_string_append_printf(n, "-A " IPT_POST " %s\n", (char *)specs->pdata[i]);
 }
 
+static void put_rules(GString *f, const char *chain, GPtrArray *specs);
+
+/* Declares (creates, or flushes) the chain, then its rules: a chain a
+ * rule jumps to must be declared before it. */
 static void put_chain_rules(GString *f, const char *chain, GPtrArray *specs)
 {
 	g_string_append_printf(f, ":%s - [0:0]\n", chain);
+	put_rules(f, chain, specs);
+}
+
+static void put_rules(GString *f, const char *chain, GPtrArray *specs)
+{
 	for (guint i = 0; i < specs->len; i++)
 		g_string_append_printf(f, "-A %s %s\n", chain, (char *)specs->pdata[i]);
 }
@@ -772,7 +781,9 @@ void ipt_put_tether(IptBatch *b, const IptState *s, int family, bool was_on)
 	}
 	tether_specs(s, family, &t);
 	for (guint i = 0; i < G_N_ELEMENTS(tether_chains); i++)
-		put_chain_rules(f, tether_chains[i], tether_list(&t, i));
+		g_string_append_printf(f, ":%s - [0:0]\n", tether_chains[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(tether_chains); i++)
+		put_rules(f, tether_chains[i], tether_list(&t, i));
 	if (!was_on)
 		g_string_append(f, "-I FORWARD 1 -j " IPT_FWD "\n");
 	tether_specs_clear(&t);
