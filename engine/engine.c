@@ -524,6 +524,11 @@ int nfc_engine_init(void)
 	return 0;
 }
 
+const char *nfc_engine_firewall_backend(void)
+{
+	return engine.fw ? nfc_firewall_backend_name(engine.fw) : NULL;
+}
+
 void nfc_engine_cleanup(void)
 {
 	g_autoptr(GArray) rules = NULL;
