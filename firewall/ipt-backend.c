@@ -576,6 +576,8 @@ static void after_read(Ipt *ipt)
 		g_free(texts[f]);
 }
 
+static void batch_done(Ipt *ipt);
+
 static void step_done(Ipt *ipt)
 {
 	Request *req = ipt->current->pdata[0];
@@ -611,7 +613,13 @@ static void step_done(Ipt *ipt)
 		finish_step(ipt, ipt->step_error, NULL);
 		return;
 	}
-	/* a batch */
+	batch_done(ipt);
+}
+
+/* A batch went to the kernel (restore, or in-process): keep its state,
+ * or retry its requests one by one. */
+static void batch_done(Ipt *ipt)
+{
 	if (ipt->step_error) {
 		bool partial = ipt->step_failed != (1u << ipt->n_families) - 1 &&
 			       ipt->n_families > 1;
@@ -637,6 +645,34 @@ static void step_done(Ipt *ipt)
 			schedule_repair(ipt);
 	}
 	finish_step(ipt, ipt->step_error, NULL);
+}
+
+static bool is_identity(ReqType type)
+{
+	return type == REQ_ID_ADD || type == REQ_ID_DEL;
+}
+
+/* The batch's per-session rules, in-process: bounded by the table's size
+ * (tools/bench/ipt-change), so done right here. */
+static void apply_in_process(Ipt *ipt, IptBatch *b)
+{
+	ipt->step_error = 0;
+	ipt->step_failed = 0;
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		g_autofree char *why = NULL;
+		int r;
+
+		if (!b[f].ops->len)
+			continue;
+		r = ipt_iptc_apply(ipt->families[f], b[f].ops, &why);
+		if (r < 0) {
+			nfc_warn("%s: changing the session rules failed: %s",
+				 family_name(ipt->families[f]), why);
+			if (!ipt->step_error)
+				ipt->step_error = r;
+			ipt->step_failed |= 1u << f;
+		}
+	}
 }
 
 /* Starts the next request(s). */
@@ -691,11 +727,14 @@ static gboolean dispatch(gpointer data)
 			ipt_batch_init(&b[f]);
 		build_change(ipt, ipt->work, req, b);
 		any = req->touches;
-		/* everything incremental queued behind it goes along */
+		/* everything incremental queued behind it goes along, as long
+		 * as it goes the same way (identities in-process, the rest
+		 * through a restore) */
 		while (!req->alone && !g_queue_is_empty(&ipt->queue)) {
 			Request *next = g_queue_peek_head(&ipt->queue);
 
-			if (next->type < REQ_ID_ADD || next->alone)
+			if (next->type < REQ_ID_ADD || next->alone ||
+			    is_identity(next->type) != is_identity(req->type))
 				break;
 			g_queue_pop_head(&ipt->queue);
 			g_ptr_array_add(ipt->current, next);
@@ -705,6 +744,15 @@ static gboolean dispatch(gpointer data)
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			if (!ipt_batch_empty(&b[f]))
 				texts[f] = ipt_batch_text(&b[f]);
+		if (any && ipt->installed && is_identity(req->type)) {
+			apply_in_process(ipt, b);
+			for (unsigned int f = 0; f < N_FAMILIES; f++) {
+				ipt_batch_clear(&b[f]);
+				g_free(texts[f]);
+			}
+			batch_done(ipt);
+			return G_SOURCE_REMOVE;
+		}
 		for (unsigned int f = 0; f < N_FAMILIES; f++)
 			ipt_batch_clear(&b[f]);
 		/* before init (or after cleanup) the state only is kept */

@@ -670,6 +670,7 @@ void ipt_batch_init(IptBatch *b)
 {
 	for (int t = 0; t < IPT_N_TABLES; t++)
 		b->table[t] = g_string_new(NULL);
+	b->ops = g_array_new(FALSE, TRUE, sizeof(IptOp));
 }
 
 void ipt_batch_clear(IptBatch *b)
@@ -677,8 +678,13 @@ void ipt_batch_clear(IptBatch *b)
 	for (int t = 0; t < IPT_N_TABLES; t++)
 		if (b->table[t])
 			g_string_free(g_steal_pointer(&b->table[t]), TRUE);
+	if (b->ops) {
+		ipt_ops_clear(b->ops);
+		g_clear_pointer(&b->ops, g_array_unref);
+	}
 }
 
+/* No restore text (there may be ops). */
 bool ipt_batch_empty(const IptBatch *b)
 {
 	for (int t = 0; t < IPT_N_TABLES; t++)
@@ -715,25 +721,28 @@ static unsigned int cgroup_position(const IptState *s, const IptIdentity *id)
 	return pos;
 }
 
+/* (the same rule as identity_spec) */
 void ipt_put_identity(IptBatch *b, const IptState *s, const IptIdentity *id, bool add)
 {
-	g_autofree char *spec = identity_spec(s, id);
-	GString *m = b->table[IPT_MANGLE];
+	IptOp op = {
+		.chain = identity_chain(id->kind), .add = add, .identity = true, .kind = id->kind,
+		.id = id->id, .cgroup = g_strdup(id->cgroup), .value = id->mark,
+		.value_mask = s->ours,
+	};
 
-	if (!add)
-		g_string_append_printf(m, "-D %s %s\n", identity_chain(id->kind), spec);
-	else if (id->kind == NFC_IDENTITY_CGROUP)
-		g_string_append_printf(m, "-I %s %u %s\n", IPT_CGROUP, cgroup_position(s, id), spec);
-	else
-		g_string_append_printf(m, "-A %s %s\n", identity_chain(id->kind), spec);
+	if (add && id->kind == NFC_IDENTITY_CGROUP)
+		op.position = cgroup_position(s, id);
+	g_array_append_val(b->ops, op);
 }
 
+/* (the same rule as count_spec, in both directions) */
 void ipt_put_session_counter(IptBatch *b, const IptState *s, uint32_t bits, bool add)
 {
-	g_autofree char *spec = count_spec(s, bits);
+	IptOp op = { .chain = IPT_TX, .add = add, .value = bits, .value_mask = ~s->routing_mask };
 
-	g_string_append_printf(b->table[IPT_MANGLE], "%s %s %s\n%s %s %s\n", add ? "-A" : "-D",
-			       IPT_TX, spec, add ? "-A" : "-D", IPT_RX, spec);
+	g_array_append_val(b->ops, op);
+	op.chain = IPT_RX;
+	g_array_append_val(b->ops, op);
 }
 
 void ipt_put_nat(IptBatch *b, const IptState *s, int family)

@@ -112,8 +112,27 @@ void ipt_put_replace(GString *out, const IptRuleset *have, const IptRuleset *wan
 
 /* ---- incremental changes, appended to per-table text -------------------------- */
 
+/* One per-session rule of mangle added or removed in-process
+ * (ipt-iptc.c): an identity rule or a counting rule. */
+typedef struct {
+	const char *chain;
+	bool add;
+	unsigned int position;      /* add: 0 appends, else inserts there (from 1) */
+	bool identity;
+	NfcIdentityKind kind;
+	uint32_t id;
+	char *cgroup;               /* owned */
+	uint32_t value, value_mask; /* identity: MARK --set-xmark; count: --mark */
+} IptOp;
+
+void ipt_ops_clear(GArray *ops);
+/* Applies ops to the family's mangle table in one commit. 0 or negative
+ * errno; *why (may be NULL) gets libiptc's words. */
+int ipt_iptc_apply(int family, GArray *ops, char **why);
+
 typedef struct {
 	GString *table[IPT_N_TABLES];   /* lines without the *table / COMMIT */
+	GArray *ops;                    /* IptOp: the per-session rules */
 } IptBatch;
 
 void ipt_batch_init(IptBatch *b);
@@ -123,7 +142,8 @@ bool ipt_batch_empty(const IptBatch *b);
 char *ipt_batch_text(const IptBatch *b);
 
 /* Both families get the same lines except where a family differs; the
- * callers keep one batch per family. */
+ * callers keep one batch per family. Identity and counting rules go to
+ * ops (applied in-process), everything else to restore text. */
 void ipt_put_identity(IptBatch *b, const IptState *s, const IptIdentity *id, bool add);
 void ipt_put_session_counter(IptBatch *b, const IptState *s, uint32_t bits, bool add);
 /* The nat chain rewritten from s (NAT entries, tether masquerade). */
