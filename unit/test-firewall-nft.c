@@ -291,6 +291,13 @@ static void test_init(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_substr(json, "{\"rule\": {"), ==, 5);
 	g_assert_nonnull(strstr(text, "masquerade"));
 	g_assert_nonnull(strstr(text, "meta mark set ct mark & 0x00ffffff"));
+	/* nothing of ours in legacy xtables while nftables is in use */
+	{
+		g_autofree char *xt = nfc_lab_sh_output(f->lab, f->ns, "{ iptables-legacy-save; "
+							"ip6tables-legacy-save; } | grep NFCONN || true");
+
+		g_assert_cmpstr(xt, ==, "");
+	}
 
 	/* the owner flag: our socket closing takes the table with it */
 	g_clear_pointer(&f->fw, nfc_firewall_free);
