@@ -252,6 +252,9 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 	case REQ_UPLINKS:
 		g_strfreev(s->uplinks);
 		s->uplinks = g_strdupv(req->uplinks);
+		/* only the tether rules name uplinks */
+		if (!s->tether_on)
+			return;
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			ipt_put_tether_uplinks(&b[f], s, ipt->families[f]);
 		break;
