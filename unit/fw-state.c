@@ -108,19 +108,13 @@ char *fw_cond_cgroup(const char *path)
 	unsigned int level = 1;
 
 	if (fw_backend() == FW_IPTABLES)
-		return g_strdup_printf(IPT_OURS " | grep -qE -- '--path /?%s/?( |$)'", rel);
+		/* iptables-save quotes the path */
+		return g_strdup_printf(IPT_OURS " | grep -qE -- '--path \"?/?%s/?\"?( |$)'", rel);
 	/* nft keys cgroups by id, one map per level: the path's depth */
 	for (const char *p = rel; (p = strchr(p, '/')) && p[1]; p++)
 		level++;
 	return g_strdup_printf("nft list map inet nfconn cgroup_mark_L%u 2>/dev/null | "
 			       "grep -q elements", level);
-}
-
-char *fw_cond_uplink(const char *ifname)
-{
-	if (fw_backend() == FW_IPTABLES)
-		return g_strdup_printf(IPT_OURS " | grep -qE -- '-o %s( |$)'", ifname);
-	return g_strdup_printf("nft list set inet nfconn uplinks | grep -q '\"%s\"'", ifname);
 }
 
 const char *fw_cond_present(void)

@@ -36,8 +36,6 @@ char *fw_cond_gid(unsigned int gid);
 char *fw_cond_gid_mark(unsigned int gid, uint32_t mark);
 /* a cgroup, by its path below the cgroup2 root ("/a/b") */
 char *fw_cond_cgroup(const char *path);
-/* ifname is in the tethering uplink set */
-char *fw_cond_uplink(const char *ifname);
 /* any state of ours at all, in the backend in use */
 const char *fw_cond_present(void);
 
