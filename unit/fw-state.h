@@ -22,9 +22,9 @@ const char *fw_backend_name(void);
 /* What main.conf's [General] gets: "FirewallBackend=<name>\n", or ""
  * when the environment names none (the daemon's default). */
 const char *fw_conf_line(void);
-/* Exit 77 (skip) when the backend asked for cannot work here (no
- * iptables-legacy, or no ip_tables in the kernel), probed in a
- * namespace of its own. */
+/* Exit 77 (skip) when the backend the environment asks for cannot work
+ * here (no nf_tables; no iptables-legacy, ip_tables or xt_owner), probed
+ * in a namespace of its own. */
 void fw_require_backend(void);
 
 /* Shell conditions for nfc_lab_wait_sh() and nfc_lab_sh_status(), run in
