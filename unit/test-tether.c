@@ -395,14 +395,6 @@ static bool kernel_has_force_forwarding(Fixture *f)
 				 "test -e /proc/sys/net/ipv6/conf/lo/force_forwarding") == 0;
 }
 
-/* nfconnd's firewall state (nft table or iptables chains) with the
- * counters' figures out: what must be the same before tethering and
- * after it. */
-static char *fw_table(Fixture *f)
-{
-	return fw_dump(f->u.lab, f->u.host);
-}
-
 static bool link_exists(Fixture *f, const char *ifname)
 {
 	return nfc_lab_sh_status(f->u.lab, f->u.host, NULL, "ip link show dev %s >/dev/null 2>&1",
@@ -523,7 +515,8 @@ static void assert_nothing_left(Fixture *f, const char *sysctls_before, const ch
 	g_assert_false(any_tether_dnsmasq(f));
 	sysctls = forwarding_sysctls(f);
 	g_assert_cmpstr(sysctls, ==, sysctls_before);
-	table = fw_table(f);
+	/* nfconnd's firewall state, counter figures out (fw-state.h) */
+	table = fw_dump(f->u.lab, f->u.host);
 	g_test_message("table:\n%s", table);
 	{
 		g_autofree char *lower = g_ascii_strdown(table, -1);
@@ -774,7 +767,7 @@ static gboolean tethering_signalled(gpointer data)
 static void test_enable_and_traffic(Fixture *f, gconstpointer data)
 {
 	g_autofree char *sysctls_before = forwarding_sysctls(f);
-	g_autofree char *table_before = fw_table(f);
+	g_autofree char *table_before = fw_dump(f->u.lab, f->u.host);
 	g_autofree char *bridge = NULL;
 	g_autofree char *mac = client_mac(f, 0);
 	g_autofree char *ula = NULL;
@@ -896,6 +889,8 @@ static void test_enable_and_traffic(Fixture *f, gconstpointer data)
 		g_assert_true(g_str_has_prefix(out, "echo"));
 	}
 	g_assert_cmpuint(routers_count(f, "t6") - t4, ==, 1);
+	/* all of that NATed and forwarded by the backend in use alone */
+	fw_assert_other_clean(f->u.lab, f->u.host);
 
 	/* off: everything gone when the reply comes (dnsmasq: once it has
 	 * exited), the port a service again */
@@ -1047,7 +1042,7 @@ static void test_failover(Fixture *f, gconstpointer data)
 static void test_crash_restart(Fixture *f, gconstpointer data)
 {
 	g_autofree char *sysctls_before = forwarding_sysctls(f);
-	g_autofree char *table_before = fw_table(f);
+	g_autofree char *table_before = fw_dump(f->u.lab, f->u.host);
 	g_auto(Lease) lease = { 0 };
 	g_auto(Lease) renewed = { 0 };
 	int old_index, status;
@@ -1193,7 +1188,7 @@ static void test_default_ports_and_dnsmasq(Fixture *f, gconstpointer data)
 static void assert_refused(Fixture *f, const char *error_name, const char *const *words)
 {
 	g_autofree char *sysctls_before = forwarding_sysctls(f);
-	g_autofree char *table_before = fw_table(f);
+	g_autofree char *table_before = fw_dump(f->u.lab, f->u.host);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *msg = NULL;
 
