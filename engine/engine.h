@@ -46,6 +46,8 @@ typedef void (*NfcEngineUplinkTrafficFunc)(const char *service, const NfcSession
 					   void *user_data);
 /* Refresh the counters of every session (one dump). */
 int nfc_engine_read_counters(NfcEngineCountersFunc done, void *user_data);
+/* The firewall backend's name ("nftables", "iptables"), NULL before init. */
+const char *nfc_engine_firewall_backend(void);
 /* Counters of a session as of the last read; per_uplink (may be NULL) is
  * called for each uplink it used, with what it sent and received there. */
 void nfc_engine_session_traffic(NfcSession *s, NfcSessionTraffic *total,

@@ -262,6 +262,8 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 					 def ? nfc_service_get_identifier(def) : "none");
 	}
 	g_variant_builder_add(&b, "{sv}", "Reason", g_variant_new_string(reason));
+	g_variant_builder_add(&b, "{sv}", "FirewallBackend",
+			      g_variant_new_string(nfc_engine_firewall_backend() ?: ""));
 	nfc_ext_manager_complete_explain(obj, inv, g_variant_builder_end(&b));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -338,6 +340,8 @@ void nfc_stats_dbus_init(GDBusConnection *conn)
 	nfc_stats_push_init(conn, stats_of);
 	nfc_session_dbus_set_stats_handler(stats_method);
 	stats.manager = nfc_ext_manager_skeleton_new();
+	/* chosen once, at the engine's start (before the bus) */
+	nfc_ext_manager_set_firewall_backend(stats.manager, nfc_engine_firewall_backend() ?: "");
 	g_signal_connect(stats.manager, "handle-explain", G_CALLBACK(on_explain), NULL);
 	g_signal_connect(stats.manager, "handle-get-counters", G_CALLBACK(on_get_counters), NULL);
 	g_signal_connect(stats.manager, "handle-get-apply-times", G_CALLBACK(on_get_apply_times), NULL);

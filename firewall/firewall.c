@@ -11,6 +11,9 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
+#include "log.h"
+#include "nft.h"
+
 struct NfcFirewall {
 	const NfcFirewallOps *ops;
 	NfcFirewallConfig config;
@@ -313,4 +316,45 @@ int nfc_firewall_tether_counters_read(NfcFirewall *fw, NfcFirewallTetherCounters
 				      void *user_data)
 {
 	return fw->ops->tether_counters_read(fw->priv, done, user_data);
+}
+
+/* ---- choosing a backend ----------------------------------------------------- */
+
+int nfc_firewall_probe_nftables(char **why)
+{
+	int r = nft_probe_flags(0);
+
+	if (r < 0 && why)
+		*why = g_strdup_printf("creating a scratch nftables table failed: %s",
+				       g_strerror(-r));
+	return r;
+}
+
+const NfcFirewallOps *nfc_firewall_choose(NfcFirewallChoice choice, GError **error)
+{
+	g_autofree char *why_nft = NULL, *why_ipt = NULL;
+
+	if (choice != NFC_FIREWALL_CHOICE_IPTABLES) {
+		if (nfc_firewall_probe_nftables(&why_nft) == 0)
+			return &nfc_firewall_nft_ops;
+		if (choice == NFC_FIREWALL_CHOICE_NFTABLES) {
+			g_set_error(error, NFC_FIREWALL_ERROR, NFC_FIREWALL_ERROR_NO_BACKEND,
+				    "FirewallBackend=nftables cannot work here: %s", why_nft);
+			return NULL;
+		}
+	}
+	if (nfc_firewall_probe_iptables(&why_ipt) < 0) {
+		if (choice == NFC_FIREWALL_CHOICE_IPTABLES)
+			g_set_error(error, NFC_FIREWALL_ERROR, NFC_FIREWALL_ERROR_NO_BACKEND,
+				    "FirewallBackend=iptables cannot work here: %s", why_ipt);
+		else
+			g_set_error(error, NFC_FIREWALL_ERROR, NFC_FIREWALL_ERROR_NO_BACKEND,
+				    "no firewall backend works here: nftables: %s; iptables: %s",
+				    why_nft, why_ipt);
+		return NULL;
+	}
+	if (choice == NFC_FIREWALL_CHOICE_AUTO)
+		nfc_warn("firewall: nftables unusable (%s); falling back to iptables (legacy xtables)",
+			 why_nft);
+	return &nfc_firewall_ipt_ops;
 }

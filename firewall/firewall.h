@@ -32,6 +32,7 @@ typedef struct {
 GQuark nfc_firewall_error_quark(void);
 typedef enum {
 	NFC_FIREWALL_ERROR_INVALID_LAYOUT,
+	NFC_FIREWALL_ERROR_NO_BACKEND,
 } NfcFirewallError;
 
 /* Both fields non-empty, inside 32 bits, not overlapping. */
@@ -138,6 +139,9 @@ typedef struct {
 	 * ask for it. Either way the table outlives a crash and goes with an
 	 * orderly stop. */
 	bool no_owner;
+	/* Seconds between two checks of our state by a backend the kernel
+	 * tells nothing of changes (iptables); 0: no periodic check. */
+	unsigned int check_interval;
 } NfcFirewallConfig;
 
 /* ---- the backend interface --------------------------------------------------- */
@@ -181,6 +185,32 @@ typedef struct {
 } NfcFirewallOps;
 
 extern const NfcFirewallOps nfc_firewall_nft_ops;
+/* Legacy xtables (ip_tables, ip6_tables) through iptables-legacy-restore
+ * batches: chains NFCONN-* of ours, one jump to each from a built-in
+ * chain, for kernels without nf_tables. */
+extern const NfcFirewallOps nfc_firewall_ipt_ops;
+
+/* ---- choosing a backend --------------------------------------------------------- */
+
+/* main.conf FirewallBackend=, in that order (auto, nftables, iptables) */
+typedef enum {
+	NFC_FIREWALL_CHOICE_AUTO,
+	NFC_FIREWALL_CHOICE_NFTABLES,
+	NFC_FIREWALL_CHOICE_IPTABLES,
+} NfcFirewallChoice;
+
+/* Can the backend work in the current network namespace? Each asks the
+ * kernel for real, waiting for the answer (at start only): nftables
+ * creates and deletes a scratch table; iptables lists the legacy mangle,
+ * nat and filter tables of IPv4 with iptables-legacy-save. 0 or negative
+ * errno; *why (may be NULL) gets a sentence for the log. */
+int nfc_firewall_probe_nftables(char **why);
+int nfc_firewall_probe_iptables(char **why);
+
+/* The ops for a choice. auto takes nftables when its probe passes, else
+ * iptables (one log line saying why); a chosen backend whose probe fails,
+ * or auto with neither, is an error saying why. */
+const NfcFirewallOps *nfc_firewall_choose(NfcFirewallChoice choice, GError **error);
 
 typedef struct NfcFirewall NfcFirewall;
 

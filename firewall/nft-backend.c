@@ -826,7 +826,7 @@ static gboolean on_mon_readable(int fd, GIOCondition cond, gpointer data)
 /* Does the kernel know these table flags? Asked once at start, on a
  * socket of its own, waiting for the answer (a local round trip): 0 if
  * it does, the kernel's error if not (EOPNOTSUPP for flags it lacks). */
-static int probe_flags(uint32_t flags)
+int nft_probe_flags(uint32_t flags)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = 2 };
@@ -890,7 +890,7 @@ static void choose_table_flags(Nft *nft, const NfcFirewallConfig *config)
 	nft->st.owner = !config->no_owner;
 	if (!nft->st.owner)
 		return;
-	r = probe_flags(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST);
+	r = nft_probe_flags(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST);
 	if (r == 0) {
 		nft->st.persist = true;
 		return;

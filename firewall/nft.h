@@ -83,6 +83,9 @@ void nft_put_table_remove(NftBatch *b, const NftState *s);
 /* Creates and deletes a scratch table with flags: does the kernel know
  * them? Its NEWTABLE is the batch's first message. */
 void nft_put_flags_probe(NftBatch *b, uint32_t flags);
+/* Creates and deletes a scratch table with flags on a socket of its own,
+ * waiting for the answer (nft-backend.c): 0, or the kernel's error. */
+int nft_probe_flags(uint32_t flags);
 /* Whether adding id needs its slot installed first. */
 bool nft_slot_missing(const NftState *s, unsigned int slot);
 /* Installs a slot: its map, and the output chain rewritten with its rule

@@ -36,6 +36,8 @@ typedef struct {
 
 static const char *const online_check_modes[] = { "none", "one-shot", "continuous", NULL };
 static const char *const interval_styles[] = { "geometric", "fibonacci", NULL };
+/* in the order of NfcFirewallChoice (firewall/firewall.h) */
+static const char *const firewall_backends[] = { "auto", "nftables", "iptables", NULL };
 static const char *const technologies[] = {
 	"ethernet", "wifi", "bluetooth", "cellular", "gadget", "p2p", "vpn", NULL
 };
@@ -86,6 +88,8 @@ static const KeyDesc keys[] = {
 	{ "RoutingTableBase", KEY_UINT, F(routing_table_base), 0xfffff000u, NULL },
 	{ "RulePriorityBase", KEY_UINT, F(rule_priority_base), 32000, NULL },
 	{ "RoutingRange", KEY_UINT, F(routing_range), 4096, NULL },
+	{ "FirewallBackend", KEY_ENUM, F(firewall_backend), 0, firewall_backends },
+	{ "FirewallCheckInterval", KEY_UINT, F(firewall_check_interval), 86400, NULL },
 };
 #undef F
 
@@ -138,6 +142,7 @@ NfcConfig *nfc_config_new_defaults(void)
 	c->routing_table_base = 7000;
 	c->rule_priority_base = 7000;
 	c->routing_range = 256;
+	c->firewall_check_interval = 30;
 	return c;
 }
 

@@ -61,6 +61,8 @@ typedef struct {
 	guint routing_table_base;        /* RoutingTableBase: first table of ours */
 	guint rule_priority_base;        /* RulePriorityBase: first ip rule priority of ours */
 	guint routing_range;             /* RoutingRange: how many tables and priorities */
+	int firewall_backend;            /* FirewallBackend: NfcFirewallChoice (auto, nftables, iptables) */
+	guint firewall_check_interval;   /* FirewallCheckInterval: s between tamper checks (iptables), 0: none */
 } NfcConfig;
 
 NfcConfig *nfc_config_new_defaults(void);

@@ -201,6 +201,28 @@ static void test_sessions_per_user(void)
 	g_assert_nonnull(strstr(error->message, "SessionsPerUser"));
 }
 
+/* The firewall backend's choice (0 auto, 1 nftables, 2 iptables, as
+ * NfcFirewallChoice) and its tamper check interval. */
+static void test_firewall_keys(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(NfcConfig) def = parse("", NULL, NULL);
+	g_autoptr(NfcConfig) ipt = parse("[General]\nFirewallBackend=iptables\n"
+					 "FirewallCheckInterval=5\n", NULL, NULL);
+	g_autoptr(NfcConfig) nft = parse("[General]\nFirewallBackend=nftables\n"
+					 "FirewallCheckInterval=0\n", NULL, NULL);
+	g_autoptr(NfcConfig) bad = parse("[General]\nFirewallBackend=ebtables\n", NULL, &error);
+
+	g_assert_cmpint(def->firewall_backend, ==, 0);
+	g_assert_cmpuint(def->firewall_check_interval, ==, 30);
+	g_assert_cmpint(ipt->firewall_backend, ==, 2);
+	g_assert_cmpuint(ipt->firewall_check_interval, ==, 5);
+	g_assert_cmpint(nft->firewall_backend, ==, 1);
+	g_assert_cmpuint(nft->firewall_check_interval, ==, 0);
+	g_assert_null(bad);
+	g_assert_nonnull(strstr(error->message, "auto, nftables, iptables"));
+}
+
 /* Routing ranges that reach the kernel's own tables or rules are refused:
  * nfconnd clears its ranges at start and would delete them. */
 static void test_routing_ranges(void)
@@ -451,6 +473,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/routing-ranges", test_routing_ranges);
 	g_test_add_func("/config/sessions-per-user", test_sessions_per_user);
 	g_test_add_func("/config/tethering-keys", test_tethering_keys);
+	g_test_add_func("/config/firewall-keys", test_firewall_keys);
 	g_test_add_func("/config/load-files", test_load_files);
 	g_test_add_func("/options/parse", test_options);
 	g_test_add_func("/log/debug-patterns", test_debug_patterns);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* System tests of the nftables backend (firewall/nft-*.c) against the
- * real kernel. The test enters a lab namespace before it creates the
+/* System tests of the firewall backends against the real kernel: the
+ * nftables backend (firewall/nft-*.c), and with --backend=iptables the
+ * iptables one (firewall/ipt-*.c); the traffic tests are the same code
+ * for both, the ruleset tests each look at their own kind of state. The test enters a lab namespace before it creates the
  * backend, so nothing is ever installed in the machine's own namespace;
  * real UDP traffic from processes running as a given uid or in a given
  * cgroup goes to an echo server in a peer namespace, and the per-session
@@ -30,6 +32,8 @@ static const NfcFirewallConfig default_config = {
 };
 
 static const char *self_path;
+static const NfcFirewallOps *backend = &nfc_firewall_nft_ops;
+static bool ipt;   /* --backend=iptables */
 
 typedef struct {
 	NfcLab *lab;
@@ -102,7 +106,7 @@ static void fw_start(Fixture *f, const NfcFirewallConfig *config)
 {
 	NfcLabWait w = { .pending = 1 };
 
-	g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, config, &f->fw), ==, 0);
+	g_assert_cmpint(nfc_firewall_new(backend, config, &f->fw), ==, 0);
 	nfc_firewall_set_event_func(f->fw, on_event, f);
 	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
 	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
@@ -164,7 +168,29 @@ static unsigned int map_size(Fixture *f, const char *map)
 
 static gboolean table_exists(Fixture *f)
 {
+	if (ipt)
+		return nfc_lab_sh_status(f->lab, f->ns, NULL,
+					 "iptables-legacy -t mangle -S NFCONN-OUT >/dev/null 2>&1") == 0;
 	return nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn >/dev/null 2>&1") == 0;
+}
+
+/* iptables: the number of rules of one chain (tool "iptables" or "ip6tables") */
+static unsigned int ipt_chain_rules(Fixture *f, const char *tool, const char *table,
+				    const char *chain)
+{
+	/* (a missing chain has no rules) */
+	g_autofree char *text = nfc_lab_sh_output(f->lab, f->ns, "%s-legacy -t %s -S %s 2>/dev/null "
+						  "|| true", tool, table, chain);
+	g_autofree char *needle = g_strdup_printf("-A %s ", chain);
+
+	return count_substr(text, needle);
+}
+
+/* iptables: every line of the save output of both families mentioning ours */
+static char *ipt_ours(Fixture *f)
+{
+	return nfc_lab_sh_output(f->lab, f->ns, "{ iptables-legacy-save; ip6tables-legacy-save; } | "
+				 "grep NFCONN || true");
 }
 
 static uint32_t mark_of(uint32_t routing, uint32_t session)
@@ -387,8 +413,11 @@ static void test_cgroup_traffic(Fixture *f, gconstpointer data)
 	identity_add(f, &id, mark_of(3, 9));
 	/* the uid would match too: the cgroup lookup comes first */
 	identity_add(f, &uid, mark_of(1, 7));
-	text = nfc_lab_sh_output(f->lab, f->ns, "nft list table inet nfconn");
-	g_assert_nonnull(strstr(text, "socket cgroupv2 level 1"));
+	if (ipt)
+		text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t mangle -S NFCONN-CGROUP");
+	else
+		text = nfc_lab_sh_output(f->lab, f->ns, "nft list table inet nfconn");
+	g_assert_nonnull(strstr(text, ipt ? "-m cgroup --path" : "socket cgroupv2 level 1"));
 
 	send_as(f, UID_A, cgroup, 6);
 	c = read_counters(f, 9, NULL);
@@ -405,7 +434,10 @@ static void test_cgroup_traffic(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(c.tx_packets, ==, 6);
 
 	g_assert_cmpint(identity_remove(f, &id), ==, 0);
-	g_assert_cmpuint(map_size(f, "cgroup_mark_L1"), ==, 0);
+	if (ipt)
+		g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-CGROUP"), ==, 0);
+	else
+		g_assert_cmpuint(map_size(f, "cgroup_mark_L1"), ==, 0);
 	g_assert_cmpint(g_rmdir(cgroup), ==, 0);
 }
 
@@ -508,6 +540,11 @@ static void test_cleanup_and_reinit(Fixture *f, gconstpointer data)
 	w.pending = 1;
 	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
 	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	if (ipt) {
+		g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 1);
+		g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-UID"), ==, 1);
+		return;
+	}
 	g_assert_cmpuint(map_size(f, "uid_mark"), ==, 1);
 	g_assert_cmpuint(rule_count(f), ==, 6);
 }
@@ -548,7 +585,7 @@ static gboolean table_appeared(gpointer data)
 
 static void test_owner_killed(Fixture *f, gconstpointer data)
 {
-	const char *argv[] = { self_path, "--owner-helper", NULL };
+	const char *argv[] = { self_path, "--owner-helper", NULL, NULL };
 	GPid pid;
 
 	/* the fixture's own table is in the way of a second owner */
@@ -560,7 +597,7 @@ static void test_owner_killed(Fixture *f, gconstpointer data)
 	{
 		NfcLabWait w = { .pending = 1 };
 
-		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &f->fw), ==, 0);
+		g_assert_cmpint(nfc_firewall_new(backend, &default_config, &f->fw), ==, 0);
 		g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
 		g_assert_cmpint(nfc_lab_wait_all(&w), ==, -EPERM);
 		g_clear_pointer(&f->fw, nfc_firewall_free);
@@ -576,7 +613,7 @@ static void test_owner_killed(Fixture *f, gconstpointer data)
 		NfcLabWait w = { .pending = 1 };
 		g_autofree char *tables = NULL;
 
-		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &f->fw), ==, 0);
+		g_assert_cmpint(nfc_firewall_new(backend, &default_config, &f->fw), ==, 0);
 		g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
 		g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 		tables = nfc_lab_sh_output(f->lab, f->ns, "nft list tables");
@@ -603,11 +640,297 @@ static int owner_helper(void)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	NfcFirewall *fw = NULL;
 
-	if (nfc_firewall_new(&nfc_firewall_nft_ops, &default_config, &fw) < 0)
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_B };
+
+	if (nfc_firewall_new(backend, &default_config, &fw) < 0)
 		return 1;
 	nfc_firewall_init(fw, on_helper_init, NULL);
+	nfc_firewall_identity_add(fw, &id, mark_of(1, 9), on_helper_init, NULL);
 	g_main_loop_run(loop);
 	return 0;
+}
+
+/* ---- the iptables backend's own state ------------------------------------------------- */
+
+static const NfcFirewallConfig check_config = {
+	.layout = { .routing_bits = 8, .routing_shift = 16,
+		    .session_bits = 16, .session_shift = 0 },
+	.check_interval = 1,
+};
+
+/* Each built-in chain of ours has exactly one jump in both families. */
+static void assert_jumps_once(Fixture *f)
+{
+	static const char *const jumps[][2] = {
+		{ "mangle", "-A OUTPUT -j NFCONN-OUT" },
+		{ "mangle", "-A PREROUTING -j NFCONN-PRE" },
+		{ "nat", "-A POSTROUTING -j NFCONN-POST" },
+	};
+
+	for (guint fam = 0; fam < 2; fam++) {
+		for (guint i = 0; i < G_N_ELEMENTS(jumps); i++) {
+			g_autofree char *text = nfc_lab_sh_output(
+				f->lab, f->ns, "%s-legacy-save -t %s", fam ? "ip6tables" : "iptables",
+				jumps[i][0]);
+			g_autofree char *line = g_strdup_printf("%s\n", jumps[i][1]);
+
+			g_assert_cmpuint(count_substr(text, line), ==, 1);
+		}
+	}
+}
+
+static void test_ipt_init(Fixture *f, gconstpointer data)
+{
+	g_autofree char *text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy-save");
+	g_autofree char *tables = nfc_lab_sh_output(f->lab, f->ns, "nft list tables");
+	g_autofree char *left = NULL;
+
+	g_test_message("%s", text);
+	g_assert_cmpstr(nfc_firewall_backend_name(f->fw), ==, "iptables");
+	assert_jumps_once(f);
+	/* restore, the identities behind "not marked", count */
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-OUT"), ==, 3);
+	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-OUT"), ==, 3);
+	/* the three identity chains, the ct mark save */
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-ID"), ==, 4);
+	g_assert_nonnull(strstr(text, "-A NFCONN-OUT -m mark --mark 0x0 -j CONNMARK --restore-mark "
+				"--nfmask 0xffffff --ctmask 0xffffff"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-POST -m mark ! --mark 0x0/0xff0000 -j MASQUERADE"));
+	/* no filter chains without tethering, nothing of ours in nf_tables */
+	g_assert_null(strstr(text, "NFCONN-FWD"));
+	g_assert_null(strstr(tables, "nfconn"));
+
+	/* an orderly stop (the backend's end) takes everything away */
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	left = ipt_ours(f);
+	g_assert_cmpstr(left, ==, "");
+}
+
+static void test_ipt_foreign(Fixture *f, gconstpointer data)
+{
+	static const char foreign[] =
+		"iptables-legacy -t mangle -A OUTPUT -p udp --dport 9999 -j MARK --set-mark 0x5 && "
+		"iptables-legacy -t nat -A POSTROUTING -o veth9 -j MASQUERADE && "
+		"ip6tables-legacy -t mangle -A PREROUTING -p tcp --dport 9999 -j ACCEPT";
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	g_autofree char *before = NULL, *after = NULL, *left = NULL;
+	NfcLabWait w = { .pending = 1 };
+
+	/* rules of others, there before our init */
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	nfc_lab_sh(f->lab, f->ns, "%s", foreign);
+	before = nfc_lab_sh_output(f->lab, f->ns, "{ iptables-legacy-save; ip6tables-legacy-save; } "
+				   "| grep -e '^-A' | grep -v NFCONN");
+	fw_start(f, &default_config);
+	identity_add(f, &id, mark_of(1, 7));
+	assert_jumps_once(f);
+
+	/* their rules are still there as they were */
+	after = nfc_lab_sh_output(f->lab, f->ns, "{ iptables-legacy-save; ip6tables-legacy-save; } "
+				  "| grep -e '^-A' | grep -v NFCONN");
+	g_assert_cmpstr(after, ==, before);
+
+	/* a packet somebody else marked before us is not ours: not steered,
+	 * not counted, still delivered */
+	start_echo_server(f);
+	nfc_lab_sh(f->lab, f->ns, "iptables-legacy -t mangle -I OUTPUT 1 -m owner --uid-owner %u "
+		   "-j MARK --set-mark 0x5", UID_A);
+	send_as(f, UID_A, NULL, 3);
+	g_assert_cmpuint(read_counters(f, 7, NULL).tx_packets, ==, 0);
+	nfc_lab_sh(f->lab, f->ns, "iptables-legacy -t mangle -D OUTPUT 1");
+	send_as(f, UID_A, NULL, 2);
+	g_assert_cmpuint(read_counters(f, 7, NULL).tx_packets, ==, 2);
+
+	/* a repair and a cleanup keep them too */
+	nfc_lab_sh(f->lab, f->ns, "iptables-legacy -t mangle -D OUTPUT -j NFCONN-OUT");
+	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	assert_jumps_once(f);
+	g_clear_pointer(&after, g_free);
+	after = nfc_lab_sh_output(f->lab, f->ns, "{ iptables-legacy-save; ip6tables-legacy-save; } "
+				  "| grep -e '^-A' | grep -v NFCONN");
+	g_assert_cmpstr(after, ==, before);
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	left = ipt_ours(f);
+	g_assert_cmpstr(left, ==, "");
+	g_clear_pointer(&after, g_free);
+	after = nfc_lab_sh_output(f->lab, f->ns, "{ iptables-legacy-save; ip6tables-legacy-save; } "
+				  "| grep -e '^-A' | grep -v NFCONN");
+	g_assert_cmpstr(after, ==, before);
+}
+
+static void test_ipt_rules(Fixture *f, gconstpointer data)
+{
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID };
+	g_autofree char *text = NULL;
+	NfcLabWait w = { 0 };
+	gint64 t0;
+
+	/* a thousand identities, queued at once: coalesced into few restores */
+	t0 = g_get_monotonic_time();
+	for (unsigned int i = 0; i < 1000; i++) {
+		id.id = 10000 + i;
+		w.pending++;
+		g_assert_cmpint(nfc_firewall_identity_add(f->fw, &id, mark_of(1 + i % 3, 1 + i),
+							  nfc_lab_wait_done, &w), ==, 0);
+	}
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	g_test_message("1000 identities queued at once: %.1f ms",
+		       (g_get_monotonic_time() - t0) / 1000.0);
+	/* one identity rule each, one counting rule per session and direction */
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 1000);
+	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-UID"), ==, 1000);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX"), ==, 1000);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-RX"), ==, 1000);
+	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t mangle -S NFCONN-UID");
+	g_assert_nonnull(strstr(text, "-A NFCONN-UID -m mark --mark 0x0 -m owner --uid-owner 10999 "
+				"-j MARK --set-xmark 0x103e8/0xffffff\n"));
+
+	/* one change at 1000: removal is one rule (and its session's two) */
+	id.id = 10500;
+	t0 = g_get_monotonic_time();
+	g_assert_cmpint(identity_remove(f, &id), ==, 0);
+	g_test_message("one removal at 1000 identities: %.1f ms",
+		       (g_get_monotonic_time() - t0) / 1000.0);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 999);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX"), ==, 999);
+	g_assert_cmpint(identity_remove(f, &id), ==, -ENOENT);
+
+	/* moving an identity to another mark replaces its rule */
+	id.id = 10001;
+	t0 = g_get_monotonic_time();
+	identity_add(f, &id, mark_of(7, 4000));
+	g_test_message("one move at 1000 identities: %.1f ms",
+		       (g_get_monotonic_time() - t0) / 1000.0);
+	g_clear_pointer(&text, g_free);
+	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t mangle -S NFCONN-UID");
+	g_assert_nonnull(strstr(text, "--uid-owner 10001 -j MARK --set-xmark 0x70fa0/0xffffff\n"));
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 999);
+
+	id.kind = NFC_IDENTITY_GID;
+	id.id = 20000;
+	identity_add(f, &id, mark_of(1, 5000));
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-GID"), ==, 1);
+	/* the periodic check finds nothing to repair in all this */
+	g_assert_cmpint(f->repaired, ==, 0);
+}
+
+static void test_ipt_tamper(Fixture *f, gconstpointer data)
+{
+	static const char *const tampers[] = {
+		"iptables-legacy -t mangle -F NFCONN-UID",
+		"iptables-legacy -t mangle -D OUTPUT -j NFCONN-OUT",
+		"ip6tables-legacy -t mangle -F NFCONN-OUT",
+		"iptables-legacy -t nat -A NFCONN-POST -j ACCEPT",
+		"iptables-legacy -t mangle -I PREROUTING -j NFCONN-PRE",
+		"iptables-legacy -t nat -D POSTROUTING -j NFCONN-POST && "
+		"iptables-legacy -t nat -F NFCONN-POST && iptables-legacy -t nat -X NFCONN-POST",
+	};
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallNat nat = { .prefixlen = 24, .ifname = "veth0" };
+	g_autofree char *installed = NULL;
+	NfcLabWait w = { .pending = 1 };
+
+	inet_pton(AF_INET, "203.0.113.0", &nat.subnet);
+	identity_add(f, &id, mark_of(1, 7));
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &nat, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	installed = ipt_ours(f);
+	/* an untouched state is left alone by the checks */
+	nfc_lab_observe_for(2500);
+	g_assert_cmpint(f->repaired, ==, 0);
+
+	for (guint i = 0; i < G_N_ELEMENTS(tampers); i++) {
+		g_autofree char *now = NULL;
+
+		f->repaired = 0;
+		nfc_lab_sh(f->lab, f->ns, "%s", tampers[i]);
+		g_assert_true(nfc_lab_wait_for(repaired_once_more, f, 10000));
+		g_assert_cmpint(f->repair_error, ==, 0);
+		now = ipt_ours(f);
+		g_test_message("repaired after: %s", tampers[i]);
+		g_assert_cmpstr(now, ==, installed);
+	}
+
+	/* and the repaired state works: traffic is still counted */
+	start_echo_server(f);
+	send_as(f, UID_A, NULL, 2);
+	g_assert_cmpuint(read_counters(f, 7, NULL).tx_packets, ==, 2);
+	g_assert_cmpuint(read_counters(f, 7, NULL).rx_packets, ==, 2);
+
+	/* our own cleanup is not mistaken for tampering */
+	f->repaired = 0;
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	nfc_lab_observe_for(2500);
+	g_assert_cmpint(f->repaired, ==, 0);
+	g_assert_false(table_exists(f));
+}
+
+static void test_ipt_nat(Fixture *f, gconstpointer data)
+{
+	NfcFirewallNat a = { .prefixlen = 24, .ifname = "veth0" };
+	NfcFirewallNat b = { .prefixlen = 26, .ifname = "veth0" };
+	g_autofree char *text = NULL;
+	NfcLabWait w = { .pending = 2 };
+
+	inet_pton(AF_INET, "203.0.113.0", &a.subnet);
+	inet_pton(AF_INET, "203.0.113.64", &b.subnet);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &a, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_firewall_nat_add(f->fw, &b, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t nat -S NFCONN-POST");
+	g_test_message("%s", text);
+	g_assert_nonnull(strstr(text, "-A NFCONN-POST -s 203.0.113.0/24 -o veth0 -j MASQUERADE\n"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-POST -s 203.0.113.64/26 -o veth0 -j MASQUERADE\n"));
+	/* IPv4 entries: the IPv6 chain masquerades steered packets only */
+	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "nat", "NFCONN-POST"), ==, 1);
+
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
+	g_clear_pointer(&text, g_free);
+	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t nat -S NFCONN-POST");
+	g_assert_null(strstr(text, "203.0.113.0/24"));
+	g_assert_nonnull(strstr(text, "203.0.113.64/26"));
+	w.pending = 1;
+	g_assert_cmpint(nfc_firewall_nat_remove(f->fw, &a, nfc_lab_wait_done, &w), ==, 0);
+	g_assert_cmpint(nfc_lab_wait_all(&w), ==, -ENOENT);
+}
+
+static gboolean helper_rule_there(gpointer data)
+{
+	Fixture *f = data;
+
+	return ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID") == 1;
+}
+
+static void test_ipt_crash(Fixture *f, gconstpointer data)
+{
+	const char *argv[] = { self_path, "--owner-helper", "--backend=iptables", NULL };
+	g_autofree char *left = NULL;
+	GPid pid;
+
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	pid = nfc_lab_spawn(f->lab, f->ns, "ipt-helper", argv);
+	g_assert_true(nfc_lab_wait_for(helper_rule_there, f, 10000));
+	nfc_lab_stop(f->lab, pid, SIGKILL, 10000, NULL);
+	/* no owner flag: what the dead one installed stays */
+	g_assert_true(table_exists(f));
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 1);
+
+	/* the next start replaces it: its own state only, one jump each */
+	fw_start(f, &default_config);
+	assert_jumps_once(f);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 0);
+	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-UID"), ==, 0);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-OUT"), ==, 3);
+	g_clear_pointer(&f->fw, nfc_firewall_free);
+	left = ipt_ours(f);
+	g_assert_cmpstr(left, ==, "");
 }
 
 static const NfcFirewallConfig no_owner_config = {
@@ -618,12 +941,36 @@ static const NfcFirewallConfig no_owner_config = {
 
 int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) {
+		if (g_str_equal(argv[i], "--backend=iptables")) {
+			backend = &nfc_firewall_ipt_ops;
+			ipt = true;
+			/* (g_test_init must not see it) */
+			memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(char *));
+			argc--;
+			i--;
+		}
+	}
 	if (argc == 2 && g_str_equal(argv[1], "--owner-helper"))
 		return owner_helper();
 
 	nfc_lab_require_root();
 	self_path = argv[0];
 	g_test_init(&argc, &argv, NULL);
+	if (ipt) {
+#define ADD_IPT(path, func, config) \
+	g_test_add("/firewall-ipt/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+		ADD_IPT("init", test_ipt_init, NULL);
+		ADD_IPT("foreign-rules", test_ipt_foreign, NULL);
+		ADD_IPT("rules-per-identity", test_ipt_rules, NULL);
+		ADD_IPT("uid-traffic", test_uid_traffic, NULL);
+		ADD_IPT("cgroup-traffic", test_cgroup_traffic, NULL);
+		ADD_IPT("tamper-repair", test_ipt_tamper, &check_config);
+		ADD_IPT("cleanup-and-reinit", test_cleanup_and_reinit, NULL);
+		ADD_IPT("nat", test_ipt_nat, NULL);
+		ADD_IPT("crash-leftovers", test_ipt_crash, NULL);
+		return g_test_run();
+	}
 #define ADD(path, func, config) \
 	g_test_add("/firewall-nft/" path, Fixture, config, fixture_setup, func, fixture_teardown)
 	ADD("init", test_init, NULL);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* System tests of the nftables backend's tethering (firewall/nft-*.c)
- * against the real kernel, without the daemon: the test enters a lab
+/* System tests of the firewall backends' tethering (firewall/nft-*.c; with
+ * --backend=iptables firewall/ipt-*.c) against the real kernel, without the daemon: the test enters a lab
  * namespace "host" holding a bridge with a client namespace behind it
  * (veth into the bridge), two uplink veths to router namespaces and a
  * third veth that is not an uplink. Real UDP from the client must reach
@@ -48,7 +48,11 @@ static const NfcFirewallConfig no_owner_config = {
 	.layout = { .routing_bits = 8, .routing_shift = 16,
 		    .session_bits = 16, .session_shift = 0 },
 	.no_owner = true,
+	.check_interval = 1,     /* the iptables backend's tamper check */
 };
+
+static const NfcFirewallOps *backend = &nfc_firewall_nft_ops;
+static bool ipt;   /* --backend=iptables */
 
 typedef struct {
 	NfcLab *lab;
@@ -183,8 +187,8 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 	{
 		NfcLabWait w = { .pending = 1 };
 
-		g_assert_cmpint(nfc_firewall_new(&nfc_firewall_nft_ops,
-						 data ? data : &default_config, &f->fw), ==, 0);
+		g_assert_cmpint(nfc_firewall_new(backend, data ? data : &default_config, &f->fw),
+				==, 0);
 		nfc_firewall_set_event_func(f->fw, on_event, f);
 		g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
 		g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
@@ -234,16 +238,37 @@ static unsigned int count_substr(const char *haystack, const char *needle)
 	return n;
 }
 
+/* iptables: what both families hold of ours (no counters, no dates) */
+#define IPT_OURS "{ iptables-legacy-save; ip6tables-legacy-save; } | grep NFCONN || true"
+
 static char *table_text(Fixture *f)
 {
+	if (ipt)
+		return nfc_lab_sh_output(f->lab, f->ns, IPT_OURS);
 	return nfc_lab_sh_output(f->lab, f->ns, "nft list table inet nfconn");
 }
 
 static unsigned int rule_count(Fixture *f)
 {
-	g_autofree char *json = nfc_lab_sh_output(f->lab, f->ns, "nft -j list table inet nfconn");
+	g_autofree char *json = NULL;
 
+	if (ipt) {
+		g_autofree char *text = table_text(f);
+
+		return count_substr(text, "-A ");
+	}
+	json = nfc_lab_sh_output(f->lab, f->ns, "nft -j list table inet nfconn");
 	return count_substr(json, "{\"rule\": {");
+}
+
+static gboolean ours_gone(Fixture *f)
+{
+	g_autofree char *text = NULL;
+
+	if (!ipt)
+		return nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn") != 0;
+	text = table_text(f);
+	return text[0] == '\0';
 }
 
 /* ---- traffic ----------------------------------------------------------------------- */
@@ -443,6 +468,50 @@ static void test_ruleset(Fixture *f, gconstpointer data)
 	}
 
 	/* off again: exactly the ruleset of before */
+	tether_set(f, NULL);
+	uplinks_set(f, (const char *const[]){ NULL });
+	after = table_text(f);
+	g_assert_cmpstr(after, ==, before);
+}
+
+/* The iptables backend's chains while tethering, in both families. */
+static void test_ipt_ruleset(Fixture *f, gconstpointer data)
+{
+	g_autofree char *before = table_text(f);
+	g_autofree char *text = NULL, *after = NULL, *v6 = NULL, *nat = NULL;
+
+	g_assert_null(strstr(before, "NFCONN-FWD"));
+	tether_on(f);
+	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy-save -t filter | grep NFCONN");
+	g_test_message("%s", text);
+	g_assert_nonnull(strstr(text, "-A FORWARD -j NFCONN-FWD\n"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-FWD -i tether -j NFCONN-TOUT\n"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-FWD -o tether -j NFCONN-TIN\n"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-TOUT ! -s 192.168.77.0/24 -j DROP\n"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-TIN -i up2 -m conntrack --ctstate "
+				"RELATED,ESTABLISHED -j NFCONN-RXC\n"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-TXC -s 192.168.77.10/32 -j ACCEPT\n"));
+	/* one counting rule per host of the /24, each way, and the last one */
+	g_assert_cmpuint(count_substr(text, "-A NFCONN-TXC "), ==, 254 + 1);
+	g_assert_cmpuint(count_substr(text, "-A NFCONN-RXC "), ==, 254 + 1);
+	nat = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t nat -S NFCONN-POST; "
+				"ip6tables-legacy -t nat -S NFCONN-POST");
+	g_assert_nonnull(strstr(nat, "-A NFCONN-POST -s 192.168.77.0/24 -o up1 -j MASQUERADE\n"));
+	g_assert_nonnull(strstr(nat, "-A NFCONN-POST -s fd77::/64 -o up2 -j MASQUERADE\n"));
+	v6 = nfc_lab_sh_output(f->lab, f->ns, "ip6tables-legacy -S NFCONN-TOUT");
+	g_assert_nonnull(strstr(v6, "-A NFCONN-TOUT ! -s fd77::/64 -j DROP\n"));
+
+	/* replacing the uplink set keeps the counting chains */
+	{
+		static const char *const one[] = { "up2", NULL };
+
+		uplinks_set(f, one);
+		g_clear_pointer(&text, g_free);
+		text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy-save -t filter | grep NFCONN");
+		g_assert_null(strstr(text, "up1"));
+		g_assert_cmpuint(count_substr(text, "-A NFCONN-TXC "), ==, 254 + 1);
+	}
+	/* off again: exactly the chains of before */
 	tether_set(f, NULL);
 	uplinks_set(f, (const char *const[]){ NULL });
 	after = table_text(f);
@@ -753,8 +822,12 @@ static void test_not_uplink_dropped(Fixture *f, gconstpointer data)
 		g_assert_cmpstr(out, ==, "0 -");
 	}
 	/* and nothing comes in from the third interface unasked */
-	count = nfc_lab_sh_output(f->lab, f->ns,
-				  "nft list chain inet nfconn tether_in | grep -c 'iifname != @uplinks drop'");
+	if (ipt)
+		count = nfc_lab_sh_output(f->lab, f->ns,
+					  "iptables-legacy -S NFCONN-TIN | grep -c -- '-A NFCONN-TIN -j DROP'");
+	else
+		count = nfc_lab_sh_output(f->lab, f->ns, "nft list chain inet nfconn tether_in | "
+					  "grep -c 'iifname != @uplinks drop'");
 	g_assert_cmpstr(g_strstrip(count), ==, "1");
 }
 
@@ -786,11 +859,18 @@ static void test_counters(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(c.rx_packets, ==, 10);
 	g_assert_cmpuint(c.rx_bytes, ==, 10 * 128);
 	c = client_counters(f, CLIENT6, &found);
+	if (ipt) {
+		/* xtables has no sets: an IPv6 subnet's clients cannot each get
+		 * a rule beforehand, so they go uncounted (doc/nfconnd.8) */
+		g_assert_false(found);
+		goto counted;
+	}
 	g_assert_true(found);
 	g_assert_cmpuint(c.tx_packets, ==, 7);
 	g_assert_cmpuint(c.tx_bytes, ==, 7 * 148);
 	g_assert_cmpuint(c.rx_packets, ==, 7);
 	g_assert_cmpuint(c.rx_bytes, ==, 7 * 148);
+counted:
 
 	/* tethered packets are never marked: their conntrack entries keep
 	 * ct mark 0 (the session restore in prerouting has nothing to do) */
@@ -836,12 +916,14 @@ static void test_init_and_repair(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(again, ==, text);
 
 	/* so does the repair of a table changed from outside */
-	nfc_lab_sh(f->lab, f->ns, "nft flush chain inet nfconn tether_out");
+	nfc_lab_sh(f->lab, f->ns, ipt ? "iptables-legacy -F NFCONN-TOUT" :
+		   "nft flush chain inet nfconn tether_out");
 	g_assert_true(nfc_lab_wait_for(repaired, f, 10000));
 	g_assert_cmpint(f->repair_error, ==, 0);
 	g_assert_cmpuint(rule_count(f), ==, rules);
 	f->repaired = 0;
-	nfc_lab_sh(f->lab, f->ns, "nft delete table inet nfconn");
+	nfc_lab_sh(f->lab, f->ns, ipt ? "ip6tables-legacy -D FORWARD -j NFCONN-FWD" :
+		   "nft delete table inet nfconn");
 	g_assert_true(nfc_lab_wait_for(repaired, f, 10000));
 	g_assert_cmpint(f->repair_error, ==, 0);
 	g_clear_pointer(&again, g_free);
@@ -854,7 +936,7 @@ static void test_init_and_repair(Fixture *f, gconstpointer data)
 	w.pending = 1;
 	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
 	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
-	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn"), !=, 0);
+	g_assert_true(ours_gone(f));
 }
 
 static void test_before_init(Fixture *f, gconstpointer data)
@@ -867,13 +949,19 @@ static void test_before_init(Fixture *f, gconstpointer data)
 	g_assert_cmpint(nfc_firewall_cleanup(f->fw, nfc_lab_wait_done, &w), ==, 0);
 	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	tether_on(f);
-	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "nft list table inet nfconn"), !=, 0);
+	g_assert_true(ours_gone(f));
 	w.pending = 1;
 	g_assert_cmpint(nfc_firewall_init(f->fw, nfc_lab_wait_done, &w), ==, 0);
 	g_assert_cmpint(nfc_lab_wait_all(&w), ==, 0);
 	text = table_text(f);
-	g_assert_nonnull(strstr(text, "jump tether_out"));
-	g_assert_nonnull(strstr(text, "elements = { \"up1\",\n\t\t\t     \"up2\" }"));
+	if (ipt) {
+		g_assert_nonnull(strstr(text, "-A NFCONN-FWD -i tether -j NFCONN-TOUT\n"));
+		g_assert_nonnull(strstr(text, "-A NFCONN-TOUT -o up1 -j NFCONN-TXC\n"));
+		g_assert_nonnull(strstr(text, "-A NFCONN-TOUT -o up2 -j NFCONN-TXC\n"));
+	} else {
+		g_assert_nonnull(strstr(text, "jump tether_out"));
+		g_assert_nonnull(strstr(text, "elements = { \"up1\",\n\t\t\t     \"up2\" }"));
+	}
 	/* bad input is refused at once */
 	{
 		NfcFirewallTether bad = f->tether;
@@ -887,11 +975,21 @@ static void test_before_init(Fixture *f, gconstpointer data)
 
 int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) {
+		if (g_str_equal(argv[i], "--backend=iptables")) {
+			backend = &nfc_firewall_ipt_ops;
+			ipt = true;
+			memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(char *));
+			argc--;
+			i--;
+		}
+	}
 	nfc_lab_require_root();
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, func, data) \
-	g_test_add("/firewall-tether/" path, Fixture, data, fixture_setup, func, fixture_teardown)
-	ADD("ruleset", test_ruleset, NULL);
+	g_test_add(ipt ? "/firewall-tether-ipt/" path : "/firewall-tether/" path, Fixture, data, \
+		   fixture_setup, func, fixture_teardown)
+	ADD("ruleset", ipt ? test_ipt_ruleset : test_ruleset, NULL);
 	ADD("masquerade", test_masquerade, NULL);
 	ADD("failover-v4", test_failover4, NULL);
 	ADD("failover-v6", test_failover6, NULL);

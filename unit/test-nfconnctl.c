@@ -163,6 +163,8 @@ static void test_errors(Fixture *f, gconstpointer data)
 
 		g_assert_nonnull(strstr(explain, "Steered = False"));
 		g_assert_nonnull(strstr(explain, "no session for uid 0"));
+		/* which firewall backend does the steering */
+		g_assert_nonnull(strstr(explain, "FirewallBackend = nftables"));
 		g_assert_cmpstr(counters, ==, "{\"counters\":[]}\n");
 	}
 	/* tethering off: its status says so, its clients are an error */

@@ -1,0 +1,1109 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The iptables backend: legacy xtables driven through the stable text
+ * interface, iptables-legacy-restore --noflush / iptables-legacy-save and
+ * their ip6tables twins, run as helper processes from the main loop (stdin
+ * fed, exit status, stdout and stderr read asynchronously). Each restore
+ * replaces every table it names in one step (the kernel swaps the whole
+ * table: atomic per table); rules of others are read back and kept as they
+ * were. Why processes and not libip4tc: tools/bench/ipt-change measures
+ * both (doc/nfconnd.8).
+ *
+ * Requests run from a queue, one kernel step at a time. Changes queued
+ * behind one in flight are coalesced: one restore per family carries them
+ * all, built against a copy of our state that replaces it only when every
+ * family's restore succeeded.
+ *
+ * No owner flag protects xtables chains: init removes whatever of ours an
+ * earlier run left, the backend's destruction (an orderly stop) removes
+ * all, waiting for the helpers, and a periodic check compares the chains
+ * with what we installed and reinstalls them when they differ. */
+#include "ipt.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <gio/gio.h>
+
+#include "log.h"
+
+typedef enum {
+	REQ_FULL,       /* init, or repair */
+	REQ_CLEANUP,
+	REQ_CHECK,      /* the periodic tamper check */
+	REQ_COUNTERS,
+	REQ_TETHER_COUNTERS,
+	/* the incremental ones, coalesced */
+	REQ_ID_ADD,
+	REQ_ID_DEL,
+	REQ_NAT_ADD,
+	REQ_NAT_DEL,
+	REQ_UPLINKS,
+	REQ_TETHER,
+} ReqType;
+
+typedef struct {
+	ReqType type;
+	bool repair;              /* REQ_FULL: raise REPAIRED when done */
+	bool alone;               /* not to be coalesced (retried after a batch failed) */
+	char *id_key;
+	IptIdentity id;           /* id.cgroup owned */
+	NfcFirewallNat nat;
+	char **uplinks;
+	bool tether_on;
+	NfcFirewallTether tether;
+	NfcFirewallDoneFunc done;
+	NfcFirewallCountersFunc counters_done;
+	NfcFirewallTetherCountersFunc tether_counters_done;
+	void *user_data;
+	int result;               /* known without the kernel (-ENOENT, 0: no change) */
+	bool touches;             /* has lines in the batch */
+} Request;
+
+#define N_FAMILIES 2
+
+typedef struct Ipt Ipt;
+
+/* One helper process of a step. */
+typedef struct {
+	Ipt *ipt;                 /* NULL once the backend is gone */
+	int family;
+	GSubprocess *proc;
+} Job;
+
+typedef enum {
+	STEP_READ,                /* save of the current state, then a restore */
+	STEP_WRITE,               /* restore */
+	STEP_COUNT,               /* save -c */
+} StepKind;
+
+struct Ipt {
+	int refs;
+	bool dead;
+	NfcMarkLayout layout;
+	IptState st;
+	int families[N_FAMILIES];
+	unsigned int n_families;
+	char *restore_bin[N_FAMILIES], *save_bin[N_FAMILIES];
+
+	GQueue queue;
+	GPtrArray *current;       /* Request: the ones of the step in flight */
+	IptState *work;           /* the batch's state, applied when it succeeds */
+	StepKind step;
+	Job *jobs[N_FAMILIES];
+	unsigned int jobs_left;
+	int step_error;
+	unsigned int step_failed;     /* families whose restore failed */
+	char *out[N_FAMILIES];    /* stdout of the step's processes */
+
+	guint dispatch_id, check_id;
+	unsigned int interval;
+	bool installed;
+	bool check_queued;
+	NfcFirewallEventFunc event_func;
+	void *event_data;
+};
+
+static void request_free(Request *req)
+{
+	g_free(req->id_key);
+	g_free(req->id.cgroup);
+	g_strfreev(req->uplinks);
+	g_free(req);
+}
+
+static void ipt_unref(Ipt *ipt)
+{
+	if (--ipt->refs > 0)
+		return;
+	ipt_state_clear(&ipt->st);
+	for (unsigned int i = 0; i < N_FAMILIES; i++) {
+		g_free(ipt->restore_bin[i]);
+		g_free(ipt->save_bin[i]);
+		g_free(ipt->out[i]);
+	}
+	g_free(ipt);
+}
+
+static int family_index(Ipt *ipt, int family)
+{
+	for (unsigned int i = 0; i < ipt->n_families; i++)
+		if (ipt->families[i] == family)
+			return i;
+	return -1;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "iptables" : "ip6tables";
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+static unsigned int session_refs(const IptState *s, uint32_t bits)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(s->sessions, GUINT_TO_POINTER(bits)));
+}
+
+static void session_ref(IptState *s, uint32_t bits, int delta)
+{
+	unsigned int refs = session_refs(s, bits) + delta;
+
+	if (!bits)
+		return;
+	if (refs)
+		g_hash_table_insert(s->sessions, GUINT_TO_POINTER(bits), GUINT_TO_POINTER(refs));
+	else
+		g_hash_table_remove(s->sessions, GUINT_TO_POINTER(bits));
+}
+
+static int nat_index(const IptState *s, const NfcFirewallNat *nat)
+{
+	for (guint i = 0; i < s->nats->len; i++) {
+		NfcFirewallNat *n = &g_array_index(s->nats, NfcFirewallNat, i);
+
+		if (n->subnet == nat->subnet && n->prefixlen == nat->prefixlen &&
+		    strncmp(n->ifname, nat->ifname, sizeof(n->ifname)) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static bool tether_equal(const NfcFirewallTether *a, const NfcFirewallTether *b)
+{
+	return strncmp(a->bridge, b->bridge, sizeof(a->bridge)) == 0 &&
+	       a->subnet4 == b->subnet4 && a->prefixlen4 == b->prefixlen4 &&
+	       memcmp(a->subnet6, b->subnet6, sizeof(a->subnet6)) == 0 &&
+	       a->prefixlen6 == b->prefixlen6;
+}
+
+/* Applies one incremental request to s, appending its lines to the
+ * family batches (b[i] for ipt->families[i]). Sets req->result. */
+static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
+{
+	IptIdentity *old;
+	uint32_t s_old, s_new;
+	int i;
+
+	req->result = 0;
+	req->touches = false;
+	switch (req->type) {
+	case REQ_ID_ADD:
+		old = g_hash_table_lookup(s->identities, req->id_key);
+		if (old && old->mark == req->id.mark)
+			return;
+		s_new = req->id.mark & s->session_mask;
+		s_old = old ? old->mark & s->session_mask : 0;
+		for (unsigned int f = 0; f < ipt->n_families; f++) {
+			if (old)
+				ipt_put_identity(&b[f], s, old, false);
+			if (s_old && s_old != s_new && session_refs(s, s_old) == 1)
+				ipt_put_session_counter(&b[f], s, s_old, false);
+			if (s_new && s_new != s_old && session_refs(s, s_new) == 0)
+				ipt_put_session_counter(&b[f], s, s_new, true);
+		}
+		if (old) {
+			session_ref(s, s_old, -1);
+			g_hash_table_remove(s->identities, req->id_key);
+		}
+		req->id.seq = ++s->next_seq;
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			ipt_put_identity(&b[f], s, &req->id, true);
+		session_ref(s, s_new, +1);
+		g_hash_table_insert(s->identities, g_strdup(req->id_key), ipt_identity_copy(&req->id));
+		break;
+	case REQ_ID_DEL:
+		old = g_hash_table_lookup(s->identities, req->id_key);
+		if (!old) {
+			req->result = -ENOENT;
+			return;
+		}
+		s_old = old->mark & s->session_mask;
+		for (unsigned int f = 0; f < ipt->n_families; f++) {
+			ipt_put_identity(&b[f], s, old, false);
+			if (s_old && session_refs(s, s_old) == 1)
+				ipt_put_session_counter(&b[f], s, s_old, false);
+		}
+		session_ref(s, s_old, -1);
+		g_hash_table_remove(s->identities, req->id_key);
+		break;
+	case REQ_NAT_ADD:
+		if (nat_index(s, &req->nat) >= 0)
+			return;
+		g_array_append_val(s->nats, req->nat);
+		/* (NAT entries are IPv4: the IPv6 chain stays as it is) */
+		i = family_index(ipt, AF_INET);
+		if (i >= 0)
+			ipt_put_nat(&b[i], s, AF_INET);
+		break;
+	case REQ_NAT_DEL:
+		i = nat_index(s, &req->nat);
+		if (i < 0) {
+			req->result = -ENOENT;
+			return;
+		}
+		g_array_remove_index(s->nats, i);
+		i = family_index(ipt, AF_INET);
+		if (i >= 0)
+			ipt_put_nat(&b[i], s, AF_INET);
+		break;
+	case REQ_UPLINKS:
+		g_strfreev(s->uplinks);
+		s->uplinks = g_strdupv(req->uplinks);
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			ipt_put_tether_uplinks(&b[f], s, ipt->families[f]);
+		break;
+	case REQ_TETHER: {
+		bool was_on = s->tether_on;
+
+		/* the same again keeps the clients' counters */
+		if (req->tether_on == was_on && (!was_on || tether_equal(&req->tether, &s->tether)))
+			return;
+		s->tether_on = req->tether_on;
+		s->tether = req->tether;
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			ipt_put_tether(&b[f], s, ipt->families[f], was_on);
+		break;
+	}
+	default:
+		g_assert_not_reached();
+	}
+	req->touches = true;
+}
+
+/* ---- completing ----------------------------------------------------------------- */
+
+static void schedule_dispatch(Ipt *ipt);
+
+/* Runs a finished request's callback. false: the backend was destroyed
+ * from inside it. */
+static bool complete(Ipt *ipt, Request *req, int error, const IptRuleset *counted)
+{
+	bool alive;
+
+	ipt->refs++;
+	if (req->type == REQ_COUNTERS && req->counters_done) {
+		g_autoptr(GArray) c = g_array_new(FALSE, TRUE, sizeof(NfcSessionCounters));
+		g_autoptr(GHashTable) index = g_hash_table_new(NULL, NULL);
+
+		for (unsigned int f = 0; !error && counted && f < ipt->n_families; f++) {
+			GPtrArray *rules = counted[f].rules[IPT_MANGLE];
+
+			for (guint i = 0; i < rules->len; i++) {
+				IptRule *r = rules->pdata[i];
+				bool tx = g_str_equal(r->chain, IPT_TX);
+				NfcSessionCounters *sc;
+				uint32_t bits;
+				guint at;
+
+				if ((!tx && !g_str_equal(r->chain, IPT_RX)) ||
+				    !ipt_count_rule_session(r->spec, &bits))
+					continue;
+				at = GPOINTER_TO_UINT(g_hash_table_lookup(index, GUINT_TO_POINTER(bits)));
+				if (!at) {
+					NfcSessionCounters zero = {
+						.session = nfc_mark_session(&ipt->layout, bits),
+					};
+
+					g_array_append_val(c, zero);
+					at = c->len;
+					g_hash_table_insert(index, GUINT_TO_POINTER(bits),
+							    GUINT_TO_POINTER(at));
+				}
+				sc = &g_array_index(c, NfcSessionCounters, at - 1);
+				if (tx) {
+					sc->tx_packets += r->packets;
+					sc->tx_bytes += r->bytes;
+				} else {
+					sc->rx_packets += r->packets;
+					sc->rx_bytes += r->bytes;
+				}
+			}
+		}
+		req->counters_done(error, error ? NULL : (NfcSessionCounters *)c->data,
+				   error ? 0 : c->len, req->user_data);
+	} else if (req->type == REQ_TETHER_COUNTERS && req->tether_counters_done) {
+		g_autoptr(GArray) c = g_array_new(FALSE, TRUE, sizeof(NfcTetherCounters));
+		g_autoptr(GHashTable) index = g_hash_table_new(NULL, NULL);
+		int f4 = family_index(ipt, AF_INET);
+		GPtrArray *rules = !error && counted && f4 >= 0 ? counted[f4].rules[IPT_FILTER] : NULL;
+
+		for (guint i = 0; rules && i < rules->len; i++) {
+			IptRule *r = rules->pdata[i];
+			bool tx = g_str_equal(r->chain, IPT_TXC);
+			NfcTetherCounters *tc;
+			uint32_t addr;
+			guint at;
+
+			/* a client is seen once it sent or got a packet */
+			if ((!tx && !g_str_equal(r->chain, IPT_RXC)) || !r->packets ||
+			    !ipt_client_rule_address(r->spec, &addr))
+				continue;
+			at = GPOINTER_TO_UINT(g_hash_table_lookup(index, GUINT_TO_POINTER(addr)));
+			if (!at) {
+				NfcTetherCounters zero = { .family = AF_INET };
+
+				memcpy(zero.address, &addr, 4);
+				g_array_append_val(c, zero);
+				at = c->len;
+				g_hash_table_insert(index, GUINT_TO_POINTER(addr), GUINT_TO_POINTER(at));
+			}
+			tc = &g_array_index(c, NfcTetherCounters, at - 1);
+			if (tx) {
+				tc->tx_packets = r->packets;
+				tc->tx_bytes = r->bytes;
+			} else {
+				tc->rx_packets = r->packets;
+				tc->rx_bytes = r->bytes;
+			}
+		}
+		req->tether_counters_done(error, error ? NULL : (NfcTetherCounters *)c->data,
+					  error ? 0 : c->len, req->user_data);
+	} else if (req->done) {
+		req->done(error, req->user_data);
+	}
+	if (req->repair && ipt->event_func && !ipt->dead)
+		ipt->event_func(NFC_FIREWALL_EVENT_REPAIRED, error, ipt->event_data);
+	alive = !ipt->dead;
+	ipt_unref(ipt);
+	return alive;
+}
+
+/* Finishes every request of the step with error (each request's own
+ * result where it has one). */
+static void finish_step(Ipt *ipt, int error, const IptRuleset *counted)
+{
+	g_autoptr(GPtrArray) reqs = g_steal_pointer(&ipt->current);
+
+	if (ipt->work) {
+		if (!error) {
+			ipt_state_clear(&ipt->st);
+			ipt->st = *ipt->work;
+		} else {
+			ipt_state_clear(ipt->work);
+		}
+		g_clear_pointer(&ipt->work, g_free);
+	}
+	for (guint i = 0; i < reqs->len; i++) {
+		Request *req = reqs->pdata[i];
+		int e = req->result ? req->result : error;
+
+		if (!complete(ipt, req, e, counted)) {
+			for (guint j = i; j < reqs->len; j++)
+				request_free(reqs->pdata[j]);
+			return;
+		}
+		request_free(req);
+	}
+	schedule_dispatch(ipt);
+}
+
+/* ---- helper processes --------------------------------------------------------------- */
+
+static void step_done(Ipt *ipt);
+
+static void on_job_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+	Job *job = data;
+	Ipt *ipt = job->ipt;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	bool ok;
+	int f;
+
+	ok = g_subprocess_communicate_utf8_finish(job->proc, res, &out, &err, &error);
+	if (!ipt) {
+		/* the backend is gone (it waited for us) */
+		g_object_unref(job->proc);
+		g_free(job);
+		return;
+	}
+	f = family_index(ipt, job->family);
+	ipt->jobs[f] = NULL;
+	if (!ok) {
+		nfc_warn("%s helper failed: %s", family_name(job->family), error->message);
+		if (!ipt->step_error)
+			ipt->step_error = -EIO;
+		ipt->step_failed |= 1u << f;
+	} else if (!g_subprocess_get_if_exited(job->proc) || g_subprocess_get_exit_status(job->proc)) {
+		g_strchomp(err);
+		nfc_warn("%s: %s", family_name(job->family),
+			 err && *err ? err : "failed without a word");
+		if (!ipt->step_error)
+			ipt->step_error = -EIO;
+		ipt->step_failed |= 1u << f;
+	} else {
+		g_free(ipt->out[f]);
+		ipt->out[f] = g_steal_pointer(&out);
+	}
+	g_object_unref(job->proc);
+	g_free(job);
+	if (--ipt->jobs_left == 0)
+		step_done(ipt);
+}
+
+/* Starts one helper; input NULL: a save (nothing on its stdin). */
+static bool job_start(Ipt *ipt, unsigned int f, const char *const *argv, const char *input)
+{
+	g_autoptr(GError) error = NULL;
+	GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+	Job *job;
+	GSubprocess *proc;
+
+	if (input)
+		flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
+	proc = g_subprocess_newv(argv, flags, &error);
+	if (!proc) {
+		nfc_warn("cannot run %s: %s", argv[0], error->message);
+		return false;
+	}
+	job = g_new0(Job, 1);
+	job->ipt = ipt;
+	job->family = ipt->families[f];
+	job->proc = proc;
+	ipt->jobs[f] = job;
+	ipt->jobs_left++;
+	g_subprocess_communicate_utf8_async(proc, input, NULL, on_job_done, job);
+	return true;
+}
+
+/* Runs a restore per family with text (NULL or empty: none for it).
+ * false when nothing was started. */
+static bool write_step(Ipt *ipt, char **texts)
+{
+	ipt->step = STEP_WRITE;
+	ipt->step_error = 0;
+	ipt->step_failed = 0;
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		/* -w: wait for the xtables lock, shared by the whole machine */
+		const char *argv[] = { ipt->restore_bin[f], "-w", "10", "--noflush", NULL };
+
+		if (!texts[f] || !texts[f][0])
+			continue;
+		if (!job_start(ipt, f, argv, texts[f])) {
+			ipt->step_error = -ENOENT;
+			ipt->step_failed |= 1u << f;
+		}
+	}
+	return ipt->jobs_left > 0;
+}
+
+/* A save per family: table NULL for all of them; with counters or not. */
+static bool read_step(Ipt *ipt, StepKind kind, const char *table, bool counters)
+{
+	ipt->step = kind;
+	ipt->step_error = 0;
+	ipt->step_failed = 0;
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		const char *argv[6] = { ipt->save_bin[f] };
+		int n = 1;
+
+		if (counters)
+			argv[n++] = "-c";
+		if (table) {
+			argv[n++] = "-t";
+			argv[n++] = table;
+		}
+		g_clear_pointer(&ipt->out[f], g_free);
+		if (!job_start(ipt, f, argv, NULL))
+			ipt->step_error = -ENOENT;
+	}
+	return ipt->jobs_left > 0;
+}
+
+/* ---- steps ------------------------------------------------------------------------------- */
+
+static void schedule_repair(Ipt *ipt);
+
+/* The current state was read: write what the request wants. */
+static void after_read(Ipt *ipt)
+{
+	Request *req = ipt->current->pdata[0];
+	IptRuleset have[N_FAMILIES], want[N_FAMILIES];
+	char *texts[N_FAMILIES] = { NULL };
+	bool differs = false;
+
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		ipt_ruleset_init(&have[f]);
+		ipt_ruleset_init(&want[f]);
+		if (!ipt_parse_save(ipt->out[f] ? ipt->out[f] : "", &have[f]))
+			ipt->step_error = -EPROTO;
+		if (req->type != REQ_CLEANUP)
+			ipt_expected(&ipt->st, ipt->families[f], &want[f]);
+		if (req->type == REQ_CHECK) {
+			g_autofree char *why = NULL;
+
+			if (!ipt_ruleset_matches(&have[f], &want[f], &why)) {
+				nfc_warn("%s: our chains were changed from outside (%s); reinstalling them",
+					 family_name(ipt->families[f]), why);
+				differs = true;
+			}
+		}
+	}
+	if (req->type == REQ_CHECK && !ipt->step_error) {
+		if (!differs) {
+			for (unsigned int f = 0; f < ipt->n_families; f++) {
+				ipt_ruleset_clear(&have[f]);
+				ipt_ruleset_clear(&want[f]);
+			}
+			finish_step(ipt, 0, NULL);
+			return;
+		}
+		/* the check turns into a repair */
+		req->type = REQ_FULL;
+		req->repair = true;
+	}
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		GString *text = g_string_new(NULL);
+
+		if (!ipt->step_error)
+			ipt_put_replace(text, &have[f], &want[f]);
+		texts[f] = g_string_free(text, FALSE);
+		ipt_ruleset_clear(&have[f]);
+		ipt_ruleset_clear(&want[f]);
+	}
+	if (ipt->step_error || !write_step(ipt, texts)) {
+		for (unsigned int f = 0; f < N_FAMILIES; f++)
+			g_free(texts[f]);
+		if (!ipt->step_error && req->type == REQ_FULL)
+			ipt->installed = true;
+		else if (!ipt->step_error)
+			ipt->installed = false;
+		finish_step(ipt, ipt->step_error, NULL);
+		return;
+	}
+	for (unsigned int f = 0; f < N_FAMILIES; f++)
+		g_free(texts[f]);
+}
+
+static void step_done(Ipt *ipt)
+{
+	Request *req = ipt->current->pdata[0];
+
+	switch (ipt->step) {
+	case STEP_READ:
+		if (ipt->step_error) {
+			finish_step(ipt, ipt->step_error, NULL);
+			return;
+		}
+		after_read(ipt);
+		return;
+	case STEP_COUNT: {
+		IptRuleset counted[N_FAMILIES];
+
+		for (unsigned int f = 0; f < ipt->n_families; f++) {
+			ipt_ruleset_init(&counted[f]);
+			if (!ipt->step_error &&
+			    !ipt_parse_save(ipt->out[f] ? ipt->out[f] : "", &counted[f]))
+				ipt->step_error = -EPROTO;
+		}
+		finish_step(ipt, ipt->step_error, counted);
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			ipt_ruleset_clear(&counted[f]);
+		return;
+	}
+	case STEP_WRITE:
+		break;
+	}
+	if (req->type == REQ_FULL || req->type == REQ_CLEANUP) {
+		/* a failed full install leaves what was there: not ours to trust */
+		ipt->installed = req->type == REQ_FULL && !ipt->step_error;
+		finish_step(ipt, ipt->step_error, NULL);
+		return;
+	}
+	/* a batch */
+	if (ipt->step_error) {
+		bool partial = ipt->step_failed != (1u << ipt->n_families) - 1 &&
+			       ipt->n_families > 1;
+
+		if (ipt->current->len > 1) {
+			/* one bad change fails them all: try each alone, after
+			 * putting back what the families that succeeded changed */
+			GPtrArray *reqs = g_steal_pointer(&ipt->current);
+
+			ipt_state_clear(ipt->work);
+			g_clear_pointer(&ipt->work, g_free);
+			for (guint i = reqs->len; i-- > 0;) {
+				((Request *)reqs->pdata[i])->alone = true;
+				g_queue_push_head(&ipt->queue, reqs->pdata[i]);
+			}
+			g_ptr_array_unref(reqs);
+			if (partial)
+				schedule_repair(ipt);
+			schedule_dispatch(ipt);
+			return;
+		}
+		if (partial)
+			schedule_repair(ipt);
+	}
+	finish_step(ipt, ipt->step_error, NULL);
+}
+
+/* Starts the next request(s). */
+static gboolean dispatch(gpointer data)
+{
+	Ipt *ipt = data;
+	Request *req;
+
+	ipt->dispatch_id = 0;
+	if (ipt->current || g_queue_is_empty(&ipt->queue))
+		return G_SOURCE_REMOVE;
+	req = g_queue_pop_head(&ipt->queue);
+	ipt->current = g_ptr_array_new();
+	g_ptr_array_add(ipt->current, req);
+	switch (req->type) {
+	case REQ_FULL:
+		if (req->repair)
+			nfc_warn("iptables: reinstalling our chains");
+		/* fall through */
+	case REQ_CLEANUP:
+	case REQ_CHECK:
+		if (req->type == REQ_CHECK) {
+			ipt->check_queued = false;
+			if (!ipt->installed) {
+				finish_step(ipt, 0, NULL);
+				return G_SOURCE_REMOVE;
+			}
+		}
+		if (!read_step(ipt, STEP_READ, NULL, false))
+			finish_step(ipt, ipt->step_error ? ipt->step_error : -ENOENT, NULL);
+		return G_SOURCE_REMOVE;
+	case REQ_COUNTERS:
+	case REQ_TETHER_COUNTERS:
+		if (!ipt->installed) {
+			finish_step(ipt, -ENOTCONN, NULL);
+			return G_SOURCE_REMOVE;
+		}
+		if (!read_step(ipt, STEP_COUNT, req->type == REQ_COUNTERS ? "mangle" : "filter", true))
+			finish_step(ipt, ipt->step_error ? ipt->step_error : -ENOENT, NULL);
+		return G_SOURCE_REMOVE;
+	default:
+		break;
+	}
+	{
+		IptBatch b[N_FAMILIES];
+		char *texts[N_FAMILIES] = { NULL };
+		bool any = false;
+
+		ipt->work = g_new0(IptState, 1);
+		ipt_state_copy(ipt->work, &ipt->st);
+		for (unsigned int f = 0; f < N_FAMILIES; f++)
+			ipt_batch_init(&b[f]);
+		build_change(ipt, ipt->work, req, b);
+		any = req->touches;
+		/* everything incremental queued behind it goes along */
+		while (!req->alone && !g_queue_is_empty(&ipt->queue)) {
+			Request *next = g_queue_peek_head(&ipt->queue);
+
+			if (next->type < REQ_ID_ADD || next->alone)
+				break;
+			g_queue_pop_head(&ipt->queue);
+			g_ptr_array_add(ipt->current, next);
+			build_change(ipt, ipt->work, next, b);
+			any |= next->touches;
+		}
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			if (!ipt_batch_empty(&b[f]))
+				texts[f] = ipt_batch_text(&b[f]);
+		for (unsigned int f = 0; f < N_FAMILIES; f++)
+			ipt_batch_clear(&b[f]);
+		/* before init (or after cleanup) the state only is kept */
+		if (!any || !ipt->installed || !write_step(ipt, texts)) {
+			int err = any && ipt->installed ? ipt->step_error : 0;
+
+			for (unsigned int f = 0; f < N_FAMILIES; f++)
+				g_free(texts[f]);
+			finish_step(ipt, err, NULL);
+			return G_SOURCE_REMOVE;
+		}
+		for (unsigned int f = 0; f < N_FAMILIES; f++)
+			g_free(texts[f]);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_dispatch(Ipt *ipt)
+{
+	if (!ipt->dispatch_id && !ipt->current && !g_queue_is_empty(&ipt->queue))
+		ipt->dispatch_id = g_idle_add_full(G_PRIORITY_HIGH, dispatch, ipt, NULL);
+}
+
+static Request *request_new(ReqType type, NfcFirewallDoneFunc done, void *user_data)
+{
+	Request *req = g_new0(Request, 1);
+
+	req->type = type;
+	req->done = done;
+	req->user_data = user_data;
+	return req;
+}
+
+static int enqueue(Ipt *ipt, Request *req)
+{
+	g_queue_push_tail(&ipt->queue, req);
+	schedule_dispatch(ipt);
+	return 0;
+}
+
+/* ---- the tamper check ------------------------------------------------------------------------ */
+
+static void schedule_repair(Ipt *ipt)
+{
+	Request *req = request_new(REQ_FULL, NULL, NULL);
+
+	req->repair = true;
+	/* ahead of the others: they assume our chains are there */
+	g_queue_push_head(&ipt->queue, req);
+	schedule_dispatch(ipt);
+}
+
+static gboolean on_check(gpointer data)
+{
+	Ipt *ipt = data;
+
+	if (ipt->installed && !ipt->check_queued) {
+		ipt->check_queued = true;
+		enqueue(ipt, request_new(REQ_CHECK, NULL, NULL));
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- finding the tools ------------------------------------------------------------------------- */
+
+static char *find_tool(const char *name)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
+	char *path = g_find_program_in_path(name);
+
+	/* a daemon's PATH may lack the sbin directories */
+	for (guint i = 0; !path && i < G_N_ELEMENTS(dirs); i++) {
+		char *p = g_build_filename(dirs[i], name, NULL);
+
+		if (g_file_test(p, G_FILE_TEST_IS_EXECUTABLE))
+			path = p;
+		else
+			g_free(p);
+	}
+	return path;
+}
+
+/* Can the family's legacy tables be used here? Waits for the answer. */
+static int probe_family(int family, char **why)
+{
+	const char *tool = family == AF_INET ? "iptables-legacy-save" : "ip6tables-legacy-save";
+	g_autofree char *path = find_tool(tool);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL;
+	int status = 0;
+
+	if (!path) {
+		if (why)
+			*why = g_strdup_printf("%s not found", tool);
+		return -ENOENT;
+	}
+	for (guint i = 0; i < 2; i++) {
+		const char *argv[] = { path, "-t", i == 0 ? "mangle" : "nat", NULL };
+
+		g_clear_pointer(&err, g_free);
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+				  NULL, &err, &status, &error)) {
+			if (why)
+				*why = g_strdup_printf("cannot run %s: %s", tool, error->message);
+			return -ENOENT;
+		}
+		if (!g_spawn_check_wait_status(status, NULL)) {
+			if (why)
+				*why = g_strdup_printf("%s -t %s: %s", tool, argv[2],
+						       g_strchomp(err ? err : g_strdup("failed")));
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+int nfc_firewall_probe_iptables(char **why)
+{
+	return probe_family(AF_INET, why);
+}
+
+/* ---- ops ---------------------------------------------------------------------------------------- */
+
+static int ipt_create(const NfcFirewallConfig *config, void **priv)
+{
+	Ipt *ipt = g_new0(Ipt, 1);
+	g_autofree char *why = NULL;
+
+	ipt->refs = 1;
+	ipt->layout = config->layout;
+	ipt_state_init(&ipt->st, &config->layout);
+	g_queue_init(&ipt->queue);
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		unsigned int f = ipt->n_families;
+		const char *v = family == AF_INET ? "" : "6";
+		g_autofree char *restore = g_strdup_printf("ip%stables-legacy-restore", v);
+		g_autofree char *save = g_strdup_printf("ip%stables-legacy-save", v);
+
+		ipt->restore_bin[f] = find_tool(restore);
+		ipt->save_bin[f] = find_tool(save);
+		if (!ipt->restore_bin[f] || !ipt->save_bin[f]) {
+			g_clear_pointer(&ipt->restore_bin[f], g_free);
+			g_clear_pointer(&ipt->save_bin[f], g_free);
+			if (family == AF_INET) {
+				nfc_error("iptables: %s or %s not found", restore, save);
+				ipt_unref(ipt);
+				return -ENOENT;
+			}
+			nfc_warn("iptables: %s or %s not found: IPv6 is not steered", restore, save);
+			continue;
+		}
+		if (family == AF_INET6 && probe_family(AF_INET6, &why) < 0) {
+			g_clear_pointer(&ipt->restore_bin[f], g_free);
+			g_clear_pointer(&ipt->save_bin[f], g_free);
+			nfc_warn("iptables: no legacy IPv6 tables (%s): IPv6 is not steered", why);
+			continue;
+		}
+		ipt->families[ipt->n_families++] = family;
+	}
+	ipt->interval = config->check_interval;
+	if (ipt->interval)
+		ipt->check_id = g_timeout_add_seconds(ipt->interval, on_check, ipt);
+	*priv = ipt;
+	return 0;
+}
+
+/* An orderly stop: nothing of ours stays, and nothing is left running.
+ * Waits (bounded by the helpers' own lock timeout). */
+static void remove_all_now(Ipt *ipt)
+{
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		const char *save[] = { ipt->save_bin[f], NULL };
+		const char *restore[] = { ipt->restore_bin[f], "-w", "10", "--noflush", NULL };
+		g_autoptr(GError) error = NULL;
+		g_autofree char *out = NULL, *err = NULL;
+		g_autoptr(GSubprocess) proc = NULL;
+		IptRuleset have, none;
+		GString *text;
+
+		if (!g_spawn_sync(NULL, (char **)save, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+				  &out, NULL, NULL, &error)) {
+			nfc_warn("%s: cannot read our chains: %s", family_name(ipt->families[f]),
+				 error->message);
+			continue;
+		}
+		ipt_ruleset_init(&have);
+		ipt_ruleset_init(&none);
+		text = g_string_new(NULL);
+		if (ipt_parse_save(out, &have))
+			ipt_put_replace(text, &have, &none);
+		ipt_ruleset_clear(&have);
+		ipt_ruleset_clear(&none);
+		if (text->len) {
+			proc = g_subprocess_newv(restore, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+						 G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+			if (!proc || !g_subprocess_communicate_utf8(proc, text->str, NULL, NULL, &err,
+								    &error) ||
+			    !g_subprocess_get_successful(proc))
+				nfc_warn("%s: cannot remove our chains: %s", family_name(ipt->families[f]),
+					 error ? error->message : err);
+		}
+		g_string_free(text, TRUE);
+	}
+}
+
+static void ipt_destroy(void *priv)
+{
+	Ipt *ipt = priv;
+	Request *req;
+
+	ipt->dead = true;
+	g_clear_handle_id(&ipt->dispatch_id, g_source_remove);
+	g_clear_handle_id(&ipt->check_id, g_source_remove);
+	/* a helper still running may be about to commit: let it, then
+	 * remove everything */
+	for (unsigned int f = 0; f < N_FAMILIES; f++) {
+		Job *job = ipt->jobs[f];
+
+		if (!job)
+			continue;
+		g_subprocess_wait(job->proc, NULL, NULL);
+		job->ipt = NULL;   /* its callback frees it */
+		ipt->jobs[f] = NULL;
+	}
+	remove_all_now(ipt);
+	while ((req = g_queue_pop_head(&ipt->queue)))
+		request_free(req);
+	if (ipt->current) {
+		for (guint i = 0; i < ipt->current->len; i++)
+			request_free(ipt->current->pdata[i]);
+		g_clear_pointer(&ipt->current, g_ptr_array_unref);
+	}
+	if (ipt->work) {
+		ipt_state_clear(ipt->work);
+		g_clear_pointer(&ipt->work, g_free);
+	}
+	ipt_unref(ipt);
+}
+
+static int ipt_init(void *priv, NfcFirewallDoneFunc done, void *user_data)
+{
+	return enqueue(priv, request_new(REQ_FULL, done, user_data));
+}
+
+static int ipt_cleanup(void *priv, NfcFirewallDoneFunc done, void *user_data)
+{
+	return enqueue(priv, request_new(REQ_CLEANUP, done, user_data));
+}
+
+static int identity_prepare(const NfcFirewallIdentity *identity, Request *req)
+{
+	req->id.kind = identity->kind;
+	switch (identity->kind) {
+	case NFC_IDENTITY_UID:
+		req->id.id = identity->id;
+		req->id_key = g_strdup_printf("u:%u", identity->id);
+		return 0;
+	case NFC_IDENTITY_GID:
+		req->id.id = identity->id;
+		req->id_key = g_strdup_printf("g:%u", identity->id);
+		return 0;
+	case NFC_IDENTITY_CGROUP:
+		req->id_key = g_strdup_printf("c:%s", identity->cgroup_path);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The path xt_cgroup takes: below the cgroup2 root, as the kernel
+ * resolves it; nothing the restore parser could misread. */
+static int cgroup_rule_path(const char *path, char **out)
+{
+	const char *root = nfc_cgroup2_mount();
+	g_autofree char *real = realpath(path, NULL);
+	size_t n = strlen(root);
+
+	if (!real)
+		return -errno;
+	if (strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+		return -EINVAL;
+	if (strpbrk(real + n, "\"\\\n") || strlen(real + n) >= 512)
+		return -EINVAL;
+	*out = g_strdup(real[n] ? real + n : "/");
+	return 0;
+}
+
+static int ipt_identity_add(void *priv, const NfcFirewallIdentity *identity, uint32_t mark,
+			    NfcFirewallDoneFunc done, void *user_data)
+{
+	Request *req = request_new(REQ_ID_ADD, done, user_data);
+	int err = identity_prepare(identity, req);
+
+	if (!err && identity->kind == NFC_IDENTITY_CGROUP) {
+		uint64_t cgid;
+
+		/* resolved now: the directory must exist when it is added,
+		 * while removal goes by path even after it is gone */
+		err = nfc_cgroup_resolve(identity->cgroup_path, &cgid, &req->id.level);
+		if (!err)
+			err = cgroup_rule_path(identity->cgroup_path, &req->id.cgroup);
+	}
+	if (err) {
+		request_free(req);
+		return err;
+	}
+	req->id.mark = mark;
+	return enqueue(priv, req);
+}
+
+static int ipt_identity_remove(void *priv, const NfcFirewallIdentity *identity,
+			       NfcFirewallDoneFunc done, void *user_data)
+{
+	Request *req = request_new(REQ_ID_DEL, done, user_data);
+	int err = identity_prepare(identity, req);
+
+	if (err) {
+		request_free(req);
+		return err;
+	}
+	return enqueue(priv, req);
+}
+
+static int ipt_counters_read(void *priv, NfcFirewallCountersFunc done, void *user_data)
+{
+	Request *req = request_new(REQ_COUNTERS, NULL, user_data);
+
+	req->counters_done = done;
+	return enqueue(priv, req);
+}
+
+static int ipt_nat_add(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
+		       void *user_data)
+{
+	Request *req = request_new(REQ_NAT_ADD, done, user_data);
+
+	req->nat = *nat;
+	return enqueue(priv, req);
+}
+
+static int ipt_nat_remove(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
+			  void *user_data)
+{
+	Request *req = request_new(REQ_NAT_DEL, done, user_data);
+
+	req->nat = *nat;
+	return enqueue(priv, req);
+}
+
+static int ipt_uplinks_set(void *priv, const char *const *ifnames, NfcFirewallDoneFunc done,
+			   void *user_data)
+{
+	Request *req = request_new(REQ_UPLINKS, done, user_data);
+
+	req->uplinks = g_strdupv((char **)ifnames);
+	return enqueue(priv, req);
+}
+
+static int ipt_tether_set(void *priv, const NfcFirewallTether *tether, NfcFirewallDoneFunc done,
+			  void *user_data)
+{
+	Request *req = request_new(REQ_TETHER, done, user_data);
+
+	if (tether) {
+		req->tether_on = true;
+		req->tether = *tether;
+	}
+	return enqueue(priv, req);
+}
+
+static int ipt_tether_counters_read(void *priv, NfcFirewallTetherCountersFunc done,
+				    void *user_data)
+{
+	Request *req = request_new(REQ_TETHER_COUNTERS, NULL, user_data);
+
+	req->tether_counters_done = done;
+	return enqueue(priv, req);
+}
+
+static void ipt_set_event_func(void *priv, NfcFirewallEventFunc func, void *user_data)
+{
+	Ipt *ipt = priv;
+
+	ipt->event_func = func;
+	ipt->event_data = user_data;
+}
+
+const NfcFirewallOps nfc_firewall_ipt_ops = {
+	.name = "iptables",
+	.create = ipt_create,
+	.destroy = ipt_destroy,
+	.init = ipt_init,
+	.cleanup = ipt_cleanup,
+	.identity_add = ipt_identity_add,
+	.identity_remove = ipt_identity_remove,
+	.counters_read = ipt_counters_read,
+	.nat_add = ipt_nat_add,
+	.nat_remove = ipt_nat_remove,
+	.uplinks_set = ipt_uplinks_set,
+	.tether_set = ipt_tether_set,
+	.tether_counters_read = ipt_tether_counters_read,
+	.set_event_func = ipt_set_event_func,
+};
