@@ -130,9 +130,11 @@ const char *fw_cond_present(void)
 char *fw_dump(NfcLab *lab, const char *ns)
 {
 	if (fw_backend() == FW_IPTABLES)
-		/* table headers, our chains and rules; chain counters out */
+		/* our chains and rules, each after its table's name (a table
+		 * the kernel loaded meanwhile with nothing of ours in it is no
+		 * change of ours); chain counters out */
 		return nfc_lab_sh_output(lab, ns,
-			IPT_SAVE " | grep -E '^(\\*|:NFCONN|-A .*NFCONN)' | "
+			IPT_SAVE " | awk '/^\\*/ { t = $0 } /^(:NFCONN|-A .*NFCONN)/ { print t, $0 }' | "
 			"sed 's/\\[[0-9]*:[0-9]*\\]/[]/'");
 	return nfc_lab_sh_output(lab, ns,
 		"nft list table inet nfconn | sed 's/packets [0-9]* bytes [0-9]*/packets bytes/'");
