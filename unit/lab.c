@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "lab.h"
 
+#include "fw-state.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -36,6 +38,8 @@ void nfc_lab_require_root(void)
 		g_print("1..0 # SKIP needs root (network namespaces)\n");
 		exit(77);
 	}
+	/* the firewall backend a second run of the test asks for */
+	fw_require_backend();
 }
 
 /* ---- the guardian ------------------------------------------------------ */

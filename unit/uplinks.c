@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "uplinks.h"
 
+#include "fw-state.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +33,7 @@ void uplinks_write_config(Uplinks *u, const char *extra_conf)
 	conf = g_strdup_printf("[General]\n"
 			       "OnlineCheckIPv4URL=http://" UPLINK_SERVER4 ":8080/\n"
 			       "OnlineCheckIPv6URL=http://[" UPLINK_SERVER6 "]:8080/\n"
-			       "%s\n", extra_conf ? extra_conf : "");
+			       "%s%s\n", fw_conf_line(), extra_conf ? extra_conf : "");
 	g_file_set_contents(u->config, conf, -1, &error);
 	g_assert_no_error(error);
 }
@@ -123,6 +125,8 @@ void uplinks_stop_nfconnd(Uplinks *u)
 	g_assert_true(WIFEXITED(status));
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 	u->nfconnd = 0;
+	/* an orderly stop takes all of ours away, in whichever backend */
+	fw_assert_none(u->lab, u->host);
 }
 
 void uplinks_teardown(Uplinks *u)

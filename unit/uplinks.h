@@ -9,6 +9,7 @@
 #pragma once
 
 #include "lab.h"
+#include "fw-state.h"
 
 typedef struct {
 	NfcLab *lab;
@@ -32,7 +33,8 @@ typedef struct {
 } UplinksOptions;
 
 /* Builds the world; the router ends are up, the host ends down (nfconnd
- * brings them up). extra_conf is appended to main.conf's [General]. */
+ * brings them up). extra_conf is appended to main.conf's [General], after
+ * the firewall backend the test runs with (fw-state.h). */
 void uplinks_setup(Uplinks *u, const char *extra_conf);
 void uplinks_setup_with(Uplinks *u, const UplinksOptions *options);
 /* Replace main.conf's [General] extra lines (for the next start). */
@@ -47,6 +49,8 @@ void uplinks_write_config(Uplinks *u, const char *extra_conf);
 const char *uplinks_add_client(Uplinks *u, int i);
 void uplinks_teardown(Uplinks *u);
 void uplinks_start_nfconnd(Uplinks *u);
+/* SIGTERM; asserts a clean exit that leaves nothing of ours in either
+ * firewall backend */
 void uplinks_stop_nfconnd(Uplinks *u);
 
 /* Carrier of uplink i, by taking the router's end down or up. */
