@@ -47,11 +47,52 @@ static void print_async(NfcCtl *ctl, const char *text)
 	free(saved);
 }
 
+/* A question of the agent (ask.c) takes over the prompt until the
+ * answer; a secret is not shown while it is typed. */
+static void hidden_redisplay(void)
+{
+	fprintf(rl_outstream, "\r%s", rl_display_prompt);
+	fflush(rl_outstream);
+}
+
+static void ask(NfcCtl *ctl, const char *prompt, gboolean secret)
+{
+	rl_set_prompt(prompt);
+	rl_replace_line("", 0);
+	rl_redisplay_function = secret ? hidden_redisplay : rl_redisplay;
+	rl_forced_update_display();
+}
+
+static void ask_cancel(NfcCtl *ctl)
+{
+	if (rl_redisplay_function == rl_redisplay && g_strcmp0(rl_prompt, PROMPT) == 0)
+		return;
+	rl_redisplay_function = rl_redisplay;
+	rl_set_prompt(PROMPT);
+	rl_forced_update_display();
+}
+
+static gboolean on_answer(char *line)
+{
+	if (!current->answer_cb)
+		return FALSE;
+	/* never in the history: it may be a passphrase */
+	if (rl_redisplay_function != rl_redisplay)
+		printf("\n");
+	rl_redisplay_function = rl_redisplay;
+	rl_set_prompt(PROMPT);
+	nfc_ctl_answer(current, line);
+	free(line);
+	return TRUE;
+}
+
 static void on_line(char *line)
 {
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) words = NULL;
 
+	if (on_answer(line))
+		return;
 	if (!line) {
 		/* end of input */
 		printf("\n");
@@ -119,6 +160,8 @@ int nfc_ctl_interactive(NfcCtl *ctl)
 	current = ctl;
 	ctl->interactive = TRUE;
 	ctl->print_async = print_async;
+	ctl->ask = ask;
+	ctl->ask_cancel = ask_cancel;
 	rl_readline_name = "nfconnctl";
 	rl_attempted_completion_function = complete;
 	rl_callback_handler_install(PROMPT, on_line);
@@ -129,6 +172,8 @@ int nfc_ctl_interactive(NfcCtl *ctl)
 	rl_callback_handler_remove();
 	g_clear_pointer(&candidates, g_strfreev);
 	ctl->print_async = NULL;
+	ctl->ask = NULL;
+	ctl->ask_cancel = NULL;
 	current = NULL;
 	return NFC_CTL_OK;
 }
