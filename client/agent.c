@@ -201,7 +201,7 @@ static gboolean on_request_input(NfcDbusAgent *obj, GDBusMethodInvocation *inv,
 	g_autoptr(GString) out = g_string_new(NULL);
 	GVariantIter iter;
 	const char *name;
-	GVariant *f;
+	GVariant *value;
 	Request *r;
 
 	if (!accept_call(a, inv, TRUE))
@@ -210,9 +210,12 @@ static gboolean on_request_input(NfcDbusAgent *obj, GDBusMethodInvocation *inv,
 	r->fields = g_variant_ref(fields);
 	g_string_append_printf(out, "Agent RequestInput %s\n", last_component(service));
 	g_variant_iter_init(&iter, fields);
-	while (g_variant_iter_next(&iter, "{&s@a{sv}}", &name, &f)) {
+	while (g_variant_iter_next(&iter, "{&sv}", &name, &value)) {
+		g_autoptr(GVariant) f = value;
 		const char *requirement = "";
 
+		if (!g_variant_is_of_type(f, G_VARIANT_TYPE_VARDICT))
+			continue;
 		/* every field is shown; informational ones are only shown,
 		 * alternates asked when what they replace is left empty */
 		g_string_append_printf(out, "  %s = [ ", name);
@@ -221,7 +224,6 @@ static gboolean on_request_input(NfcDbusAgent *obj, GDBusMethodInvocation *inv,
 		g_variant_lookup(f, "Requirement", "&s", &requirement);
 		if (g_str_equal(requirement, "mandatory") || g_str_equal(requirement, "optional"))
 			g_queue_push_tail(&r->asking, g_strdup(name));
-		g_variant_unref(f);
 	}
 	nfc_ctl_print_async(a->ctl, out->str);
 	ask_next(a);
@@ -310,8 +312,11 @@ static void agent_gone(NfcCtl *ctl, const char *why)
 {
 	print(ctl, "Agent released: %s\n", why);
 	g_clear_pointer(&ctl->agent, agent_free);
-	if (!ctl->interactive)
+	if (!ctl->interactive) {
+		/* the reply to Release must leave before we do */
+		g_dbus_connection_flush_sync(ctl->bus, NULL, NULL);
 		g_main_loop_quit(ctl->loop);
+	}
 }
 
 static gboolean on_release(NfcDbusAgent *obj, GDBusMethodInvocation *inv, gpointer data)
