@@ -465,7 +465,7 @@ static void test_complete(void)
 		{ "tether wifi", "o", "on,off" },
 		{ "tether status", "", "" },
 		{ "tether clients", "o", "" },
-		{ "", "tet", "tether" },
+		{ "", "tet", "tether,tethering_clients" },
 		{ "monitor", "", "manager,technologies,services,session" },
 		{ "session", "c", "connect,config" },
 		{ "session on", "--b", "--bearers" },
