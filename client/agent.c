@@ -387,7 +387,10 @@ static int agent_on(NfcCtl *ctl)
 		agent_free(a);
 		return nfc_ctl_fail_call("agent", "The agent API", error);
 	}
-	a->daemon_watch = g_bus_watch_name_on_connection(ctl->bus, NFC_CTL_SERVICE,
+	/* the daemon's unique name: it goes only after everything the daemon
+	 * sent on its way out (Release) has arrived, and a restarted daemon
+	 * under the same well-known name does not know this agent */
+	a->daemon_watch = g_bus_watch_name_on_connection(ctl->bus, a->daemon,
 							 G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
 							 on_daemon_vanished, a, NULL);
 	ctl->agent = a;

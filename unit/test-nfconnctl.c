@@ -749,7 +749,18 @@ static void test_agent_nfconnd(UFixture *f, gconstpointer data)
 	proc_start(f->u.lab, f->u.host, &q, "agent-oneshot", oneshot);
 	proc_wait(&q, "Agent registered\n");
 	uplinks_stop_nfconnd(&f->u);
-	proc_wait(&q, "Agent released: ");
+	proc_wait(&q, "Agent released: by the daemon\n");
+	g_assert_true(nfc_lab_wait_for(proc_exited, &q, 10000));
+	status = proc_end(f->u.lab, &q, SIGTERM);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* a daemon that dies without a word: its name going is the end */
+	uplinks_start_nfconnd(&f->u);
+	proc_start(f->u.lab, f->u.host, &q, "agent-crash", oneshot);
+	proc_wait(&q, "Agent registered\n");
+	nfc_lab_stop(f->u.lab, f->u.nfconnd, SIGKILL, 5000, NULL);
+	f->u.nfconnd = 0;
+	proc_wait(&q, "Agent released: the daemon left the bus\n");
 	g_assert_true(nfc_lab_wait_for(proc_exited, &q, 10000));
 	status = proc_end(f->u.lab, &q, SIGTERM);
 	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
