@@ -395,7 +395,9 @@ static int agent_on(NfcCtl *ctl)
 							 on_daemon_vanished, a, NULL);
 	ctl->agent = a;
 	ctl->keep_running = TRUE;
-	print(ctl, "Agent registered\n");
+	/* the command's own answer, not an event: plain output */
+	printf("Agent registered\n");
+	fflush(stdout);
 	return NFC_CTL_OK;
 }
 
@@ -414,7 +416,8 @@ static int agent_off(NfcCtl *ctl)
 	g_clear_pointer(&ctl->agent, agent_free);
 	if (!ok)
 		return nfc_ctl_fail_call("agent", "The agent API", error);
-	print(ctl, "Agent unregistered\n");
+	printf("Agent unregistered\n");
+	fflush(stdout);
 	return NFC_CTL_OK;
 }
 

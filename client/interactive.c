@@ -16,6 +16,8 @@
 /* readline's callbacks carry no user data */
 static NfcCtl *current;
 static gboolean done;
+/* in on_line: readline shows the prompt itself when it returns */
+static gboolean in_line;
 
 char **nfc_ctl_split_line(const char *line, GError **error)
 {
@@ -60,7 +62,8 @@ static void ask(NfcCtl *ctl, const char *prompt, gboolean secret)
 	rl_set_prompt(prompt);
 	rl_replace_line("", 0);
 	rl_redisplay_function = secret ? hidden_redisplay : rl_redisplay;
-	rl_forced_update_display();
+	if (!in_line)
+		rl_forced_update_display();
 }
 
 static void ask_cancel(NfcCtl *ctl)
@@ -69,7 +72,8 @@ static void ask_cancel(NfcCtl *ctl)
 		return;
 	rl_redisplay_function = rl_redisplay;
 	rl_set_prompt(PROMPT);
-	rl_forced_update_display();
+	if (!in_line)
+		rl_forced_update_display();
 }
 
 static gboolean on_answer(char *line)
@@ -90,8 +94,12 @@ static void on_line(char *line)
 {
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) words = NULL;
+	gboolean answered;
 
-	if (on_answer(line))
+	in_line = TRUE;
+	answered = on_answer(line);
+	in_line = FALSE;
+	if (answered)
 		return;
 	if (!line) {
 		/* end of input */
@@ -114,7 +122,9 @@ static void on_line(char *line)
 		g_main_loop_quit(current->loop);
 		return;
 	}
+	in_line = TRUE;
 	nfc_ctl_run(current, words);
+	in_line = FALSE;
 }
 
 static char **candidates;

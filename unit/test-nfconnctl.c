@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1002,6 +1003,117 @@ static void test_agent_requests(Fixture *f, gconstpointer data)
 	g_dbus_connection_unregister_object(fk.bus, reg);
 }
 
+typedef struct {
+	NfcLab *lab;
+	const char *name;
+	const char *want;
+	gsize from;
+} LogFrom;
+
+static gboolean log_has_from(gpointer data)
+{
+	LogFrom *w = data;
+	g_autofree char *log = nfc_lab_log(w->lab, w->name);
+
+	return strlen(log) >= w->from && strstr(log + w->from, w->want) != NULL;
+}
+
+static gsize log_wait(NfcLab *lab, const char *name, gsize from, const char *want)
+{
+	LogFrom w = { lab, name, want, from };
+	g_autofree char *log = NULL;
+
+	if (!nfc_lab_wait_for(log_has_from, &w, 20000)) {
+		log = nfc_lab_log(lab, name);
+		g_error("%s never showed '%s':\n%s", name, want, log);
+	}
+	log = nfc_lab_log(lab, name);
+	return strstr(log + from, want) - log + strlen(want);
+}
+
+static void send_fd(int fd, const char *text)
+{
+	g_assert_cmpint(write(fd, text, strlen(text)), ==, (ssize_t)strlen(text));
+}
+
+/* Interactive mode: the prompt asks the agent's questions, a secret is
+ * not shown while typed, and the prompt comes back after. nfconnctl runs
+ * under script(1) for a terminal; the test writes into a FIFO. */
+static void test_agent_interactive(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GVariant) owned = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *fifo = g_strdup_printf("%s/interactive.in", nfc_lab_dir(f->lab));
+	g_autofree char *inner = NULL, *outer = NULL, *log = NULL;
+	const char *argv[] = { "sh", "-c", NULL, NULL };
+	Fake fk = { f->lab, f->ns, nfc_lab_bus(f->lab) };
+	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(fake_manager_xml, NULL);
+	const GDBusInterfaceVTable vtable = { on_fake_call, NULL, NULL, { 0 } };
+	const char *value;
+	gsize at;
+	guint reg;
+	GPid pid;
+	int fd;
+
+	if (!g_file_test("/usr/bin/script", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("script(1) is not installed");
+		return;
+	}
+	reg = g_dbus_connection_register_object(fk.bus, "/", node->interfaces[0], &vtable, &fk,
+						NULL, &error);
+	g_assert_no_error(error);
+	owned = g_dbus_connection_call_sync(fk.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					    "org.freedesktop.DBus", "RequestName",
+					    g_variant_new("(su)", "net.connman", 0),
+					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+					    &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	fd = open(fifo, O_RDWR | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	inner = g_strdup_printf("env TERM=dumb " CTL " --bus %s", nfc_lab_bus_address(f->lab));
+	outer = g_strdup_printf("exec script -qfec '%s' /dev/null <%s", inner, fifo);
+	argv[2] = outer;
+	pid = nfc_lab_spawn(f->lab, f->ns, "interactive", argv);
+
+	send_fd(fd, "agent on\r");
+	at = log_wait(f->lab, "interactive", 0, "Agent registered");
+	g_assert_true(nfc_lab_wait_for(fake_registered, &fk, 10000));
+	agent_call(&fk, fk.bus, "RequestInput", input_fields());
+	at = log_wait(f->lab, "interactive", at, "Passphrase? ");
+	send_fd(fd, "hunter2\r");
+	at = log_wait(f->lab, "interactive", at, "Identity? ");
+	send_fd(fd, "someone\r");
+	wait_reply(&fk);
+	g_assert_null(fk.error);
+	{
+		g_autoptr(GVariant) values = g_variant_get_child_value(fk.reply, 0);
+
+		g_assert_true(g_variant_lookup(values, "Passphrase", "&s", &value));
+		g_assert_cmpstr(value, ==, "hunter2");
+		g_assert_true(g_variant_lookup(values, "Identity", "&s", &value));
+		g_assert_cmpstr(value, ==, "someone");
+	}
+	/* the prompt is back and takes commands again */
+	send_fd(fd, "agent off\r");
+	at = log_wait(f->lab, "interactive", at, "Agent unregistered");
+	g_assert_true(nfc_lab_wait_for(fake_unregistered, &fk, 10000));
+	send_fd(fd, "exit\r");
+	close(fd);
+	nfc_lab_stop(f->lab, pid, SIGTERM, 10000, NULL);
+	log = nfc_lab_log(f->lab, "interactive");
+	g_test_message("%s", log);
+	/* the identity was shown as typed, the passphrase never */
+	g_assert_nonnull(strstr(log, "someone"));
+	g_assert_null(strstr(log, "hunter2"));
+	g_assert_nonnull(strstr(log, "nfconnctl> "));
+	g_clear_pointer(&fk.reply, g_variant_unref);
+	g_free(fk.error);
+	g_free(fk.agent_sender);
+	g_free(fk.agent_path);
+	g_dbus_connection_unregister_object(fk.bus, reg);
+}
+
 /* On SIGTERM a registered agent unregisters on its way out. */
 static void test_agent_unregisters(Fixture *f, gconstpointer data)
 {
@@ -1055,6 +1167,8 @@ int main(int argc, char **argv)
 		   teardown_uplinks);
 	g_test_add("/nfconnctl/agent-requests", Fixture, NULL, setup_bare, test_agent_requests,
 		   teardown);
+	g_test_add("/nfconnctl/agent-interactive", Fixture, NULL, setup_bare,
+		   test_agent_interactive, teardown);
 	g_test_add("/nfconnctl/agent-unregisters", Fixture, NULL, setup_bare,
 		   test_agent_unregisters, teardown);
 	return g_test_run();
