@@ -654,6 +654,20 @@ static void test_more_commands(UFixture *f, gconstpointer data)
 	g_free(out);
 	out = run_ok_u(f, "--complete t");
 	g_assert_cmpstr(out, ==, "technologies\ntether\ntethering_clients\n");
+
+	/* the bash completion, which asks the same (bash-completion's
+	 * _init_completion stood in for: it may not be installed) */
+	g_free(out);
+	out = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"PATH=%s/client:$PATH bash -c '"
+		"_init_completion() { words=(\"${COMP_WORDS[@]}\"); cword=$COMP_CWORD; "
+		"cur=${words[cword]}; prev=${words[cword-1]}; }; "
+		". %s/client/nfconnctl.bash-completion; "
+		"t() { COMP_WORDS=(\"$@\"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); "
+		"_nfconnctl; echo \"${COMPREPLY[*]}\"; }; "
+		"t nfconnctl --bus %s scan \"\"; t nfconnctl --json ag; t nfconnctl -'",
+		NFC_BUILD_ROOT, NFC_SOURCE_ROOT, nfc_lab_bus_address(f->u.lab));
+	g_assert_cmpstr(out, ==, "ethernet\nagent\n--json --bus --help --version\n");
 }
 
 /* A process with a pipe to its stdin and one from its stdout, read as it
