@@ -121,6 +121,13 @@ static void on_field_answer(NfcCtl *ctl, const char *answer, gpointer data)
 	}
 	type = field_string(r, r->current, "Type");
 	requirement = field_string(r, r->current, "Requirement");
+	if (g_strcmp0(type, "ssid") != 0 && !g_utf8_validate(answer, -1, NULL)) {
+		/* D-Bus strings are UTF-8: ask again */
+		print(ctl, "Agent: %s must be UTF-8 text\n", r->current);
+		g_queue_push_head(&r->asking, g_steal_pointer(&r->current));
+		ask_next(a);
+		return;
+	}
 	if (*answer) {
 		/* an SSID goes as bytes, everything else as a string */
 		g_variant_dict_insert_value(&r->values, r->current,

@@ -78,8 +78,11 @@ static gboolean on_stdin(GIOChannel *in, GIOCondition cond, gpointer data)
 
 static void ask_stdin(NfcCtl *ctl, const char *prompt, gboolean secret)
 {
-	if (!stdin_ask.in)
+	if (!stdin_ask.in) {
 		stdin_ask.in = g_io_channel_unix_new(STDIN_FILENO);
+		/* bytes as typed: a passphrase need not be UTF-8 */
+		g_io_channel_set_encoding(stdin_ask.in, NULL, NULL);
+	}
 	fputs(prompt, stdout);
 	fflush(stdout);
 	if (secret)
