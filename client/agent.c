@@ -351,8 +351,9 @@ static NfcDbusManager *manager_proxy(NfcCtl *ctl, GError **error)
 		ctl->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
 		G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
 		NFC_CTL_SERVICE, "/", NULL, error);
+	g_autofree char *owner = m ? g_dbus_proxy_get_name_owner(G_DBUS_PROXY(m)) : NULL;
 
-	if (m && !g_dbus_proxy_get_name_owner(G_DBUS_PROXY(m))) {
+	if (m && !owner) {
 		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
 			    "nfconnd is not running (nobody owns %s)", NFC_CTL_SERVICE);
 		g_clear_object(&m);
