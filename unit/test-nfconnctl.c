@@ -1159,6 +1159,8 @@ static void test_agent_unregisters(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(fake_registered, &fk, 10000));
 	kill(p.pid, SIGTERM);
 	g_assert_true(nfc_lab_wait_for(fake_unregistered, &fk, 10000));
+	/* a second signal while it cleans up would kill it */
+	g_assert_true(nfc_lab_wait_for(proc_exited, &p, 10000));
 	status = proc_end(f->lab, &p, SIGTERM);
 	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	g_free(fk.agent_sender);
