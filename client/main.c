@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 
 	if (args->len > 1 && !nfc_ctl_command_find(args->pdata[0]))
 		return nfc_ctl_fail(NFC_CTL_USAGE, args->pdata[0], "Unknown command");
-	/* help needs no daemon (the bash completion reads it) */
+	/* help needs no daemon */
 	if (args->len > 1 && g_str_equal(args->pdata[0], "help")) {
 		nfc_ctl_help();
 		return NFC_CTL_OK;
