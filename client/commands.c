@@ -150,24 +150,13 @@ static NfcDbusTechnology *technology(NfcCtl *ctl, const char *type, GError **err
 	return owned(t, error);
 }
 
-static int check_args(char **argv, guint min, guint max)
+static int check_args(char **argv)
 {
-	guint n = g_strv_length(argv) - 1;
+	const char *message = NULL;
+	int status = nfc_ctl_check_args(argv, &message);
 
-	if (n > max)
-		return nfc_ctl_fail(NFC_CTL_USAGE, argv[0], "Argument list too long");
-	if (n < min)
-		return nfc_ctl_fail(NFC_CTL_USAGE, argv[0], "Missing argument");
-	for (guint i = 1; i <= n && i <= 2; i++) {
-		/* the ids these commands take come first */
-		if ((g_str_equal(argv[0], "connect") || g_str_equal(argv[0], "disconnect") ||
-		     g_str_equal(argv[0], "move-before") || g_str_equal(argv[0], "move-after") ||
-		     g_str_equal(argv[0], "enable") || g_str_equal(argv[0], "disable") ||
-		     (g_str_equal(argv[0], "tether") && i == 1) ||
-		     (g_str_equal(argv[0], "config") && i == 1)) &&
-		    !nfc_ctl_valid_id(argv[i]))
-			return nfc_ctl_fail(NFC_CTL_USAGE, argv[0], "Invalid argument");
-	}
+	if (status != NFC_CTL_OK)
+		return nfc_ctl_fail(status, argv[0], "%s", message);
 	return NFC_CTL_OK;
 }
 
@@ -490,6 +479,161 @@ static GVariant *call_extension(NfcCtl *ctl, const char *what, const char *path,
 	return reply;
 }
 
+/* GetProperties of an object on an interface nfconnd may lack (Peer,
+ * vpn.Connection): its dictionary, or NULL with error. */
+static GVariant *object_properties(NfcCtl *ctl, const char *service, const char *path,
+				   const char *iface, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = g_dbus_connection_call_sync(ctl->bus, service, path, iface, "GetProperties", NULL,
+					    G_VARIANT_TYPE("(a{sv})"),
+					    G_DBUS_CALL_FLAGS_NO_AUTO_START, NFC_CTL_TIMEOUT_MS,
+					    NULL, error);
+	return reply ? g_variant_get_child_value(reply, 0) : NULL;
+}
+
+/* The path line and the dictionary, as for "services ID". */
+static int print_object(NfcCtl *ctl, const char *path, GVariant *props)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	if (ctl->json) {
+		nfc_json_object(out, path, props);
+		print_json(out);
+	} else {
+		nfc_ctl_format_service(out, path, props);
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
+static int cmd_peers(NfcCtl *ctl, char **argv)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(NfcDbusManager) m = NULL;
+	g_autoptr(GVariant) list = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (argv[1]) {
+		g_autofree char *path = g_strdup_printf("/net/connman/peer/%s", argv[1]);
+		g_autofree char *thing = g_strdup_printf("Peer %s", argv[1]);
+		g_autoptr(GVariant) props = object_properties(ctl, NFC_CTL_SERVICE, path,
+							      "net.connman.Peer", &error);
+
+		if (!props)
+			return nfc_ctl_fail_call("peers", thing, error);
+		return print_object(ctl, path, props);
+	}
+	/* nfconnd has no peer-to-peer: the list is what ConnMan without
+	 * wifi-p2p answers, empty */
+	if (!(m = manager(ctl, &error)) ||
+	    !nfc_dbus_manager_call_get_peers_sync(m, &list, NULL, &error))
+		return nfc_ctl_fail_call("peers", NULL, error);
+	if (ctl->json) {
+		nfc_json_object_list(out, "peers", list);
+		print_json(out);
+	} else {
+		nfc_ctl_format_peers(out, list);
+		g_string_append_c(out, '\n');
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
+static int cmd_tethering_clients(NfcCtl *ctl, char **argv)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(NfcDbusManager) m = NULL;
+	g_auto(GStrv) macs = NULL;
+	g_autoptr(GVariant) list = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!(m = manager(ctl, &error)) ||
+	    !nfc_dbus_manager_call_get_tethering_clients_sync(m, &macs, NULL, &error))
+		return nfc_ctl_fail_call("tethering_clients", NULL, error);
+	list = g_variant_ref_sink(g_variant_new_strv((const char *const *)macs, -1));
+	if (ctl->json) {
+		g_string_append(out, "{\"tethering_clients\":");
+		nfc_json_value(out, list);
+		g_string_append_c(out, '}');
+		print_json(out);
+	} else {
+		/* connmanctl's: one MAC a line, a newline after the list */
+		nfc_ctl_format_lines(out, list);
+		g_string_append_c(out, '\n');
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
+static int cmd_scan(NfcCtl *ctl, char **argv)
+{
+	g_autofree char *path = g_strdup_printf("/net/connman/technology/%s", argv[1]);
+	g_autoptr(NfcDbusTechnology) t = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* ethernet answers NotSupported: nothing to scan on a wire */
+	if (!(t = technology(ctl, argv[1], &error)) ||
+	    !nfc_dbus_technology_call_scan_sync(t, NULL, &error))
+		return nfc_ctl_fail_call(path, argv[1], error);
+	if (!ctl->json) {
+		printf("Scan completed for %s\n", argv[1]);
+		fflush(stdout);
+	}
+	return NFC_CTL_OK;
+}
+
+#define VPN_SERVICE "net.connman.vpn"
+
+/* VPN connections belong to ConnMan's VPN daemon (net.connman.vpn), not
+ * to nfconnd: ask it, and say plainly when it is not there. */
+static int fail_vpn(const char *what, const char *thing, const GError *error)
+{
+	g_autofree char *remote = g_dbus_error_get_remote_error(error);
+
+	if (g_strcmp0(remote, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
+	    g_strcmp0(remote, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
+		return nfc_ctl_fail(NFC_CTL_FAILED, what, "no VPN daemon (nobody owns %s; "
+				    "nfconnd has no VPN)", VPN_SERVICE);
+	return nfc_ctl_fail_call(what, thing, error);
+}
+
+static int cmd_vpnconnections(NfcCtl *ctl, char **argv)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GVariant) reply = NULL, list = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (argv[1]) {
+		g_autofree char *path = g_strdup_printf("/net/connman/vpn/connection/%s", argv[1]);
+		g_autofree char *thing = g_strdup_printf("VPN connection %s", argv[1]);
+		g_autoptr(GVariant) props = object_properties(ctl, VPN_SERVICE, path,
+							      "net.connman.vpn.Connection", &error);
+
+		if (!props)
+			return fail_vpn("vpnconnections", thing, error);
+		return print_object(ctl, path, props);
+	}
+	reply = g_dbus_connection_call_sync(ctl->bus, VPN_SERVICE, "/", "net.connman.vpn.Manager",
+					    "GetConnections", NULL, G_VARIANT_TYPE("(a(oa{sv}))"),
+					    G_DBUS_CALL_FLAGS_NO_AUTO_START, NFC_CTL_TIMEOUT_MS,
+					    NULL, &error);
+	if (!reply)
+		return fail_vpn("vpnconnections", NULL, error);
+	list = g_variant_get_child_value(reply, 0);
+	if (ctl->json) {
+		nfc_json_object_list(out, "vpnconnections", list);
+		print_json(out);
+	} else {
+		nfc_ctl_format_vpn_connections(out, list);
+		if (out->len)
+			g_string_append_c(out, '\n');
+		print_out(out);
+	}
+	return NFC_CTL_OK;
+}
+
 static int cmd_explain(NfcCtl *ctl, char **argv)
 {
 	static const char *const kinds[] = { "uid", "gid", "cgroup", NULL };
@@ -570,27 +714,33 @@ void nfc_ctl_help(void)
 	fflush(stdout);
 }
 
+/* The function behind each name of the command table (parse.c), which
+ * has the arguments each takes, the help and the completion. */
 static const struct {
 	const char *name;
 	int (*run)(NfcCtl *ctl, char **argv);
-	guint min, max;
 } handlers[] = {
-	{ "state", cmd_state, 0, 0 },
-	{ "clock", cmd_clock, 0, 0 },
-	{ "technologies", cmd_technologies, 0, 0 },
-	{ "services", cmd_services, 0, 2 },
-	{ "enable", cmd_enable, 1, 1 },
-	{ "disable", cmd_enable, 1, 1 },
-	{ "connect", cmd_connect, 1, 1 },
-	{ "disconnect", cmd_connect, 1, 1 },
-	{ "move-before", cmd_move, 2, 2 },
-	{ "move-after", cmd_move, 2, 2 },
-	{ "config", cmd_config, 2, G_MAXUINT },
-	{ "tether", cmd_tether, 0, 4 },
-	{ "session", nfc_ctl_session, 1, G_MAXUINT },
-	{ "monitor", nfc_ctl_monitor, 0, 2 },
-	{ "explain", cmd_explain, 2, 2 },
-	{ "counters", cmd_counters, 0, 0 },
+	{ "state", cmd_state },
+	{ "clock", cmd_clock },
+	{ "technologies", cmd_technologies },
+	{ "services", cmd_services },
+	{ "peers", cmd_peers },
+	{ "scan", cmd_scan },
+	{ "enable", cmd_enable },
+	{ "disable", cmd_enable },
+	{ "connect", cmd_connect },
+	{ "disconnect", cmd_connect },
+	{ "move-before", cmd_move },
+	{ "move-after", cmd_move },
+	{ "config", cmd_config },
+	{ "tether", cmd_tether },
+	{ "tethering_clients", cmd_tethering_clients },
+	{ "vpnconnections", cmd_vpnconnections },
+	{ "agent", nfc_ctl_agent },
+	{ "session", nfc_ctl_session },
+	{ "monitor", nfc_ctl_monitor },
+	{ "explain", cmd_explain },
+	{ "counters", cmd_counters },
 };
 
 int nfc_ctl_run(NfcCtl *ctl, char **argv)
@@ -603,15 +753,14 @@ int nfc_ctl_run(NfcCtl *ctl, char **argv)
 		nfc_ctl_help();
 		return NFC_CTL_OK;
 	}
-	for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++) {
-		if (!g_str_equal(argv[0], handlers[i].name))
-			continue;
-		status = check_args(argv, handlers[i].min, handlers[i].max);
-		if (status != NFC_CTL_OK)
-			return status;
-		return handlers[i].run(ctl, argv);
-	}
-	return nfc_ctl_fail(NFC_CTL_USAGE, argv[0], "Unknown command");
+	status = check_args(argv);
+	if (status != NFC_CTL_OK)
+		return status;
+	for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++)
+		if (g_str_equal(argv[0], handlers[i].name))
+			return handlers[i].run(ctl, argv);
+	/* in the table but not here: exit and quit, outside interactive mode */
+	return NFC_CTL_OK;
 }
 
 NfcCtl *nfc_ctl_new(GDBusConnection *bus)
@@ -626,6 +775,8 @@ NfcCtl *nfc_ctl_new(GDBusConnection *bus)
 
 void nfc_ctl_free(NfcCtl *ctl)
 {
+	nfc_ctl_agent_stop(ctl);
+	nfc_ctl_ask_close(ctl);
 	nfc_ctl_monitor_stop(ctl);
 	nfc_ctl_session_close(ctl);
 	g_array_unref(ctl->subscriptions);

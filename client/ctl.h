@@ -17,6 +17,10 @@
 #define NFC_CTL_EXT_TETHERING "net.nfconn.Tethering"
 
 typedef struct NfcCtl NfcCtl;
+/* The answer to a question (nfc_ctl_ask), NULL at the end of input. */
+typedef void (*NfcCtlAnswer)(NfcCtl *ctl, const char *answer, gpointer data);
+typedef struct NfcCtlAgent NfcCtlAgent;
+
 struct NfcCtl {
 	GDBusConnection *bus;
 	gboolean json;
@@ -36,6 +40,15 @@ struct NfcCtl {
 
 	/* monitor subscriptions */
 	GArray *subscriptions;
+
+	/* agent.c: the registered agent, or NULL */
+	NfcCtlAgent *agent;
+	/* ask.c: the question waiting for its answer; interactive mode
+	 * asks through readline with these */
+	NfcCtlAnswer answer_cb;
+	gpointer answer_data;
+	void (*ask)(NfcCtl *ctl, const char *prompt, gboolean secret);
+	void (*ask_cancel)(NfcCtl *ctl);
 };
 
 NfcCtl *nfc_ctl_new(GDBusConnection *bus);
@@ -64,6 +77,18 @@ int nfc_ctl_session_monitor(NfcCtl *ctl);
 /* monitor.c */
 int nfc_ctl_monitor(NfcCtl *ctl, char **args);
 void nfc_ctl_monitor_stop(NfcCtl *ctl);
+
+/* agent.c: "agent on|off"; stop unregisters on the way out */
+int nfc_ctl_agent(NfcCtl *ctl, char **argv);
+void nfc_ctl_agent_stop(NfcCtl *ctl);
+/* ask.c: one question at a time on the terminal (secret: not shown);
+ * cb gets the line typed. Cancel drops the question unanswered. */
+void nfc_ctl_ask(NfcCtl *ctl, const char *prompt, gboolean secret, NfcCtlAnswer cb,
+		 gpointer data);
+void nfc_ctl_ask_cancel(NfcCtl *ctl);
+void nfc_ctl_ask_close(NfcCtl *ctl);
+/* hands a line to the waiting question (interactive.c) */
+void nfc_ctl_answer(NfcCtl *ctl, const char *answer);
 
 /* Ids for completion, from the daemon (NULL-terminated, may be empty). */
 char **nfc_ctl_list_ids(NfcCtl *ctl, gboolean services);

@@ -294,3 +294,62 @@ void nfc_ctl_format_tether_clients(GString *out, GVariant *clients)
 		g_string_append_c(out, '\n');
 	}
 }
+
+/* Lines of an object list: indent, letter(state), Name and the last
+ * component of the path, joined by newlines (no newline after the last). */
+static void format_object_lines(GString *out, GVariant *list, const char *indent,
+				char (*letter)(const char *state))
+{
+	gsize n = g_variant_n_children(list);
+
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) props = NULL;
+		const char *path, *id, *name = "", *state = NULL;
+
+		g_variant_get_child(list, i, "(&o@a{sv})", &path, &props);
+		id = strrchr(path, '/');
+		id = id ? id + 1 : path;
+		g_variant_lookup(props, "Name", "&s", &name);
+		g_variant_lookup(props, "State", "&s", &state);
+		g_string_append_printf(out, "%s%c %-20s %s", indent, letter(state), name, id);
+		if (i + 1 < n)
+			g_string_append_c(out, '\n');
+	}
+}
+
+void nfc_ctl_format_peers(GString *out, GVariant *peers)
+{
+	format_object_lines(out, peers, "", state_letter);
+}
+
+static char vpn_letter(const char *state)
+{
+	/* connmanctl's letters for a VPN connection, upper case */
+	if (g_strcmp0(state, "ready") == 0)
+		return 'R';
+	if (g_strcmp0(state, "configuration") == 0)
+		return 'C';
+	if (g_strcmp0(state, "failure") == 0)
+		return 'F';
+	return ' ';
+}
+
+void nfc_ctl_format_vpn_connections(GString *out, GVariant *connections)
+{
+	format_object_lines(out, connections, "  ", vpn_letter);
+}
+
+void nfc_ctl_format_lines(GString *out, GVariant *strings)
+{
+	GVariantIter iter;
+	const char *s;
+	gboolean first = TRUE;
+
+	g_variant_iter_init(&iter, strings);
+	while (g_variant_iter_next(&iter, "&s", &s)) {
+		if (!first)
+			g_string_append_c(out, '\n');
+		g_string_append(out, s);
+		first = FALSE;
+	}
+}

@@ -42,3 +42,15 @@ void nfc_ctl_format_session_update(GString *out, GVariant *settings);
  * TxBytes, RxPackets, RxBytes) as a table with a header line, columns as
  * wide as their widest cell, counters right-aligned, "-" for nothing. */
 void nfc_ctl_format_tether_clients(GString *out, GVariant *clients);
+
+/* "peers": a(oa{sv}), one line per peer (state letter, Name, id), no
+ * newline after the last: the caller ends the block as for services. */
+void nfc_ctl_format_peers(GString *out, GVariant *peers);
+
+/* "vpnconnections": a(oa{sv}) as "  S Name                 id" lines
+ * (S: R ready, C configuration, F failure), no newline after the last. */
+void nfc_ctl_format_vpn_connections(GString *out, GVariant *connections);
+
+/* An "as" one string per line, no newline after the last
+ * ("tethering_clients"). */
+void nfc_ctl_format_lines(GString *out, GVariant *strings);

@@ -16,6 +16,8 @@
 /* readline's callbacks carry no user data */
 static NfcCtl *current;
 static gboolean done;
+/* in on_line: readline shows the prompt itself when it returns */
+static gboolean in_line;
 
 char **nfc_ctl_split_line(const char *line, GError **error)
 {
@@ -47,11 +49,58 @@ static void print_async(NfcCtl *ctl, const char *text)
 	free(saved);
 }
 
+/* A question of the agent (ask.c) takes over the prompt until the
+ * answer; a secret is not shown while it is typed. */
+static void hidden_redisplay(void)
+{
+	fprintf(rl_outstream, "\r%s", rl_display_prompt);
+	fflush(rl_outstream);
+}
+
+static void ask(NfcCtl *ctl, const char *prompt, gboolean secret)
+{
+	rl_set_prompt(prompt);
+	rl_replace_line("", 0);
+	rl_redisplay_function = secret ? hidden_redisplay : rl_redisplay;
+	if (!in_line)
+		rl_forced_update_display();
+}
+
+static void ask_cancel(NfcCtl *ctl)
+{
+	if (rl_redisplay_function == rl_redisplay && g_strcmp0(rl_prompt, PROMPT) == 0)
+		return;
+	rl_redisplay_function = rl_redisplay;
+	rl_set_prompt(PROMPT);
+	if (!in_line)
+		rl_forced_update_display();
+}
+
+static gboolean on_answer(char *line)
+{
+	if (!current->answer_cb)
+		return FALSE;
+	/* never in the history: it may be a passphrase */
+	if (rl_redisplay_function != rl_redisplay)
+		printf("\n");
+	rl_redisplay_function = rl_redisplay;
+	rl_set_prompt(PROMPT);
+	nfc_ctl_answer(current, line);
+	free(line);
+	return TRUE;
+}
+
 static void on_line(char *line)
 {
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) words = NULL;
+	gboolean answered;
 
+	in_line = TRUE;
+	answered = on_answer(line);
+	in_line = FALSE;
+	if (answered)
+		return;
 	if (!line) {
 		/* end of input */
 		printf("\n");
@@ -73,7 +122,9 @@ static void on_line(char *line)
 		g_main_loop_quit(current->loop);
 		return;
 	}
+	in_line = TRUE;
 	nfc_ctl_run(current, words);
+	in_line = FALSE;
 }
 
 static char **candidates;
@@ -119,6 +170,8 @@ int nfc_ctl_interactive(NfcCtl *ctl)
 	current = ctl;
 	ctl->interactive = TRUE;
 	ctl->print_async = print_async;
+	ctl->ask = ask;
+	ctl->ask_cancel = ask_cancel;
 	rl_readline_name = "nfconnctl";
 	rl_attempted_completion_function = complete;
 	rl_callback_handler_install(PROMPT, on_line);
@@ -129,6 +182,8 @@ int nfc_ctl_interactive(NfcCtl *ctl)
 	rl_callback_handler_remove();
 	g_clear_pointer(&candidates, g_strfreev);
 	ctl->print_async = NULL;
+	ctl->ask = NULL;
+	ctl->ask_cancel = NULL;
 	current = NULL;
 	return NFC_CTL_OK;
 }

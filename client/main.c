@@ -20,6 +20,27 @@ static void usage(FILE *out)
 		     "per line from stdin. 'nfconnctl help' lists the commands.\n");
 }
 
+/* "--complete WORD... CUR": the candidates for CUR after the complete
+ * WORDs, one a line, from the same table and code as interactive mode
+ * (the bash completion asks this). Ids come from the daemon if it runs. */
+static int complete(GDBusConnection *bus, char **words, int n)
+{
+	g_autoptr(NfcCtl) ctl = bus ? nfc_ctl_new(bus) : NULL;
+	g_auto(GStrv) before = g_new0(char *, n > 0 ? n : 1);
+	g_auto(GStrv) services = NULL, techs = NULL, got = NULL;
+
+	for (int i = 0; i + 1 < n; i++)
+		before[i] = g_strdup(words[i]);
+	if (ctl && before[0]) {
+		services = nfc_ctl_list_ids(ctl, TRUE);
+		techs = nfc_ctl_list_ids(ctl, FALSE);
+	}
+	got = nfc_ctl_complete(before, n > 0 ? words[n - 1] : "", services, techs);
+	for (gsize i = 0; got[i]; i++)
+		printf("%s\n", got[i]);
+	return NFC_CTL_OK;
+}
+
 static gboolean on_quit_signal(gpointer data)
 {
 	g_main_loop_quit(data);
@@ -72,7 +93,7 @@ int main(int argc, char **argv)
 	g_autoptr(NfcCtl) ctl = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *address = NULL;
-	gboolean json = FALSE;
+	gboolean json = FALSE, completing = FALSE;
 	int status;
 	int i = 1;
 
@@ -89,6 +110,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			nfc_ctl_help();
 			return NFC_CTL_OK;
+		} else if (g_str_equal(argv[i], "--complete")) {
+			completing = TRUE;
+			i++;
+			break;
 		} else if (g_str_equal(argv[i], "--version")) {
 			printf("nfconnctl " PACKAGE_VERSION "\n");
 			return NFC_CTL_OK;
@@ -100,7 +125,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	for (; i < argc; i++)
+	for (; i < argc && !completing; i++)
 		if (!g_str_equal(argv[i], "--json"))
 			g_ptr_array_add(args, argv[i]);
 		else
@@ -109,6 +134,11 @@ int main(int argc, char **argv)
 
 	if (args->len > 1 && !nfc_ctl_command_find(args->pdata[0]))
 		return nfc_ctl_fail(NFC_CTL_USAGE, args->pdata[0], "Unknown command");
+	/* help needs no daemon */
+	if (args->len > 1 && g_str_equal(args->pdata[0], "help")) {
+		nfc_ctl_help();
+		return NFC_CTL_OK;
+	}
 
 	if (address)
 		bus = g_dbus_connection_new_for_address_sync(
@@ -116,6 +146,8 @@ int main(int argc, char **argv)
 			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
 	else
 		bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+	if (completing)
+		return complete(bus, argv + i, argc - i);
 	if (!bus)
 		return nfc_ctl_fail(NFC_CTL_FAILED, "bus", "cannot connect: %s", error->message);
 	/* a lost bus ends monitor and session instead of killing us */

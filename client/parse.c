@@ -7,31 +7,64 @@
 
 #include "parse.h"
 
+static const char *const on_off[] = { "on", "off", NULL };
+static const char *const offline[] = { "offline", NULL };
+static const char *const tether_queries[] = { "status", "clients", NULL };
+static const char *const monitor_targets[] = { "manager", "technologies", "services", "session",
+					       NULL };
+static const char *const session_verbs[] = { "on", "off", "connect", "disconnect", "config",
+					     "stats", NULL };
+static const char *const identity_kinds[] = { "uid", "gid", "cgroup", NULL };
+static const char *const properties[] = { "--properties", NULL };
+
+#define ANY G_MAXUINT
 const NfcCtlCommand nfc_ctl_commands[] = {
-	{ "state", "", "Shows the daemon state", TRUE },
-	{ "technologies", "", "Lists technologies and their properties", TRUE },
-	{ "clock", "", "Shows the clock properties", TRUE },
-	{ "services", "[--properties] [ID]", "Lists services, or one service's properties", TRUE },
-	{ "enable", "TECH|offline", "Powers a technology on, or enters offline mode", FALSE },
-	{ "disable", "TECH|offline", "Powers a technology off, or leaves offline mode", FALSE },
-	{ "connect", "ID", "Connects a service", FALSE },
-	{ "disconnect", "ID", "Disconnects a service", FALSE },
-	{ "config", "ID OPTION ARGS...", "Changes a service's configuration", FALSE },
-	{ "move-before", "ID TARGET", "Moves a service before another one", FALSE },
-	{ "move-after", "ID TARGET", "Moves a service after another one", FALSE },
+	{ "state", "", "Shows the daemon state", TRUE, 0, 0, 0, NFC_CTL_ARG_WORDS, NULL },
+	{ "technologies", "", "Lists technologies and their properties", TRUE, 0, 0, 0,
+	  NFC_CTL_ARG_WORDS, NULL },
+	{ "clock", "", "Shows the clock properties", TRUE, 0, 0, 0, NFC_CTL_ARG_WORDS, NULL },
+	{ "services", "[--properties] [ID]", "Lists services, or one service's properties", TRUE,
+	  0, 2, 0, NFC_CTL_ARG_SERVICE, properties },
+	{ "peers", "[ID]", "Lists peer-to-peer peers, or one peer's properties", TRUE, 0, 1, 1,
+	  NFC_CTL_ARG_WORDS, NULL },
+	{ "scan", "TECH", "Scans a technology for new services", FALSE, 1, 1, 1,
+	  NFC_CTL_ARG_TECH, NULL },
+	{ "enable", "TECH|offline", "Powers a technology on, or enters offline mode", FALSE, 1, 1,
+	  1, NFC_CTL_ARG_TECH, offline },
+	{ "disable", "TECH|offline", "Powers a technology off, or leaves offline mode", FALSE, 1,
+	  1, 1, NFC_CTL_ARG_TECH, offline },
+	{ "connect", "ID", "Connects a service", FALSE, 1, 1, 1, NFC_CTL_ARG_SERVICE, NULL },
+	{ "disconnect", "ID", "Disconnects a service", FALSE, 1, 1, 1, NFC_CTL_ARG_SERVICE, NULL },
+	{ "config", "ID OPTION ARGS...", "Changes a service's configuration", FALSE, 2, ANY, 1,
+	  NFC_CTL_ARG_SERVICE, NULL },
+	{ "move-before", "ID TARGET", "Moves a service before another one", FALSE, 2, 2, 2,
+	  NFC_CTL_ARG_SERVICE, NULL },
+	{ "move-after", "ID TARGET", "Moves a service after another one", FALSE, 2, 2, 2,
+	  NFC_CTL_ARG_SERVICE, NULL },
 	{ "tether", "[status|clients]", "Shows tethering's status, or its clients and their "
-	  "traffic", TRUE },
-	{ "tether", "TECH on|off [SSID PASS]", "Enables or disables tethering", FALSE },
+	  "traffic", TRUE, 0, 1, 1, NFC_CTL_ARG_WORDS, tether_queries },
+	{ "tether", "TECH on|off [SSID PASS]", "Enables or disables tethering", FALSE, 2, 4, 1,
+	  NFC_CTL_ARG_TECH, NULL },
+	{ "tethering_clients", "", "Lists the MAC addresses of tethering clients", TRUE, 0, 0, 0,
+	  NFC_CTL_ARG_WORDS, NULL },
+	{ "vpnconnections", "[ID]", "Lists VPN connections (of net.connman.vpn)", TRUE, 0, 1, 1,
+	  NFC_CTL_ARG_WORDS, NULL },
+	{ "agent", "on|off", "Answers the daemon's questions (passphrases) on this terminal",
+	  FALSE, 1, 1, 0, NFC_CTL_ARG_WORDS, on_off },
 	{ "session", "on|off|connect|disconnect|config|stats [OPTIONS]",
-	  "Controls this client's session", FALSE },
-	{ "monitor", "[manager|technologies|services|session]", "Prints signals as they come", FALSE },
-	{ "explain", "uid|gid|cgroup VALUE", "Explains how a uid, gid or cgroup is routed", TRUE },
-	{ "counters", "", "Shows per-service traffic counters", TRUE },
-	{ "help", "", "Shows this help", FALSE },
-	{ "exit", "", "Leaves interactive mode", FALSE },
-	{ "quit", "", "Leaves interactive mode", FALSE },
-	{ NULL, NULL, NULL, FALSE },
+	  "Controls this client's session", FALSE, 1, ANY, 0, NFC_CTL_ARG_WORDS, session_verbs },
+	{ "monitor", "[manager|technologies|services|session]", "Prints signals as they come",
+	  FALSE, 0, 2, 0, NFC_CTL_ARG_WORDS, monitor_targets },
+	{ "explain", "uid|gid|cgroup VALUE", "Explains how a uid, gid or cgroup is routed", TRUE,
+	  2, 2, 0, NFC_CTL_ARG_WORDS, identity_kinds },
+	{ "counters", "", "Shows per-service traffic counters", TRUE, 0, 0, 0, NFC_CTL_ARG_WORDS,
+	  NULL },
+	{ "help", "", "Shows this help", FALSE, 0, ANY, 0, NFC_CTL_ARG_WORDS, NULL },
+	{ "exit", "", "Leaves interactive mode", FALSE, 0, ANY, 0, NFC_CTL_ARG_WORDS, NULL },
+	{ "quit", "", "Leaves interactive mode", FALSE, 0, ANY, 0, NFC_CTL_ARG_WORDS, NULL },
+	{ NULL, NULL, NULL, FALSE, 0, 0, 0, NFC_CTL_ARG_WORDS, NULL },
 };
+#undef ANY
 
 const char *const nfc_ctl_config_options[] = {
 	"autoconnect", "ipv4", "ipv6", "nameservers", "timeservers", "domains",
@@ -48,6 +81,39 @@ const NfcCtlCommand *nfc_ctl_command_find(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+int nfc_ctl_check_args(char **argv, const char **message)
+{
+	const NfcCtlCommand *c = nfc_ctl_command_find(argv[0]);
+	guint n = g_strv_length(argv) - 1;
+	guint min = G_MAXUINT, max = 0, ids = 0;
+
+	if (!c) {
+		*message = "Unknown command";
+		return NFC_CTL_USAGE;
+	}
+	/* a command with two forms takes what either takes */
+	for (; c->name && strcmp(c->name, argv[0]) == 0; c++) {
+		min = MIN(min, c->min);
+		max = MAX(max, c->max);
+		ids = MAX(ids, c->ids);
+	}
+	if (n > max) {
+		*message = "Argument list too long";
+		return NFC_CTL_USAGE;
+	}
+	if (n < min) {
+		*message = "Missing argument";
+		return NFC_CTL_USAGE;
+	}
+	for (guint i = 1; i <= n && i <= ids; i++) {
+		if (!nfc_ctl_valid_id(argv[i])) {
+			*message = "Invalid argument";
+			return NFC_CTL_USAGE;
+		}
+	}
+	return 0;
 }
 
 gboolean nfc_ctl_parse_bool(const char *word, gboolean *value)
@@ -460,15 +526,24 @@ static void add_matches(GPtrArray *out, const char *text, const char *const *wor
 	}
 }
 
+/* The first argument's candidates, from the table: per form of the
+ * command, its kind of id, then its keywords. */
+static void complete_first(GPtrArray *out, const char *cmd, const char *text, char **services,
+			   char **techs)
+{
+	const NfcCtlCommand *c = nfc_ctl_command_find(cmd);
+
+	for (; c && c->name && strcmp(c->name, cmd) == 0; c++) {
+		if (c->first == NFC_CTL_ARG_SERVICE)
+			add_matches(out, text, (const char *const *)services, "");
+		else if (c->first == NFC_CTL_ARG_TECH)
+			add_matches(out, text, (const char *const *)techs, "");
+		add_matches(out, text, c->words, "");
+	}
+}
+
 char **nfc_ctl_complete(char **before, const char *text, char **services, char **techs)
 {
-	static const char *const enable_extra[] = { "offline", NULL };
-	static const char *const on_off[] = { "on", "off", NULL };
-	static const char *const monitor[] = { "manager", "technologies", "services", "session", NULL };
-	static const char *const session[] = { "on", "off", "connect", "disconnect", "config",
-					      "stats", NULL };
-	static const char *const explain[] = { "uid", "gid", "cgroup", NULL };
-	static const char *const tether[] = { "status", "clients", NULL };
 	GPtrArray *out = g_ptr_array_new();
 	guint n = before ? g_strv_length(before) : 0;
 	const char *cmd = n ? before[0] : NULL;
@@ -479,43 +554,25 @@ char **nfc_ctl_complete(char **before, const char *text, char **services, char *
 			if (g_str_has_prefix(c->name, text) &&
 			    (c == nfc_ctl_commands || strcmp(c[-1].name, c->name) != 0))
 				g_ptr_array_add(out, g_strdup(c->name));
-	} else if (g_str_equal(cmd, "enable") || g_str_equal(cmd, "disable")) {
-		if (n == 1) {
-			add_matches(out, text, (const char *const *)techs, "");
-			add_matches(out, text, enable_extra, "");
-		}
+	} else if (n == 1) {
+		complete_first(out, cmd, text, services, techs);
 	} else if (g_str_equal(cmd, "tether")) {
-		if (n == 1) {
-			add_matches(out, text, tether, "");
-			add_matches(out, text, (const char *const *)techs, "");
-		} else if (n == 2 && !g_strv_contains(tether, before[1])) {
+		if (n == 2 && !g_strv_contains(tether_queries, before[1]))
 			add_matches(out, text, on_off, "");
-		}
-	} else if (g_str_equal(cmd, "services") || g_str_equal(cmd, "connect") ||
-		   g_str_equal(cmd, "disconnect")) {
-		if (n == 1 || (n == 2 && g_str_equal(before[1], "--properties")))
+	} else if (g_str_equal(cmd, "services")) {
+		if (n == 2 && g_str_equal(before[1], "--properties"))
 			add_matches(out, text, (const char *const *)services, "");
 	} else if (g_str_equal(cmd, "move-before") || g_str_equal(cmd, "move-after")) {
-		if (n <= 2)
+		if (n == 2)
 			add_matches(out, text, (const char *const *)services, "");
 	} else if (g_str_equal(cmd, "config")) {
-		if (n == 1)
-			add_matches(out, text, (const char *const *)services, "");
-		else if (g_str_has_prefix(text, "-") || n == 2)
+		if (g_str_has_prefix(text, "-") || n == 2)
 			add_matches(out, text, nfc_ctl_config_options, "--");
-	} else if (g_str_equal(cmd, "monitor")) {
-		if (n == 1)
-			add_matches(out, text, monitor, "");
 	} else if (g_str_equal(cmd, "session")) {
-		if (n == 1)
-			add_matches(out, text, session, "");
-		else if (!g_str_equal(before[1], "off") && !g_str_equal(before[1], "stats") &&
-			 !g_str_equal(before[1], "disconnect") &&
-			 (g_str_has_prefix(text, "-") || n == 2))
+		if (!g_str_equal(before[1], "off") && !g_str_equal(before[1], "stats") &&
+		    !g_str_equal(before[1], "disconnect") &&
+		    (g_str_has_prefix(text, "-") || n == 2))
 			add_matches(out, text, nfc_ctl_session_options, "--");
-	} else if (g_str_equal(cmd, "explain")) {
-		if (n == 1)
-			add_matches(out, text, explain, "");
 	}
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);

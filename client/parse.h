@@ -15,17 +15,34 @@ enum {
 	NFC_CTL_UNSUPPORTED = 3,  /* an nfconnd extension this daemon lacks */
 };
 
+/* What completes a command's first argument, beside its keywords. */
+typedef enum {
+	NFC_CTL_ARG_WORDS,	/* only the keywords */
+	NFC_CTL_ARG_SERVICE,	/* service ids */
+	NFC_CTL_ARG_TECH,	/* technology names */
+} NfcCtlArgKind;
+
+/* One entry of the command table: dispatch (argument counts and checks),
+ * help and completion all read it. */
 typedef struct {
 	const char *name;
 	const char *args;
 	const char *help;
 	gboolean query;		/* has --json output */
+	guint min, max;		/* number of arguments */
+	guint ids;		/* this many leading arguments must be valid ids */
+	NfcCtlArgKind first;	/* completes the first argument ... */
+	const char *const *words; /* ... with these keywords after the ids */
 } NfcCtlCommand;
 
 /* NULL-terminated by a zeroed entry. A command with two forms (tether)
  * has one entry per form, next to each other; find gives the first. */
 extern const NfcCtlCommand nfc_ctl_commands[];
 const NfcCtlCommand *nfc_ctl_command_find(const char *name);
+
+/* Checks argv (argv[0] the command) against the table: 0, or
+ * NFC_CTL_USAGE with the message connmanctl gives in *message. */
+int nfc_ctl_check_args(char **argv, const char **message);
 
 /* on yes true enable y t 1 / off no false disable n f 0, any case. */
 gboolean nfc_ctl_parse_bool(const char *word, gboolean *value);

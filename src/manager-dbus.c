@@ -340,10 +340,26 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 	return TRUE;
 }
 
+/* The daemon is going away: its agents are told, as ConnMan tells them
+ * (the bus is flushed before it closes). */
+static void release_agents(void)
+{
+	GDBusConnection *conn =
+		g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(skeleton));
+	GHashTableIter it;
+	gpointer name, path;
+
+	g_hash_table_iter_init(&it, agents);
+	while (conn && g_hash_table_iter_next(&it, &name, &path))
+		g_dbus_connection_call(conn, name, path, "net.connman.Agent", "Release", NULL, NULL,
+				       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+}
+
 void nfc_manager_dbus_unexport(void)
 {
 	if (!skeleton)
 		return;
+	release_agents();
 	nfc_tethering_watch_remove(tethering_watch);
 	nfc_technology_watch_remove(tech_watch);
 	nfc_service_watch_remove(service_watch);

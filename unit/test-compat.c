@@ -992,6 +992,65 @@ static void test_tether(Fixture *f, gconstpointer data)
 	g_free(ctl_poll(f, "services", lan));
 }
 
+/* connmanctl clock: every Clock property nfconnd reports, in connmanctl's
+ * words (Time may tick between the two reads: within a few seconds). */
+static void test_clock(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GVariant) reply = NULL, props = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+	g_auto(GStrv) lines = NULL;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+	guint64 time_dbus = 0, time_shown = 0;
+	guint n = 0;
+
+	if (!f->u.lab)
+		return;
+	reply = nfc_lab_call(f->u.lab, "/", "net.connman.Clock", "GetProperties", NULL, &error);
+	g_assert_no_error(error);
+	props = g_variant_get_child_value(reply, 0);
+	out = ctl_ok(f, "clock");
+	lines = g_strsplit(out, "\n", -1);
+	g_variant_iter_init(&iter, props);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autofree char *want = NULL;
+
+		if (g_str_equal(key, "Time")) {
+			g_autofree char *prefix = g_strdup_printf("  %s = ", key);
+
+			time_dbus = g_variant_get_uint64(value);
+			for (gsize i = 0; lines[i]; i++)
+				if (g_str_has_prefix(lines[i], prefix))
+					time_shown = g_ascii_strtoull(lines[i] + strlen(prefix), NULL, 10);
+		} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
+			want = g_strdup_printf("  %s = %s", key, g_variant_get_string(value, NULL));
+		} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+			want = g_strdup_printf("  %s = %s", key,
+					       g_variant_get_boolean(value) ? "True" : "False");
+		} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
+			g_autofree const char **list = g_variant_get_strv(value, NULL);
+			g_autofree char *joined = g_strjoinv(", ", (char **)list);
+
+			want = g_strdup_printf("  %s = [ %s ]", key, *joined ? joined : "");
+		} else {
+			g_error("Clock property %s has type %s", key, g_variant_get_type_string(value));
+		}
+		if (want && !has_line(out, want))
+			g_error("connmanctl clock lacks '%s':\n%s", want, out);
+		g_variant_unref(value);
+		n++;
+	}
+	/* the properties ConnMan has, and nothing else shown */
+	g_assert_cmpuint(n, >=, 6);
+	g_assert_cmpuint(g_strv_length(lines), ==, n + 1);
+	g_assert_cmpuint(time_dbus, >, 0);
+	g_assert_cmpuint(time_shown, >=, time_dbus);
+	g_assert_cmpuint(time_shown, <=, time_dbus + 10);
+	g_assert_true(has_line(out, "  TimeUpdates = auto"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1006,6 +1065,7 @@ int main(int argc, char **argv)
 	ADD("/compat/session-settings", test_session_settings);
 	ADD("/compat/nfconnctl-session", test_nfconnctl_session);
 	ADD("/compat/session-interactive", test_session_interactive);
+	ADD("/compat/clock", test_clock);
 	g_test_add("/compat/tether", Fixture, NULL, setup_tether, test_tether, teardown);
 	return g_test_run();
 }

@@ -465,11 +465,22 @@ static void test_complete(void)
 		{ "tether wifi", "o", "on,off" },
 		{ "tether status", "", "" },
 		{ "tether clients", "o", "" },
-		{ "", "tet", "tether" },
+		{ "", "tet", "tether,tethering_clients" },
 		{ "monitor", "", "manager,technologies,services,session" },
 		{ "session", "c", "connect,config" },
 		{ "session on", "--b", "--bearers" },
 		{ "explain", "", "uid,gid,cgroup" },
+		{ "", "ag", "agent" },
+		{ "agent", "", "on,off" },
+		{ "agent on", "", "" },
+		{ "scan", "", "ethernet,wifi" },
+		{ "scan ethernet", "", "" },
+		{ "", "t", "technologies,tether,tethering_clients" },
+		{ "", "p", "peers" },
+		{ "peers", "", "" },
+		{ "vpnconnections", "", "" },
+		{ "services", "", "ethernet_0011223344aa_cable,wifi_0011223344bb_4d79_managed_psk,"
+				  "--properties" },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -484,7 +495,12 @@ static void test_commands(void)
 	g_assert_nonnull(nfc_ctl_command_find("state"));
 	g_assert_true(nfc_ctl_command_find("services")->query);
 	g_assert_false(nfc_ctl_command_find("connect")->query);
-	g_assert_null(nfc_ctl_command_find("agent"));
+	g_assert_null(nfc_ctl_command_find("vpnagent"));
+	g_assert_false(nfc_ctl_command_find("agent")->query);
+	g_assert_true(nfc_ctl_command_find("peers")->query);
+	g_assert_true(nfc_ctl_command_find("tethering_clients")->query);
+	g_assert_true(nfc_ctl_command_find("vpnconnections")->query);
+	g_assert_false(nfc_ctl_command_find("scan")->query);
 	/* tether's two forms: the query first */
 	g_assert_true(nfc_ctl_command_find("tether")->query);
 	g_assert_cmpstr(nfc_ctl_command_find("tether")[1].name, ==, "tether");
@@ -492,6 +508,116 @@ static void test_commands(void)
 	g_assert_cmpstr(nfc_ctl_option_name("--ipv4", nfc_ctl_config_options), ==, "ipv4");
 	g_assert_cmpstr(nfc_ctl_option_name("ipv4", nfc_ctl_config_options), ==, "ipv4");
 	g_assert_null(nfc_ctl_option_name("-ipv4", nfc_ctl_config_options));
+}
+
+/* The table's argument checks, with connmanctl's messages. */
+static void test_check_args(void)
+{
+	struct {
+		const char *line;
+		int status;
+		const char *message;
+	} cases[] = {
+		{ "state", 0, NULL },
+		{ "state x", 2, "Argument list too long" },
+		{ "bogus", 2, "Unknown command" },
+		{ "scan", 2, "Missing argument" },
+		{ "scan ethernet", 0, NULL },
+		{ "scan eth-0", 2, "Invalid argument" },
+		{ "scan a b", 2, "Argument list too long" },
+		{ "peers", 0, NULL },
+		{ "peers peer_1", 0, NULL },
+		{ "peers peer.1", 2, "Invalid argument" },
+		{ "vpnconnections vpn_1", 0, NULL },
+		{ "vpnconnections a b", 2, "Argument list too long" },
+		{ "tethering_clients", 0, NULL },
+		{ "tethering_clients x", 2, "Argument list too long" },
+		{ "agent", 2, "Missing argument" },
+		{ "agent on", 0, NULL },
+		{ "agent on off", 2, "Argument list too long" },
+		/* tether's two forms: either's counts */
+		{ "tether", 0, NULL },
+		{ "tether clients", 0, NULL },
+		{ "tether ethernet on", 0, NULL },
+		{ "tether wifi on ssid pass", 0, NULL },
+		{ "tether wifi on ssid pass 5", 2, "Argument list too long" },
+		{ "tether bad-tech on", 2, "Invalid argument" },
+		{ "move-before a_1 b-2", 2, "Invalid argument" },
+		{ "config a_1 --ipv4 dhcp", 0, NULL },
+		{ "config a-1 --ipv4 dhcp", 2, "Invalid argument" },
+		{ "explain uid 0", 0, NULL },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_auto(GStrv) argv = g_strsplit(cases[i].line, " ", -1);
+		const char *message = NULL;
+
+		g_assert_cmpint(nfc_ctl_check_args(argv, &message), ==, cases[i].status);
+		g_assert_cmpstr(message, ==, cases[i].message);
+	}
+}
+
+static void test_peers_vpn_lines(void)
+{
+	g_autoptr(GVariant) peers = parse("[(objectpath '/net/connman/peer/peer_0011', "
+					  "{'Name': <'Phone'>, 'State': <'ready'>}), "
+					  "(objectpath '/net/connman/peer/peer_0022', "
+					  "{'Name': <'TV'>, 'State': <'idle'>})]");
+	g_autoptr(GVariant) vpns = parse("[(objectpath '/net/connman/vpn/connection/vpn_a', "
+					 "{'Name': <'Office'>, 'State': <'failure'>})]");
+	g_autoptr(GVariant) none = parse("@a(oa{sv}) []");
+	g_autoptr(GVariant) macs = parse("['02:00:00:00:00:01', '02:00:00:00:00:02']");
+	g_autoptr(GVariant) no_macs = parse("@as []");
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	nfc_ctl_format_peers(out, peers);
+	g_assert_cmpstr(out->str, ==, "R Phone                peer_0011\n"
+				      "  TV                   peer_0022");
+	g_string_truncate(out, 0);
+	nfc_ctl_format_peers(out, none);
+	g_assert_cmpstr(out->str, ==, "");
+	nfc_ctl_format_vpn_connections(out, vpns);
+	g_assert_cmpstr(out->str, ==, "  F Office               vpn_a");
+	g_string_truncate(out, 0);
+	nfc_ctl_format_lines(out, macs);
+	g_assert_cmpstr(out->str, ==, "02:00:00:00:00:01\n02:00:00:00:00:02");
+	g_string_truncate(out, 0);
+	nfc_ctl_format_lines(out, no_macs);
+	g_assert_cmpstr(out->str, ==, "");
+}
+
+/* nfconnctl(1) formats without a troff warning at the widths of usual
+ * terminals (narrower ones cannot fit its longest paths). */
+static void test_manpage(void)
+{
+	g_autofree char *groff = g_find_program_in_path("groff");
+	g_autofree char *man = g_find_program_in_path("man");
+	static const int widths[] = { 50, 60, 72, 80, 100, 132, 200 };
+
+	if (!groff || !man) {
+		g_test_skip("groff or man is not installed");
+		return;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(widths); i++) {
+		g_autofree char *cmd = g_strdup_printf(
+			"sh -c 'MANWIDTH=%d man --warnings -l %s/doc/nfconnctl.1 2>&1 >/dev/null'",
+			widths[i], NFC_SOURCE_ROOT);
+		g_autofree char *out = NULL;
+		int status;
+
+		g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, &status, NULL));
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		if (*out)
+			g_error("nfconnctl.1 at %d columns: %s", widths[i], out);
+	}
+	{
+		g_autofree char *cmd = g_strdup_printf("sh -c 'groff -ww -man -z %s/doc/nfconnctl.1 "
+						       "2>&1'", NFC_SOURCE_ROOT);
+		g_autofree char *out = NULL;
+
+		g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+		g_assert_cmpstr(out, ==, "");
+	}
 }
 
 int main(int argc, char **argv)
@@ -511,5 +637,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/nfconnctl/parse/error-text", test_error_text);
 	g_test_add_func("/nfconnctl/parse/complete", test_complete);
 	g_test_add_func("/nfconnctl/parse/commands", test_commands);
+	g_test_add_func("/nfconnctl/parse/check-args", test_check_args);
+	g_test_add_func("/nfconnctl/format/peers-vpn-lines", test_peers_vpn_lines);
+	g_test_add_func("/nfconnctl/manpage", test_manpage);
 	return g_test_run();
 }
