@@ -693,15 +693,36 @@ void nfc_lab_free(NfcLab *lab)
 	g_free(lab);
 }
 
+static gboolean poll_due(gpointer data)
+{
+	*(bool *)data = true;
+	return G_SOURCE_REMOVE;
+}
+
+/* The condition is checked again after every event of the test's own main
+ * context (a D-Bus reply or signal wakes it at once) and otherwise after a
+ * pause that doubles from 1 ms to 32 ms: many conditions run a command (ip,
+ * nft) or a D-Bus call to nfconnd, and polling those every 2 ms kept both
+ * cores busy once tests ran four at a time. */
 bool nfc_lab_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
 {
 	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	guint pause_ms = 1;
 
 	while (!cond(data)) {
+		bool due = false;
+		guint id;
+
 		if (g_get_monotonic_time() > end)
 			return false;
-		if (!g_main_context_iteration(NULL, FALSE))
-			g_usleep(2000);
+		id = g_timeout_add(pause_ms, poll_due, &due);
+		/* returns at once if another thread owns the context: the
+		 * pause then comes from the sleep */
+		if (!g_main_context_iteration(NULL, TRUE))
+			g_usleep(pause_ms * 1000);
+		if (!due)
+			g_source_remove(id);
+		pause_ms = MIN(pause_ms * 2, 32);
 	}
 	return true;
 }
