@@ -102,6 +102,9 @@ struct Ipt {
 	unsigned int interval;
 	bool installed;
 	bool check_queued;
+	/* a repair failed (e.g. the tampering was still going on when its
+	 * restore ran): the next check tries again instead of giving up */
+	bool retry_repair;
 	NfcFirewallEventFunc event_func;
 	void *event_data;
 };
@@ -367,6 +370,8 @@ static bool complete(Ipt *ipt, Request *req, int error, const IptRuleset *counte
 	} else if (req->done) {
 		req->done(error, req->user_data);
 	}
+	if (req->repair)
+		ipt->retry_repair = error != 0;
 	if (req->repair && ipt->event_func && !ipt->dead)
 		ipt->event_func(NFC_FIREWALL_EVENT_REPAIRED, error, ipt->event_data);
 	alive = !ipt->dead;
@@ -615,6 +620,8 @@ static void step_done(Ipt *ipt)
 	if (req->type == REQ_FULL || req->type == REQ_CLEANUP) {
 		/* a failed full install leaves what was there: not ours to trust */
 		ipt->installed = req->type == REQ_FULL && !ipt->step_error;
+		if (req->type == REQ_CLEANUP)
+			ipt->retry_repair = false;
 		finish_step(ipt, ipt->step_error, NULL);
 		return;
 	}
@@ -814,7 +821,10 @@ static gboolean on_check(gpointer data)
 {
 	Ipt *ipt = data;
 
-	if (ipt->installed && !ipt->check_queued) {
+	if (ipt->retry_repair && !ipt->check_queued) {
+		ipt->retry_repair = false;
+		schedule_repair(ipt);
+	} else if (ipt->installed && !ipt->check_queued) {
 		ipt->check_queued = true;
 		enqueue(ipt, request_new(REQ_CHECK, NULL, NULL));
 	}
@@ -1004,6 +1014,10 @@ static int ipt_init(void *priv, NfcFirewallDoneFunc done, void *user_data)
 
 static int ipt_cleanup(void *priv, NfcFirewallDoneFunc done, void *user_data)
 {
+	Ipt *ipt = priv;
+
+	/* nothing of ours is wanted any more: no repair after this */
+	ipt->retry_repair = false;
 	return enqueue(priv, request_new(REQ_CLEANUP, done, user_data));
 }
 
