@@ -166,18 +166,33 @@ static char *hexish(const char *text)
 	return s;
 }
 
-/* The text holds mac with at most two characters misread (a random
- * 48-bit MAC matches nothing else on the screen that closely). */
+/* The text holds mac with at most two characters misread, dropped or
+ * added (OCR does all three; a random 48-bit MAC matches nothing else on
+ * the screen that closely): the least edit distance between mac and any
+ * stretch of the text (Sellers), one row at a time. */
 static gboolean shows_mac(const char *text, const char *mac)
 {
 	gsize n = strlen(mac), len = strlen(text);
+	g_autofree guint *col = g_new(guint, n + 1);
 
-	for (gsize i = 0; i + n <= len; i++) {
-		guint wrong = 0;
+	for (gsize i = 0; i <= n; i++)
+		col[i] = i;
+	if (col[n] <= 2)
+		return TRUE;
+	for (gsize j = 0; j < len; j++) {
+		guint diag = 0; /* a match may start anywhere in the text */
 
-		for (gsize j = 0; j < n && wrong <= 2; j++)
-			wrong += text[i + j] != mac[j];
-		if (wrong <= 2)
+		col[0] = 0;
+		for (gsize i = 1; i <= n; i++) {
+			guint up = col[i];
+			guint best = diag + (mac[i - 1] != text[j]);
+
+			best = MIN(best, up + 1);          /* a character added */
+			best = MIN(best, col[i - 1] + 1);  /* a character dropped */
+			diag = up;
+			col[i] = best;
+		}
+		if (col[n] <= 2)
 			return TRUE;
 	}
 	return FALSE;
