@@ -37,6 +37,8 @@ struct NfcSockmark {
 /* libbpf's own chatter goes to the debug log; a failure is reported by
  * the caller with its errno. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+	G_GNUC_PRINTF(2, 0);
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	g_autofree char *msg = NULL;
 
