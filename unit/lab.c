@@ -406,6 +406,72 @@ char *nfc_lab_log(NfcLab *lab, const char *name)
 	return text;
 }
 
+gsize nfc_lab_log_size(NfcLab *lab, const char *name)
+{
+	g_autofree char *log = nfc_lab_log(lab, name);
+
+	return strlen(log);
+}
+
+/* where want starts in log name from byte from on, or -1 */
+static gssize log_find(NfcLab *lab, const char *name, gsize from, const char *want)
+{
+	g_autofree char *log = nfc_lab_log(lab, name);
+	const char *p = strlen(log) >= from ? strstr(log + from, want) : NULL;
+
+	return p ? p - log : -1;
+}
+
+bool nfc_lab_log_has(NfcLab *lab, const char *name, gsize from, const char *want)
+{
+	return log_find(lab, name, from, want) >= 0;
+}
+
+typedef struct {
+	NfcLab *lab;
+	const char *name, *want;
+	gsize from;
+	gssize at;
+} LogWait;
+
+static gboolean log_seen(gpointer data)
+{
+	LogWait *w = data;
+
+	w->at = log_find(w->lab, w->name, w->from, w->want);
+	return w->at >= 0;
+}
+
+gsize nfc_lab_wait_log(NfcLab *lab, const char *name, gsize from, const char *want,
+		       guint timeout_ms)
+{
+	LogWait w = { lab, name, want, from, -1 };
+
+	if (!nfc_lab_wait_for(log_seen, &w, timeout_ms)) {
+		g_autofree char *log = nfc_lab_log(lab, name);
+
+		g_error("%s never showed \"%s\" (from byte %" G_GSIZE_FORMAT " on):\n%s", name,
+			want, from, strlen(log) >= from ? log + from : log);
+	}
+	return (gsize)w.at + strlen(want);
+}
+
+char *nfc_lab_log_line(NfcLab *lab, const char *name, gsize at)
+{
+	g_autofree char *log = nfc_lab_log(lab, name);
+	gsize len = strlen(log), start, end;
+
+	/* at is past the match: its last character is on the line (unless
+	 * that was the line's newline) */
+	start = MIN(at, len) > 0 ? MIN(at, len) - 1 : 0;
+	if (start > 0 && log[start] == '\n')
+		start--;
+	while (start > 0 && log[start - 1] != '\n')
+		start--;
+	end = start + strcspn(log + start, "\n");
+	return g_strndup(log + start, end - start);
+}
+
 int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *elapsed_ms)
 {
 	gint64 start = g_get_monotonic_time();

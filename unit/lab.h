@@ -55,6 +55,18 @@ GPid nfc_lab_spawn_pipes(NfcLab *lab, const char *ns, const char *name,
  * wait status; elapsed_ms (may be NULL) gets how long the exit took. */
 int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *elapsed_ms);
 char *nfc_lab_log(NfcLab *lab, const char *name);
+/* The log's size now: a wait from there sees only what comes after. */
+gsize nfc_lab_log_size(NfcLab *lab, const char *name);
+/* Does log name hold want from byte from on? */
+bool nfc_lab_log_has(NfcLab *lab, const char *name, gsize from, const char *want);
+/* Waits until log name holds want from byte from on; fails the test,
+ * showing the log, after timeout_ms. Returns the offset just past it,
+ * where a wait for what follows starts. */
+gsize nfc_lab_wait_log(NfcLab *lab, const char *name, gsize from, const char *want,
+		       guint timeout_ms);
+/* The line of log name around offset at (a match's end included), without
+ * its newline. */
+char *nfc_lab_log_line(NfcLab *lab, const char *name, gsize at);
 
 /* dnsmasq serving DHCP (and what extra adds) on ifname in ns. The
  * interface must already have its address. */

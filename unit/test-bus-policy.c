@@ -248,6 +248,61 @@ static void test_sessions_for_everyone(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(out, "objectpath '/sessions/"));
 }
 
+static GDBusConnection *client_new(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	GDBusConnection *conn = g_dbus_connection_new_for_address_sync(
+		nfc_lab_bus_address(f->lab),
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+
+	g_assert_no_error(error);
+	g_dbus_connection_set_exit_on_close(conn, FALSE);
+	return conn;
+}
+
+static GVariant *agent_call(GDBusConnection *conn, const char *method, GError **error)
+{
+	return g_dbus_connection_call_sync(conn, "net.connman", "/", "net.connman.Manager", method,
+					   g_variant_new("(o)", "/test/agent"), NULL,
+					   G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
+}
+
+/* An agent goes with its client: one that left the bus without
+ * UnregisterAgent is dropped by nfconnd, and the next client's agent is
+ * the one that counts. */
+static void test_agent_gone(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GDBusConnection) first = client_new(f);
+	g_autoptr(GDBusConnection) second = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree char *gone = NULL;
+	g_autofree char *remote = NULL;
+
+	reply = agent_call(first, "RegisterAgent", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	/* registered for real: the same client cannot again */
+	reply = agent_call(first, "RegisterAgent", &error);
+	g_assert_nonnull(error);
+	remote = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(remote, ==, "net.connman.Error.AlreadyExists");
+	g_clear_error(&error);
+
+	gone = g_strdup_printf("agent /test/agent of %s: the client left the bus",
+			       g_dbus_connection_get_unique_name(first));
+	g_assert_true(g_dbus_connection_close_sync(first, NULL, NULL));
+	nfc_lab_wait_log(f->lab, "nfconnd", 0, gone, 10000);
+
+	second = client_new(f);
+	reply = agent_call(second, "RegisterAgent", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = agent_call(second, "UnregisterAgent", &error);
+	g_assert_no_error(error);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -257,5 +312,6 @@ int main(int argc, char **argv)
 	ADD("/bus-policy/changes-denied", test_changes_denied);
 	ADD("/bus-policy/netdev-may-change", test_netdev_may_change);
 	ADD("/bus-policy/sessions-for-everyone", test_sessions_for_everyone);
+	ADD("/bus-policy/agent-gone", test_agent_gone);
 	return g_test_run();
 }

@@ -1022,34 +1022,6 @@ static void test_agent_requests(Fixture *f, gconstpointer data)
 	g_dbus_connection_unregister_object(fk.bus, reg);
 }
 
-typedef struct {
-	NfcLab *lab;
-	const char *name;
-	const char *want;
-	gsize from;
-} LogFrom;
-
-static gboolean log_has_from(gpointer data)
-{
-	LogFrom *w = data;
-	g_autofree char *log = nfc_lab_log(w->lab, w->name);
-
-	return strlen(log) >= w->from && strstr(log + w->from, w->want) != NULL;
-}
-
-static gsize log_wait(NfcLab *lab, const char *name, gsize from, const char *want)
-{
-	LogFrom w = { lab, name, want, from };
-	g_autofree char *log = NULL;
-
-	if (!nfc_lab_wait_for(log_has_from, &w, 20000)) {
-		log = nfc_lab_log(lab, name);
-		g_error("%s never showed '%s':\n%s", name, want, log);
-	}
-	log = nfc_lab_log(lab, name);
-	return strstr(log + from, want) - log + strlen(want);
-}
-
 static void send_fd(int fd, const char *text)
 {
 	g_assert_cmpint(write(fd, text, strlen(text)), ==, (ssize_t)strlen(text));
@@ -1096,12 +1068,12 @@ static void test_agent_interactive(Fixture *f, gconstpointer data)
 	pid = nfc_lab_spawn(f->lab, f->ns, "interactive", argv);
 
 	send_fd(fd, "agent on\r");
-	at = log_wait(f->lab, "interactive", 0, "Agent registered");
+	at = nfc_lab_wait_log(f->lab, "interactive", 0, "Agent registered", 20000);
 	g_assert_true(nfc_lab_wait_for(fake_registered, &fk, 10000));
 	agent_call(&fk, fk.bus, "RequestInput", input_fields());
-	at = log_wait(f->lab, "interactive", at, "Passphrase? ");
+	at = nfc_lab_wait_log(f->lab, "interactive", at, "Passphrase? ", 20000);
 	send_fd(fd, "hunter2\r");
-	at = log_wait(f->lab, "interactive", at, "Identity? ");
+	at = nfc_lab_wait_log(f->lab, "interactive", at, "Identity? ", 20000);
 	send_fd(fd, "someone\r");
 	wait_reply(&fk);
 	g_assert_null(fk.error);
@@ -1115,7 +1087,7 @@ static void test_agent_interactive(Fixture *f, gconstpointer data)
 	}
 	/* the prompt is back and takes commands again */
 	send_fd(fd, "agent off\r");
-	at = log_wait(f->lab, "interactive", at, "Agent unregistered");
+	at = nfc_lab_wait_log(f->lab, "interactive", at, "Agent unregistered", 20000);
 	g_assert_true(nfc_lab_wait_for(fake_unregistered, &fk, 10000));
 	send_fd(fd, "exit\r");
 	close(fd);
