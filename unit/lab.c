@@ -498,6 +498,26 @@ int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *el
 	return status;
 }
 
+int nfc_lab_connmanctl(NfcLab *lab, const char *ns, char **out, char **err, const char *fmt, ...)
+{
+	g_autofree char *args = NULL, *o = NULL, *e = NULL;
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	args = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	status = nfc_lab_sh_capture(lab, ns, &o, &e,
+				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
+				    nfc_lab_bus_address(lab), args);
+	g_test_message("connmanctl %s -> %d\n%s%s", args, status, o, e);
+	if (out)
+		*out = g_steal_pointer(&o);
+	if (err)
+		*err = g_steal_pointer(&e);
+	return status;
+}
+
 GPid nfc_lab_start_dnsmasq(NfcLab *lab, const char *ns, const char *ifname,
 			   const char *range, const char *extra)
 {

@@ -68,6 +68,12 @@ gsize nfc_lab_wait_log(NfcLab *lab, const char *name, gsize from, const char *wa
  * its newline. */
 char *nfc_lab_log_line(NfcLab *lab, const char *name, gsize at);
 
+/* Debian's connmanctl ARGS (split by the shell) in ns on the lab's bus,
+ * stdin empty; returns its exit status, stdout in *out and stderr in *err
+ * (either may be NULL), and logs all three. */
+int nfc_lab_connmanctl(NfcLab *lab, const char *ns, char **out, char **err, const char *fmt, ...)
+	G_GNUC_PRINTF(5, 6);
+
 /* dnsmasq serving DHCP (and what extra adds) on ifname in ns. The
  * interface must already have its address. */
 GPid nfc_lab_start_dnsmasq(NfcLab *lab, const char *ns, const char *ifname,

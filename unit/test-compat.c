@@ -47,37 +47,13 @@ static void teardown(Fixture *f, gconstpointer data)
 		g_free(f->id[i]);
 }
 
-/* connmanctl ARGS (split by the shell) in the host namespace on the lab's
- * bus; returns its exit status, stdout in *out and stderr in *err. */
-static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
-	G_GNUC_PRINTF(4, 5);
-static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
-{
-	g_autofree char *args = NULL, *o = NULL, *e = NULL;
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	args = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	status = nfc_lab_sh_capture(f->u.lab, f->u.host, &o, &e,
-				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
-				    nfc_lab_bus_address(f->u.lab), args);
-	g_test_message("connmanctl %s -> %d\n%s%s", args, status, o, e);
-	if (out)
-		*out = g_steal_pointer(&o);
-	if (err)
-		*err = g_steal_pointer(&e);
-	return status;
-}
-
 /* A command that must succeed: exit 0, nothing on stderr; its stdout. */
 static char *ctl_ok(Fixture *f, const char *args)
 {
 	g_autofree char *err = NULL;
 	char *out = NULL;
 
-	g_assert_cmpint(connmanctl(f, &out, &err, "%s", args), ==, 0);
+	g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host, &out, &err, "%s", args), ==, 0);
 	g_assert_cmpstr(err, ==, "");
 	return out;
 }
@@ -89,7 +65,7 @@ static char *ctl_err(Fixture *f, const char *args)
 	g_autofree char *out = NULL;
 	char *err = NULL;
 
-	g_assert_cmpint(connmanctl(f, &out, &err, "%s", args), ==, 0);
+	g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host, &out, &err, "%s", args), ==, 0);
 	g_assert_cmpstr(out, ==, "");
 	return err;
 }
