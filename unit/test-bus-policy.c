@@ -176,6 +176,21 @@ static int call_as_nobody(Fixture *f, const Call *c, gboolean netdev, char **out
 	return status;
 }
 
+/* The Manager's OfflineMode as the daemon reports it. */
+static gboolean offline_mode(Fixture *f)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) props = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean offline = FALSE;
+
+	reply = nfc_lab_call(f->lab, "/", "net.connman.Manager", "GetProperties", NULL, &error);
+	g_assert_no_error(error);
+	props = g_variant_get_child_value(reply, 0);
+	g_assert_true(g_variant_lookup(props, "OfflineMode", "b", &offline));
+	return offline;
+}
+
 static void test_reads_for_everyone(Fixture *f, gconstpointer data)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(reads); i++) {
@@ -190,11 +205,6 @@ static void test_reads_for_everyone(Fixture *f, gconstpointer data)
 
 static void test_changes_denied(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) props = NULL;
-	g_autoptr(GError) error = NULL;
-	gboolean offline = TRUE;
-
 	for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
 		g_autofree char *out = NULL;
 		int status = call_as_nobody(f, &changes[i], FALSE, &out);
@@ -204,22 +214,13 @@ static void test_changes_denied(Fixture *f, gconstpointer data)
 		g_assert_nonnull(strstr(out, "org.freedesktop.DBus.Error.AccessDenied"));
 	}
 	/* and none of them reached the daemon */
-	reply = nfc_lab_call(f->lab, "/", "net.connman.Manager", "GetProperties", NULL, &error);
-	g_assert_no_error(error);
-	props = g_variant_get_child_value(reply, 0);
-	g_assert_true(g_variant_lookup(props, "OfflineMode", "b", &offline));
-	g_assert_false(offline);
+	g_assert_false(offline_mode(f));
 }
 
 /* With netdev, every change reaches nfconnd: its answer may be an error
  * of its own (Scan on ethernet is NotSupported), never the bus's denial. */
 static void test_netdev_may_change(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) props = NULL;
-	g_autoptr(GError) error = NULL;
-	gboolean offline = FALSE;
-
 	for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
 		g_autofree char *out = NULL;
 
@@ -228,11 +229,7 @@ static void test_netdev_may_change(Fixture *f, gconstpointer data)
 		g_assert_null(strstr(out, "AccessDenied"));
 	}
 	/* the last change took effect */
-	reply = nfc_lab_call(f->lab, "/", "net.connman.Manager", "GetProperties", NULL, &error);
-	g_assert_no_error(error);
-	props = g_variant_get_child_value(reply, 0);
-	g_assert_true(g_variant_lookup(props, "OfflineMode", "b", &offline));
-	g_assert_true(offline);
+	g_assert_true(offline_mode(f));
 }
 
 /* Applications of any user hold sessions: CreateSession answers a path
