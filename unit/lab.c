@@ -859,7 +859,10 @@ void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *
 	va_start(ap, fmt);
 	cmd = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	for (;;) {
+	/* the pause doubles from 5 ms to 80 ms: what tests wait for here
+	 * mostly takes a second or more (the kernel's link watch, DHCP, a
+	 * daemon's timer), and every turn is a shell and a command or two */
+	for (guint pause_ms = 5;; pause_ms = MIN(pause_ms * 2, 80)) {
 		g_autofree char *out = NULL, *err = NULL;
 		int status = nfc_lab_sh_capture(lab, ns, &out, &err, "%s", cmd);
 
@@ -868,7 +871,7 @@ void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *
 		if (g_get_monotonic_time() > end)
 			g_error("timed out after %u ms waiting for `%s` in %s; last exit %d, output:\n%s%s",
 				timeout_ms, cmd, ns ? ns : "test ns", status, out, err);
-		pause_dispatching(20);
+		pause_dispatching(pause_ms);
 	}
 }
 
