@@ -204,12 +204,38 @@ static void tell(NfcLab *lab, const char *fmt, ...)
 
 /* ---- lab ---------------------------------------------------------------- */
 
+/* The lab's commands find python3 (and the rest) where the system has
+ * them, not through a version manager's shim ahead of it in PATH: pyenv's
+ * ~/.pyenv/shims/python3 is a bash script that runs a dozen more before
+ * the interpreter, ~0.8 s of CPU per start, more than most of the scripts
+ * it started; and the modules the tests need are the system's packages. */
+static void path_without_shims(void)
+{
+	static bool done;
+	g_auto(GStrv) dirs = NULL;
+	g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
+	g_auto(GStrv) kept = NULL;
+	g_autofree char *path = NULL;
+
+	if (done || !g_getenv("PATH"))
+		return;
+	done = true; /* once, before the first bus connection starts a thread */
+	dirs = g_strsplit(g_getenv("PATH"), ":", -1);
+	for (char **d = dirs; *d; d++)
+		if (!g_str_has_suffix(*d, "/shims"))
+			g_strv_builder_add(keep, *d);
+	kept = g_strv_builder_end(keep);
+	path = g_strjoinv(":", kept);
+	g_setenv("PATH", path, TRUE);
+}
+
 NfcLab *nfc_lab_new(void)
 {
 	NfcLab *lab = g_new0(NfcLab, 1);
 	g_autoptr(GError) error = NULL;
 	int fds[2];
 
+	path_without_shims();
 	lab->prefix = g_strdup_printf("nfc%dx%u", getpid(), lab_counter++);
 	lab->dir = g_dir_make_tmp("nfconn-lab-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -263,16 +289,26 @@ static void enter_netns(gpointer data)
 	close(fd);
 }
 
+/* A command runs through nsenter, not in a child that enters the namespace
+ * itself: without a child_setup function (and with the descriptors left
+ * as they are: ours are close-on-exec) GLib starts it with posix_spawn,
+ * where the test's address space is shared, not copied. A fork of a test
+ * built with ASan copies the page tables of its shadow memory: that fork
+ * was most of the CPU the test binaries used, and the tests run thousands
+ * of commands (every nfc_lab_wait_sh turn is one). */
 static int sh_va(NfcLab *lab, const char *ns, char **out, char **err,
 		 const char *fmt, va_list ap)
 {
 	g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	g_autofree char *net = ns ? g_strdup_printf("--net=/run/netns/%s", ns) : NULL;
+	const char *in_ns[] = { "nsenter", net, "/bin/sh", "-c", cmd, NULL };
+	const char *here[] = { "/bin/sh", "-c", cmd, NULL };
 	g_autoptr(GError) error = NULL;
 	int status = 0;
 
-	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, enter_netns,
-		     (gpointer)ns, out, err, &status, &error);
+	g_spawn_sync(NULL, (char **)(ns ? in_ns : here), NULL,
+		     G_SPAWN_SEARCH_PATH | G_SPAWN_LEAVE_DESCRIPTORS_OPEN, NULL, NULL, out, err,
+		     &status, &error);
 	g_assert_no_error(error);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -909,7 +945,10 @@ void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *
 	va_start(ap, fmt);
 	cmd = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	for (;;) {
+	/* the pause doubles from 5 ms to 80 ms: what tests wait for here
+	 * mostly takes a second or more (the kernel's link watch, DHCP, a
+	 * daemon's timer), and every turn is a shell and a command or two */
+	for (guint pause_ms = 5;; pause_ms = MIN(pause_ms * 2, 80)) {
 		g_autofree char *out = NULL, *err = NULL;
 		int status = nfc_lab_sh_capture(lab, ns, &out, &err, "%s", cmd);
 
@@ -918,7 +957,7 @@ void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *
 		if (g_get_monotonic_time() > end)
 			g_error("timed out after %u ms waiting for `%s` in %s; last exit %d, output:\n%s%s",
 				timeout_ms, cmd, ns ? ns : "test ns", status, out, err);
-		pause_dispatching(20);
+		pause_dispatching(pause_ms);
 	}
 }
 

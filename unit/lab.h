@@ -134,7 +134,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcLabSignals, nfc_lab_signals_free)
 GVariant *nfc_lab_signals_pop(NfcLabSignals *s, guint timeout_ms, char **path);
 
 /* Wait until "sh -c CMD" in ns (as nfc_lab_sh) exits 0, running it again
- * every 20 ms with the default main context dispatched in between. On
+ * after a pause that doubles from 5 ms to 80 ms, with the default main
+ * context dispatched in between. On
  * timeout the test fails, naming CMD and showing its last output. */
 void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
