@@ -487,6 +487,7 @@ typedef struct {
 	SessionClient *c;
 	const char *path;
 	guint64 v[8];    /* TX packets, bytes, RX packets, bytes: session, router */
+	guint64 lost[2]; /* RX packets, bytes known not counted (notrack) */
 } Exact;
 
 static void exact_read(Exact *e)
@@ -504,7 +505,8 @@ static gboolean exact_equal(gpointer data)
 	Exact *e = data;
 
 	exact_read(e);
-	return e->v[0] == e->v[4] && e->v[1] == e->v[5] && e->v[2] == e->v[6] && e->v[3] == e->v[7];
+	return e->v[0] == e->v[4] && e->v[1] == e->v[5] && e->v[2] + e->lost[0] == e->v[6] &&
+	       e->v[3] + e->lost[1] == e->v[7];
 }
 
 /* One kind of traffic (traffic.py) from a new socket of the session's
@@ -529,6 +531,25 @@ static void check_exact(Fixture *f, Exact *e, const char *server, const char *ki
 		       G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ", to host %" G_GUINT64_FORMAT "/%"
 		       G_GUINT64_FORMAT " (packets/bytes)", server, kind, e->v[0], e->v[1], e->v[2],
 		       e->v[3], e->v[4], e->v[5], e->v[6], e->v[7]);
+	if (!same && f->notrack && g_str_equal(kind, "tcp-close-first")) {
+		/* What conntrack-free accounting cannot count: packets that
+		 * reach a TCP socket after the application closed it and the
+		 * kernel made it a timewait socket (nft's socket mark needs a
+		 * full socket): here the peer's FIN, after the ACK of ours.
+		 * TX stays exact (the timewait socket keeps the mark). */
+		guint64 packets = e->v[6] - e->v[2] - e->lost[0], bytes = e->v[7] - e->v[3] - e->lost[1];
+
+		g_assert_cmpuint(e->v[0], ==, e->v[4]);
+		g_assert_cmpuint(e->v[1], ==, e->v[5]);
+		g_assert_cmpuint(packets, ==, 1);
+		/* a bare segment with timestamps */
+		g_assert_cmpuint(bytes, ==, strchr(server, ':') ? 40 + 32 : 20 + 32);
+		g_test_message("not counted (timewait socket): %" G_GUINT64_FORMAT " packet, %"
+			       G_GUINT64_FORMAT " bytes", packets, bytes);
+		e->lost[0] += packets;
+		e->lost[1] += bytes;
+		return;
+	}
 	g_assert_true(same);
 }
 
