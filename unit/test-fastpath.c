@@ -571,6 +571,15 @@ static void test_exact(Fixture *f, gconstpointer data)
 			dev);
 	/* nothing of the session yet, and nothing of its ports at the router */
 	g_assert_true(exact_equal(&e));
+	/* the raw-priority chains exist in the conntrack-free mode only (and
+	 * nft can print them, as text and as JSON) */
+	{
+		g_autofree char *text = nfc_lab_sh_output(f->u.lab, f->u.host,
+							  "nft list ruleset; nft -j list ruleset >/dev/null");
+
+		g_assert_true((strstr(text, "notrack") != NULL) == f->notrack);
+		g_assert_true((strstr(text, "socket mark") != NULL) == f->notrack);
+	}
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		check_exact(f, &e, UPLINK_SERVER4, kinds[i]);
 		check_exact(f, &e, UPLINK_SERVER6, kinds[i]);
