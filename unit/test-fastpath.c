@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* System tier: the socket-mark fast path (firewall/sockmark.bpf.c) over the
- * two-uplink lab, each case run with FastPath=auto (/fastpath/auto/...) and
+ * two-uplink lab, each case run with FastPath=auto (/fastpath/auto/...), with
+ * FastPath=auto and FastPathConntrack=false (/fastpath/notrack/...) and
  * with FastPath=off (/fastpath/off/...). A probe process running as uid A
  * creates one socket, says the mark it carries (SO_MARK), then sends
  * through it when told; the routers count what reaches them. Sessions pin
