@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dbus-error.h"
 #include "engine.h"
 #include "log.h"
@@ -265,7 +266,9 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 	{
 		const char *why_not = NULL;
 		g_autofree char *fast = nfc_engine_fast_path(&why_not) ?
-			g_strdup("on: new sockets of steered identities are marked at creation") :
+			g_strdup_printf("on: new sockets of steered identities are marked at "
+					"creation%s", nfc_config_active()->fast_path_conntrack ? "" :
+					"; their packets bypass conntrack (FastPathConntrack=false)") :
 			g_strdup_printf("off (%s): packets are marked on output", why_not);
 
 		g_variant_builder_add(&b, "{sv}", "FastPath", g_variant_new_string(fast));

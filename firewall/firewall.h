@@ -144,6 +144,11 @@ typedef struct {
 	 * those of a session that changed class, and masquerades only what
 	 * leaves with a source address not on the outgoing interface. */
 	bool sock_marks;
+	/* With sock_marks: packets of a socket that carries its session's
+	 * current mark bypass conntrack (notrack in raw-priority chains) and
+	 * are counted by that mark, TX on output and RX by the receiving
+	 * socket's mark on input (nft backend, firewall/nft-ruleset.c). */
+	bool sock_notrack;
 	/* Seconds between two checks of our state by a backend the kernel
 	 * tells nothing of changes (iptables); 0: no periodic check. */
 	unsigned int check_interval;

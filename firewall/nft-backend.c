@@ -156,7 +156,10 @@ static void put_session_mark_change(Nft *nft, NftBatch *b, const NftIdentity *ol
 	if (!nft->st.sock_marks)
 		return;
 	if (s_old && s_old != s_new && session_refs(nft, s_old) == 1)
-		nft_put_session_mark(b, s_old, 0, false);
+		nft_put_session_mark(b, &nft->st, s_old,
+				     GPOINTER_TO_UINT(g_hash_table_lookup(nft->st.session_marks,
+									  GUINT_TO_POINTER(s_old))),
+				     false);
 	if (!s_new)
 		return;
 	cur = GPOINTER_TO_UINT(g_hash_table_lookup(nft->st.session_marks, GUINT_TO_POINTER(s_new)));
@@ -164,8 +167,8 @@ static void put_session_mark_change(Nft *nft, NftBatch *b, const NftIdentity *ol
 		return;
 	/* a map element's data is replaced by delete and add */
 	if (cur)
-		nft_put_session_mark(b, s_new, 0, false);
-	nft_put_session_mark(b, s_new, id->mark, true);
+		nft_put_session_mark(b, &nft->st, s_new, cur, false);
+	nft_put_session_mark(b, &nft->st, s_new, id->mark, true);
 }
 
 /* id NULL: the identity goes away */
@@ -968,6 +971,7 @@ static int nft_create(const NfcFirewallConfig *config, void **priv)
 	nft->st.sessions = g_hash_table_new(NULL, NULL);
 	nft->st.session_marks = g_hash_table_new(NULL, NULL);
 	nft->st.sock_marks = config->sock_marks;
+	nft->st.sock_notrack = config->sock_marks && config->sock_notrack;
 	nft->st.nats = g_array_new(FALSE, TRUE, sizeof(NfcFirewallNat));
 	g_queue_init(&nft->queue);
 	nft->seq = (uint32_t)time(NULL);

@@ -70,6 +70,7 @@ typedef struct {
 	NfcFirewallTether tether;
 	uint8_t installed[NFT_N_SLOTS]; /* slot has its map and rule in the kernel */
 	bool sock_marks;          /* NfcFirewallConfig.sock_marks */
+	bool sock_notrack;        /* with sock_marks: NfcFirewallConfig.sock_notrack */
 	GHashTable *session_marks; /* session bits → the mark of its identities */
 } NftState;
 
@@ -96,8 +97,10 @@ void nft_put_slot_install(NftBatch *b, const NftState *s, unsigned int slot);
 void nft_put_identity_elem(NftBatch *b, const NftIdentity *id, bool add);
 void nft_put_session_counters(NftBatch *b, uint32_t session_bits, bool add);
 /* With sock_marks: the session's element of the moved-session map (its
- * mark now; delete: mark unused). */
-void nft_put_session_mark(NftBatch *b, uint32_t session_bits, uint32_t mark, bool add);
+ * mark now; delete: the mark it had), and with sock_notrack the mark's
+ * element of the set of current marks. */
+void nft_put_session_mark(NftBatch *b, const NftState *s, uint32_t session_bits, uint32_t mark,
+			  bool add);
 /* The NAT chain rewritten with s->nats (a handful of tether subnets). */
 void nft_put_nat_rules(NftBatch *b, const NftState *s);
 
@@ -111,6 +114,8 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on);
 #define NFT_SET_COUNTERS "session_counters"
 #define NFT_SET_UPLINKS "uplinks"
 #define NFT_SET_SESSION_MARKS "session_marks"
+/* with sock_notrack: the marks session_marks maps to */
+#define NFT_SET_CURRENT_MARKS "current_marks"
 /* (client address . direction) → counter, filled by the packet path */
 #define NFT_SET_TETHER4 "tether_clients4"
 #define NFT_SET_TETHER6 "tether_clients6"

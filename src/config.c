@@ -90,6 +90,7 @@ static const KeyDesc keys[] = {
 	{ "RulePriorityBase", KEY_UINT, F(rule_priority_base), 32000, NULL },
 	{ "RoutingRange", KEY_UINT, F(routing_range), 4096, NULL },
 	{ "FastPath", KEY_ENUM, F(fast_path), 0, fast_paths },
+	{ "FastPathConntrack", KEY_BOOL, F(fast_path_conntrack), 0, NULL },
 	{ "FirewallBackend", KEY_ENUM, F(firewall_backend), 0, firewall_backends },
 	{ "FirewallCheckInterval", KEY_UINT, F(firewall_check_interval), 86400, NULL },
 };
@@ -141,6 +142,7 @@ NfcConfig *nfc_config_new_defaults(void)
 	/* high bits: other software tends to use the low ones */
 	c->routing_mark_mask = 0xfe000000;
 	c->session_mark_mask = 0x01ffff00;
+	c->fast_path_conntrack = true;
 	c->routing_table_base = 7000;
 	c->rule_priority_base = 7000;
 	c->routing_range = 256;

@@ -68,6 +68,7 @@ typedef struct {
 	guint rule_priority_base;        /* RulePriorityBase: first ip rule priority of ours */
 	guint routing_range;             /* RoutingRange: how many tables and priorities */
 	int fast_path;                   /* FastPath: NfcFastPath, default auto */
+	bool fast_path_conntrack;        /* FastPathConntrack: fast-path flows tracked, default true */
 	int firewall_backend;            /* FirewallBackend: NfcFirewallChoice (auto, nftables, iptables) */
 	guint firewall_check_interval;   /* FirewallCheckInterval: s between tamper checks (iptables), 0: none */
 } NfcConfig;

@@ -223,6 +223,16 @@ static void test_firewall_keys(void)
 	g_assert_nonnull(strstr(error->message, "auto, nftables, iptables"));
 }
 
+/* FastPathConntrack: conntrack-free accounting is off unless asked for */
+static void test_fast_path_conntrack(void)
+{
+	g_autoptr(NfcConfig) def = parse("", NULL, NULL);
+	g_autoptr(NfcConfig) off = parse("[General]\nFastPathConntrack=false\n", NULL, NULL);
+
+	g_assert_true(def->fast_path_conntrack);
+	g_assert_false(off->fast_path_conntrack);
+}
+
 /* Routing ranges that reach the kernel's own tables or rules are refused:
  * nfconnd clears its ranges at start and would delete them. */
 static void test_routing_ranges(void)
@@ -480,5 +490,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/plugin/order", test_plugin_order);
 	g_test_add_func("/dbus/error-mapping", test_error_mapping);
 	g_test_add_func("/string-table/lookup", test_string_table);
+	g_test_add_func("/config/fast-path-conntrack", test_fast_path_conntrack);
 	return g_test_run();
 }

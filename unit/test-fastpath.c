@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* System tier: the socket-mark fast path (firewall/sockmark.bpf.c) over the
- * two-uplink lab, each case run with FastPath=auto (/fastpath/auto/...) and
+ * two-uplink lab, each case run with FastPath=auto (/fastpath/auto/...), with
+ * FastPath=auto and FastPathConntrack=false (/fastpath/notrack/...) and
  * with FastPath=off (/fastpath/off/...). A probe process running as uid A
  * creates one socket, says the mark it carries (SO_MARK), then sends
  * through it when told; the routers count what reaches them. Sessions pin
@@ -28,10 +29,15 @@
 #define PORT 9999
 /* a second server address behind both routers: a new flow from an old socket */
 #define SERVER4_B "203.0.113.11"
+/* on the routers: a TCP sink (reads to EOF, closes a moment later) and a
+ * port nobody listens on (ICMP port unreachable) */
+#define PORT_SINK 9998
+#define PORT_CLOSED 9997
 
 typedef struct {
 	Uplinks u;
 	bool fast;       /* FastPath=auto (the kernel here runs it) */
+	bool notrack;    /* and FastPathConntrack=false: conntrack-free accounting */
 	char *probe;     /* the probe script */
 	int top, other;  /* uplink of the main table, the other one */
 } Fixture;
@@ -68,6 +74,62 @@ static const char probe_py[] =
 	"        except socket.timeout:\n"
 	"            pass\n"
 	"    print('src', s.getsockname()[0], 'got', got, flush=True)\n";
+
+/* sink.py ADDR4 ADDR6: TCP on PORT_SINK; reads a connection to its end,
+ * then closes it 0.3 s later: the peer, which closed first, gets our FIN
+ * after the ACK of its own, in TIME_WAIT. */
+static const char sink_py[] =
+	"import socket, sys, select, time\n"
+	"ls = []\n"
+	"for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):\n"
+	"    t = socket.socket(fam, socket.SOCK_STREAM)\n"
+	"    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+	"    t.bind((addr, 9998)); t.listen(8); ls.append(t)\n"
+	"while True:\n"
+	"    r, _, _ = select.select(ls, [], [])\n"
+	"    for s in r:\n"
+	"        c, _ = s.accept(); c.settimeout(5)\n"
+	"        try:\n"
+	"            while c.recv(4096): pass\n"
+	"        except OSError:\n"
+	"            pass\n"
+	"        time.sleep(0.3); c.close()\n";
+
+/* traffic.py SERVER KIND: one kind of traffic of a fresh socket, as the
+ * session's uid: udp (connected, 5 echoes of 100 bytes), udp-unconnected
+ * (sendto/recvfrom, a wildcard-bound socket), tcp (1000 bytes, the server
+ * answers and closes first), icmp (3 datagrams to a closed port: ICMP
+ * errors), tcp-close-first (1000 bytes to the sink, we close at once).
+ * Prints "ok". */
+static const char traffic_py[] =
+	"import socket, sys\n"
+	"addr, kind = sys.argv[1], sys.argv[2]\n"
+	"fam = socket.AF_INET6 if ':' in addr else socket.AF_INET\n"
+	"if kind.startswith('udp') or kind == 'icmp':\n"
+	"    s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(5)\n"
+	"    port = 9997 if kind == 'icmp' else 9999\n"
+	"    n = 3 if kind == 'icmp' else 5\n"
+	"    if kind != 'udp-unconnected': s.connect((addr, port))\n"
+	"    for i in range(n):\n"
+	"        if kind == 'udp-unconnected':\n"
+	"            s.sendto(b'x' * 100, (addr, port)); s.recvfrom(2048)\n"
+	"        else:\n"
+	"            s.send(b'x' * 100)\n"
+	"            try:\n"
+	"                s.recv(2048)\n"
+	"                assert kind != 'icmp'\n"
+	"            except ConnectionRefusedError:\n"
+	"                assert kind == 'icmp'\n"
+	"    s.close()\n"
+	"elif kind == 'tcp':\n"
+	"    s = socket.create_connection((addr, 9999), timeout=5)\n"
+	"    s.sendall(b'y' * 1000); s.shutdown(socket.SHUT_WR)\n"
+	"    while s.recv(4096): pass\n"
+	"    s.close()\n"
+	"else:\n"
+	"    s = socket.create_connection((addr, 9998), timeout=5)\n"
+	"    s.sendall(b'y' * 1000); s.close()\n"
+	"print('ok', flush=True)\n";
 
 typedef struct {
 	Fixture *f;
@@ -233,19 +295,28 @@ static int top_uplink(Fixture *f)
 static void setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *echo = NULL;
+	g_autofree char *echo = NULL, *sink = NULL, *traffic = NULL;
 	const char *mode = data;
 
-	f->fast = g_str_equal(mode, "auto");
-	uplinks_setup(&f->u, f->fast ? "OnlineCheckMode=none\nFastPath=auto"
-				     : "OnlineCheckMode=none\nFastPath=off");
+	f->notrack = g_str_equal(mode, "notrack");
+	f->fast = f->notrack || g_str_equal(mode, "auto");
+	uplinks_setup(&f->u, f->notrack ? "OnlineCheckMode=none\nFastPath=auto\nFastPathConntrack=false"
+			     : f->fast  ? "OnlineCheckMode=none\nFastPath=auto\nFastPathConntrack=true"
+					: "OnlineCheckMode=none\nFastPath=off");
 	f->probe = g_build_filename(nfc_lab_dir(f->u.lab), "probe.py", NULL);
 	echo = g_build_filename(nfc_lab_dir(f->u.lab), "echo.py", NULL);
 	g_file_set_contents(f->probe, probe_py, -1, &error);
 	g_assert_no_error(error);
 	g_file_set_contents(echo, uplinks_echo_py, -1, &error);
 	g_assert_no_error(error);
-	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s", nfc_lab_dir(f->u.lab), f->probe);
+	sink = g_build_filename(nfc_lab_dir(f->u.lab), "sink.py", NULL);
+	g_file_set_contents(sink, sink_py, -1, &error);
+	g_assert_no_error(error);
+	traffic = g_build_filename(nfc_lab_dir(f->u.lab), "traffic.py", NULL);
+	g_file_set_contents(traffic, traffic_py, -1, &error);
+	g_assert_no_error(error);
+	nfc_lab_sh(f->u.lab, NULL, "chmod 755 %s; chmod 644 %s %s", nfc_lab_dir(f->u.lab), f->probe,
+		   traffic);
 	for (int i = 0; i < 2; i++) {
 		g_autofree char *name = g_strdup_printf("echo%d", i);
 		g_autofree char *name_b = g_strdup_printf("echo%db", i);
@@ -267,13 +338,30 @@ static void setup(Fixture *f, gconstpointer data)
 			   SERVER4_B, PORT, PORT, PORT, PORT);
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name, argv);
 		nfc_lab_spawn(f->u.lab, f->u.router[i], name_b, argv_b);
+		nfc_lab_sh(f->u.lab, f->u.router[i],
+			   "nft add counter inet count hin && nft add counter inet count hout && "
+			   "nft add chain inet count out '{ type filter hook output priority 0; }' && "
+			   "nft add rule inet count in meta l4proto '{ tcp, udp }' th dport %d-%d "
+			   "counter name hin && "
+			   "nft add rule inet count out meta l4proto '{ tcp, udp }' th sport %d-%d "
+			   "counter name hout && "
+			   "nft add rule inet count out icmp type destination-unreachable counter name hout && "
+			   "nft add rule inet count out icmpv6 type destination-unreachable "
+			   "counter name hout", PORT_CLOSED, PORT, PORT_CLOSED, PORT);
+		{
+			g_autofree char *sname = g_strdup_printf("sink%d", i);
+			const char *sargv[] = { "python3", sink, UPLINK_SERVER4, UPLINK_SERVER6, NULL };
+
+			nfc_lab_spawn(f->u.lab, f->u.router[i], sname, sargv);
+		}
 	}
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	uplinks_wait_ipv4_leases(&f->u);
 	for (int i = 0; i < 2; i++)
 		nfc_lab_wait_sh(f->u.lab, f->u.router[i], 30000,
-				"test $(ss -Htuln 'sport = :%d' | wc -l) = 8", PORT);
+				"test $(ss -Htuln 'sport = :%d' | wc -l) = 8 && "
+				"test $(ss -Htln 'sport = :%d' | wc -l) = 2", PORT, PORT_SINK);
 	f->top = top_uplink(f);
 	f->other = 1 - f->top;
 }
@@ -381,6 +469,122 @@ static void test_new_sockets(Fixture *f, gconstpointer data)
 			dev);
 	check_new_socket(f, "6", "udp", mark);
 	check_new_socket(f, "6", "tcp", mark);
+	session_client_free(c);
+}
+
+/* What the session's router saw from and to the host (hin, hout:
+ * packets and bytes of the test's ports, and ICMP errors sent). */
+static void router_bytes(Fixture *f, int i, const char *counter, guint64 *packets, guint64 *bytes)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.router[i],
+		"nft list counter inet count %s | sed -n 's/.*packets \\([0-9]*\\) bytes \\([0-9]*\\).*/\\1 \\2/p'",
+		counter);
+
+	g_assert_cmpint(sscanf(out, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, packets, bytes), ==, 2);
+}
+
+typedef struct {
+	Fixture *f;
+	SessionClient *c;
+	const char *path;
+	guint64 v[8];    /* TX packets, bytes, RX packets, bytes: session, router */
+	guint64 lost[2]; /* RX packets, bytes known not counted (notrack) */
+} Exact;
+
+static void exact_read(Exact *e)
+{
+	e->v[0] = stat_u64(e->c, e->path, "TX.Packets");
+	e->v[1] = stat_u64(e->c, e->path, "TX.Bytes");
+	e->v[2] = stat_u64(e->c, e->path, "RX.Packets");
+	e->v[3] = stat_u64(e->c, e->path, "RX.Bytes");
+	router_bytes(e->f, e->f->other, "hin", &e->v[4], &e->v[5]);
+	router_bytes(e->f, e->f->other, "hout", &e->v[6], &e->v[7]);
+}
+
+static gboolean exact_equal(gpointer data)
+{
+	Exact *e = data;
+
+	exact_read(e);
+	return e->v[0] == e->v[4] && e->v[1] == e->v[5] && e->v[2] + e->lost[0] == e->v[6] &&
+	       e->v[3] + e->lost[1] == e->v[7];
+}
+
+/* One kind of traffic (traffic.py) from a new socket of the session's
+ * uid; then the session's counters must equal, to the byte, what its
+ * router counted from and to the host (the session is all the traffic
+ * of those ports: the router sees nothing else of them). */
+static void check_exact(Fixture *f, Exact *e, const char *server, const char *kind)
+{
+	g_autofree char *traffic = g_build_filename(nfc_lab_dir(f->u.lab), "traffic.py", NULL);
+	g_autofree char *out = NULL;
+	int status = nfc_lab_sh_status(f->u.lab, f->u.host, &out,
+				       "setpriv --reuid %u --regid %u --clear-groups "
+				       "/usr/bin/python3 %s %s %s", UID_A, UID_A, traffic, server, kind);
+	bool same;
+
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpstr(out, ==, "ok\n");
+	/* the last packets may still be on their way (a FIN, its ACK) */
+	same = nfc_lab_wait_for(exact_equal, e, 5000);
+	g_test_message("%s %s: session TX %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+		       " RX %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "; router from host %"
+		       G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ", to host %" G_GUINT64_FORMAT "/%"
+		       G_GUINT64_FORMAT " (packets/bytes)", server, kind, e->v[0], e->v[1], e->v[2],
+		       e->v[3], e->v[4], e->v[5], e->v[6], e->v[7]);
+	if (!same && f->notrack && g_str_equal(kind, "tcp-close-first")) {
+		/* What conntrack-free accounting cannot count: packets that
+		 * reach a TCP socket after the application closed it and the
+		 * kernel made it a timewait socket (nft's socket mark needs a
+		 * full socket): here the peer's FIN, after the ACK of ours.
+		 * TX stays exact (the timewait socket keeps the mark). */
+		guint64 packets = e->v[6] - e->v[2] - e->lost[0], bytes = e->v[7] - e->v[3] - e->lost[1];
+
+		g_assert_cmpuint(e->v[0], ==, e->v[4]);
+		g_assert_cmpuint(e->v[1], ==, e->v[5]);
+		g_assert_cmpuint(packets, ==, 1);
+		/* a bare segment with timestamps */
+		g_assert_cmpuint(bytes, ==, strchr(server, ':') ? 40 + 32 : 20 + 32);
+		g_test_message("not counted (timewait socket): %" G_GUINT64_FORMAT " packet, %"
+			       G_GUINT64_FORMAT " bytes", packets, bytes);
+		e->lost[0] += packets;
+		e->lost[1] += bytes;
+		return;
+	}
+	g_assert_true(same);
+}
+
+/* Byte-exact counters in both directions, IPv4 and IPv6, for every kind
+ * of traffic traffic.py makes, cumulative over one session. */
+static void test_exact(Fixture *f, gconstpointer data)
+{
+	static const char *const kinds[] = { "udp", "udp-unconnected", "tcp", "icmp",
+					     "tcp-close-first" };
+	g_autofree char *path = NULL;
+	SessionClient *c = session_on(f, f->other, &path);
+	guint32 mark = session_mark(f);
+	g_autofree char *dev = g_strdup_printf("uplink%d", f->other);
+	Exact e = { .f = f, .c = c, .path = path };
+
+	g_assert_true(nfc_lab_wait_for(has_ipv6_gateway, f, 20000));
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
+			"ip route get %s mark 0x%x | grep -q 'dev %s .*src '", UPLINK_SERVER6, mark,
+			dev);
+	/* nothing of the session yet, and nothing of its ports at the router */
+	g_assert_true(exact_equal(&e));
+	/* the raw-priority chains exist in the conntrack-free mode only (and
+	 * nft can print them, as text and as JSON) */
+	{
+		g_autofree char *text = nfc_lab_sh_output(f->u.lab, f->u.host,
+							  "nft list ruleset; nft -j list ruleset >/dev/null");
+
+		g_assert_true((strstr(text, "notrack") != NULL) == f->notrack);
+		g_assert_true((strstr(text, "socket mark") != NULL) == f->notrack);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		check_exact(f, &e, UPLINK_SERVER4, kinds[i]);
+		check_exact(f, &e, UPLINK_SERVER6, kinds[i]);
+	}
 	session_client_free(c);
 }
 
@@ -614,7 +818,7 @@ static void test_lifecycle(Fixture *f, gconstpointer data)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "auto", "off" };
+	static const char *const modes[] = { "auto", "notrack", "off" };
 
 	nfc_lab_require_root();
 	g_test_init(&argc, &argv, NULL);
@@ -626,6 +830,7 @@ int main(int argc, char **argv)
 	} while (0)
 		ADD("new-sockets", test_new_sockets);
 		ADD("counters", test_counters);
+		ADD("exact", test_exact);
 		ADD("effective-uid", test_effective_uid);
 		ADD("not-ours", test_not_ours);
 		ADD("moved", test_moved);
