@@ -934,42 +934,75 @@ static int ipt_create(const NfcFirewallConfig *config, void **priv)
 	return 0;
 }
 
-/* An orderly stop: nothing of ours stays, and nothing is left running.
- * Waits (bounded by the helpers' own lock timeout). */
+/* Removes every chain and jump of ours from the tables one family's
+ * save lists, waiting (bounded by the restore's own lock timeout). */
+static void remove_ours(int family, const char *save_bin, const char *restore_bin)
+{
+	const char *save[] = { save_bin, NULL };
+	const char *restore[] = { restore_bin, "-w", "10", "--noflush", NULL };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GSubprocess) proc = NULL;
+	IptRuleset have, none;
+	GString *text;
+
+	if (!g_spawn_sync(NULL, (char **)save, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+			  &out, NULL, NULL, &error)) {
+		nfc_warn("%s: cannot read our chains: %s", family_name(family), error->message);
+		return;
+	}
+	ipt_ruleset_init(&have);
+	ipt_ruleset_init(&none);
+	text = g_string_new(NULL);
+	if (ipt_parse_save(out, &have))
+		ipt_put_replace(text, &have, &none);
+	ipt_ruleset_clear(&have);
+	ipt_ruleset_clear(&none);
+	if (text->len) {
+		proc = g_subprocess_newv(restore, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+					 G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+		if (!proc || !g_subprocess_communicate_utf8(proc, text->str, NULL, NULL, &err,
+							    &error) ||
+		    !g_subprocess_get_successful(proc))
+			nfc_warn("%s: cannot remove our chains: %s", family_name(family),
+				 error ? error->message : err);
+	}
+	g_string_free(text, TRUE);
+}
+
+/* An orderly stop: nothing of ours stays, and nothing is left running. */
 static void remove_all_now(Ipt *ipt)
 {
-	for (unsigned int f = 0; f < ipt->n_families; f++) {
-		const char *save[] = { ipt->save_bin[f], NULL };
-		const char *restore[] = { ipt->restore_bin[f], "-w", "10", "--noflush", NULL };
-		g_autoptr(GError) error = NULL;
-		g_autofree char *out = NULL, *err = NULL;
-		g_autoptr(GSubprocess) proc = NULL;
-		IptRuleset have, none;
-		GString *text;
+	for (unsigned int f = 0; f < ipt->n_families; f++)
+		remove_ours(ipt->families[f], ipt->save_bin[f], ipt->restore_bin[f]);
+}
 
-		if (!g_spawn_sync(NULL, (char **)save, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-				  &out, NULL, NULL, &error)) {
-			nfc_warn("%s: cannot read our chains: %s", family_name(ipt->families[f]),
-				 error->message);
+/* Chains of ours that an earlier run on the iptables backend left (a crash,
+ * or a stop cut short) while the nftables backend is in use now. Only
+ * tables this namespace already has are looked at: iptables-legacy-save
+ * without -t lists those of /proc/net/ip[6]_tables_names, and a table that
+ * is not there is not instantiated (its hooks would cost every packet). */
+void nfc_firewall_ipt_remove_leftovers(void)
+{
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		const char *v = family == AF_INET ? "" : "6";
+		g_autofree char *names_path = g_strdup_printf("/proc/net/ip%s_tables_names", v);
+		g_autofree char *names = NULL;
+		g_autofree char *save = NULL, *restore = NULL;
+		g_autofree char *save_name = g_strdup_printf("ip%stables-legacy-save", v);
+		g_autofree char *restore_name = g_strdup_printf("ip%stables-legacy-restore", v);
+
+		/* no module, or no table in this namespace: nothing of ours */
+		if (!g_file_get_contents(names_path, &names, NULL, NULL) || !*g_strstrip(names))
+			continue;
+		save = find_tool(save_name);
+		restore = find_tool(restore_name);
+		if (!save || !restore) {
+			nfc_warn("%s: tables are in use but %s or %s is missing: chains an earlier "
+				 "run left stay", family_name(family), save_name, restore_name);
 			continue;
 		}
-		ipt_ruleset_init(&have);
-		ipt_ruleset_init(&none);
-		text = g_string_new(NULL);
-		if (ipt_parse_save(out, &have))
-			ipt_put_replace(text, &have, &none);
-		ipt_ruleset_clear(&have);
-		ipt_ruleset_clear(&none);
-		if (text->len) {
-			proc = g_subprocess_newv(restore, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-						 G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-			if (!proc || !g_subprocess_communicate_utf8(proc, text->str, NULL, NULL, &err,
-								    &error) ||
-			    !g_subprocess_get_successful(proc))
-				nfc_warn("%s: cannot remove our chains: %s", family_name(ipt->families[f]),
-					 error ? error->message : err);
-		}
-		g_string_free(text, TRUE);
+		remove_ours(family, save, restore);
 	}
 }
 
