@@ -4,9 +4,11 @@
  * their ip6tables twins, run as helper processes from the main loop (stdin
  * fed, exit status, stdout and stderr read asynchronously), for the base
  * state, its repair, NAT, tethering and the counter reads; the per-session
- * rules, the frequent changes, go in-process through libip4tc/libip6tc
- * (ipt-iptc.c): tools/bench/ipt-change measured a helper process at tens
- * of ms per change, the library at ~2 ms at 1,000 identities. Either way
+ * rules, the frequent changes, go through libip4tc/libip6tc (ipt-iptc.c),
+ * in a child forked per change and family: tools/bench/ipt-change measured
+ * a helper process at tens of ms per change, the library at ~2 ms at 1,000
+ * identities, but the library's cost grows with the table, and in a child
+ * it does not hold up the main loop. Either way
  * the kernel swaps a whole table at once (atomic per table); rules of
  * others are read back and kept as they were.
  *
@@ -24,6 +26,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -73,6 +77,14 @@ typedef struct {
 	GSubprocess *proc;
 } Job;
 
+/* One forked child of a step: commits a family's per-session rules. */
+typedef struct {
+	Ipt *ipt;
+	int family;
+	GPid pid;
+	guint watch;
+} Fork;
+
 typedef enum {
 	STEP_READ,                /* save of the current state, then a restore */
 	STEP_WRITE,               /* restore */
@@ -93,6 +105,7 @@ struct Ipt {
 	IptState *work;           /* the batch's state, applied when it succeeds */
 	StepKind step;
 	Job *jobs[N_FAMILIES];
+	Fork *forks[N_FAMILIES];
 	unsigned int jobs_left;
 	int step_error;
 	unsigned int step_failed;     /* families whose restore failed */
@@ -664,26 +677,95 @@ static bool is_identity(ReqType type)
 	return type == REQ_ID_ADD || type == REQ_ID_DEL;
 }
 
-/* The batch's per-session rules, in-process: bounded by the table's size
- * (tools/bench/ipt-change), so done right here. */
-static void apply_in_process(Ipt *ipt, IptBatch *b)
+/* ---- the per-session rules: libiptc in a forked child ------------------------------- */
+
+static void on_fork_done(GPid pid, gint status, gpointer data)
 {
+	Fork *k = data;
+	Ipt *ipt = k->ipt;
+	int f = family_index(ipt, k->family);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+
+	g_spawn_close_pid(pid);
+	ipt->forks[f] = NULL;
+	if (code) {
+		nfc_warn("%s: changing the session rules failed: %s", family_name(k->family),
+			 g_strerror(code));
+		if (!ipt->step_error)
+			ipt->step_error = -code;
+		ipt->step_failed |= 1u << f;
+	}
+	g_free(k);
+	if (--ipt->jobs_left == 0)
+		step_done(ipt);
+}
+
+/* The batch's per-session rules, one child per family (both families
+ * commit side by side); the main loop goes on meanwhile and coalesces
+ * what comes in behind. Whether the kernel took them: step_done(). */
+static void apply_forked(Ipt *ipt, IptBatch *b)
+{
+	IptPrepared *prepared[N_FAMILIES] = { NULL };
+
+	ipt->step = STEP_WRITE;
 	ipt->step_error = 0;
 	ipt->step_failed = 0;
+	ipt->jobs_left = 1;   /* held until every child is started */
+	for (unsigned int f = 0; f < ipt->n_families; f++)
+		if (b[f].ops->len)
+			prepared[f] = ipt_iptc_prepare(ipt->families[f], b[f].ops);
 	for (unsigned int f = 0; f < ipt->n_families; f++) {
-		g_autofree char *why = NULL;
-		int r;
+		Fork *k;
+		pid_t pid;
 
-		if (!b[f].ops->len)
+		if (!prepared[f])
 			continue;
-		r = ipt_iptc_apply(ipt->families[f], b[f].ops, &why);
-		if (r < 0) {
-			nfc_warn("%s: changing the session rules failed: %s",
-				 family_name(ipt->families[f]), why);
-			if (!ipt->step_error)
-				ipt->step_error = r;
-			ipt->step_failed |= 1u << f;
+		pid = fork();
+		if (pid == 0) {
+			int code = ipt_iptc_commit(prepared[f]);
+
+			_exit(code > 255 ? EIO : code);
 		}
+		if (pid < 0) {
+			int e = errno;
+
+			nfc_warn("%s: cannot fork to change the session rules: %s",
+				 family_name(ipt->families[f]), g_strerror(e));
+			if (!ipt->step_error)
+				ipt->step_error = -e;
+			ipt->step_failed |= 1u << f;
+			continue;
+		}
+		k = g_new0(Fork, 1);
+		k->ipt = ipt;
+		k->family = ipt->families[f];
+		k->pid = pid;
+		k->watch = g_child_watch_add(pid, on_fork_done, k);
+		ipt->forks[f] = k;
+		ipt->jobs_left++;
+	}
+	for (unsigned int f = 0; f < N_FAMILIES; f++)
+		if (prepared[f])
+			ipt_iptc_prepared_free(prepared[f]);
+	if (--ipt->jobs_left == 0)
+		step_done(ipt);
+}
+
+/* At the backend's end: a child still committing is let finish (what it
+ * commits, the removal that follows takes away). */
+static void forks_wait(Ipt *ipt)
+{
+	for (unsigned int f = 0; f < N_FAMILIES; f++) {
+		Fork *k = ipt->forks[f];
+		int status;
+
+		if (!k)
+			continue;
+		g_source_remove(k->watch);
+		while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		g_free(k);
+		ipt->forks[f] = NULL;
 	}
 }
 
@@ -757,12 +839,11 @@ static gboolean dispatch(gpointer data)
 			if (!ipt_batch_empty(&b[f]))
 				texts[f] = ipt_batch_text(&b[f]);
 		if (any && ipt->installed && is_identity(req->type)) {
-			apply_in_process(ipt, b);
+			apply_forked(ipt, b);
 			for (unsigned int f = 0; f < N_FAMILIES; f++) {
 				ipt_batch_clear(&b[f]);
 				g_free(texts[f]);
 			}
-			batch_done(ipt);
 			return G_SOURCE_REMOVE;
 		}
 		for (unsigned int f = 0; f < N_FAMILIES; f++)
@@ -1014,8 +1095,9 @@ static void ipt_destroy(void *priv)
 	ipt->dead = true;
 	g_clear_handle_id(&ipt->dispatch_id, g_source_remove);
 	g_clear_handle_id(&ipt->check_id, g_source_remove);
-	/* a helper still running may be about to commit: let it, then
-	 * remove everything */
+	/* a helper or child still running may be about to commit: let it,
+	 * then remove everything */
+	forks_wait(ipt);
 	for (unsigned int f = 0; f < N_FAMILIES; f++) {
 		Job *job = ipt->jobs[f];
 
