@@ -22,6 +22,9 @@ static struct {
 #endif
 	char *why_not;            /* NULL while the fast path runs */
 	EngineApplyRing times;    /* map updates, as the kernel took them */
+	/* Pending: adds the firewall has not answered yet. A firewall freed
+	 * at stop drops them without a callback: they are freed here. */
+	GQueue in_flight;
 } bpf;
 
 #if NFC_HAVE_BPF
@@ -62,17 +65,24 @@ typedef struct {
 	uint32_t mark;
 	NfcFirewallDoneFunc done;
 	void *user_data;
+	GList link;               /* in bpf.in_flight */
 } Pending;
+
+static void pending_free(Pending *p)
+{
+	g_free(p->cgroup_path);
+	g_free(p);
+}
 
 static void on_firewall_added(int error, void *user_data)
 {
 	Pending *p = user_data;
 
+	g_queue_unlink(&bpf.in_flight, &p->link);
 	if (error >= 0)
 		update(&p->identity, p->mark);
 	p->done(error, p->user_data);
-	g_free(p->cgroup_path);
-	g_free(p);
+	pending_free(p);
 }
 
 /* The program's maps hold a subset of the firewall's elements at every
@@ -98,10 +108,12 @@ static int set_identity(void *data, const NfcFirewallIdentity *identity, uint32_
 	p->mark = mark;
 	p->done = done;
 	p->user_data = user_data;
+	p->link.data = p;
+	g_queue_push_tail_link(&bpf.in_flight, &p->link);
 	r = nfc_firewall_identity_add(fw, identity, mark, on_firewall_added, p);
 	if (r < 0) {
-		g_free(p->cgroup_path);
-		g_free(p);
+		g_queue_unlink(&bpf.in_flight, &p->link);
+		pending_free(p);
 	}
 	return r;
 }
@@ -167,6 +179,11 @@ void engine_bpf_sink_add(EngineStages *st, NfcFirewall *fw)
 void engine_bpf_sink_stop(void)
 {
 #if NFC_HAVE_BPF
+	GList *l;
+
+	/* called once the firewall is gone: nothing will answer these */
+	while ((l = g_queue_pop_head_link(&bpf.in_flight)))
+		pending_free(l->data);
 	g_clear_pointer(&bpf.sm, nfc_sockmark_free);
 #endif
 	g_clear_pointer(&bpf.why_not, g_free);

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "nft.h"
+#include "request.h"
 
 struct NfcFirewall {
 	const NfcFirewallOps *ops;
@@ -169,6 +170,40 @@ int nfc_cgroup_resolve(const char *path, uint64_t *cgroup_id, unsigned int *leve
 	return 0;
 }
 
+/* ---- requests ----------------------------------------------------------------- */
+
+NfcFirewallRequest *nfc_firewall_request_new(size_t size, NfcFirewallRequestType type,
+					     NfcFirewallDoneFunc done, void *user_data)
+{
+	NfcFirewallRequest *req = g_malloc0(size);
+
+	req->type = type;
+	req->done = done;
+	req->user_data = user_data;
+	return req;
+}
+
+void nfc_firewall_request_clear(NfcFirewallRequest *req)
+{
+	g_clear_pointer(&req->id_key, g_free);
+	g_clear_pointer(&req->uplinks, g_strfreev);
+}
+
+static NfcFirewallRequest *request_new(NfcFirewall *fw, NfcFirewallRequestType type,
+				       NfcFirewallDoneFunc done, void *user_data)
+{
+	return nfc_firewall_request_new(fw->ops->request_size, type, done, user_data);
+}
+
+static int submit(NfcFirewall *fw, NfcFirewallRequest *req)
+{
+	int r = fw->ops->submit(fw->priv, req);
+
+	if (r < 0)
+		fw->ops->request_free(req);
+	return r;
+}
+
 int nfc_firewall_new(const NfcFirewallOps *ops, const NfcFirewallConfig *config,
 		     NfcFirewall **firewall)
 {
@@ -215,12 +250,12 @@ void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, voi
 
 int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data)
 {
-	return fw->ops->init(fw->priv, done, user_data);
+	return submit(fw, request_new(fw, REQ_FULL, done, user_data));
 }
 
 int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data)
 {
-	return fw->ops->cleanup(fw->priv, done, user_data);
+	return submit(fw, request_new(fw, REQ_CLEANUP, done, user_data));
 }
 
 static int check_identity(const NfcFirewallIdentity *identity)
@@ -235,6 +270,37 @@ static int check_identity(const NfcFirewallIdentity *identity)
 	return -EINVAL;
 }
 
+/* The key is the backends' name for an identity in their state: a removal
+ * finds by it what the add installed. */
+static char *identity_key(const NfcFirewallIdentity *identity)
+{
+	switch (identity->kind) {
+	case NFC_IDENTITY_UID:
+		return g_strdup_printf("u:%u", identity->id);
+	case NFC_IDENTITY_GID:
+		return g_strdup_printf("g:%u", identity->id);
+	case NFC_IDENTITY_CGROUP:
+		return g_strdup_printf("c:%s", identity->cgroup_path);
+	}
+	return NULL;
+}
+
+static int identity_request(NfcFirewall *fw, NfcFirewallRequestType type,
+			    const NfcFirewallIdentity *identity, uint32_t mark,
+			    NfcFirewallDoneFunc done, void *user_data)
+{
+	NfcFirewallRequest *req = request_new(fw, type, done, user_data);
+	int err;
+
+	req->id_key = identity_key(identity);
+	err = fw->ops->identity_prepare(req, identity, mark);
+	if (err < 0) {
+		fw->ops->request_free(req);
+		return err;
+	}
+	return submit(fw, req);
+}
+
 int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identity, uint32_t mark,
 			      NfcFirewallDoneFunc done, void *user_data)
 {
@@ -244,7 +310,7 @@ int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identi
 	 * not ours to set. */
 	if (check_identity(identity) < 0 || mark == 0 || (mark & ~ours))
 		return -EINVAL;
-	return fw->ops->identity_add(fw->priv, identity, mark, done, user_data);
+	return identity_request(fw, REQ_ID_ADD, identity, mark, done, user_data);
 }
 
 int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcFirewallIdentity *identity,
@@ -252,12 +318,15 @@ int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcFirewallIdentity *ide
 {
 	if (check_identity(identity) < 0)
 		return -EINVAL;
-	return fw->ops->identity_remove(fw->priv, identity, done, user_data);
+	return identity_request(fw, REQ_ID_DEL, identity, 0, done, user_data);
 }
 
 int nfc_firewall_counters_read(NfcFirewall *fw, NfcFirewallCountersFunc done, void *user_data)
 {
-	return fw->ops->counters_read(fw->priv, done, user_data);
+	NfcFirewallRequest *req = request_new(fw, REQ_COUNTERS, NULL, user_data);
+
+	req->counters_done = done;
+	return submit(fw, req);
 }
 
 static int check_nat(const NfcFirewallNat *nat)
@@ -272,17 +341,25 @@ static int check_nat(const NfcFirewallNat *nat)
 int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
 			 NfcFirewallDoneFunc done, void *user_data)
 {
+	NfcFirewallRequest *req;
+
 	if (check_nat(nat) < 0)
 		return -EINVAL;
-	return fw->ops->nat_add(fw->priv, nat, done, user_data);
+	req = request_new(fw, REQ_NAT_ADD, done, user_data);
+	req->nat = *nat;
+	return submit(fw, req);
 }
 
 int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
 			    NfcFirewallDoneFunc done, void *user_data)
 {
+	NfcFirewallRequest *req;
+
 	if (check_nat(nat) < 0)
 		return -EINVAL;
-	return fw->ops->nat_remove(fw->priv, nat, done, user_data);
+	req = request_new(fw, REQ_NAT_DEL, done, user_data);
+	req->nat = *nat;
+	return submit(fw, req);
 }
 
 static bool ifname_ok(const char *name)
@@ -296,26 +373,39 @@ int nfc_firewall_uplinks_set(NfcFirewall *fw, const char *const *ifnames,
 			     NfcFirewallDoneFunc done, void *user_data)
 {
 	static const char *const none[] = { NULL };
+	NfcFirewallRequest *req;
 
 	for (const char *const *p = ifnames; p && *p; p++)
 		if (!ifname_ok(*p))
 			return -EINVAL;
-	return fw->ops->uplinks_set(fw->priv, ifnames ? ifnames : none, done, user_data);
+	req = request_new(fw, REQ_UPLINKS, done, user_data);
+	req->uplinks = g_strdupv((char **)(ifnames ? ifnames : none));
+	return submit(fw, req);
 }
 
 int nfc_firewall_tether_set(NfcFirewall *fw, const NfcFirewallTether *tether,
 			    NfcFirewallDoneFunc done, void *user_data)
 {
+	NfcFirewallRequest *req;
+
 	if (tether && (!ifname_ok(tether->bridge) || tether->prefixlen4 > 32 ||
 		       tether->prefixlen6 > 128))
 		return -EINVAL;
-	return fw->ops->tether_set(fw->priv, tether, done, user_data);
+	req = request_new(fw, REQ_TETHER, done, user_data);
+	if (tether) {
+		req->tether_on = true;
+		req->tether = *tether;
+	}
+	return submit(fw, req);
 }
 
 int nfc_firewall_tether_counters_read(NfcFirewall *fw, NfcFirewallTetherCountersFunc done,
 				      void *user_data)
 {
-	return fw->ops->tether_counters_read(fw->priv, done, user_data);
+	NfcFirewallRequest *req = request_new(fw, REQ_TETHER_COUNTERS, NULL, user_data);
+
+	req->tether_counters_done = done;
+	return submit(fw, req);
 }
 
 /* ---- choosing a backend ----------------------------------------------------- */

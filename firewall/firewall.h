@@ -151,41 +151,33 @@ typedef struct {
 
 /* ---- the backend interface --------------------------------------------------- */
 
+/* A call of the interface below, as a backend gets it (firewall/request.h). */
+typedef struct NfcFirewallRequest NfcFirewallRequest;
+
 typedef struct {
 	const char *name;
+	/* The size of the backend's request: an NfcFirewallRequest, then the
+	 * backend's own fields. */
+	size_t request_size;
 	/* Opens what the backend needs (sockets in the current network
 	 * namespace). 0 or negative errno; *priv gets the backend's state. */
 	int (*create)(const NfcFirewallConfig *config, void **priv);
 	/* Drops pending requests without calling them back. */
 	void (*destroy)(void *priv);
-	/* Install the complete base state in one transaction, replacing any
-	 * state of ours already there (with the identities and NAT entries
-	 * known). */
-	int (*init)(void *priv, NfcFirewallDoneFunc done, void *user_data);
-	/* Remove everything of ours. */
-	int (*cleanup)(void *priv, NfcFirewallDoneFunc done, void *user_data);
-	/* Traffic of sockets matching the identity gets the mark (our bits
-	 * only; its session part names the session for accounting). Adding
-	 * a known identity with another mark moves it. */
-	int (*identity_add)(void *priv, const NfcFirewallIdentity *identity, uint32_t mark,
-			    NfcFirewallDoneFunc done, void *user_data);
-	int (*identity_remove)(void *priv, const NfcFirewallIdentity *identity,
-			       NfcFirewallDoneFunc done, void *user_data);
-	/* Per-session packets and bytes, both directions, in one read. */
-	int (*counters_read)(void *priv, NfcFirewallCountersFunc done, void *user_data);
-	int (*nat_add)(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
-		       void *user_data);
-	int (*nat_remove)(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
-			  void *user_data);
-	/* The interfaces of the uplinks (connected services), replacing the
-	 * last set; NULL-terminated, may be empty. Kept across tether_set. */
-	int (*uplinks_set)(void *priv, const char *const *ifnames, NfcFirewallDoneFunc done,
-			   void *user_data);
-	/* Install (or replace) the tether state; NULL removes it. */
-	int (*tether_set)(void *priv, const NfcFirewallTether *tether, NfcFirewallDoneFunc done,
-			  void *user_data);
-	/* Every tether client seen since tether_set, in one read. */
-	int (*tether_counters_read)(void *priv, NfcFirewallTetherCountersFunc done, void *user_data);
+	/* Fills in the backend's part of an identity request (REQ_ID_ADD with
+	 * the mark, REQ_ID_DEL): what must exist at add time (a cgroup
+	 * directory) is resolved now, while a removal goes by the identity's
+	 * key even after it is gone. Negative errno refuses the request. */
+	int (*identity_prepare)(NfcFirewallRequest *req, const NfcFirewallIdentity *identity,
+				uint32_t mark);
+	/* Takes a checked request into the backend's queue (the semantics of
+	 * each type are those of the nfc_firewall_* calls below). 0 when
+	 * queued: its callback then runs exactly once; a negative errno when
+	 * refused: the request stays the caller's to free. */
+	int (*submit)(void *priv, NfcFirewallRequest *req);
+	/* Frees a request that never ran (the backend's part, then the common
+	 * one). */
+	void (*request_free)(NfcFirewallRequest *req);
 	void (*set_event_func)(void *priv, NfcFirewallEventFunc func, void *user_data);
 } NfcFirewallOps;
 
@@ -236,20 +228,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcFirewall, nfc_firewall_free)
 const char *nfc_firewall_backend_name(NfcFirewall *fw);
 const NfcMarkLayout *nfc_firewall_layout(NfcFirewall *fw);
 void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, void *user_data);
+/* Install the complete base state in one transaction, replacing any state
+ * of ours already there (with the identities and NAT entries known). */
 int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
+/* Remove everything of ours. */
 int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
+/* Traffic of sockets matching the identity gets the mark (our bits only;
+ * its session part names the session for accounting). Adding a known
+ * identity with another mark moves it. */
 int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identity, uint32_t mark,
 			      NfcFirewallDoneFunc done, void *user_data);
 int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcFirewallIdentity *identity,
 				 NfcFirewallDoneFunc done, void *user_data);
+/* Per-session packets and bytes, both directions, in one read. */
 int nfc_firewall_counters_read(NfcFirewall *fw, NfcFirewallCountersFunc done, void *user_data);
 int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
 			 NfcFirewallDoneFunc done, void *user_data);
 int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
 			    NfcFirewallDoneFunc done, void *user_data);
+/* The interfaces of the uplinks (connected services), replacing the last
+ * set; NULL-terminated, may be empty. Kept across tether_set. */
 int nfc_firewall_uplinks_set(NfcFirewall *fw, const char *const *ifnames,
 			     NfcFirewallDoneFunc done, void *user_data);
+/* Install (or replace) the tether state; NULL removes it. */
 int nfc_firewall_tether_set(NfcFirewall *fw, const NfcFirewallTether *tether,
 			    NfcFirewallDoneFunc done, void *user_data);
+/* Every tether client seen since tether_set, in one read. */
 int nfc_firewall_tether_counters_read(NfcFirewall *fw, NfcFirewallTetherCountersFunc done,
 				      void *user_data);

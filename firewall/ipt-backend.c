@@ -32,36 +32,12 @@
 #include <gio/gio.h>
 
 #include "log.h"
-
-typedef enum {
-	REQ_FULL,       /* init, or repair */
-	REQ_CLEANUP,
-	REQ_CHECK,      /* the periodic tamper check */
-	REQ_COUNTERS,
-	REQ_TETHER_COUNTERS,
-	/* the incremental ones, coalesced */
-	REQ_ID_ADD,
-	REQ_ID_DEL,
-	REQ_NAT_ADD,
-	REQ_NAT_DEL,
-	REQ_UPLINKS,
-	REQ_TETHER,
-} ReqType;
+#include "request.h"
 
 typedef struct {
-	ReqType type;
-	bool repair;              /* REQ_FULL: raise REPAIRED when done */
+	NfcFirewallRequest base;
 	bool alone;               /* not to be coalesced (retried after a batch failed) */
-	char *id_key;
 	IptIdentity id;           /* id.cgroup owned */
-	NfcFirewallNat nat;
-	char **uplinks;
-	bool tether_on;
-	NfcFirewallTether tether;
-	NfcFirewallDoneFunc done;
-	NfcFirewallCountersFunc counters_done;
-	NfcFirewallTetherCountersFunc tether_counters_done;
-	void *user_data;
 	int result;               /* known without the kernel (-ENOENT, 0: no change) */
 	bool touches;             /* has lines in the batch */
 } Request;
@@ -124,9 +100,8 @@ struct Ipt {
 
 static void request_free(Request *req)
 {
-	g_free(req->id_key);
+	nfc_firewall_request_clear(&req->base);
 	g_free(req->id.cgroup);
-	g_strfreev(req->uplinks);
 	g_free(req);
 }
 
@@ -205,9 +180,9 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 
 	req->result = 0;
 	req->touches = false;
-	switch (req->type) {
+	switch (req->base.type) {
 	case REQ_ID_ADD:
-		old = g_hash_table_lookup(s->identities, req->id_key);
+		old = g_hash_table_lookup(s->identities, req->base.id_key);
 		if (old && old->mark == req->id.mark)
 			return;
 		s_new = req->id.mark & s->session_mask;
@@ -222,16 +197,17 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 		}
 		if (old) {
 			session_ref(s, s_old, -1);
-			g_hash_table_remove(s->identities, req->id_key);
+			g_hash_table_remove(s->identities, req->base.id_key);
 		}
 		req->id.seq = ++s->next_seq;
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			ipt_put_identity(&b[f], s, &req->id, true);
 		session_ref(s, s_new, +1);
-		g_hash_table_insert(s->identities, g_strdup(req->id_key), ipt_identity_copy(&req->id));
+		g_hash_table_insert(s->identities, g_strdup(req->base.id_key),
+				    ipt_identity_copy(&req->id));
 		break;
 	case REQ_ID_DEL:
-		old = g_hash_table_lookup(s->identities, req->id_key);
+		old = g_hash_table_lookup(s->identities, req->base.id_key);
 		if (!old) {
 			req->result = -ENOENT;
 			return;
@@ -243,19 +219,19 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 				ipt_put_session_counter(&b[f], s, s_old, false);
 		}
 		session_ref(s, s_old, -1);
-		g_hash_table_remove(s->identities, req->id_key);
+		g_hash_table_remove(s->identities, req->base.id_key);
 		break;
 	case REQ_NAT_ADD:
-		if (nat_index(s, &req->nat) >= 0)
+		if (nat_index(s, &req->base.nat) >= 0)
 			return;
-		g_array_append_val(s->nats, req->nat);
+		g_array_append_val(s->nats, req->base.nat);
 		/* (NAT entries are IPv4: the IPv6 chain stays as it is) */
 		i = family_index(ipt, AF_INET);
 		if (i >= 0)
 			ipt_put_nat(&b[i], s, AF_INET);
 		break;
 	case REQ_NAT_DEL:
-		i = nat_index(s, &req->nat);
+		i = nat_index(s, &req->base.nat);
 		if (i < 0) {
 			req->result = -ENOENT;
 			return;
@@ -267,7 +243,7 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 		break;
 	case REQ_UPLINKS:
 		g_strfreev(s->uplinks);
-		s->uplinks = g_strdupv(req->uplinks);
+		s->uplinks = g_strdupv(req->base.uplinks);
 		/* only the tether rules name uplinks */
 		if (!s->tether_on)
 			return;
@@ -278,10 +254,11 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 		bool was_on = s->tether_on;
 
 		/* the same again keeps the clients' counters */
-		if (req->tether_on == was_on && (!was_on || tether_equal(&req->tether, &s->tether)))
+		if (req->base.tether_on == was_on &&
+		    (!was_on || tether_equal(&req->base.tether, &s->tether)))
 			return;
-		s->tether_on = req->tether_on;
-		s->tether = req->tether;
+		s->tether_on = req->base.tether_on;
+		s->tether = req->base.tether;
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			ipt_put_tether(&b[f], s, ipt->families[f], was_on);
 		break;
@@ -303,7 +280,7 @@ static bool complete(Ipt *ipt, Request *req, int error, const IptRuleset *counte
 	bool alive;
 
 	ipt->refs++;
-	if (req->type == REQ_COUNTERS && req->counters_done) {
+	if (req->base.type == REQ_COUNTERS && req->base.counters_done) {
 		g_autoptr(GArray) c = g_array_new(FALSE, TRUE, sizeof(NfcSessionCounters));
 		g_autoptr(GHashTable) index = g_hash_table_new(NULL, NULL);
 
@@ -341,9 +318,9 @@ static bool complete(Ipt *ipt, Request *req, int error, const IptRuleset *counte
 				}
 			}
 		}
-		req->counters_done(error, error ? NULL : (NfcSessionCounters *)c->data,
-				   error ? 0 : c->len, req->user_data);
-	} else if (req->type == REQ_TETHER_COUNTERS && req->tether_counters_done) {
+		req->base.counters_done(error, error ? NULL : (NfcSessionCounters *)c->data,
+					error ? 0 : c->len, req->base.user_data);
+	} else if (req->base.type == REQ_TETHER_COUNTERS && req->base.tether_counters_done) {
 		g_autoptr(GArray) c = g_array_new(FALSE, TRUE, sizeof(NfcTetherCounters));
 		g_autoptr(GHashTable) index = g_hash_table_new(NULL, NULL);
 		int f4 = family_index(ipt, AF_INET);
@@ -378,14 +355,14 @@ static bool complete(Ipt *ipt, Request *req, int error, const IptRuleset *counte
 				tc->rx_bytes = r->bytes;
 			}
 		}
-		req->tether_counters_done(error, error ? NULL : (NfcTetherCounters *)c->data,
-					  error ? 0 : c->len, req->user_data);
-	} else if (req->done) {
-		req->done(error, req->user_data);
+		req->base.tether_counters_done(error, error ? NULL : (NfcTetherCounters *)c->data,
+					       error ? 0 : c->len, req->base.user_data);
+	} else if (req->base.done) {
+		req->base.done(error, req->base.user_data);
 	}
-	if (req->repair)
+	if (req->base.repair)
 		ipt->retry_repair = error != 0;
-	if (req->repair && ipt->event_func && !ipt->dead)
+	if (req->base.repair && ipt->event_func && !ipt->dead)
 		ipt->event_func(NFC_FIREWALL_EVENT_REPAIRED, error, ipt->event_data);
 	alive = !ipt->dead;
 	ipt_unref(ipt);
@@ -551,9 +528,9 @@ static void after_read(Ipt *ipt)
 		ipt_ruleset_init(&want[f]);
 		if (!ipt_parse_save(ipt->out[f] ? ipt->out[f] : "", &have[f]))
 			ipt->step_error = -EPROTO;
-		if (req->type != REQ_CLEANUP)
+		if (req->base.type != REQ_CLEANUP)
 			ipt_expected(&ipt->st, ipt->families[f], &want[f]);
-		if (req->type == REQ_CHECK) {
+		if (req->base.type == REQ_CHECK) {
 			g_autofree char *why = NULL;
 
 			if (!ipt_ruleset_matches(&have[f], &want[f], &why)) {
@@ -563,7 +540,7 @@ static void after_read(Ipt *ipt)
 			}
 		}
 	}
-	if (req->type == REQ_CHECK && !ipt->step_error) {
+	if (req->base.type == REQ_CHECK && !ipt->step_error) {
 		if (!differs) {
 			for (unsigned int f = 0; f < ipt->n_families; f++) {
 				ipt_ruleset_clear(&have[f]);
@@ -573,8 +550,8 @@ static void after_read(Ipt *ipt)
 			return;
 		}
 		/* the check turns into a repair */
-		req->type = REQ_FULL;
-		req->repair = true;
+		req->base.type = REQ_FULL;
+		req->base.repair = true;
 	}
 	for (unsigned int f = 0; f < ipt->n_families; f++) {
 		GString *text = g_string_new(NULL);
@@ -588,7 +565,7 @@ static void after_read(Ipt *ipt)
 	if (ipt->step_error || !write_step(ipt, texts)) {
 		for (unsigned int f = 0; f < N_FAMILIES; f++)
 			g_free(texts[f]);
-		if (!ipt->step_error && req->type == REQ_FULL)
+		if (!ipt->step_error && req->base.type == REQ_FULL)
 			ipt->installed = true;
 		else if (!ipt->step_error)
 			ipt->installed = false;
@@ -630,10 +607,10 @@ static void step_done(Ipt *ipt)
 	case STEP_WRITE:
 		break;
 	}
-	if (req->type == REQ_FULL || req->type == REQ_CLEANUP) {
+	if (req->base.type == REQ_FULL || req->base.type == REQ_CLEANUP) {
 		/* a failed full install leaves what was there: not ours to trust */
-		ipt->installed = req->type == REQ_FULL && !ipt->step_error;
-		if (req->type == REQ_CLEANUP)
+		ipt->installed = req->base.type == REQ_FULL && !ipt->step_error;
+		if (req->base.type == REQ_CLEANUP)
 			ipt->retry_repair = false;
 		finish_step(ipt, ipt->step_error, NULL);
 		return;
@@ -672,7 +649,7 @@ static void batch_done(Ipt *ipt)
 	finish_step(ipt, ipt->step_error, NULL);
 }
 
-static bool is_identity(ReqType type)
+static bool is_identity(NfcFirewallRequestType type)
 {
 	return type == REQ_ID_ADD || type == REQ_ID_DEL;
 }
@@ -781,14 +758,14 @@ static gboolean dispatch(gpointer data)
 	req = g_queue_pop_head(&ipt->queue);
 	ipt->current = g_ptr_array_new();
 	g_ptr_array_add(ipt->current, req);
-	switch (req->type) {
+	switch (req->base.type) {
 	case REQ_FULL:
-		if (req->repair)
+		if (req->base.repair)
 			nfc_warn("iptables: reinstalling our chains");
 		/* fall through */
 	case REQ_CLEANUP:
 	case REQ_CHECK:
-		if (req->type == REQ_CHECK) {
+		if (req->base.type == REQ_CHECK) {
 			ipt->check_queued = false;
 			if (!ipt->installed) {
 				finish_step(ipt, 0, NULL);
@@ -804,7 +781,8 @@ static gboolean dispatch(gpointer data)
 			finish_step(ipt, -ENOTCONN, NULL);
 			return G_SOURCE_REMOVE;
 		}
-		if (!read_step(ipt, STEP_COUNT, req->type == REQ_COUNTERS ? "mangle" : "filter", true))
+		if (!read_step(ipt, STEP_COUNT,
+			       req->base.type == REQ_COUNTERS ? "mangle" : "filter", true))
 			finish_step(ipt, ipt->step_error ? ipt->step_error : -ENOENT, NULL);
 		return G_SOURCE_REMOVE;
 	default:
@@ -827,8 +805,8 @@ static gboolean dispatch(gpointer data)
 		while (!req->alone && !g_queue_is_empty(&ipt->queue)) {
 			Request *next = g_queue_peek_head(&ipt->queue);
 
-			if (next->type < REQ_ID_ADD || next->alone ||
-			    is_identity(next->type) != is_identity(req->type))
+			if (next->base.type < REQ_ID_ADD || next->alone ||
+			    is_identity(next->base.type) != is_identity(req->base.type))
 				break;
 			g_queue_pop_head(&ipt->queue);
 			g_ptr_array_add(ipt->current, next);
@@ -838,7 +816,7 @@ static gboolean dispatch(gpointer data)
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			if (!ipt_batch_empty(&b[f]))
 				texts[f] = ipt_batch_text(&b[f]);
-		if (any && ipt->installed && is_identity(req->type)) {
+		if (any && ipt->installed && is_identity(req->base.type)) {
 			apply_forked(ipt, b);
 			for (unsigned int f = 0; f < N_FAMILIES; f++) {
 				ipt_batch_clear(&b[f]);
@@ -869,14 +847,10 @@ static void schedule_dispatch(Ipt *ipt)
 		ipt->dispatch_id = g_idle_add_full(G_PRIORITY_HIGH, dispatch, ipt, NULL);
 }
 
-static Request *request_new(ReqType type, NfcFirewallDoneFunc done, void *user_data)
+static Request *request_new(NfcFirewallRequestType type, NfcFirewallDoneFunc done,
+			    void *user_data)
 {
-	Request *req = g_new0(Request, 1);
-
-	req->type = type;
-	req->done = done;
-	req->user_data = user_data;
-	return req;
+	return (Request *)nfc_firewall_request_new(sizeof(Request), type, done, user_data);
 }
 
 static int enqueue(Ipt *ipt, Request *req)
@@ -892,7 +866,7 @@ static void schedule_repair(Ipt *ipt)
 {
 	Request *req = request_new(REQ_FULL, NULL, NULL);
 
-	req->repair = true;
+	req->base.repair = true;
 	/* ahead of the others: they assume our chains are there */
 	g_queue_push_head(&ipt->queue, req);
 	schedule_dispatch(ipt);
@@ -1122,39 +1096,6 @@ static void ipt_destroy(void *priv)
 	ipt_unref(ipt);
 }
 
-static int ipt_init(void *priv, NfcFirewallDoneFunc done, void *user_data)
-{
-	return enqueue(priv, request_new(REQ_FULL, done, user_data));
-}
-
-static int ipt_cleanup(void *priv, NfcFirewallDoneFunc done, void *user_data)
-{
-	Ipt *ipt = priv;
-
-	/* nothing of ours is wanted any more: no repair after this */
-	ipt->retry_repair = false;
-	return enqueue(priv, request_new(REQ_CLEANUP, done, user_data));
-}
-
-static int identity_prepare(const NfcFirewallIdentity *identity, Request *req)
-{
-	req->id.kind = identity->kind;
-	switch (identity->kind) {
-	case NFC_IDENTITY_UID:
-		req->id.id = identity->id;
-		req->id_key = g_strdup_printf("u:%u", identity->id);
-		return 0;
-	case NFC_IDENTITY_GID:
-		req->id.id = identity->id;
-		req->id_key = g_strdup_printf("g:%u", identity->id);
-		return 0;
-	case NFC_IDENTITY_CGROUP:
-		req->id_key = g_strdup_printf("c:%s", identity->cgroup_path);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* The path xt_cgroup takes: below the cgroup2 root, as the kernel
  * resolves it; nothing the restore parser could misread. */
 static int cgroup_rule_path(const char *path, char **out)
@@ -1173,96 +1114,44 @@ static int cgroup_rule_path(const char *path, char **out)
 	return 0;
 }
 
-static int ipt_identity_add(void *priv, const NfcFirewallIdentity *identity, uint32_t mark,
-			    NfcFirewallDoneFunc done, void *user_data)
+static int ipt_identity_prepare(NfcFirewallRequest *base, const NfcFirewallIdentity *identity,
+				uint32_t mark)
 {
-	Request *req = request_new(REQ_ID_ADD, done, user_data);
-	int err = identity_prepare(identity, req);
+	Request *req = (Request *)base;
+	uint64_t cgid;
+	int err;
 
-	if (!err && identity->kind == NFC_IDENTITY_CGROUP) {
-		uint64_t cgid;
-
-		/* resolved now: the directory must exist when it is added,
-		 * while removal goes by path even after it is gone */
+	req->id.kind = identity->kind;
+	req->id.mark = mark;
+	switch (identity->kind) {
+	case NFC_IDENTITY_UID:
+	case NFC_IDENTITY_GID:
+		req->id.id = identity->id;
+		return 0;
+	case NFC_IDENTITY_CGROUP:
+		if (base->type != REQ_ID_ADD)
+			return 0;
 		err = nfc_cgroup_resolve(identity->cgroup_path, &cgid, &req->id.level);
 		if (!err)
 			err = cgroup_rule_path(identity->cgroup_path, &req->id.cgroup);
-	}
-	if (err) {
-		request_free(req);
 		return err;
 	}
-	req->id.mark = mark;
-	return enqueue(priv, req);
+	return -EINVAL;
 }
 
-static int ipt_identity_remove(void *priv, const NfcFirewallIdentity *identity,
-			       NfcFirewallDoneFunc done, void *user_data)
+static int ipt_submit(void *priv, NfcFirewallRequest *req)
 {
-	Request *req = request_new(REQ_ID_DEL, done, user_data);
-	int err = identity_prepare(identity, req);
+	Ipt *ipt = priv;
 
-	if (err) {
-		request_free(req);
-		return err;
-	}
-	return enqueue(priv, req);
+	/* nothing of ours is wanted any more: no repair after this */
+	if (req->type == REQ_CLEANUP)
+		ipt->retry_repair = false;
+	return enqueue(ipt, (Request *)req);
 }
 
-static int ipt_counters_read(void *priv, NfcFirewallCountersFunc done, void *user_data)
+static void ipt_request_free(NfcFirewallRequest *req)
 {
-	Request *req = request_new(REQ_COUNTERS, NULL, user_data);
-
-	req->counters_done = done;
-	return enqueue(priv, req);
-}
-
-static int ipt_nat_add(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
-		       void *user_data)
-{
-	Request *req = request_new(REQ_NAT_ADD, done, user_data);
-
-	req->nat = *nat;
-	return enqueue(priv, req);
-}
-
-static int ipt_nat_remove(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
-			  void *user_data)
-{
-	Request *req = request_new(REQ_NAT_DEL, done, user_data);
-
-	req->nat = *nat;
-	return enqueue(priv, req);
-}
-
-static int ipt_uplinks_set(void *priv, const char *const *ifnames, NfcFirewallDoneFunc done,
-			   void *user_data)
-{
-	Request *req = request_new(REQ_UPLINKS, done, user_data);
-
-	req->uplinks = g_strdupv((char **)ifnames);
-	return enqueue(priv, req);
-}
-
-static int ipt_tether_set(void *priv, const NfcFirewallTether *tether, NfcFirewallDoneFunc done,
-			  void *user_data)
-{
-	Request *req = request_new(REQ_TETHER, done, user_data);
-
-	if (tether) {
-		req->tether_on = true;
-		req->tether = *tether;
-	}
-	return enqueue(priv, req);
-}
-
-static int ipt_tether_counters_read(void *priv, NfcFirewallTetherCountersFunc done,
-				    void *user_data)
-{
-	Request *req = request_new(REQ_TETHER_COUNTERS, NULL, user_data);
-
-	req->tether_counters_done = done;
-	return enqueue(priv, req);
+	request_free((Request *)req);
 }
 
 static void ipt_set_event_func(void *priv, NfcFirewallEventFunc func, void *user_data)
@@ -1275,17 +1164,11 @@ static void ipt_set_event_func(void *priv, NfcFirewallEventFunc func, void *user
 
 const NfcFirewallOps nfc_firewall_ipt_ops = {
 	.name = "iptables",
+	.request_size = sizeof(Request),
 	.create = ipt_create,
 	.destroy = ipt_destroy,
-	.init = ipt_init,
-	.cleanup = ipt_cleanup,
-	.identity_add = ipt_identity_add,
-	.identity_remove = ipt_identity_remove,
-	.counters_read = ipt_counters_read,
-	.nat_add = ipt_nat_add,
-	.nat_remove = ipt_nat_remove,
-	.uplinks_set = ipt_uplinks_set,
-	.tether_set = ipt_tether_set,
-	.tether_counters_read = ipt_tether_counters_read,
+	.identity_prepare = ipt_identity_prepare,
+	.submit = ipt_submit,
+	.request_free = ipt_request_free,
 	.set_event_func = ipt_set_event_func,
 };

@@ -31,34 +31,11 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "log.h"
-
-typedef enum {
-	REQ_FULL,       /* init, or repair after tampering */
-	REQ_CLEANUP,
-	REQ_ID_ADD,
-	REQ_ID_DEL,
-	REQ_NAT_ADD,
-	REQ_NAT_DEL,
-	REQ_COUNTERS,
-	REQ_UPLINKS,
-	REQ_TETHER,
-	REQ_TETHER_COUNTERS,
-	REQ_CHECK,      /* is our table still there? (after lost events) */
-} ReqType;
+#include "request.h"
 
 typedef struct {
-	ReqType type;
-	bool repair;
-	char *id_key;
+	NfcFirewallRequest base;
 	NftIdentity id;
-	NfcFirewallNat nat;
-	char **uplinks;           /* REQ_UPLINKS */
-	bool tether_on;           /* REQ_TETHER */
-	NfcFirewallTether tether;
-	NfcFirewallDoneFunc done;
-	NfcFirewallCountersFunc counters_done;
-	NfcFirewallTetherCountersFunc tether_counters_done;
-	void *user_data;
 
 	/* while in flight */
 	bool get;                 /* a GET or dump, not a batch */
@@ -95,8 +72,7 @@ typedef struct {
 
 static void request_free(Request *req)
 {
-	g_free(req->id_key);
-	g_strfreev(req->uplinks);
+	nfc_firewall_request_clear(&req->base);
 	if (req->tether_counters)
 		g_array_unref(req->tether_counters);
 	if (req->tether_index)
@@ -129,18 +105,20 @@ static bool complete(Nft *nft, Request *req, int error)
 	bool alive;
 
 	nft->refs++;
-	if (req->type == REQ_COUNTERS && req->counters_done)
-		req->counters_done(error, error ? NULL : (NfcSessionCounters *)req->counters->data,
-				   error ? 0 : req->counters->len, req->user_data);
-	else if (req->type == REQ_TETHER_COUNTERS && req->tether_counters_done)
-		req->tether_counters_done(error,
-					  error || !req->tether_counters ? NULL :
-					  (NfcTetherCounters *)req->tether_counters->data,
-					  error || !req->tether_counters ? 0 : req->tether_counters->len,
-					  req->user_data);
-	else if (req->done)
-		req->done(error, req->user_data);
-	if (req->repair && nft->event_func && !nft->dead)
+	if (req->base.type == REQ_COUNTERS && req->base.counters_done)
+		req->base.counters_done(error,
+					error ? NULL : (NfcSessionCounters *)req->counters->data,
+					error ? 0 : req->counters->len, req->base.user_data);
+	else if (req->base.type == REQ_TETHER_COUNTERS && req->base.tether_counters_done)
+		req->base.tether_counters_done(error,
+					       error || !req->tether_counters ? NULL :
+					       (NfcTetherCounters *)req->tether_counters->data,
+					       error || !req->tether_counters ? 0 :
+					       req->tether_counters->len,
+					       req->base.user_data);
+	else if (req->base.done)
+		req->base.done(error, req->base.user_data);
+	if (req->base.repair && nft->event_func && !nft->dead)
 		nft->event_func(NFC_FIREWALL_EVENT_REPAIRED, error, nft->event_data);
 	alive = !nft->dead;
 	nft_unref(nft);
@@ -294,9 +272,9 @@ static int start(Nft *nft, Request *req)
 	NftIdentity *old;
 	int err;
 
-	switch (req->type) {
+	switch (req->base.type) {
 	case REQ_FULL:
-		if (req->repair)
+		if (req->base.repair)
 			nfc_warn("nftables table inet %s was changed from outside; reinstalling it",
 				 NFT_TABLE_NAME);
 		b = batch_new(nft);
@@ -308,7 +286,7 @@ static int start(Nft *nft, Request *req)
 		nft_put_table_delete(&b, &nft->st);
 		break;
 	case REQ_ID_ADD:
-		old = g_hash_table_lookup(nft->st.identities, req->id_key);
+		old = g_hash_table_lookup(nft->st.identities, req->base.id_key);
 		if (old && old->mark == req->id.mark)
 			return 0;
 		if (!nft->installed)
@@ -335,7 +313,7 @@ static int start(Nft *nft, Request *req)
 		put_session_mark_change(nft, &b, old, &req->id);
 		break;
 	case REQ_ID_DEL:
-		old = g_hash_table_lookup(nft->st.identities, req->id_key);
+		old = g_hash_table_lookup(nft->st.identities, req->base.id_key);
 		if (!old)
 			return -ENOENT;
 		if (!nft->installed)
@@ -348,17 +326,17 @@ static int start(Nft *nft, Request *req)
 		put_session_mark_change(nft, &b, old, NULL);
 		break;
 	case REQ_NAT_ADD:
-		if (nat_index(nft, &req->nat) >= 0)
+		if (nat_index(nft, &req->base.nat) >= 0)
 			return 0;
 		if (!nft->installed)
 			return 0;
 		b = batch_new(nft);
-		g_array_append_val(nft->st.nats, req->nat);
+		g_array_append_val(nft->st.nats, req->base.nat);
 		nft_put_nat_rules(&b, &nft->st);
 		g_array_remove_index(nft->st.nats, nft->st.nats->len - 1);
 		break;
 	case REQ_NAT_DEL: {
-		int i = nat_index(nft, &req->nat);
+		int i = nat_index(nft, &req->base.nat);
 		NfcFirewallNat saved;
 
 		if (i < 0)
@@ -379,7 +357,7 @@ static int start(Nft *nft, Request *req)
 			return 0;
 		b = batch_new(nft);
 		saved = nft->st.uplinks;
-		nft->st.uplinks = req->uplinks;
+		nft->st.uplinks = req->base.uplinks;
 		nft_put_uplinks(&b, &nft->st);
 		nft->st.uplinks = saved;
 		break;
@@ -389,13 +367,14 @@ static int start(Nft *nft, Request *req)
 		NfcFirewallTether saved = nft->st.tether;
 
 		/* the same again keeps the clients' counters */
-		if (req->tether_on == was_on && (!was_on || tether_equal(&req->tether, &saved)))
+		if (req->base.tether_on == was_on &&
+		    (!was_on || tether_equal(&req->base.tether, &saved)))
 			return 0;
 		if (!nft->installed)
 			return 0;
 		b = batch_new(nft);
-		nft->st.tether_on = req->tether_on;
-		nft->st.tether = req->tether;
+		nft->st.tether_on = req->base.tether_on;
+		nft->st.tether = req->base.tether;
 		nft_put_tether(&b, &nft->st, was_on);
 		nft->st.tether_on = was_on;
 		nft->st.tether = saved;
@@ -437,7 +416,7 @@ static void apply(Nft *nft, Request *req)
 {
 	int i;
 
-	switch (req->type) {
+	switch (req->base.type) {
 	case REQ_FULL:
 		nft->installed = true;
 		memcpy(nft->st.installed, req->slots, sizeof(nft->st.installed));
@@ -449,27 +428,27 @@ static void apply(Nft *nft, Request *req)
 	case REQ_ID_ADD:
 		if (nft->installed)
 			nft->st.installed[req->id.slot] = 1;
-		state_set_identity(nft, req->id_key, &req->id);
+		state_set_identity(nft, req->base.id_key, &req->id);
 		break;
 	case REQ_ID_DEL:
-		state_set_identity(nft, req->id_key, NULL);
+		state_set_identity(nft, req->base.id_key, NULL);
 		break;
 	case REQ_NAT_ADD:
-		if (nat_index(nft, &req->nat) < 0)
-			g_array_append_val(nft->st.nats, req->nat);
+		if (nat_index(nft, &req->base.nat) < 0)
+			g_array_append_val(nft->st.nats, req->base.nat);
 		break;
 	case REQ_NAT_DEL:
-		i = nat_index(nft, &req->nat);
+		i = nat_index(nft, &req->base.nat);
 		if (i >= 0)
 			g_array_remove_index(nft->st.nats, i);
 		break;
 	case REQ_UPLINKS:
 		g_strfreev(nft->st.uplinks);
-		nft->st.uplinks = g_steal_pointer(&req->uplinks);
+		nft->st.uplinks = g_steal_pointer(&req->base.uplinks);
 		break;
 	case REQ_TETHER:
-		nft->st.tether_on = req->tether_on;
-		nft->st.tether = req->tether;
+		nft->st.tether_on = req->base.tether_on;
+		nft->st.tether = req->base.tether;
 		break;
 	case REQ_COUNTERS:
 	case REQ_TETHER_COUNTERS:
@@ -488,7 +467,7 @@ static bool finish(Nft *nft, int error)
 	bool alive;
 
 	nft->current = NULL;
-	if (req->type == REQ_CHECK && error == -ENOENT && nft->installed) {
+	if (req->base.type == REQ_CHECK && error == -ENOENT && nft->installed) {
 		nfc_warn("nftables table inet %s disappeared", NFT_TABLE_NAME);
 		schedule_repair(nft);
 		error = 0;
@@ -496,7 +475,7 @@ static bool finish(Nft *nft, int error)
 	if (error == 0)
 		apply(nft, req);
 	else
-		nfc_debug("nft request %d failed: %s", req->type, g_strerror(-error));
+		nfc_debug("nft request %d failed: %s", req->base.type, g_strerror(-error));
 	alive = complete(nft, req, error);
 	request_free(req);
 	if (alive)
@@ -535,14 +514,10 @@ static void schedule_dispatch(Nft *nft)
 		nft->dispatch_id = g_idle_add_full(G_PRIORITY_HIGH, dispatch, nft, NULL);
 }
 
-static Request *request_new(ReqType type, NfcFirewallDoneFunc done, void *user_data)
+static Request *request_new(NfcFirewallRequestType type, NfcFirewallDoneFunc done,
+			    void *user_data)
 {
-	Request *req = g_new0(Request, 1);
-
-	req->type = type;
-	req->done = done;
-	req->user_data = user_data;
-	return req;
+	return (Request *)nfc_firewall_request_new(sizeof(Request), type, done, user_data);
 }
 
 static gboolean finish_started(gpointer data)
@@ -712,7 +687,7 @@ static bool handle_reply(Nft *nft, const struct nlmsghdr *nlh)
 		return true;
 	}
 	if (nlh->nlmsg_type == NLMSG_DONE) {
-		if (req->get && req->type == REQ_TETHER_COUNTERS && req->dump_stage == 0) {
+		if (req->get && req->base.type == REQ_TETHER_COUNTERS && req->dump_stage == 0) {
 			/* one dump at a time on a socket: the v6 set next */
 			int err;
 
@@ -732,13 +707,13 @@ static bool handle_reply(Nft *nft, const struct nlmsghdr *nlh)
 		return true;
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
 	case NFT_MSG_NEWSETELEM:
-		if (req->type == REQ_COUNTERS)
+		if (req->base.type == REQ_COUNTERS)
 			foreach_counted_elem(nlh, session_counter, &(CountersParse){ nft, req });
-		else if (req->type == REQ_TETHER_COUNTERS)
+		else if (req->base.type == REQ_TETHER_COUNTERS)
 			foreach_counted_elem(nlh, tether_counter, req);
 		return true;
 	case NFT_MSG_NEWTABLE:
-		if (req->type == REQ_CHECK) {
+		if (req->base.type == REQ_CHECK) {
 			finish(nft, 0);
 			return false;
 		}
@@ -782,7 +757,7 @@ static gboolean on_repair(gpointer data)
 	if (!nft->installed)
 		return G_SOURCE_REMOVE;
 	req = request_new(REQ_FULL, NULL, NULL);
-	req->repair = true;
+	req->base.repair = true;
 	/* ahead of the others: they assume our table is there */
 	g_queue_push_head(&nft->queue, req);
 	schedule_dispatch(nft);
@@ -1073,127 +1048,43 @@ static void nft_destroy(void *priv)
 	nft_unref(nft);
 }
 
-static int nft_init(void *priv, NfcFirewallDoneFunc done, void *user_data)
+static int nft_identity_prepare(NfcFirewallRequest *base, const NfcFirewallIdentity *identity,
+				uint32_t mark)
 {
-	return enqueue(priv, request_new(REQ_FULL, done, user_data));
-}
+	Request *req = (Request *)base;
+	unsigned int level = 0;
+	int err;
 
-static int nft_cleanup(void *priv, NfcFirewallDoneFunc done, void *user_data)
-{
-	return enqueue(priv, request_new(REQ_CLEANUP, done, user_data));
-}
-
-static int identity_prepare(const NfcFirewallIdentity *identity, Request *req)
-{
+	req->id.mark = mark;
 	switch (identity->kind) {
 	case NFC_IDENTITY_UID:
 		req->id.slot = NFT_SLOT_UID;
 		req->id.key = identity->id;
-		req->id_key = g_strdup_printf("u:%u", identity->id);
 		return 0;
 	case NFC_IDENTITY_GID:
 		req->id.slot = NFT_SLOT_GID;
 		req->id.key = identity->id;
-		req->id_key = g_strdup_printf("g:%u", identity->id);
 		return 0;
 	case NFC_IDENTITY_CGROUP:
-		req->id_key = g_strdup_printf("c:%s", identity->cgroup_path);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int nft_identity_add(void *priv, const NfcFirewallIdentity *identity, uint32_t mark,
-			    NfcFirewallDoneFunc done, void *user_data)
-{
-	Request *req = request_new(REQ_ID_ADD, done, user_data);
-	int err = identity_prepare(identity, req);
-
-	if (!err && identity->kind == NFC_IDENTITY_CGROUP) {
-		unsigned int level;
-
-		/* resolved now: the directory must exist when it is added,
-		 * while removal goes by path even after it is gone */
+		if (base->type != REQ_ID_ADD)
+			return 0;
 		err = nfc_cgroup_resolve(identity->cgroup_path, &req->id.key, &level);
 		if (!err && level > NFT_MAX_CGROUP_LEVEL)
 			err = -ERANGE;
 		req->id.slot = NFT_SLOT_CGROUP(level);
-	}
-	if (err) {
-		request_free(req);
 		return err;
 	}
-	req->id.mark = mark;
-	return enqueue(priv, req);
+	return -EINVAL;
 }
 
-static int nft_identity_remove(void *priv, const NfcFirewallIdentity *identity,
-			       NfcFirewallDoneFunc done, void *user_data)
+static int nft_submit(void *priv, NfcFirewallRequest *req)
 {
-	Request *req = request_new(REQ_ID_DEL, done, user_data);
-	int err = identity_prepare(identity, req);
-
-	if (err) {
-		request_free(req);
-		return err;
-	}
-	return enqueue(priv, req);
+	return enqueue(priv, (Request *)req);
 }
 
-static int nft_counters_read(void *priv, NfcFirewallCountersFunc done, void *user_data)
+static void nft_request_free(NfcFirewallRequest *req)
 {
-	Request *req = request_new(REQ_COUNTERS, NULL, user_data);
-
-	req->counters_done = done;
-	return enqueue(priv, req);
-}
-
-static int nft_nat_add(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
-		       void *user_data)
-{
-	Request *req = request_new(REQ_NAT_ADD, done, user_data);
-
-	req->nat = *nat;
-	return enqueue(priv, req);
-}
-
-static int nft_nat_remove(void *priv, const NfcFirewallNat *nat, NfcFirewallDoneFunc done,
-			  void *user_data)
-{
-	Request *req = request_new(REQ_NAT_DEL, done, user_data);
-
-	req->nat = *nat;
-	return enqueue(priv, req);
-}
-
-static int nft_uplinks_set(void *priv, const char *const *ifnames, NfcFirewallDoneFunc done,
-			   void *user_data)
-{
-	Request *req = request_new(REQ_UPLINKS, done, user_data);
-
-	req->uplinks = g_strdupv((char **)ifnames);
-	return enqueue(priv, req);
-}
-
-static int nft_tether_set(void *priv, const NfcFirewallTether *tether, NfcFirewallDoneFunc done,
-			  void *user_data)
-{
-	Request *req = request_new(REQ_TETHER, done, user_data);
-
-	if (tether) {
-		req->tether_on = true;
-		req->tether = *tether;
-	}
-	return enqueue(priv, req);
-}
-
-static int nft_tether_counters_read(void *priv, NfcFirewallTetherCountersFunc done,
-				    void *user_data)
-{
-	Request *req = request_new(REQ_TETHER_COUNTERS, NULL, user_data);
-
-	req->tether_counters_done = done;
-	return enqueue(priv, req);
+	request_free((Request *)req);
 }
 
 static void nft_set_event_func(void *priv, NfcFirewallEventFunc func, void *user_data)
@@ -1206,17 +1097,11 @@ static void nft_set_event_func(void *priv, NfcFirewallEventFunc func, void *user
 
 const NfcFirewallOps nfc_firewall_nft_ops = {
 	.name = "nftables",
+	.request_size = sizeof(Request),
 	.create = nft_create,
 	.destroy = nft_destroy,
-	.init = nft_init,
-	.cleanup = nft_cleanup,
-	.identity_add = nft_identity_add,
-	.identity_remove = nft_identity_remove,
-	.counters_read = nft_counters_read,
-	.nat_add = nft_nat_add,
-	.nat_remove = nft_nat_remove,
-	.uplinks_set = nft_uplinks_set,
-	.tether_set = nft_tether_set,
-	.tether_counters_read = nft_tether_counters_read,
+	.identity_prepare = nft_identity_prepare,
+	.submit = nft_submit,
+	.request_free = nft_request_free,
 	.set_event_func = nft_set_event_func,
 };

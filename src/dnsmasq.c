@@ -19,8 +19,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -171,15 +173,42 @@ static gboolean write_readable(const char *path, const char *text, gssize len, G
 	return TRUE;
 }
 
+/* An interface name that dnsmasq's parser takes as a whole: nothing of
+ * its own syntax ('#', '@', ',', '/'), no space, no newline. */
+static bool zone_ok(const char *zone)
+{
+	size_t len = strlen(zone);
+
+	if (len == 0 || len >= IF_NAMESIZE)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!g_ascii_isalnum(zone[i]) && !strchr("-_.", zone[i]))
+			return false;
+	return true;
+}
+
+/* An address, or a link-local IPv6 address with the interface it is on
+ * ("fe80::1%uplink0", from RDNSS): dnsmasq takes the zone as the scope
+ * id, without which nothing can be sent to such an address. */
+static bool server_ok(const char *server)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *zone = strchr(server, '%');
+	g_autofree char *addr = NULL;
+
+	if (!zone)
+		return inet_pton(AF_INET, server, buf) == 1 || inet_pton(AF_INET6, server, buf) == 1;
+	addr = g_strndup(server, (gsize)(zone - server));
+	return inet_pton(AF_INET6, addr, buf) == 1 &&
+	       IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)buf) && zone_ok(zone + 1);
+}
+
 static gboolean write_servers(const char *path, const char *const *servers, GError **error)
 {
 	g_autoptr(GString) s = g_string_new("# upstream nameservers, written by nfconnd\n");
 
 	for (size_t i = 0; servers && servers[i]; i++) {
-		unsigned char buf[sizeof(struct in6_addr)];
-
-		if (inet_pton(AF_INET, servers[i], buf) != 1 &&
-		    inet_pton(AF_INET6, servers[i], buf) != 1) {
+		if (!server_ok(servers[i])) {
 			g_autofree char *shown = g_strescape(servers[i], NULL);
 
 			nfc_warn("dnsmasq: nameserver \"%s\" ignored: not an address", shown);

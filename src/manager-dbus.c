@@ -15,7 +15,7 @@
 
 static NfcDbusManager *skeleton;
 static unsigned int tech_watch, service_watch, manager_watch, tethering_watch;
-static GHashTable *agents;       /* unique name → object path */
+static GHashTable *agents;       /* unique name → Agent */
 
 /* ServicesChanged is coalesced: what happened since the last emission */
 static GHashTable *added_since;  /* NfcService* (set) */
@@ -140,16 +140,47 @@ static gboolean on_not_supported(NfcDbusManager *obj, GDBusMethodInvocation *inv
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* An agent lives as long as its client's bus name: one that left the bus
+ * without UnregisterAgent is dropped, as ConnMan drops it. */
+typedef struct {
+	char *path;
+	guint watch;
+} Agent;
+
+static void agent_free(Agent *agent)
+{
+	if (agent->watch)
+		g_bus_unwatch_name(agent->watch);
+	g_free(agent->path);
+	g_free(agent);
+}
+
+static void on_agent_vanished(GDBusConnection *conn, const char *name, gpointer data)
+{
+	Agent *agent = data;
+
+	nfc_info("agent %s of %s: the client left the bus, unregistered", agent->path, name);
+	g_hash_table_remove(agents, name);
+}
+
 static gboolean on_register_agent(NfcDbusManager *obj, GDBusMethodInvocation *inv,
 				  const char *path, gpointer data)
 {
 	const char *sender = g_dbus_method_invocation_get_sender(inv);
+	Agent *agent;
 
 	if (g_hash_table_contains(agents, sender)) {
 		nfc_dbus_return_error(inv, NFC_ERROR_ALREADY_EXISTS);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	g_hash_table_insert(agents, g_strdup(sender), g_strdup(path));
+	agent = g_new0(Agent, 1);
+	agent->path = g_strdup(path);
+	g_hash_table_insert(agents, g_strdup(sender), agent);
+	/* a name already gone is reported at once */
+	agent->watch = g_bus_watch_name_on_connection(g_dbus_method_invocation_get_connection(inv),
+						      sender, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+						      on_agent_vanished, agent, NULL);
+	nfc_info("agent %s of %s registered", path, sender);
 	nfc_dbus_manager_complete_register_agent(obj, inv);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -158,8 +189,9 @@ static gboolean on_unregister_agent(NfcDbusManager *obj, GDBusMethodInvocation *
 				    const char *path, gpointer data)
 {
 	const char *sender = g_dbus_method_invocation_get_sender(inv);
+	Agent *agent = g_hash_table_lookup(agents, sender);
 
-	if (g_strcmp0(g_hash_table_lookup(agents, sender), path)) {
+	if (!agent || !g_str_equal(agent->path, path)) {
 		nfc_dbus_return_error(inv, NFC_ERROR_NOT_REGISTERED);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
@@ -328,7 +360,7 @@ gboolean nfc_manager_dbus_export(GDBusConnection *conn, GError **error)
 		g_clear_object(&skeleton);
 		return FALSE;
 	}
-	agents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	agents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)agent_free);
 	added_since = g_hash_table_new(NULL, NULL);
 	removed_since = g_ptr_array_new_with_free_func(g_free);
 	manager_watch = nfc_manager_watch_add(&manager_cbs, NULL);
@@ -347,12 +379,13 @@ static void release_agents(void)
 	GDBusConnection *conn =
 		g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(skeleton));
 	GHashTableIter it;
-	gpointer name, path;
+	gpointer name, value;
 
 	g_hash_table_iter_init(&it, agents);
-	while (conn && g_hash_table_iter_next(&it, &name, &path))
-		g_dbus_connection_call(conn, name, path, "net.connman.Agent", "Release", NULL, NULL,
-				       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+	while (conn && g_hash_table_iter_next(&it, &name, &value))
+		g_dbus_connection_call(conn, name, ((Agent *)value)->path, "net.connman.Agent",
+				       "Release", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+				       NULL, NULL, NULL);
 }
 
 void nfc_manager_dbus_unexport(void)

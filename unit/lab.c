@@ -204,12 +204,38 @@ static void tell(NfcLab *lab, const char *fmt, ...)
 
 /* ---- lab ---------------------------------------------------------------- */
 
+/* The lab's commands find python3 (and the rest) where the system has
+ * them, not through a version manager's shim ahead of it in PATH: pyenv's
+ * ~/.pyenv/shims/python3 is a bash script that runs a dozen more before
+ * the interpreter, ~0.8 s of CPU per start, more than most of the scripts
+ * it started; and the modules the tests need are the system's packages. */
+static void path_without_shims(void)
+{
+	static bool done;
+	g_auto(GStrv) dirs = NULL;
+	g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
+	g_auto(GStrv) kept = NULL;
+	g_autofree char *path = NULL;
+
+	if (done || !g_getenv("PATH"))
+		return;
+	done = true; /* once, before the first bus connection starts a thread */
+	dirs = g_strsplit(g_getenv("PATH"), ":", -1);
+	for (char **d = dirs; *d; d++)
+		if (!g_str_has_suffix(*d, "/shims"))
+			g_strv_builder_add(keep, *d);
+	kept = g_strv_builder_end(keep);
+	path = g_strjoinv(":", kept);
+	g_setenv("PATH", path, TRUE);
+}
+
 NfcLab *nfc_lab_new(void)
 {
 	NfcLab *lab = g_new0(NfcLab, 1);
 	g_autoptr(GError) error = NULL;
 	int fds[2];
 
+	path_without_shims();
 	lab->prefix = g_strdup_printf("nfc%dx%u", getpid(), lab_counter++);
 	lab->dir = g_dir_make_tmp("nfconn-lab-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -263,16 +289,26 @@ static void enter_netns(gpointer data)
 	close(fd);
 }
 
+/* A command runs through nsenter, not in a child that enters the namespace
+ * itself: without a child_setup function (and with the descriptors left
+ * as they are: ours are close-on-exec) GLib starts it with posix_spawn,
+ * where the test's address space is shared, not copied. A fork of a test
+ * built with ASan copies the page tables of its shadow memory: that fork
+ * was most of the CPU the test binaries used, and the tests run thousands
+ * of commands (every nfc_lab_wait_sh turn is one). */
 static int sh_va(NfcLab *lab, const char *ns, char **out, char **err,
 		 const char *fmt, va_list ap)
 {
 	g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	g_autofree char *net = ns ? g_strdup_printf("--net=/run/netns/%s", ns) : NULL;
+	const char *in_ns[] = { "nsenter", net, "/bin/sh", "-c", cmd, NULL };
+	const char *here[] = { "/bin/sh", "-c", cmd, NULL };
 	g_autoptr(GError) error = NULL;
 	int status = 0;
 
-	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, enter_netns,
-		     (gpointer)ns, out, err, &status, &error);
+	g_spawn_sync(NULL, (char **)(ns ? in_ns : here), NULL,
+		     G_SPAWN_SEARCH_PATH | G_SPAWN_LEAVE_DESCRIPTORS_OPEN, NULL, NULL, out, err,
+		     &status, &error);
 	g_assert_no_error(error);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -406,6 +442,72 @@ char *nfc_lab_log(NfcLab *lab, const char *name)
 	return text;
 }
 
+gsize nfc_lab_log_size(NfcLab *lab, const char *name)
+{
+	g_autofree char *log = nfc_lab_log(lab, name);
+
+	return strlen(log);
+}
+
+/* where want starts in log name from byte from on, or -1 */
+static gssize log_find(NfcLab *lab, const char *name, gsize from, const char *want)
+{
+	g_autofree char *log = nfc_lab_log(lab, name);
+	const char *p = strlen(log) >= from ? strstr(log + from, want) : NULL;
+
+	return p ? p - log : -1;
+}
+
+bool nfc_lab_log_has(NfcLab *lab, const char *name, gsize from, const char *want)
+{
+	return log_find(lab, name, from, want) >= 0;
+}
+
+typedef struct {
+	NfcLab *lab;
+	const char *name, *want;
+	gsize from;
+	gssize at;
+} LogWait;
+
+static gboolean log_seen(gpointer data)
+{
+	LogWait *w = data;
+
+	w->at = log_find(w->lab, w->name, w->from, w->want);
+	return w->at >= 0;
+}
+
+gsize nfc_lab_wait_log(NfcLab *lab, const char *name, gsize from, const char *want,
+		       guint timeout_ms)
+{
+	LogWait w = { lab, name, want, from, -1 };
+
+	if (!nfc_lab_wait_for(log_seen, &w, timeout_ms)) {
+		g_autofree char *log = nfc_lab_log(lab, name);
+
+		g_error("%s never showed \"%s\" (from byte %" G_GSIZE_FORMAT " on):\n%s", name,
+			want, from, strlen(log) >= from ? log + from : log);
+	}
+	return (gsize)w.at + strlen(want);
+}
+
+char *nfc_lab_log_line(NfcLab *lab, const char *name, gsize at)
+{
+	g_autofree char *log = nfc_lab_log(lab, name);
+	gsize len = strlen(log), start, end;
+
+	/* at is past the match: its last character is on the line (unless
+	 * that was the line's newline) */
+	start = MIN(at, len) > 0 ? MIN(at, len) - 1 : 0;
+	if (start > 0 && log[start] == '\n')
+		start--;
+	while (start > 0 && log[start - 1] != '\n')
+		start--;
+	end = start + strcspn(log + start, "\n");
+	return g_strndup(log + start, end - start);
+}
+
 int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *elapsed_ms)
 {
 	gint64 start = g_get_monotonic_time();
@@ -429,6 +531,26 @@ int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *el
 		*elapsed_ms = (g_get_monotonic_time() - start) / 1000.0;
 	tell(lab, "p %d\n", pid);
 	g_hash_table_remove(lab->procs, GINT_TO_POINTER(pid));
+	return status;
+}
+
+int nfc_lab_connmanctl(NfcLab *lab, const char *ns, char **out, char **err, const char *fmt, ...)
+{
+	g_autofree char *args = NULL, *o = NULL, *e = NULL;
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	args = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	status = nfc_lab_sh_capture(lab, ns, &o, &e,
+				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
+				    nfc_lab_bus_address(lab), args);
+	g_test_message("connmanctl %s -> %d\n%s%s", args, status, o, e);
+	if (out)
+		*out = g_steal_pointer(&o);
+	if (err)
+		*err = g_steal_pointer(&e);
 	return status;
 }
 
@@ -823,7 +945,10 @@ void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *
 	va_start(ap, fmt);
 	cmd = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	for (;;) {
+	/* the pause doubles from 5 ms to 80 ms: what tests wait for here
+	 * mostly takes a second or more (the kernel's link watch, DHCP, a
+	 * daemon's timer), and every turn is a shell and a command or two */
+	for (guint pause_ms = 5;; pause_ms = MIN(pause_ms * 2, 80)) {
 		g_autofree char *out = NULL, *err = NULL;
 		int status = nfc_lab_sh_capture(lab, ns, &out, &err, "%s", cmd);
 
@@ -832,7 +957,7 @@ void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *
 		if (g_get_monotonic_time() > end)
 			g_error("timed out after %u ms waiting for `%s` in %s; last exit %d, output:\n%s%s",
 				timeout_ms, cmd, ns ? ns : "test ns", status, out, err);
-		pause_dispatching(20);
+		pause_dispatching(pause_ms);
 	}
 }
 

@@ -55,6 +55,24 @@ GPid nfc_lab_spawn_pipes(NfcLab *lab, const char *ns, const char *name,
  * wait status; elapsed_ms (may be NULL) gets how long the exit took. */
 int nfc_lab_stop(NfcLab *lab, GPid pid, int signum, guint timeout_ms, double *elapsed_ms);
 char *nfc_lab_log(NfcLab *lab, const char *name);
+/* The log's size now: a wait from there sees only what comes after. */
+gsize nfc_lab_log_size(NfcLab *lab, const char *name);
+/* Does log name hold want from byte from on? */
+bool nfc_lab_log_has(NfcLab *lab, const char *name, gsize from, const char *want);
+/* Waits until log name holds want from byte from on; fails the test,
+ * showing the log, after timeout_ms. Returns the offset just past it,
+ * where a wait for what follows starts. */
+gsize nfc_lab_wait_log(NfcLab *lab, const char *name, gsize from, const char *want,
+		       guint timeout_ms);
+/* The line of log name around offset at (a match's end included), without
+ * its newline. */
+char *nfc_lab_log_line(NfcLab *lab, const char *name, gsize at);
+
+/* Debian's connmanctl ARGS (split by the shell) in ns on the lab's bus,
+ * stdin empty; returns its exit status, stdout in *out and stderr in *err
+ * (either may be NULL), and logs all three. */
+int nfc_lab_connmanctl(NfcLab *lab, const char *ns, char **out, char **err, const char *fmt, ...)
+	G_GNUC_PRINTF(5, 6);
 
 /* dnsmasq serving DHCP (and what extra adds) on ifname in ns. The
  * interface must already have its address. */
@@ -116,7 +134,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfcLabSignals, nfc_lab_signals_free)
 GVariant *nfc_lab_signals_pop(NfcLabSignals *s, guint timeout_ms, char **path);
 
 /* Wait until "sh -c CMD" in ns (as nfc_lab_sh) exits 0, running it again
- * every 20 ms with the default main context dispatched in between. On
+ * after a pause that doubles from 5 ms to 80 ms, with the default main
+ * context dispatched in between. On
  * timeout the test fails, naming CMD and showing its last output. */
 void nfc_lab_wait_sh(NfcLab *lab, const char *ns, guint timeout_ms, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);

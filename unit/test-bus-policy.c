@@ -176,6 +176,21 @@ static int call_as_nobody(Fixture *f, const Call *c, gboolean netdev, char **out
 	return status;
 }
 
+/* The Manager's OfflineMode as the daemon reports it. */
+static gboolean offline_mode(Fixture *f)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) props = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean offline = FALSE;
+
+	reply = nfc_lab_call(f->lab, "/", "net.connman.Manager", "GetProperties", NULL, &error);
+	g_assert_no_error(error);
+	props = g_variant_get_child_value(reply, 0);
+	g_assert_true(g_variant_lookup(props, "OfflineMode", "b", &offline));
+	return offline;
+}
+
 static void test_reads_for_everyone(Fixture *f, gconstpointer data)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(reads); i++) {
@@ -190,11 +205,6 @@ static void test_reads_for_everyone(Fixture *f, gconstpointer data)
 
 static void test_changes_denied(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) props = NULL;
-	g_autoptr(GError) error = NULL;
-	gboolean offline = TRUE;
-
 	for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
 		g_autofree char *out = NULL;
 		int status = call_as_nobody(f, &changes[i], FALSE, &out);
@@ -204,22 +214,13 @@ static void test_changes_denied(Fixture *f, gconstpointer data)
 		g_assert_nonnull(strstr(out, "org.freedesktop.DBus.Error.AccessDenied"));
 	}
 	/* and none of them reached the daemon */
-	reply = nfc_lab_call(f->lab, "/", "net.connman.Manager", "GetProperties", NULL, &error);
-	g_assert_no_error(error);
-	props = g_variant_get_child_value(reply, 0);
-	g_assert_true(g_variant_lookup(props, "OfflineMode", "b", &offline));
-	g_assert_false(offline);
+	g_assert_false(offline_mode(f));
 }
 
 /* With netdev, every change reaches nfconnd: its answer may be an error
  * of its own (Scan on ethernet is NotSupported), never the bus's denial. */
 static void test_netdev_may_change(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) props = NULL;
-	g_autoptr(GError) error = NULL;
-	gboolean offline = FALSE;
-
 	for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
 		g_autofree char *out = NULL;
 
@@ -228,11 +229,7 @@ static void test_netdev_may_change(Fixture *f, gconstpointer data)
 		g_assert_null(strstr(out, "AccessDenied"));
 	}
 	/* the last change took effect */
-	reply = nfc_lab_call(f->lab, "/", "net.connman.Manager", "GetProperties", NULL, &error);
-	g_assert_no_error(error);
-	props = g_variant_get_child_value(reply, 0);
-	g_assert_true(g_variant_lookup(props, "OfflineMode", "b", &offline));
-	g_assert_true(offline);
+	g_assert_true(offline_mode(f));
 }
 
 /* Applications of any user hold sessions: CreateSession answers a path
@@ -248,6 +245,61 @@ static void test_sessions_for_everyone(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(out, "objectpath '/sessions/"));
 }
 
+static GDBusConnection *client_new(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	GDBusConnection *conn = g_dbus_connection_new_for_address_sync(
+		nfc_lab_bus_address(f->lab),
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+
+	g_assert_no_error(error);
+	g_dbus_connection_set_exit_on_close(conn, FALSE);
+	return conn;
+}
+
+static GVariant *agent_call(GDBusConnection *conn, const char *method, GError **error)
+{
+	return g_dbus_connection_call_sync(conn, "net.connman", "/", "net.connman.Manager", method,
+					   g_variant_new("(o)", "/test/agent"), NULL,
+					   G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
+}
+
+/* An agent goes with its client: one that left the bus without
+ * UnregisterAgent is dropped by nfconnd, and the next client's agent is
+ * the one that counts. */
+static void test_agent_gone(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GDBusConnection) first = client_new(f);
+	g_autoptr(GDBusConnection) second = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree char *gone = NULL;
+	g_autofree char *remote = NULL;
+
+	reply = agent_call(first, "RegisterAgent", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	/* registered for real: the same client cannot again */
+	reply = agent_call(first, "RegisterAgent", &error);
+	g_assert_nonnull(error);
+	remote = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(remote, ==, "net.connman.Error.AlreadyExists");
+	g_clear_error(&error);
+
+	gone = g_strdup_printf("agent /test/agent of %s: the client left the bus",
+			       g_dbus_connection_get_unique_name(first));
+	g_assert_true(g_dbus_connection_close_sync(first, NULL, NULL));
+	nfc_lab_wait_log(f->lab, "nfconnd", 0, gone, 10000);
+
+	second = client_new(f);
+	reply = agent_call(second, "RegisterAgent", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = agent_call(second, "UnregisterAgent", &error);
+	g_assert_no_error(error);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -257,5 +309,6 @@ int main(int argc, char **argv)
 	ADD("/bus-policy/changes-denied", test_changes_denied);
 	ADD("/bus-policy/netdev-may-change", test_netdev_may_change);
 	ADD("/bus-policy/sessions-for-everyone", test_sessions_for_everyone);
+	ADD("/bus-policy/agent-gone", test_agent_gone);
 	return g_test_run();
 }

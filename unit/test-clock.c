@@ -274,34 +274,12 @@ static void test_timeservers_persist(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(tu, ==, "manual");
 }
 
-typedef struct {
-	Fixture *f;
-	const char *want;
-	char *line;
-} LogWait;
-
-static gboolean log_has(gpointer data)
-{
-	LogWait *w = data;
-	g_autofree char *log = nfc_lab_log(w->f->u.lab, "nfconnd");
-	const char *p = strstr(log, w->want);
-
-	if (!p)
-		return FALSE;
-	w->line = g_strndup(p, strcspn(p, "\n"));
-	return TRUE;
-}
-
+/* The daemon's first log line holding want. */
 static char *wait_log(Fixture *f, const char *want)
 {
-	LogWait w = { f, want, NULL };
+	gsize at = nfc_lab_wait_log(f->u.lab, "nfconnd", 0, want, TIMEOUT_MS);
 
-	if (!nfc_lab_wait_for(log_has, &w, TIMEOUT_MS)) {
-		g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
-
-		g_error("nfconnd never logged \"%s\":\n%s", want, log);
-	}
-	return w.line;
+	return nfc_lab_log_line(f->u.lab, "nfconnd", at);
 }
 
 /* An NTP server on router i at addr; returns once it listens. */

@@ -47,37 +47,13 @@ static void teardown(Fixture *f, gconstpointer data)
 		g_free(f->id[i]);
 }
 
-/* connmanctl ARGS (split by the shell) in the host namespace on the lab's
- * bus; returns its exit status, stdout in *out and stderr in *err. */
-static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
-	G_GNUC_PRINTF(4, 5);
-static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
-{
-	g_autofree char *args = NULL, *o = NULL, *e = NULL;
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	args = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	status = nfc_lab_sh_capture(f->u.lab, f->u.host, &o, &e,
-				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
-				    nfc_lab_bus_address(f->u.lab), args);
-	g_test_message("connmanctl %s -> %d\n%s%s", args, status, o, e);
-	if (out)
-		*out = g_steal_pointer(&o);
-	if (err)
-		*err = g_steal_pointer(&e);
-	return status;
-}
-
 /* A command that must succeed: exit 0, nothing on stderr; its stdout. */
 static char *ctl_ok(Fixture *f, const char *args)
 {
 	g_autofree char *err = NULL;
 	char *out = NULL;
 
-	g_assert_cmpint(connmanctl(f, &out, &err, "%s", args), ==, 0);
+	g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host, &out, &err, "%s", args), ==, 0);
 	g_assert_cmpstr(err, ==, "");
 	return out;
 }
@@ -89,7 +65,7 @@ static char *ctl_err(Fixture *f, const char *args)
 	g_autofree char *out = NULL;
 	char *err = NULL;
 
-	g_assert_cmpint(connmanctl(f, &out, &err, "%s", args), ==, 0);
+	g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host, &out, &err, "%s", args), ==, 0);
 	g_assert_cmpstr(out, ==, "");
 	return err;
 }
@@ -507,25 +483,11 @@ static GPid spawn_connmanctl(Fixture *f, const char *name, const char *args)
  * of the log. */
 static char *wait_log(Fixture *f, const char *name, gsize offset, const char *want)
 {
-	gint64 end = g_get_monotonic_time() + (gint64)TIMEOUT_MS * 1000;
+	g_autofree char *log = NULL;
 
-	for (;;) {
-		g_autofree char *log = nfc_lab_log(f->u.lab, name);
-
-		if (strlen(log) >= offset && strstr(log + offset, want))
-			return g_strdup(log + offset);
-		if (g_get_monotonic_time() > end)
-			g_error("%s never showed '%s':\n%s", name, want,
-				strlen(log) >= offset ? log + offset : log);
-		g_usleep(50 * 1000);
-	}
-}
-
-static gsize log_size(Fixture *f, const char *name)
-{
-	g_autofree char *log = nfc_lab_log(f->u.lab, name);
-
-	return strlen(log);
+	nfc_lab_wait_log(f->u.lab, name, offset, want, TIMEOUT_MS);
+	log = nfc_lab_log(f->u.lab, name);
+	return g_strdup(log + offset);
 }
 
 static void send_line(int fd, const char *line)
@@ -584,8 +546,8 @@ static void test_monitor(Fixture *f, gconstpointer data)
 		seen = nfc_lab_wait_for(both_monitors_show, &(MonitorWait){ f, want }, 100);
 	}
 	g_assert_true(seen);
-	off_all = log_size(f, "monitor-all");
-	off_svc = log_size(f, "monitor-services");
+	off_all = nfc_lab_log_size(f->u.lab, "monitor-all");
+	off_svc = nfc_lab_log_size(f->u.lab, "monitor-services");
 
 	/* carrier cut on uplink0: the service goes idle and is removed */
 	uplinks_set_carrier(&f->u, 0, false);
@@ -607,7 +569,7 @@ static void test_monitor(Fixture *f, gconstpointer data)
 	}
 
 	/* carrier back: a ServicesChanged that lists the service again */
-	off_all = log_size(f, "monitor-all");
+	off_all = nfc_lab_log_size(f->u.lab, "monitor-all");
 	uplinks_set_carrier(&f->u, 0, true);
 	/* (listed with its dict, as a services line; whatever its state
 	 * when the coalesced signal left) */
@@ -899,7 +861,7 @@ static void test_session_interactive(Fixture *f, gconstpointer data)
 		g_autofree char *ipv4 = session_ipv4(f, to);
 		g_autofree char *block = NULL;
 
-		offset = log_size(f, "interactive");
+		offset = nfc_lab_log_size(f->u.lab, "interactive");
 		send_line(fd, cmd);
 		g_free(log);
 		log = wait_log(f, "interactive", offset, setting);
@@ -914,7 +876,7 @@ static void test_session_interactive(Fixture *f, gconstpointer data)
 		g_assert_null(strstr(block, "ConnectionType = "));
 		g_assert_null(strstr(block, "AllowedBearers = "));
 	}
-	offset = log_size(f, "interactive");
+	offset = nfc_lab_log_size(f->u.lab, "interactive");
 	send_line(fd, "session off");
 	g_free(log);
 	log = wait_log(f, "interactive", offset, " ended");

@@ -434,22 +434,13 @@ static void test_usage(Fixture *f, gconstpointer data)
 	assert_dbus_error(error, "net.connman.Error.NotRegistered");
 }
 
-static gboolean log_has(gpointer data)
-{
-	gpointer *args = data;
-	g_autofree char *log = nfc_lab_log(args[0], "nfconnd");
-
-	return log && strstr(log, args[1]);
-}
-
 static void test_clients(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusConnection) conn = NULL;
 	g_autoptr(GVariant) props = NULL;
 	Client other;
-	const char *needle;
-	gpointer args[2];
+	g_autofree char *gone = NULL;
 
 	/* a second client: its counter is its own */
 	conn = g_dbus_connection_new_for_address_sync(nfc_lab_bus_address(f->u.lab),
@@ -468,15 +459,13 @@ static void test_clients(Fixture *f, gconstpointer data)
 	g_clear_error(&error);
 
 	/* it leaves the bus without a word: forgotten */
-	needle = g_dbus_connection_get_unique_name(conn);
-	g_assert_nonnull(needle);
-	args[0] = f->u.lab;
-	args[1] = g_strdup_printf("%s left the bus, its 1 counter(s) are dropped", needle);
+	g_assert_nonnull(g_dbus_connection_get_unique_name(conn));
+	gone = g_strdup_printf("%s left the bus, its 1 counter(s) are dropped",
+			       g_dbus_connection_get_unique_name(conn));
 	client_clear(&other);
 	g_dbus_connection_close_sync(conn, NULL, &error);
 	g_assert_no_error(error);
-	g_assert_true(nfc_lab_wait_for(log_has, args, 5000));
-	g_free(args[1]);
+	nfc_lab_wait_log(f->u.lab, "nfconnd", 0, gone, 5000);
 	props = nfc_lab_call(f->u.lab, "/", MANAGER, "GetProperties", NULL, &error);
 	g_assert_no_error(error);
 

@@ -66,9 +66,13 @@ static void upstream(Fixture *f, const char *ns, const char *net, const char *an
 	g_autofree char *log = NULL;
 	const char *ifname = g_str_equal(ns, f->up1) ? "u1" : "u2";
 
-	nfc_lab_sh(f->lab, ns, "ip addr add %s.2/24 dev r0 && ip link set r0 up", net);
-	nfc_lab_sh(f->lab, f->tr, "ip addr add %s.1/24 dev %s && ip link set %s up", net, ifname,
-		   ifname);
+	/* and link-local fe80::<n>:2 (up<n>) and fe80::<n>:1 (u<n>), as an
+	 * IPv6 router announces itself in RDNSS */
+	nfc_lab_sh(f->lab, ns, "ip addr add %s.2/24 dev r0 && "
+		   "ip addr add fe80::%s:2/64 dev r0 nodad && ip link set r0 up", net, ifname + 1);
+	nfc_lab_sh(f->lab, f->tr, "ip addr add %s.1/24 dev %s && "
+		   "ip addr add fe80::%s:1/64 dev %s nodad && ip link set %s up", net, ifname,
+		   ifname + 1, ifname, ifname);
 	nfc_lab_start_dnsmasq(f->lab, ns, "r0", range, extra);
 	nfc_lab_wait_sh(f->lab, ns, 10000, "ss -Hlnu 'sport = :53' | grep -q '%s.2:53'", net);
 }
@@ -346,6 +350,28 @@ static void test_serve(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(leases_text, CLIENT_MAC));
 }
 
+/* A link-local upstream with its zone (RDNSS gives such ones) is written
+ * with it, and dnsmasq reaches it through that interface; a zone on a
+ * global address, or one dnsmasq would misparse, never reaches the file. */
+static void test_link_local(Fixture *f, gconstpointer data)
+{
+	const char *servers[] = { "fe80::1:2%u1", "2001:db8::1%u1", "fe80::9%u1#53",
+				  "fe80::9%u1@u2", NULL };
+	g_autofree char *text = NULL;
+	g_autofree char *lease = NULL;
+	g_autofree char *answer = NULL;
+
+	start(f, servers);
+	g_assert_true(g_file_get_contents(f->config.servers_path, &text, NULL, NULL));
+	g_assert_nonnull(strstr(text, "\nserver=fe80::1:2%u1\n"));
+	g_assert_null(strstr(text, "2001:db8::1"));
+	g_assert_null(strstr(text, "fe80::9"));
+	/* a tethered client (with its lease) asks; up1 alone answers .7 */
+	lease = udhcpc(f);
+	answer = lookup(f);
+	g_assert_nonnull(strstr(answer, "203.0.113.7"));
+}
+
 static gboolean log_says_ready(gpointer data)
 {
 	Fixture *f = data;
@@ -541,6 +567,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	nfc_lab_require_root();
 	g_test_add("/dnsmasq-run/serve", Fixture, NULL, setup, test_serve, teardown);
+	g_test_add("/dnsmasq-run/link-local", Fixture, NULL, setup, test_link_local, teardown);
 	g_test_add("/dnsmasq-run/stale", Fixture, NULL, setup, test_stale, teardown);
 	g_test_add("/dnsmasq-run/parent-death", Fixture, NULL, setup, test_parent_death, teardown);
 	g_test_add("/dnsmasq-run/gives-up", Fixture, NULL, setup, test_gives_up, teardown);

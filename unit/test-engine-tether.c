@@ -24,28 +24,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 	uplinks_teardown(&f->u);
 }
 
-static gboolean log_has(Fixture *f, const char *needle)
-{
-	g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
-
-	return log && strstr(log, needle);
-}
-
-typedef struct {
-	Fixture *f;
-	const char *needle;
-} LogWait;
-
-static gboolean log_cond(gpointer data)
-{
-	LogWait *w = data;
-
-	return log_has(w->f, w->needle);
-}
-
 static void test_uplink_set(Fixture *f, gconstpointer data)
 {
-	LogWait lw = { f, "engine: uplink uplink0 lost 198.51.100." };
 	g_autofree char *set = NULL;
 
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
@@ -53,7 +33,7 @@ static void test_uplink_set(Fixture *f, gconstpointer data)
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 5000,
 			"nft list set inet nfconn uplinks | grep -q '\"uplink0\"' && "
 			"nft list set inet nfconn uplinks | grep -q '\"uplink1\"'");
-	g_assert_false(log_has(f, "engine: uplink uplink0 lost"));
+	g_assert_false(nfc_lab_log_has(f->u.lab, "nfconnd", 0, "engine: uplink uplink0 lost"));
 
 	/* carrier loss: the service goes, and with it its set element and
 	 * (logged) the flows masqueraded to its address */
@@ -62,9 +42,8 @@ static void test_uplink_set(Fixture *f, gconstpointer data)
 			"! nft list set inet nfconn uplinks | grep -q '\"uplink0\"'");
 	set = nfc_lab_sh_output(f->u.lab, f->u.host, "nft list set inet nfconn uplinks");
 	g_assert_nonnull(strstr(set, "\"uplink1\""));
-	g_assert_true(nfc_lab_wait_for(log_cond, &lw, 5000));
-	lw.needle = "conntrack entr";
-	g_assert_true(nfc_lab_wait_for(log_cond, &lw, 5000));
+	nfc_lab_wait_log(f->u.lab, "nfconnd", 0, "engine: uplink uplink0 lost 198.51.100.", 5000);
+	nfc_lab_wait_log(f->u.lab, "nfconnd", 0, "conntrack entr", 5000);
 
 	/* back */
 	uplinks_set_carrier(&f->u, 0, true);

@@ -805,6 +805,7 @@ typedef struct {
 	gboolean replied;
 	GVariant *reply;
 	char *error;
+	guint reg;
 } Fake;
 
 static void on_fake_call(GDBusConnection *c, const char *sender, const char *path,
@@ -895,31 +896,48 @@ static GVariant *input_fields(void)
 			     g_variant_builder_end(&b));
 }
 
+/* The test owns net.connman on the lab's bus, with a fake Manager that
+ * nfconnctl's agent registers with. */
+static void fake_start(Fake *fk)
+{
+	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(fake_manager_xml, NULL);
+	const GDBusInterfaceVTable vtable = { on_fake_call, NULL, NULL, { 0 } };
+	g_autoptr(GVariant) owned = NULL;
+	g_autoptr(GError) error = NULL;
+
+	fk->reg = g_dbus_connection_register_object(fk->bus, "/", node->interfaces[0], &vtable, fk,
+						    NULL, &error);
+	g_assert_no_error(error);
+	owned = g_dbus_connection_call_sync(fk->bus, "org.freedesktop.DBus",
+					    "/org/freedesktop/DBus", "org.freedesktop.DBus",
+					    "RequestName", g_variant_new("(su)", "net.connman", 0),
+					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+					    &error);
+	g_assert_no_error(error);
+}
+
+static void fake_stop(Fake *fk)
+{
+	g_clear_pointer(&fk->reply, g_variant_unref);
+	g_free(fk->error);
+	g_free(fk->agent_sender);
+	g_free(fk->agent_path);
+	g_dbus_connection_unregister_object(fk->bus, fk->reg);
+}
+
 static void test_agent_requests(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) owned = NULL;
 	g_autoptr(GDBusConnection) other = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *bus = g_strdup_printf("--bus=%s", nfc_lab_bus_address(f->lab));
 	const char *argv[] = { CTL, bus, "agent", "on", NULL };
 	Fake fk = { f->lab, f->ns, nfc_lab_bus(f->lab) };
-	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(fake_manager_xml, NULL);
-	const GDBusInterfaceVTable vtable = { on_fake_call, NULL, NULL, { 0 } };
 	const char *value;
-	guint reg;
 	Proc p = { 0 };
 	int status;
 
 	/* the test owns net.connman: nfconnctl registers with us */
-	reg = g_dbus_connection_register_object(fk.bus, "/", node->interfaces[0], &vtable, &fk,
-						NULL, &error);
-	g_assert_no_error(error);
-	owned = g_dbus_connection_call_sync(fk.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-					    "org.freedesktop.DBus", "RequestName",
-					    g_variant_new("(su)", "net.connman", 0),
-					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-					    &error);
-	g_assert_no_error(error);
+	fake_start(&fk);
 	proc_start(f->lab, f->ns, &p, "agent", argv);
 	proc_wait(&p, "Agent registered\n");
 	g_assert_true(nfc_lab_wait_for(fake_registered, &fk, 10000));
@@ -1015,39 +1033,7 @@ static void test_agent_requests(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(proc_exited, &p, 10000));
 	status = proc_end(f->lab, &p, SIGTERM);
 	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	g_clear_pointer(&fk.reply, g_variant_unref);
-	g_free(fk.error);
-	g_free(fk.agent_sender);
-	g_free(fk.agent_path);
-	g_dbus_connection_unregister_object(fk.bus, reg);
-}
-
-typedef struct {
-	NfcLab *lab;
-	const char *name;
-	const char *want;
-	gsize from;
-} LogFrom;
-
-static gboolean log_has_from(gpointer data)
-{
-	LogFrom *w = data;
-	g_autofree char *log = nfc_lab_log(w->lab, w->name);
-
-	return strlen(log) >= w->from && strstr(log + w->from, w->want) != NULL;
-}
-
-static gsize log_wait(NfcLab *lab, const char *name, gsize from, const char *want)
-{
-	LogFrom w = { lab, name, want, from };
-	g_autofree char *log = NULL;
-
-	if (!nfc_lab_wait_for(log_has_from, &w, 20000)) {
-		log = nfc_lab_log(lab, name);
-		g_error("%s never showed '%s':\n%s", name, want, log);
-	}
-	log = nfc_lab_log(lab, name);
-	return strstr(log + from, want) - log + strlen(want);
+	fake_stop(&fk);
 }
 
 static void send_fd(int fd, const char *text)
@@ -1060,17 +1046,12 @@ static void send_fd(int fd, const char *text)
  * under script(1) for a terminal; the test writes into a FIFO. */
 static void test_agent_interactive(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) owned = NULL;
-	g_autoptr(GError) error = NULL;
 	g_autofree char *fifo = g_strdup_printf("%s/interactive.in", nfc_lab_dir(f->lab));
 	g_autofree char *inner = NULL, *outer = NULL, *log = NULL;
 	const char *argv[] = { "sh", "-c", NULL, NULL };
 	Fake fk = { f->lab, f->ns, nfc_lab_bus(f->lab) };
-	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(fake_manager_xml, NULL);
-	const GDBusInterfaceVTable vtable = { on_fake_call, NULL, NULL, { 0 } };
 	const char *value;
 	gsize at;
-	guint reg;
 	GPid pid;
 	int fd;
 
@@ -1078,15 +1059,7 @@ static void test_agent_interactive(Fixture *f, gconstpointer data)
 		g_test_skip("script(1) is not installed");
 		return;
 	}
-	reg = g_dbus_connection_register_object(fk.bus, "/", node->interfaces[0], &vtable, &fk,
-						NULL, &error);
-	g_assert_no_error(error);
-	owned = g_dbus_connection_call_sync(fk.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-					    "org.freedesktop.DBus", "RequestName",
-					    g_variant_new("(su)", "net.connman", 0),
-					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-					    &error);
-	g_assert_no_error(error);
+	fake_start(&fk);
 	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
 	fd = open(fifo, O_RDWR | O_CLOEXEC);
 	g_assert_cmpint(fd, >=, 0);
@@ -1096,12 +1069,12 @@ static void test_agent_interactive(Fixture *f, gconstpointer data)
 	pid = nfc_lab_spawn(f->lab, f->ns, "interactive", argv);
 
 	send_fd(fd, "agent on\r");
-	at = log_wait(f->lab, "interactive", 0, "Agent registered");
+	at = nfc_lab_wait_log(f->lab, "interactive", 0, "Agent registered", 20000);
 	g_assert_true(nfc_lab_wait_for(fake_registered, &fk, 10000));
 	agent_call(&fk, fk.bus, "RequestInput", input_fields());
-	at = log_wait(f->lab, "interactive", at, "Passphrase? ");
+	at = nfc_lab_wait_log(f->lab, "interactive", at, "Passphrase? ", 20000);
 	send_fd(fd, "hunter2\r");
-	at = log_wait(f->lab, "interactive", at, "Identity? ");
+	at = nfc_lab_wait_log(f->lab, "interactive", at, "Identity? ", 20000);
 	send_fd(fd, "someone\r");
 	wait_reply(&fk);
 	g_assert_null(fk.error);
@@ -1115,7 +1088,7 @@ static void test_agent_interactive(Fixture *f, gconstpointer data)
 	}
 	/* the prompt is back and takes commands again */
 	send_fd(fd, "agent off\r");
-	at = log_wait(f->lab, "interactive", at, "Agent unregistered");
+	at = nfc_lab_wait_log(f->lab, "interactive", at, "Agent unregistered", 20000);
 	g_assert_true(nfc_lab_wait_for(fake_unregistered, &fk, 10000));
 	send_fd(fd, "exit\r");
 	close(fd);
@@ -1126,36 +1099,19 @@ static void test_agent_interactive(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "someone"));
 	g_assert_null(strstr(log, "hunter2"));
 	g_assert_nonnull(strstr(log, "nfconnctl> "));
-	g_clear_pointer(&fk.reply, g_variant_unref);
-	g_free(fk.error);
-	g_free(fk.agent_sender);
-	g_free(fk.agent_path);
-	g_dbus_connection_unregister_object(fk.bus, reg);
+	fake_stop(&fk);
 }
 
 /* On SIGTERM a registered agent unregisters on its way out. */
 static void test_agent_unregisters(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GVariant) owned = NULL;
-	g_autoptr(GError) error = NULL;
 	g_autofree char *bus = g_strdup_printf("--bus=%s", nfc_lab_bus_address(f->lab));
 	const char *argv[] = { CTL, bus, "agent", "on", NULL };
 	Fake fk = { f->lab, f->ns, nfc_lab_bus(f->lab) };
-	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(fake_manager_xml, NULL);
-	const GDBusInterfaceVTable vtable = { on_fake_call, NULL, NULL, { 0 } };
-	guint reg;
 	Proc p = { 0 };
 	int status;
 
-	reg = g_dbus_connection_register_object(fk.bus, "/", node->interfaces[0], &vtable, &fk,
-						NULL, &error);
-	g_assert_no_error(error);
-	owned = g_dbus_connection_call_sync(fk.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-					    "org.freedesktop.DBus", "RequestName",
-					    g_variant_new("(su)", "net.connman", 0),
-					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-					    &error);
-	g_assert_no_error(error);
+	fake_start(&fk);
 	proc_start(f->lab, f->ns, &p, "agent", argv);
 	proc_wait(&p, "Agent registered\n");
 	g_assert_true(nfc_lab_wait_for(fake_registered, &fk, 10000));
@@ -1165,9 +1121,7 @@ static void test_agent_unregisters(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(proc_exited, &p, 10000));
 	status = proc_end(f->lab, &p, SIGTERM);
 	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	g_free(fk.agent_sender);
-	g_free(fk.agent_path);
-	g_dbus_connection_unregister_object(fk.bus, reg);
+	fake_stop(&fk);
 }
 
 int main(int argc, char **argv)

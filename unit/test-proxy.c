@@ -52,32 +52,13 @@ static void teardown(Fixture *f, gconstpointer data)
 	g_free(f->path);
 }
 
-/* connmanctl ARGS (split by the shell) on the lab's bus: its exit status,
- * stdout and stderr. */
-static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
-	G_GNUC_PRINTF(4, 5);
-static int connmanctl(Fixture *f, char **out, char **err, const char *fmt, ...)
-{
-	g_autofree char *args = NULL;
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	args = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	status = nfc_lab_sh_capture(f->u.lab, f->u.host, out, err,
-				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
-				    nfc_lab_bus_address(f->u.lab), args);
-	g_test_message("connmanctl %s -> %d\n%s%s", args, status, *out, *err);
-	return status;
-}
-
 /* `config <id> ARGS` that the daemon takes: nothing on stderr. */
 static void config_ok(Fixture *f, const char *args)
 {
 	g_autofree char *out = NULL, *err = NULL;
 
-	g_assert_cmpint(connmanctl(f, &out, &err, "config %s %s", f->id, args), ==, 0);
+	g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host,
+					   &out, &err, "config %s %s", f->id, args), ==, 0);
 	g_assert_cmpstr(err, ==, "");
 }
 
@@ -88,7 +69,8 @@ static char *config_refused(Fixture *f, const char *args)
 	g_autofree char *out = NULL;
 	char *err = NULL;
 
-	g_assert_cmpint(connmanctl(f, &out, &err, "config %s %s", f->id, args), ==, 0);
+	g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host,
+					   &out, &err, "config %s %s", f->id, args), ==, 0);
 	g_assert_cmpstr(err, !=, "");
 	return err;
 }
@@ -111,7 +93,8 @@ static char *services_until(Fixture *f, const char *const *want)
 		char *out = NULL;
 		bool all = true;
 
-		g_assert_cmpint(connmanctl(f, &out, &err, "services %s", f->id), ==, 0);
+		g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host,
+						   &out, &err, "services %s", f->id), ==, 0);
 		for (int i = 0; want[i] && all; i++)
 			all = has_line(out, want[i]);
 		if (all)
@@ -226,7 +209,8 @@ static void test_connmanctl(Fixture *f, gconstpointer data)
 	{
 		g_autofree char *out = NULL, *e = NULL;
 
-		g_assert_cmpint(connmanctl(f, &out, &e, "services %s", other), ==, 0);
+		g_assert_cmpint(nfc_lab_connmanctl(f->u.lab, f->u.host,
+						   &out, &e, "services %s", other), ==, 0);
 		g_assert_true(has_line(out, "  Proxy = [ URL=" DHCP_URL ", Method=auto ]"));
 	}
 
