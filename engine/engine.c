@@ -498,6 +498,11 @@ int nfc_engine_init(void)
 		nfc_error("engine: %s", error->message);
 		return -ENOTSUP;
 	}
+	/* the other backend's leftovers would steer (or fail closed) beside ours */
+	if (ops == &nfc_firewall_ipt_ops)
+		nfc_firewall_nft_remove_leftovers();
+	else
+		nfc_firewall_ipt_remove_leftovers();
 	/* before the firewall: its chain knows whether sockets may come marked */
 	fc.sock_marks = engine_bpf_sink_start(ops, &routing->layout);
 	fc.sock_notrack = fc.sock_marks && !c->fast_path_conntrack;

@@ -209,6 +209,13 @@ typedef enum {
 int nfc_firewall_probe_nftables(char **why);
 int nfc_firewall_probe_iptables(char **why);
 
+/* What an earlier run left in the backend not in use now (a crash or a
+ * stop cut short, then a restart with the other backend): the nftables
+ * table, or the NFCONN-* chains and their jumps. Waits (at start only);
+ * only what exists is touched (no iptables table is instantiated). */
+void nfc_firewall_nft_remove_leftovers(void);
+void nfc_firewall_ipt_remove_leftovers(void);
+
 /* The ops for a choice. auto takes nftables when its probe passes, else
  * iptables (one log line saying why); a chosen backend whose probe fails,
  * or auto with neither, is an error saying why. */

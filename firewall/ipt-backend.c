@@ -4,9 +4,11 @@
  * their ip6tables twins, run as helper processes from the main loop (stdin
  * fed, exit status, stdout and stderr read asynchronously), for the base
  * state, its repair, NAT, tethering and the counter reads; the per-session
- * rules, the frequent changes, go in-process through libip4tc/libip6tc
- * (ipt-iptc.c): tools/bench/ipt-change measured a helper process at tens
- * of ms per change, the library at ~2 ms at 1,000 identities. Either way
+ * rules, the frequent changes, go through libip4tc/libip6tc (ipt-iptc.c),
+ * in a child forked per change and family: tools/bench/ipt-change measured
+ * a helper process at tens of ms per change, the library at ~2 ms at 1,000
+ * identities, but the library's cost grows with the table, and in a child
+ * it does not hold up the main loop. Either way
  * the kernel swaps a whole table at once (atomic per table); rules of
  * others are read back and kept as they were.
  *
@@ -24,6 +26,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -49,6 +53,14 @@ typedef struct {
 	GSubprocess *proc;
 } Job;
 
+/* One forked child of a step: commits a family's per-session rules. */
+typedef struct {
+	Ipt *ipt;
+	int family;
+	GPid pid;
+	guint watch;
+} Fork;
+
 typedef enum {
 	STEP_READ,                /* save of the current state, then a restore */
 	STEP_WRITE,               /* restore */
@@ -69,6 +81,7 @@ struct Ipt {
 	IptState *work;           /* the batch's state, applied when it succeeds */
 	StepKind step;
 	Job *jobs[N_FAMILIES];
+	Fork *forks[N_FAMILIES];
 	unsigned int jobs_left;
 	int step_error;
 	unsigned int step_failed;     /* families whose restore failed */
@@ -641,26 +654,95 @@ static bool is_identity(NfcFirewallRequestType type)
 	return type == REQ_ID_ADD || type == REQ_ID_DEL;
 }
 
-/* The batch's per-session rules, in-process: bounded by the table's size
- * (tools/bench/ipt-change), so done right here. */
-static void apply_in_process(Ipt *ipt, IptBatch *b)
+/* ---- the per-session rules: libiptc in a forked child ------------------------------- */
+
+static void on_fork_done(GPid pid, gint status, gpointer data)
 {
+	Fork *k = data;
+	Ipt *ipt = k->ipt;
+	int f = family_index(ipt, k->family);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+
+	g_spawn_close_pid(pid);
+	ipt->forks[f] = NULL;
+	if (code) {
+		nfc_warn("%s: changing the session rules failed: %s", family_name(k->family),
+			 g_strerror(code));
+		if (!ipt->step_error)
+			ipt->step_error = -code;
+		ipt->step_failed |= 1u << f;
+	}
+	g_free(k);
+	if (--ipt->jobs_left == 0)
+		step_done(ipt);
+}
+
+/* The batch's per-session rules, one child per family (both families
+ * commit side by side); the main loop goes on meanwhile and coalesces
+ * what comes in behind. Whether the kernel took them: step_done(). */
+static void apply_forked(Ipt *ipt, IptBatch *b)
+{
+	IptPrepared *prepared[N_FAMILIES] = { NULL };
+
+	ipt->step = STEP_WRITE;
 	ipt->step_error = 0;
 	ipt->step_failed = 0;
+	ipt->jobs_left = 1;   /* held until every child is started */
+	for (unsigned int f = 0; f < ipt->n_families; f++)
+		if (b[f].ops->len)
+			prepared[f] = ipt_iptc_prepare(ipt->families[f], b[f].ops);
 	for (unsigned int f = 0; f < ipt->n_families; f++) {
-		g_autofree char *why = NULL;
-		int r;
+		Fork *k;
+		pid_t pid;
 
-		if (!b[f].ops->len)
+		if (!prepared[f])
 			continue;
-		r = ipt_iptc_apply(ipt->families[f], b[f].ops, &why);
-		if (r < 0) {
-			nfc_warn("%s: changing the session rules failed: %s",
-				 family_name(ipt->families[f]), why);
-			if (!ipt->step_error)
-				ipt->step_error = r;
-			ipt->step_failed |= 1u << f;
+		pid = fork();
+		if (pid == 0) {
+			int code = ipt_iptc_commit(prepared[f]);
+
+			_exit(code > 255 ? EIO : code);
 		}
+		if (pid < 0) {
+			int e = errno;
+
+			nfc_warn("%s: cannot fork to change the session rules: %s",
+				 family_name(ipt->families[f]), g_strerror(e));
+			if (!ipt->step_error)
+				ipt->step_error = -e;
+			ipt->step_failed |= 1u << f;
+			continue;
+		}
+		k = g_new0(Fork, 1);
+		k->ipt = ipt;
+		k->family = ipt->families[f];
+		k->pid = pid;
+		k->watch = g_child_watch_add(pid, on_fork_done, k);
+		ipt->forks[f] = k;
+		ipt->jobs_left++;
+	}
+	for (unsigned int f = 0; f < N_FAMILIES; f++)
+		if (prepared[f])
+			ipt_iptc_prepared_free(prepared[f]);
+	if (--ipt->jobs_left == 0)
+		step_done(ipt);
+}
+
+/* At the backend's end: a child still committing is let finish (what it
+ * commits, the removal that follows takes away). */
+static void forks_wait(Ipt *ipt)
+{
+	for (unsigned int f = 0; f < N_FAMILIES; f++) {
+		Fork *k = ipt->forks[f];
+		int status;
+
+		if (!k)
+			continue;
+		g_source_remove(k->watch);
+		while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		g_free(k);
+		ipt->forks[f] = NULL;
 	}
 }
 
@@ -735,12 +817,11 @@ static gboolean dispatch(gpointer data)
 			if (!ipt_batch_empty(&b[f]))
 				texts[f] = ipt_batch_text(&b[f]);
 		if (any && ipt->installed && is_identity(req->base.type)) {
-			apply_in_process(ipt, b);
+			apply_forked(ipt, b);
 			for (unsigned int f = 0; f < N_FAMILIES; f++) {
 				ipt_batch_clear(&b[f]);
 				g_free(texts[f]);
 			}
-			batch_done(ipt);
 			return G_SOURCE_REMOVE;
 		}
 		for (unsigned int f = 0; f < N_FAMILIES; f++)
@@ -908,42 +989,75 @@ static int ipt_create(const NfcFirewallConfig *config, void **priv)
 	return 0;
 }
 
-/* An orderly stop: nothing of ours stays, and nothing is left running.
- * Waits (bounded by the helpers' own lock timeout). */
+/* Removes every chain and jump of ours from the tables one family's
+ * save lists, waiting (bounded by the restore's own lock timeout). */
+static void remove_ours(int family, const char *save_bin, const char *restore_bin)
+{
+	const char *save[] = { save_bin, NULL };
+	const char *restore[] = { restore_bin, "-w", "10", "--noflush", NULL };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GSubprocess) proc = NULL;
+	IptRuleset have, none;
+	GString *text;
+
+	if (!g_spawn_sync(NULL, (char **)save, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+			  &out, NULL, NULL, &error)) {
+		nfc_warn("%s: cannot read our chains: %s", family_name(family), error->message);
+		return;
+	}
+	ipt_ruleset_init(&have);
+	ipt_ruleset_init(&none);
+	text = g_string_new(NULL);
+	if (ipt_parse_save(out, &have))
+		ipt_put_replace(text, &have, &none);
+	ipt_ruleset_clear(&have);
+	ipt_ruleset_clear(&none);
+	if (text->len) {
+		proc = g_subprocess_newv(restore, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+					 G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+		if (!proc || !g_subprocess_communicate_utf8(proc, text->str, NULL, NULL, &err,
+							    &error) ||
+		    !g_subprocess_get_successful(proc))
+			nfc_warn("%s: cannot remove our chains: %s", family_name(family),
+				 error ? error->message : err);
+	}
+	g_string_free(text, TRUE);
+}
+
+/* An orderly stop: nothing of ours stays, and nothing is left running. */
 static void remove_all_now(Ipt *ipt)
 {
-	for (unsigned int f = 0; f < ipt->n_families; f++) {
-		const char *save[] = { ipt->save_bin[f], NULL };
-		const char *restore[] = { ipt->restore_bin[f], "-w", "10", "--noflush", NULL };
-		g_autoptr(GError) error = NULL;
-		g_autofree char *out = NULL, *err = NULL;
-		g_autoptr(GSubprocess) proc = NULL;
-		IptRuleset have, none;
-		GString *text;
+	for (unsigned int f = 0; f < ipt->n_families; f++)
+		remove_ours(ipt->families[f], ipt->save_bin[f], ipt->restore_bin[f]);
+}
 
-		if (!g_spawn_sync(NULL, (char **)save, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-				  &out, NULL, NULL, &error)) {
-			nfc_warn("%s: cannot read our chains: %s", family_name(ipt->families[f]),
-				 error->message);
+/* Chains of ours that an earlier run on the iptables backend left (a crash,
+ * or a stop cut short) while the nftables backend is in use now. Only
+ * tables this namespace already has are looked at: iptables-legacy-save
+ * without -t lists those of /proc/net/ip[6]_tables_names, and a table that
+ * is not there is not instantiated (its hooks would cost every packet). */
+void nfc_firewall_ipt_remove_leftovers(void)
+{
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		const char *v = family == AF_INET ? "" : "6";
+		g_autofree char *names_path = g_strdup_printf("/proc/net/ip%s_tables_names", v);
+		g_autofree char *names = NULL;
+		g_autofree char *save = NULL, *restore = NULL;
+		g_autofree char *save_name = g_strdup_printf("ip%stables-legacy-save", v);
+		g_autofree char *restore_name = g_strdup_printf("ip%stables-legacy-restore", v);
+
+		/* no module, or no table in this namespace: nothing of ours */
+		if (!g_file_get_contents(names_path, &names, NULL, NULL) || !*g_strstrip(names))
+			continue;
+		save = find_tool(save_name);
+		restore = find_tool(restore_name);
+		if (!save || !restore) {
+			nfc_warn("%s: tables are in use but %s or %s is missing: chains an earlier "
+				 "run left stay", family_name(family), save_name, restore_name);
 			continue;
 		}
-		ipt_ruleset_init(&have);
-		ipt_ruleset_init(&none);
-		text = g_string_new(NULL);
-		if (ipt_parse_save(out, &have))
-			ipt_put_replace(text, &have, &none);
-		ipt_ruleset_clear(&have);
-		ipt_ruleset_clear(&none);
-		if (text->len) {
-			proc = g_subprocess_newv(restore, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-						 G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-			if (!proc || !g_subprocess_communicate_utf8(proc, text->str, NULL, NULL, &err,
-								    &error) ||
-			    !g_subprocess_get_successful(proc))
-				nfc_warn("%s: cannot remove our chains: %s", family_name(ipt->families[f]),
-					 error ? error->message : err);
-		}
-		g_string_free(text, TRUE);
+		remove_ours(family, save, restore);
 	}
 }
 
@@ -955,8 +1069,9 @@ static void ipt_destroy(void *priv)
 	ipt->dead = true;
 	g_clear_handle_id(&ipt->dispatch_id, g_source_remove);
 	g_clear_handle_id(&ipt->check_id, g_source_remove);
-	/* a helper still running may be about to commit: let it, then
-	 * remove everything */
+	/* a helper or child still running may be about to commit: let it,
+	 * then remove everything */
+	forks_wait(ipt);
 	for (unsigned int f = 0; f < N_FAMILIES; f++) {
 		Job *job = ipt->jobs[f];
 

@@ -126,9 +126,15 @@ typedef struct {
 } IptOp;
 
 void ipt_ops_clear(GArray *ops);
-/* Applies ops to the family's mangle table in one commit. 0 or negative
- * errno; *why (may be NULL) gets libiptc's words. */
-int ipt_iptc_apply(int family, GArray *ops, char **why);
+/* A family's ops as the entries libiptc takes, built before a fork. */
+typedef struct IptPrepared IptPrepared;
+IptPrepared *ipt_iptc_prepare(int family, GArray *ops);
+void ipt_iptc_prepared_free(IptPrepared *p);
+/* Applies them to the family's mangle table in one commit (read, change,
+ * commit; again if another writer came between). Calls only libiptc and
+ * libc: safe in a child forked from the threaded daemon. 0 or a positive
+ * errno value. */
+int ipt_iptc_commit(const IptPrepared *p);
 
 typedef struct {
 	GString *table[IPT_N_TABLES];   /* lines without the *table / COMMIT */

@@ -838,16 +838,15 @@ static gboolean on_mon_readable(int fd, GIOCondition cond, gpointer data)
 
 /* ---- ops ----------------------------------------------------------------------- */
 
-/* Does the kernel know these table flags? Asked once at start, on a
- * socket of its own, waiting for the answer (a local round trip): 0 if
- * it does, the kernel's error if not (EOPNOTSUPP for flags it lacks). */
-int nft_probe_flags(uint32_t flags)
+/* Sends a batch on a socket of its own and waits for the answer (a local
+ * round trip, at start only): the first error the kernel reports for any
+ * of its messages, or 0 once the message numbered want_seq is acked. */
+static int batch_sync(NftBatch *b, uint32_t want_seq)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = 2 };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint32_t portid, table_seq;
-	NftBatch b;
+	uint32_t portid;
 	int result = -ETIMEDOUT;
 
 	if (!nl)
@@ -859,15 +858,10 @@ int nft_probe_flags(uint32_t flags)
 	}
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	portid = mnl_socket_get_portid(nl);
-	nft_batch_init(&b, (uint32_t)time(NULL));
-	table_seq = b.next_seq;
-	nft_put_flags_probe(&b, flags);
-	nft_batch_finish(&b);
-	if (mnl_socket_sendto(nl, b.buf->data, b.used) < 0) {
+	if (mnl_socket_sendto(nl, b->buf->data, b->used) < 0) {
 		result = -errno;
 		goto out;
 	}
-	/* the NEWTABLE's ack decides; the rest of the batch is ignored */
 	for (;;) {
 		ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
@@ -881,16 +875,56 @@ int nft_probe_flags(uint32_t flags)
 
 			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid)
 				continue;
-			if (nlh->nlmsg_seq == table_seq || nlh->nlmsg_seq == b.first_seq) {
+			if (err->error || nlh->nlmsg_seq == want_seq) {
 				result = err->error;
 				goto out;
 			}
 		}
 	}
 out:
-	nft_batch_clear(&b);
 	mnl_socket_close(nl);
 	return result;
+}
+
+/* Does the kernel know these table flags? Asked once at start: 0 if it
+ * does, the kernel's error if not (EOPNOTSUPP for flags it lacks). The
+ * NEWTABLE's ack decides (acks come in order: a later error is not
+ * reached once it is in). */
+int nft_probe_flags(uint32_t flags)
+{
+	NftBatch b;
+	uint32_t table_seq;
+	int r;
+
+	nft_batch_init(&b, (uint32_t)time(NULL));
+	table_seq = b.next_seq;
+	nft_put_flags_probe(&b, flags);
+	nft_batch_finish(&b);
+	r = batch_sync(&b, table_seq);
+	nft_batch_clear(&b);
+	return r;
+}
+
+/* Our table as an earlier run of the other backend's daemon left it (a
+ * persistent table outlives a crash): removed while the iptables backend
+ * is in use. Nothing to do where the kernel has no nf_tables; a table a
+ * live process owns is refused by the kernel (EPERM) and stays. */
+void nfc_firewall_nft_remove_leftovers(void)
+{
+	NftState none = { 0 };
+	NftBatch b;
+	uint32_t last_seq;
+	int r;
+
+	nft_batch_init(&b, (uint32_t)time(NULL));
+	nft_put_table_remove(&b, &none);
+	last_seq = b.next_seq - 1;
+	nft_batch_finish(&b);
+	r = batch_sync(&b, last_seq);
+	nft_batch_clear(&b);
+	if (r < 0 && r != -EPROTONOSUPPORT && r != -EOPNOTSUPP)
+		nfc_warn("nftables: cannot remove table inet %s an earlier run left: %s",
+			 NFT_TABLE_NAME, g_strerror(-r));
 }
 
 /* Owned and persistent where the kernel can (Linux >= 6.9): protected

@@ -140,6 +140,20 @@ static int iptc_change(uint32_t uid, uint32_t session, int add)
 	return ok ? 0 : -1;
 }
 
+/* nfconnd's way: the same libip4tc change in a forked child, the parent
+ * waiting for its exit (in the daemon the main loop goes on meanwhile) */
+static int forked_change(uint32_t uid, uint32_t session, int add)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(iptc_change(uid, session, add) < 0 ? 1 : 0);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 static int restore_change(uint32_t uid, uint32_t session, int add)
 {
 	char text[1024];
@@ -220,6 +234,7 @@ int main(int argc, char **argv)
 		}
 		measure("restore process", levels[l], samples, restore_change);
 		measure("libip4tc in-process", levels[l], samples, iptc_change);
+		measure("libip4tc forked child", levels[l], samples, forked_change);
 	}
 	return 0;
 }

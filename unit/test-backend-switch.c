@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* A crash, then a start on the other firewall backend: what the first run
+ * left (the iptables backend's NFCONN-* chains, which no owner takes away;
+ * the nftables backend's table, which the persist flag keeps after a
+ * crash) would go on marking, steering or failing traffic closed beside
+ * the new backend's state. The start removes it; an orderly stop then
+ * leaves nothing in either. */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "uplinks.h"
+
+#define IPT_OURS "{ iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null | grep -q NFCONN"
+#define NFT_OURS "nft list table inet nfconn >/dev/null 2>&1"
+
+static void start_with(Uplinks *u, const char *backend)
+{
+	g_setenv("NFCONN_TEST_FIREWALL", backend, TRUE);
+	uplinks_write_config(u, "OnlineCheckMode=none\n");
+	uplinks_start_nfconnd(u);
+	uplinks_wait_services(u, 2, "ready|online", 30000);
+}
+
+static void crash(Uplinks *u)
+{
+	int status = nfc_lab_stop(u->lab, u->nfconnd, SIGKILL, 3000, NULL);
+
+	g_assert_true(WIFSIGNALED(status));
+	u->nfconnd = 0;
+}
+
+static bool holds(Uplinks *u, const char *cond)
+{
+	return nfc_lab_sh_status(u->lab, u->host, NULL, "%s", cond) == 0;
+}
+
+static void test_switch(void)
+{
+	Uplinks u;
+	bool nft_persists;
+
+	g_setenv("NFCONN_TEST_FIREWALL", "iptables", TRUE);
+	fw_require_backend();
+	g_setenv("NFCONN_TEST_FIREWALL", "nftables", TRUE);
+	fw_require_backend();
+	uplinks_setup(&u, NULL);
+
+	/* nftables in a fresh namespace: looking for iptables leftovers
+	 * instantiates no legacy table (its hooks would cost every packet) */
+	start_with(&u, "nftables");
+	nfc_lab_wait_sh(u.lab, u.host, 10000, NFT_OURS);
+	g_assert_false(holds(&u, "cat /proc/net/ip_tables_names /proc/net/ip6_tables_names "
+				 "2>/dev/null | grep -q ."));
+	uplinks_stop_nfconnd(&u);
+
+	/* iptables, killed: its chains stay (nothing owns them) */
+	start_with(&u, "iptables");
+	nfc_lab_wait_sh(u.lab, u.host, 10000, IPT_OURS);
+	crash(&u);
+	g_assert_true(holds(&u, IPT_OURS));
+
+	/* nftables next: the start removes them before installing its table */
+	start_with(&u, "nftables");
+	nfc_lab_wait_sh(u.lab, u.host, 10000, NFT_OURS);
+	g_assert_false(holds(&u, IPT_OURS));
+	fw_assert_other_clean(u.lab, u.host);
+
+	/* nftables, killed: a persistent table stays where the kernel has
+	 * the flag (Linux >= 6.9) */
+	crash(&u);
+	nft_persists = holds(&u, NFT_OURS);
+	if (!nft_persists)
+		g_test_message("this kernel drops an owned table with its owner: "
+			       "no nftables leftover to remove");
+
+	/* iptables next: the table goes */
+	start_with(&u, "iptables");
+	nfc_lab_wait_sh(u.lab, u.host, 10000, IPT_OURS);
+	g_assert_false(holds(&u, NFT_OURS));
+	fw_assert_other_clean(u.lab, u.host);
+
+	/* SIGTERM: nothing of ours in either backend (the stop asserts it) */
+	uplinks_stop_nfconnd(&u);
+	uplinks_teardown(&u);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	nfc_lab_require_root();
+	g_test_add_func("/backend-switch/leftovers-removed", test_switch);
+	return g_test_run();
+}
