@@ -347,6 +347,93 @@ static void test_churn_burst(Fixture *f, gconstpointer data)
 	}
 }
 
+/* ---- the online check over IPv6 ------------------------------------------ */
+
+static char *manager_state(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.connman.Manager",
+					     "GetProperties", NULL, &error);
+	g_autoptr(GVariant) props = NULL;
+	const char *s = NULL;
+
+	g_assert_no_error(error);
+	props = g_variant_get_child_value(r, 0);
+	g_assert_true(g_variant_lookup(props, "State", "&s", &s));
+	return g_strdup(s);
+}
+
+static gboolean manager_state_is(gpointer data)
+{
+	Fixture *f = ((gpointer *)data)[0];
+	g_autofree char *st = manager_state(f);
+
+	return g_str_equal(st, ((gpointer *)data)[1]);
+}
+
+static void wait_manager_state(Fixture *f, const char *want)
+{
+	gpointer data[2] = { f, (gpointer)want };
+
+	if (!nfc_lab_wait_for(manager_state_is, data, TIMEOUT_MS)) {
+		g_autofree char *st = manager_state(f);
+		g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+
+		g_error("Manager State %s, never %s\n%s", st, want, log);
+	}
+}
+
+static void setup_plain(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = { 0 };
+
+	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmanctl is not installed");
+		return;
+	}
+	setup_with(f, &o);
+}
+
+/* Without IPv4 a service goes online through the IPv6 check, and the
+ * Manager's State follows it both ways. */
+static void test_online_ipv6(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL, *addr = NULL, *line = NULL;
+
+	if (!f->u.lab)
+		return;
+	/* uplink1 out of the way: the Manager's State is uplink0's alone */
+	uplinks_wait_property(&f->u, f->ids[1], "State", "online", TIMEOUT_MS);
+	ctl(f, "disconnect %s", f->ids[1]);
+	uplinks_wait_property(&f->u, f->ids[1], "State", "idle", TIMEOUT_MS);
+
+	ctl(f, "config %s --ipv4 off", f->id);
+	wait_state(f, "online");
+	wait_manager_state(f, "online");
+	/* it was the IPv6 check: the service has no IPv4, and the IPv6
+	 * server saw its SLAAC address ask */
+	{
+		g_autoptr(GVariant) v4 = uplinks_service_property(&f->u, f->id, "IPv4");
+
+		g_assert_false(v4 && g_variant_lookup_value(v4, "Address", NULL));
+	}
+	addr = ipv6_address(f);
+	g_assert_nonnull(addr);
+	line = g_strdup_printf("%s - - [", addr);
+	log = nfc_lab_log(f->u.lab, "http6-0");
+	g_assert_nonnull(strstr(log, line));
+	g_assert_nonnull(strstr(log, "\"GET / HTTP/1.0\" 200"));
+
+	/* no IPv6 either: connected at link level, not online, and neither is
+	 * the Manager */
+	ctl(f, "config %s --ipv6 off", f->id);
+	wait_state(f, "ready");
+	wait_manager_state(f, "ready");
+	ctl(f, "config %s --ipv6 auto", f->id);
+	wait_state(f, "online");
+	wait_manager_state(f, "online");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -354,5 +441,6 @@ int main(int argc, char **argv)
 	g_test_add("/ipv6/rdnss", Fixture, NULL, setup_rdnss, test_rdnss, teardown);
 	g_test_add("/ipv6/churn", Fixture, NULL, setup_churn, test_churn, teardown);
 	g_test_add("/ipv6/churn-burst", Fixture, NULL, setup_churn, test_churn_burst, teardown);
+	g_test_add("/ipv6/online", Fixture, NULL, setup_plain, test_online_ipv6, teardown);
 	return g_test_run();
 }

@@ -87,6 +87,15 @@ void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
 
 			nfc_lab_spawn(u->lab, r, name, argv);
 		}
+		/* and the IPv6 check's, a server of its own: "::" would take
+		 * IPv4 too and log its clients as ::ffff:a.b.c.d */
+		{
+			g_autofree char *name = g_strdup_printf("http6-%d", i);
+			const char *argv[] = { "python3", "-m", "http.server", "--bind", UPLINK_SERVER6,
+					       "--directory", www, "8080", NULL };
+
+			nfc_lab_spawn(u->lab, r, name, argv);
+		}
 	}
 	u->config = g_build_filename(nfc_lab_dir(u->lab), "main.conf", NULL);
 	uplinks_write_config(u, o->extra_conf);
