@@ -49,6 +49,7 @@ void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
 		g_autofree char *router_if = g_strdup_printf("r%d", i);
 		g_autofree char *extra = NULL;
 		g_autofree char *range6 = NULL;
+		g_autofree char *ra_param = NULL;
 		g_autofree char *www = NULL;
 		const char *r;
 
@@ -61,15 +62,25 @@ void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
 			   "ip link set %s up && sysctl -qw net.ipv6.conf.all.forwarding=1",
 			   router_addr[i], router_if, prefix6[i], router_if, router_if);
 		range6 = g_strdup_printf("--dhcp-range=::,constructor:%s,ra-only,64,2m", router_if);
+		ra_param = o->ra_timing == UPLINKS_RA_FAST ?
+			   g_strdup_printf("--ra-param=%s,3,60", router_if) : g_strdup("");
+		/* dnsmasq answers a solicitation to the asker alone: what goes
+		 * to all nodes is unasked */
+		if (o->ra_timing == UPLINKS_RA_SOLICITED_ONLY)
+			nfc_lab_sh(u->lab, r,
+				   "nft add table inet lab_ra && "
+				   "nft add chain inet lab_ra out '{ type filter hook output priority 0; }' && "
+				   "nft add rule inet lab_ra out icmpv6 type nd-router-advert "
+				   "ip6 daddr ff02::1 counter drop");
 		/* T1 of 10 s: every test sees leases renewed under it */
 		extra = g_strdup_printf("--dhcp-option=option:router,%s "
 					"--dhcp-option=option:dns-server,%s "
 					"--dhcp-option=option:domain-name,%s "
 					"--dhcp-option=option:T1,10 --dhcp-option=option:T2,20 "
 					"--dhcp-authoritative --no-ping "
-					"--enable-ra --ra-param=%s,3,60 %s",
+					"--enable-ra %s %s",
 					router_gw[i], o->dns_on_routers ? router_gw[i] : dns[i],
-					domain[i], router_if, range6);
+					domain[i], ra_param, range6);
 		if (o->router_dnsmasq) {
 			char *more = g_strconcat(extra, " ", o->router_dnsmasq, NULL);
 
