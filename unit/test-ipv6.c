@@ -528,7 +528,7 @@ static void setup_solicited(Fixture *f, gconstpointer data)
 static void test_churn_random(Fixture *f, gconstpointer data)
 {
 	guint64 seed = env_number("NFC_IPV6_CHURN_SEED", (guint64)g_random_int());
-	guint n = (guint)env_number("NFC_IPV6_CHURN_OPS", 16);
+	guint n = (guint)env_number("NFC_IPV6_CHURN_OPS", 10);
 	g_autoptr(GRand) rand = g_rand_new_with_seed((guint32)seed);
 	Model m = { "dhcp", "auto", true, false, false, false };
 	double worst = 0, total = 0;
