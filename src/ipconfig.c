@@ -681,7 +681,13 @@ void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6
 		} else {
 			int r = nfc_router_solicit(ipc->ifname, ipc->index);
 
-			if (r < 0)
+			/* no usable source yet (the link just came up, its
+			 * link-local address in DAD): the kernel solicits
+			 * itself once DAD passes */
+			if (r == -EADDRNOTAVAIL || r == -ENETUNREACH)
+				nfc_debug("%s: router solicitation left to the kernel: %s",
+					  ipc->ifname, g_strerror(-r));
+			else if (r < 0)
 				nfc_warn("%s: cannot send a router solicitation: %s", ipc->ifname,
 					 g_strerror(-r));
 		}

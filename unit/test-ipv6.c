@@ -643,7 +643,7 @@ static void test_online_ipv6(Fixture *f, gconstpointer data)
 	addr = ipv6_address(f);
 	g_assert_nonnull(addr);
 	line = g_strdup_printf("%s - - [", addr);
-	log = nfc_lab_log(f->u.lab, "http6-0");
+	log = nfc_lab_log(f->u.lab, "http0");
 	g_assert_nonnull(strstr(log, line));
 	g_assert_nonnull(strstr(log, "\"GET / HTTP/1.0\" 200"));
 

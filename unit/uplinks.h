@@ -2,8 +2,8 @@
 /* A two-uplink world for the system tests, built on the lab: namespace
  * "host" (nfconnd) with links uplink0 and uplink1, each a veth to its own
  * router namespace running dnsmasq (DHCPv4 and router advertisements) and
- * HTTP servers for the online checks (logs "http<i>" for IPv4, "http6-<i>"
- * for IPv6). Behind both routers the same
+ * an HTTP server for the online checks, on IPv4 and IPv6 (log "http<i>").
+ * Behind both routers the same
  * "internet" addresses answer: 203.0.113.10 and 2001:db8:ffff::10.
  *   uplink0: 198.51.100.0/25,   router .1,   pool .50-.99,   2001:db8:a::/64
  *   uplink1: 198.51.100.128/25, router .129, pool .150-.199, 2001:db8:b::/64 */
