@@ -9,6 +9,7 @@
 
 #include "dhcp-client.h"
 #include "log.h"
+#include "router-solicit.h"
 #include "rtnl.h"
 #include "string-table.h"
 #include "sysctl.h"
@@ -34,6 +35,9 @@ struct NfcIpconfig {
 	/* with auto: the link's usable global IPv6 addresses (NfcRtnlAddr,
 	 * from rtnl); v6.address is one of them while v6.up */
 	GArray *v6_addrs;
+	/* the link's default router in the main table (kernel's, from RAs),
+	 * followed even while stopped: a restart keeps what SLAAC made */
+	struct in6_addr v6_router;
 	unsigned int rtnl_watch;
 	/* our address requests in flight (0: none), whose callbacks need us;
 	 * cancelled when a newer one supersedes them, at stop and at free */
@@ -541,14 +545,17 @@ char **nfc_ipconfig_get_ra_domains(NfcIpconfig *ipc)
 static void on_route(const NfcRtnlRoute *r, bool added, NfcIpconfig *ipc)
 {
 	if (r->family != AF_INET6 || r->oif != ipc->index || r->dst_len != 0 ||
-	    r->table != RT_TABLE_MAIN || ipc->v6_config.method != NFC_IPV6_AUTO)
+	    r->table != RT_TABLE_MAIN)
 		return;
 	if (added)
-		ipc->v6.gateway = r->gateway.v6;
-	else if (!memcmp(&ipc->v6.gateway, &r->gateway.v6, sizeof(r->gateway.v6)))
-		memset(&ipc->v6.gateway, 0, sizeof(ipc->v6.gateway));
+		ipc->v6_router = r->gateway.v6;
+	else if (!memcmp(&ipc->v6_router, &r->gateway.v6, sizeof(r->gateway.v6)))
+		memset(&ipc->v6_router, 0, sizeof(ipc->v6_router));
 	else
 		return;
+	if (!ipc->running || ipc->v6_config.method != NFC_IPV6_AUTO)
+		return;
+	ipc->v6.gateway = ipc->v6_router;
 	if (ipc->v6.up)
 		emit(ipc, NFC_IPCONFIG_IPV6_UP);
 }
@@ -653,15 +660,41 @@ void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6
 	}
 
 	switch (v6->method) {
-	case NFC_IPV6_AUTO:
+	case NFC_IPV6_AUTO: {
+		g_autofree char *rel = g_strdup_printf("ipv6/conf/%s/disable_ipv6", ipc->ifname);
+		g_autofree char *disabled = NULL;
+
 		v6_set(ipc, "accept_ra", "2");
 		v6_set(ipc, "autoconf", "1");
 		v6_set(ipc, "use_tempaddr", g_str_equal(v6->privacy, "disabled") || !*v6->privacy ? "0" :
 					      g_str_equal(v6->privacy, "enabled") ? "1" : "2");
-		/* off and on again: a fresh router solicitation */
-		v6_set(ipc, "disable_ipv6", "1");
-		v6_set(ipc, "disable_ipv6", "0");
+		/* IPv6 was off on the link (a disconnect, method off or manual
+		 * before): on again, and the kernel solicits once its
+		 * link-local address passes DAD. It was on: what SLAAC made
+		 * stays, with the lifetimes the routers gave (a restart, a
+		 * carrier back), and the kernel would not solicit by itself;
+		 * we ask, to hear what changed meanwhile. Never off and on
+		 * again: that threw the addresses away and left IPv6 to the
+		 * next advertisement. */
+		if (nfc_sysctl_get(rel, &disabled) < 0 || !g_str_equal(disabled, "0")) {
+			v6_set(ipc, "disable_ipv6", "0");
+		} else {
+			int r = nfc_router_solicit(ipc->ifname, ipc->index);
+
+			/* no usable source yet (the link just came up, its
+			 * link-local address in DAD): the kernel solicits
+			 * itself once DAD passes */
+			if (r == -EADDRNOTAVAIL || r == -ENETUNREACH)
+				nfc_debug("%s: router solicitation left to the kernel: %s",
+					  ipc->ifname, g_strerror(-r));
+			else if (r < 0)
+				nfc_warn("%s: cannot send a router solicitation: %s", ipc->ifname,
+					 g_strerror(-r));
+		}
+		ipc->v6.gateway = ipc->v6_router;
+		v6_reselect(ipc);
 		break;
+	}
 	case NFC_IPV6_MANUAL: {
 		NfcRtnlAddr a = { .family = AF_INET6, .index = ipc->index,
 				  .prefixlen = v6->prefixlen, .address.v6 = v6->address,
@@ -669,6 +702,8 @@ void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6
 
 		v6_set(ipc, "accept_ra", "0");
 		v6_set(ipc, "autoconf", "0");
+		/* off and on: what SLAAC made before goes */
+		v6_set(ipc, "disable_ipv6", "1");
 		v6_set(ipc, "disable_ipv6", "0");
 		ipc->v6.address = v6->address;
 		ipc->v6.prefixlen = v6->prefixlen;
@@ -702,8 +737,14 @@ void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release)
 	}
 	v4_remove_gw_route(ipc);
 	v4_remove_address(ipc);
-	/* IPv6 off drops SLAAC and manual addresses with it */
-	if (ipc->v6_config.method != NFC_IPV6_OFF)
+	/* IPv6 off drops SLAAC and manual addresses with it: always our
+	 * manual one, SLAAC's only at a disconnect (as ConnMan). A restart
+	 * or a lost carrier leaves the kernel's own addresses alone: it
+	 * keeps them with their lifetimes (a later advertisement cannot cut
+	 * a valid lifetime below two hours, RFC 4862 5.5.3), a fresh start
+	 * from whatever the router says next could lose them. */
+	if (ipc->v6_config.method == NFC_IPV6_MANUAL ||
+	    (release && ipc->v6_config.method == NFC_IPV6_AUTO))
 		v6_set(ipc, "disable_ipv6", "1");
 	ipc->v6_added = false;
 	/* the service's lists empty with its state; no event needed */

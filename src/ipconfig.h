@@ -81,8 +81,10 @@ NfcIpconfig *nfc_ipconfig_new(int ifindex, const char *ifname, const unsigned ch
 void nfc_ipconfig_free(NfcIpconfig *ipc);
 
 /* Start with these methods; last_dhcp is the previous lease's address for
- * INIT-REBOOT (0: none). Stop removes every address it added; with
- * release, a DHCP lease is released. */
+ * INIT-REBOOT (0: none). IPv6 auto keeps what the kernel's SLAAC has on the
+ * link and solicits the routers. Stop removes every address it added; with
+ * release (a disconnect), a DHCP lease is released and IPv6 switched off on
+ * the link, SLAAC's addresses with it; without, those stay. */
 void nfc_ipconfig_start(NfcIpconfig *ipc, const NfcIpv4Config *v4, const NfcIpv6Config *v6,
 			struct in_addr last_dhcp);
 void nfc_ipconfig_stop(NfcIpconfig *ipc, bool release);

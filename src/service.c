@@ -38,7 +38,12 @@ struct NfcService {
 	char **domains_config;
 	NfcProxyConfig proxy_config;
 	bool mdns_config;
-	NfcOnlineCheck *online;
+	/* one check per family while that family is up; online when either
+	 * passes, as ConnMan (a service without IPv4 goes online over IPv6) */
+	NfcOnlineCheck *online4;
+	NfcOnlineCheck *online6;
+	bool online4_ok;
+	bool online6_ok;
 	gint64 connected_at;    /* monotonic µs when it became ready, 0 if not */
 };
 
@@ -291,11 +296,25 @@ static void set_state(NfcService *s, NfcServiceState state)
 	update_manager();
 }
 
-static void on_online(bool online, void *user_data)
+static void update_online(NfcService *s)
+{
+	nfc_service_set_online(s, s->online4_ok || s->online6_ok);
+}
+
+static void on_online4(bool online, void *user_data)
 {
 	NfcService *s = user_data;
 
-	nfc_service_set_online(s, online);
+	s->online4_ok = online;
+	update_online(s);
+}
+
+static void on_online6(bool online, void *user_data)
+{
+	NfcService *s = user_data;
+
+	s->online6_ok = online;
+	update_online(s);
 }
 
 static char **online_nameservers(void *user_data)
@@ -303,17 +322,34 @@ static char **online_nameservers(void *user_data)
 	return nfc_service_get_nameservers(user_data);
 }
 
-static void start_online_check(NfcService *s)
+static void start_online_check(NfcService *s, int family)
 {
 	const NfcConfig *cfg = nfc_config_active();
+	NfcOnlineCheck **check = family == AF_INET ? &s->online4 : &s->online6;
 
-	if (s->online)
+	if (*check)
 		return;
 	if (cfg->online_check_mode == NFC_ONLINE_CHECK_NONE)
 		return;
 	/* through this service: its interface, its own nameservers */
-	s->online = nfc_online_check_start(s->ifname, AF_INET, cfg->online_check_ipv4_url,
-					   online_nameservers, on_online, s);
+	*check = nfc_online_check_start(s->ifname, family,
+					family == AF_INET ? cfg->online_check_ipv4_url :
+							    cfg->online_check_ipv6_url,
+					online_nameservers,
+					family == AF_INET ? on_online4 : on_online6, s);
+}
+
+/* The family is gone: its verdict with it (the other's may still hold). */
+static void stop_online_check(NfcService *s, int family)
+{
+	if (family == AF_INET) {
+		g_clear_pointer(&s->online4, nfc_online_check_stop);
+		s->online4_ok = false;
+	} else {
+		g_clear_pointer(&s->online6, nfc_online_check_stop);
+		s->online6_ok = false;
+	}
+	update_online(s);
 }
 
 static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
@@ -335,12 +371,13 @@ static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
 		notify_changed(s, "Proxy"); /* the lease's option 252 */
 		if (!state_connected(s->state))
 			set_state(s, NFC_SERVICE_READY);
-		start_online_check(s);
+		start_online_check(s, AF_INET);
 		break;
 	case NFC_IPCONFIG_IPV6_UP:
 		notify_changed(s, "IPv6");
 		if (!state_connected(s->state))
 			set_state(s, NFC_SERVICE_READY);
+		start_online_check(s, AF_INET6);
 		break;
 	case NFC_IPCONFIG_IPV4_DOWN:
 	case NFC_IPCONFIG_IPV6_DOWN:
@@ -350,10 +387,9 @@ static void on_ipconfig(NfcIpconfig *ipc, NfcIpconfigEvent ev, void *user_data)
 			notify_changed(s, "Domains");
 			notify_changed(s, "Proxy");
 		}
-		if (state_connected(s->state) && !v4->up && !v6->up && nfc_ipconfig_is_running(ipc)) {
-			g_clear_pointer(&s->online, nfc_online_check_stop);
+		stop_online_check(s, ev == NFC_IPCONFIG_IPV4_DOWN ? AF_INET : AF_INET6);
+		if (state_connected(s->state) && !v4->up && !v6->up && nfc_ipconfig_is_running(ipc))
 			set_state(s, NFC_SERVICE_CONFIGURATION);
-		}
 		break;
 	case NFC_IPCONFIG_IPV6_RA_DNS:
 		notify_changed(s, "Nameservers");
@@ -382,7 +418,9 @@ static void start(NfcService *s)
 
 static void stop(NfcService *s, bool release)
 {
-	g_clear_pointer(&s->online, nfc_online_check_stop);
+	g_clear_pointer(&s->online4, nfc_online_check_stop);
+	g_clear_pointer(&s->online6, nfc_online_check_stop);
+	s->online4_ok = s->online6_ok = false;
 	if (!nfc_ipconfig_is_running(s->ipconfig) && s->state == NFC_SERVICE_IDLE)
 		return;
 	if (state_connected(s->state) || s->state == NFC_SERVICE_CONFIGURATION)

@@ -4,6 +4,7 @@
  * RDNSS/DNSSL), and IPv6 surviving the churn a user makes with connmanctl
  * (configuration changes, technology and offline toggles, disconnect and
  * connect). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -347,6 +348,396 @@ static void test_churn_burst(Fixture *f, gconstpointer data)
 	}
 }
 
+/* ---- random churn, against routers that advertise only when asked ------ */
+
+/* What the operations so far should have left, for uplink0's service. */
+typedef struct {
+	const char *v4;     /* "dhcp", "off", "manual" */
+	const char *v6;     /* "auto", "off", "manual" */
+	bool ethernet;      /* technology powered */
+	bool offline;
+	bool disconnected;  /* by the user; a service that goes and comes back
+			     * (technology, offline) autoconnects again */
+	bool nameservers;
+} Model;
+
+#define MANUAL_V6 "2001:db8:a::99"
+
+typedef struct {
+	const char *name;
+	bool (*valid)(const Model *m);
+	void (*apply)(Model *m);
+	/* connmanctl VERB [SERVICE REST]: with rest NULL, no service */
+	const char *verb;
+	const char *rest;
+} Op;
+
+static bool has_service(const Model *m) { return m->ethernet && !m->offline; }
+static bool v_any(const Model *m) { return has_service(m); }
+/* a technology is off in offline mode whatever it was before */
+static bool v_eth_off(const Model *m) { return m->ethernet && !m->offline; }
+static bool v_eth_on(const Model *m) { return !m->ethernet && !m->offline; }
+static bool v_offline_on(const Model *m) { return !m->offline; }
+static bool v_offline_off(const Model *m) { return m->offline; }
+static bool v_disconnect(const Model *m) { return has_service(m) && !m->disconnected; }
+static bool v_connect(const Model *m) { return has_service(m) && m->disconnected; }
+static void a_v4_dhcp(Model *m) { m->v4 = "dhcp"; }
+static void a_v4_off(Model *m) { m->v4 = "off"; }
+static void a_v4_manual(Model *m) { m->v4 = "manual"; }
+static void a_v6_auto(Model *m) { m->v6 = "auto"; }
+static void a_v6_off(Model *m) { m->v6 = "off"; }
+static void a_v6_manual(Model *m) { m->v6 = "manual"; }
+static void a_ns_set(Model *m) { m->nameservers = true; }
+static void a_ns_clear(Model *m) { m->nameservers = false; }
+static void a_eth_off(Model *m) { m->ethernet = false; m->disconnected = false; }
+static void a_eth_on(Model *m) { m->ethernet = true; }
+static void a_offline_on(Model *m) { m->offline = true; m->disconnected = false; }
+static void a_offline_off(Model *m) { m->offline = false; }
+static void a_disconnect(Model *m) { m->disconnected = true; }
+static void a_connect(Model *m) { m->disconnected = false; }
+
+static const Op ops[] = {
+	{ "ipv4 dhcp", v_any, a_v4_dhcp, "config", "--ipv4 dhcp" },
+	{ "ipv4 off", v_any, a_v4_off, "config", "--ipv4 off" },
+	{ "ipv4 manual", v_any, a_v4_manual, "config",
+	  "--ipv4 manual 198.51.100.20 255.255.255.128 198.51.100.1" },
+	{ "ipv6 auto", v_any, a_v6_auto, "config", "--ipv6 auto" },
+	{ "ipv6 off", v_any, a_v6_off, "config", "--ipv6 off" },
+	{ "ipv6 manual", v_any, a_v6_manual, "config",
+	  "--ipv6 manual " MANUAL_V6 " 64 2001:db8:a::1" },
+	{ "nameservers", v_any, a_ns_set, "config", "--nameservers 192.0.2.53" },
+	{ "nameservers clear", v_any, a_ns_clear, "config", "--nameservers" },
+	{ "disable ethernet", v_eth_off, a_eth_off, "disable ethernet", NULL },
+	{ "enable ethernet", v_eth_on, a_eth_on, "enable ethernet", NULL },
+	{ "enable offline", v_offline_on, a_offline_on, "enable offline", NULL },
+	{ "disable offline", v_offline_off, a_offline_off, "disable offline", NULL },
+	{ "disconnect", v_disconnect, a_disconnect, "disconnect", "" },
+	{ "connect", v_connect, a_connect, "connect", "" },
+};
+
+/* The kernel's view of uplink i: its global addresses, IPv6 sysctls, and
+ * how many solicitations it sent and advertisements it took. */
+static char *kernel_state(Fixture *f, int i)
+{
+	return nfc_lab_sh_output(f->u.lab, f->u.host,
+				 "ip -6 -o addr show dev uplink%d; "
+				 "for k in disable_ipv6 accept_ra autoconf; do "
+				 "printf '%%s=%%s ' $k $(cat /proc/sys/net/ipv6/conf/uplink%d/$k); done; "
+				 "grep -E 'OutRouterSolicits|InRouterAdvertisements' "
+				 "/proc/net/dev_snmp6/uplink%d | tr -s ' \\t\\n' ' '; echo",
+				 i, i, i);
+}
+
+/* Whether uplink i's service shows what m says, on D-Bus and in the
+ * kernel; *why gets what differs. */
+static bool matches(Fixture *f, int i, const Model *m, char **why)
+{
+	g_autofree char *st = NULL, *addr = NULL, *kernel = NULL;
+	g_autofree char *prefix = g_strdup_printf("2001:db8:%c:", 'a' + i);
+	const char *v4 = i == 0 ? m->v4 : "dhcp", *v6 = i == 0 ? m->v6 : "auto";
+	bool connected;
+
+	g_clear_pointer(why, g_free);
+	f->cur = i;
+	if (!has_service(m)) {
+		g_autofree char *ifname = g_strdup_printf("uplink%d", i);
+
+		*why = g_strdup("service still there");
+		return !uplinks_has_service(&f->u, ifname);
+	}
+	st = state(f);
+	addr = ipv6_address(f);
+	kernel = nfc_lab_sh_output(f->u.lab, f->u.host,
+				   "ip -6 -o addr show dev uplink%d scope global -tentative", i);
+	connected = st && (g_str_equal(st, "ready") || g_str_equal(st, "online"));
+	*why = g_strdup_printf("state %s, IPv6 %s, kernel: %s", st ? st : "(none)",
+			       addr ? addr : "(none)", kernel);
+	if (i == 0 && m->disconnected)
+		return st && g_str_equal(st, "idle") && !addr && !strstr(kernel, "2001:db8:");
+	if (!connected)
+		return false;
+	if (g_str_equal(v6, "off"))
+		return !addr && !strstr(kernel, "2001:db8:") &&
+		       (!g_str_equal(v4, "off") || g_str_equal(st, "ready"));
+	if (g_str_equal(v6, "manual"))
+		return addr && g_str_equal(addr, MANUAL_V6) && strstr(kernel, MANUAL_V6);
+	return addr && g_str_has_prefix(addr, prefix) && strstr(kernel, addr);
+}
+
+/* How many router solicitations uplink i sent and advertisements it took,
+ * since its interface came (disable_ipv6 and link down keep them). */
+static void nd_counters(Fixture *f, int i, guint64 *rs, guint64 *ra)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+						 "awk '/OutRouterSolicits/ {s=$2} "
+						 "/InRouterAdvertisements/ {a=$2} END {print s, a}' "
+						 "/proc/net/dev_snmp6/uplink%d", i);
+
+	g_assert_cmpint(sscanf(out, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, rs, ra), ==, 2);
+}
+
+/* Waits until both uplinks show what m says; returns how long it took. */
+static double settle(Fixture *f, const Model *m, const char *after)
+{
+	gint64 start = g_get_monotonic_time(), end = start + (gint64)TIMEOUT_MS * 1000;
+
+	for (;;) {
+		g_autofree char *why0 = NULL, *why1 = NULL;
+		bool ok0 = matches(f, 0, m, &why0), ok1 = matches(f, 1, m, &why1);
+
+		if (ok0 && ok1) {
+			f->cur = 0;
+			return (g_get_monotonic_time() - start) / 1e6;
+		}
+		if (g_get_monotonic_time() > end) {
+			g_autofree char *k0 = kernel_state(f, 0), *k1 = kernel_state(f, 1);
+			g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+
+			g_error("after %s (ipv4 %s, ipv6 %s%s%s%s): not settled in %d s\n"
+				"uplink0: %s\n  %s\nuplink1: %s\n  %s\n%s",
+				after, m->v4, m->v6, m->ethernet ? "" : ", ethernet off",
+				m->offline ? ", offline" : "", m->disconnected ? ", disconnected" : "",
+				TIMEOUT_MS / 1000, ok0 ? "ok" : why0, k0, ok1 ? "ok" : why1, k1, log);
+		}
+		g_usleep(50 * 1000);
+	}
+}
+
+static guint64 env_number(const char *name, guint64 fallback)
+{
+	const char *v = g_getenv(name);
+
+	return v && *v ? g_ascii_strtoull(v, NULL, 10) : fallback;
+}
+
+static void setup_solicited(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = { .ra_timing = UPLINKS_RA_SOLICITED_ONLY };
+
+	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmanctl is not installed");
+		return;
+	}
+	setup_with(f, &o);
+}
+
+/* Random operations (seeded: NFC_IPV6_CHURN_SEED, NFC_IPV6_CHURN_OPS), a
+ * third of them straight after the one before; after each settle point
+ * both uplinks must show what the operations ask for, within the time a
+ * solicitation and its answer take. */
+static void test_churn_random(Fixture *f, gconstpointer data)
+{
+	guint64 seed = env_number("NFC_IPV6_CHURN_SEED", (guint64)g_random_int());
+	guint n = (guint)env_number("NFC_IPV6_CHURN_OPS", 10);
+	g_autoptr(GRand) rand = g_rand_new_with_seed((guint32)seed);
+	Model m = { "dhcp", "auto", true, false, false, false };
+	double worst = 0, total = 0;
+	guint settles = 0;
+	guint64 rs0 = 0, ra0 = 0, rs, ra;
+	g_autoptr(GString) pending = g_string_new("");
+
+	if (!f->u.lab)
+		return;
+	g_test_message("seed %" G_GUINT64_FORMAT " (NFC_IPV6_CHURN_SEED), %u operations", seed, n);
+	settle(f, &m, "start");
+	nd_counters(f, 0, &rs0, &ra0);
+	for (guint k = 0; k < n; k++) {
+		const Op *op;
+		double t;
+
+		do
+			op = &ops[g_rand_int_range(rand, 0, G_N_ELEMENTS(ops))];
+		while (!op->valid(&m));
+		if (op->rest)
+			ctl(f, "%s %s %s", op->verb, f->id, op->rest);
+		else
+			ctl(f, "%s", op->verb);
+		op->apply(&m);
+		g_string_append_printf(pending, "%s%s", pending->len ? ", " : "", op->name);
+		if (k + 1 < n && g_rand_int_range(rand, 0, 3) == 0)
+			continue;
+		t = settle(f, &m, pending->str);
+		nd_counters(f, 0, &rs, &ra);
+		g_test_message("%.1f s after %s (uplink0: %" G_GUINT64_FORMAT " solicitations, %"
+			       G_GUINT64_FORMAT " advertisements)", t, pending->str, rs - rs0, ra - ra0);
+		rs0 = rs;
+		ra0 = ra;
+		worst = MAX(worst, t);
+		total += t;
+		settles++;
+		g_string_truncate(pending, 0);
+	}
+	g_test_message("%u settle points, mean %.1f s, worst %.1f s", settles, total / settles, worst);
+}
+
+/* ---- the online check over IPv6 ------------------------------------------ */
+
+static char *manager_state(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.connman.Manager",
+					     "GetProperties", NULL, &error);
+	g_autoptr(GVariant) props = NULL;
+	const char *s = NULL;
+
+	g_assert_no_error(error);
+	props = g_variant_get_child_value(r, 0);
+	g_assert_true(g_variant_lookup(props, "State", "&s", &s));
+	return g_strdup(s);
+}
+
+static gboolean manager_state_is(gpointer data)
+{
+	Fixture *f = ((gpointer *)data)[0];
+	g_autofree char *st = manager_state(f);
+
+	return g_str_equal(st, ((gpointer *)data)[1]);
+}
+
+static void wait_manager_state(Fixture *f, const char *want)
+{
+	gpointer data[2] = { f, (gpointer)want };
+
+	if (!nfc_lab_wait_for(manager_state_is, data, TIMEOUT_MS)) {
+		g_autofree char *st = manager_state(f);
+		g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+
+		g_error("Manager State %s, never %s\n%s", st, want, log);
+	}
+}
+
+static void setup_plain(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = { 0 };
+
+	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmanctl is not installed");
+		return;
+	}
+	setup_with(f, &o);
+}
+
+/* Without IPv4 a service goes online through the IPv6 check, and the
+ * Manager's State follows it both ways. */
+static void test_online_ipv6(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL, *addr = NULL, *line = NULL;
+
+	if (!f->u.lab)
+		return;
+	/* uplink1 out of the way: the Manager's State is uplink0's alone */
+	uplinks_wait_property(&f->u, f->ids[1], "State", "online", TIMEOUT_MS);
+	ctl(f, "disconnect %s", f->ids[1]);
+	uplinks_wait_property(&f->u, f->ids[1], "State", "idle", TIMEOUT_MS);
+
+	ctl(f, "config %s --ipv4 off", f->id);
+	wait_state(f, "online");
+	wait_manager_state(f, "online");
+	/* it was the IPv6 check: the service has no IPv4, and the IPv6
+	 * server saw its SLAAC address ask */
+	{
+		g_autoptr(GVariant) v4 = uplinks_service_property(&f->u, f->id, "IPv4");
+
+		g_assert_false(v4 && g_variant_lookup_value(v4, "Address", NULL));
+	}
+	addr = ipv6_address(f);
+	g_assert_nonnull(addr);
+	line = g_strdup_printf("%s - - [", addr);
+	log = nfc_lab_log(f->u.lab, "http0");
+	g_assert_nonnull(strstr(log, line));
+	g_assert_nonnull(strstr(log, "\"GET / HTTP/1.0\" 200"));
+
+	/* no IPv6 either: connected at link level, not online, and neither is
+	 * the Manager */
+	ctl(f, "config %s --ipv6 off", f->id);
+	wait_state(f, "ready");
+	wait_manager_state(f, "ready");
+	ctl(f, "config %s --ipv6 auto", f->id);
+	wait_state(f, "online");
+	wait_manager_state(f, "online");
+}
+
+/* ---- a router that comes back with less to say ---------------------------- */
+
+/* The valid lifetime (s) of address on uplink0 in the kernel; -1: none,
+ * G_MAXINT: forever. */
+static int valid_lifetime(Fixture *f, const char *address)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+						 "ip -6 -o addr show dev uplink0 to %s/128 | "
+						 "sed -n 's/.*valid_lft \\([^ ]*\\).*/\\1/p'",
+						 address);
+
+	g_strstrip(out);
+	if (!*out)
+		return -1;
+	return g_str_equal(out, "forever") ? G_MAXINT : atoi(out);
+}
+
+static void setup_default_ra(Fixture *f, gconstpointer data)
+{
+	UplinksOptions o = { .ra_timing = UPLINKS_RA_DNSMASQ_DEFAULT };
+
+	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("connmanctl is not installed");
+		return;
+	}
+	setup_with(f, &o);
+}
+
+/* The trigger of "IPv6 lost" (issue #15 item 5), as tools/demo meets it:
+ * router0's link goes down and up ("the router fails"), which takes its
+ * own prefix address away, so its dnsmasq advertises the prefix from then
+ * on as an old one: deprecated, valid for two minutes, unsolicited only
+ * every 450-600 s. A host that kept its SLAAC address keeps the lifetime
+ * it had (RFC 4862 5.5.3 e: an advertisement cannot cut it below two
+ * hours); a host that threw it away at the carrier loss gets it back for
+ * two minutes, and then has no IPv6 until the next advertisement. So the
+ * address must survive the carrier loss and a restart of the service
+ * (config --ipv4 off) with its lifetime. */
+static void test_router_flap(Fixture *f, gconstpointer data)
+{
+	g_autofree char *before = NULL, *after = NULL, *r0 = NULL, *kernel = NULL;
+	guint64 rs0, ra0, rs, ra;
+	int valid;
+
+	if (!f->u.lab)
+		return;
+	wait_ipv6_of(f, "start");
+	before = ipv6_address(f);
+	valid = valid_lifetime(f, before);
+	g_test_message("before: %s valid %d s", before, valid);
+	g_assert_cmpint(valid, >, 600);
+
+	uplinks_set_carrier(&f->u, 0, false);
+	wait_gone(f);
+	/* the router's own prefix address is gone with its link */
+	r0 = nfc_lab_sh_output(f->u.lab, f->u.router[0], "ip -6 -o addr show dev r0 scope global");
+	g_assert_cmpstr(r0, ==, "");
+	nd_counters(f, 0, &rs0, &ra0);
+	uplinks_set_carrier(&f->u, 0, true);
+	wait_ipv6_of(f, "carrier back");
+	nd_counters(f, 0, &rs, &ra);
+	after = ipv6_address(f);
+	valid = valid_lifetime(f, after);
+	kernel = nfc_lab_sh_output(f->u.lab, f->u.host, "ip -6 addr show dev uplink0");
+	g_test_message("carrier back: %s valid %d s (%" G_GUINT64_FORMAT " solicitations, %"
+		       G_GUINT64_FORMAT " advertisements)\n%s", after, valid, rs - rs0, ra - ra0,
+		       kernel);
+	g_assert_cmpstr(after, ==, before);
+	g_assert_cmpint(valid, >, 600);
+
+	/* a restart of the service for IPv4's sake leaves IPv6 as it was */
+	ctl(f, "config %s --ipv4 off", f->id);
+	wait_ipv6_of(f, "ipv4 off");
+	g_clear_pointer(&after, g_free);
+	after = ipv6_address(f);
+	valid = valid_lifetime(f, after);
+	g_test_message("ipv4 off: %s valid %d s", after, valid);
+	g_assert_cmpstr(after, ==, before);
+	g_assert_cmpint(valid, >, 600);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -354,5 +745,10 @@ int main(int argc, char **argv)
 	g_test_add("/ipv6/rdnss", Fixture, NULL, setup_rdnss, test_rdnss, teardown);
 	g_test_add("/ipv6/churn", Fixture, NULL, setup_churn, test_churn, teardown);
 	g_test_add("/ipv6/churn-burst", Fixture, NULL, setup_churn, test_churn_burst, teardown);
+	g_test_add("/ipv6/router-flap", Fixture, NULL, setup_default_ra, test_router_flap,
+		   teardown);
+	g_test_add("/ipv6/online", Fixture, NULL, setup_plain, test_online_ipv6, teardown);
+	g_test_add("/ipv6/churn-random", Fixture, NULL, setup_solicited, test_churn_random,
+		   teardown);
 	return g_test_run();
 }

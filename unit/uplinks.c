@@ -18,6 +18,26 @@ static const char *const dns[2] = { "198.51.100.53", "198.51.100.153" };
 static const char *const domain[2] = { "one.example", "two.example" };
 static const char *const prefix6[2] = { "2001:db8:a::1/64", "2001:db8:b::1/64" };
 
+/* The online checks' target: one process serving DIR over HTTP on an IPv4
+ * and an IPv6 address (not "::", which would log IPv4 clients as
+ * ::ffff:a.b.c.d), each request logged as http.server does:
+ * online_server.py DIR ADDR4 ADDR6 PORT (not http.py: that would hide the
+ * http package) */
+static const char http_py[] =
+	"import functools, http.server, selectors, socket, sys\n"
+	"handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n"
+	"class Server6(http.server.HTTPServer):\n"
+	"    address_family = socket.AF_INET6\n"
+	"port = int(sys.argv[4])\n"
+	"servers = [http.server.HTTPServer((sys.argv[2], port), handler),\n"
+	"           Server6((sys.argv[3], port), handler)]\n"
+	"sel = selectors.DefaultSelector()\n"
+	"for s in servers:\n"
+	"    sel.register(s, selectors.EVENT_READ)\n"
+	"while True:\n"
+	"    for key, _ in sel.select():\n"
+	"        key.fileobj.handle_request()\n";
+
 void uplinks_setup(Uplinks *u, const char *extra_conf)
 {
 	UplinksOptions o = { .extra_conf = extra_conf };
@@ -49,6 +69,7 @@ void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
 		g_autofree char *router_if = g_strdup_printf("r%d", i);
 		g_autofree char *extra = NULL;
 		g_autofree char *range6 = NULL;
+		g_autofree char *ra_param = NULL;
 		g_autofree char *www = NULL;
 		const char *r;
 
@@ -61,15 +82,25 @@ void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
 			   "ip link set %s up && sysctl -qw net.ipv6.conf.all.forwarding=1",
 			   router_addr[i], router_if, prefix6[i], router_if, router_if);
 		range6 = g_strdup_printf("--dhcp-range=::,constructor:%s,ra-only,64,2m", router_if);
+		ra_param = o->ra_timing == UPLINKS_RA_FAST ?
+			   g_strdup_printf("--ra-param=%s,3,60", router_if) : g_strdup("");
+		/* dnsmasq answers a solicitation to the asker alone: what goes
+		 * to all nodes is unasked */
+		if (o->ra_timing == UPLINKS_RA_SOLICITED_ONLY)
+			nfc_lab_sh(u->lab, r,
+				   "nft add table inet lab_ra && "
+				   "nft add chain inet lab_ra out '{ type filter hook output priority 0; }' && "
+				   "nft add rule inet lab_ra out icmpv6 type nd-router-advert "
+				   "ip6 daddr ff02::1 counter drop");
 		/* T1 of 10 s: every test sees leases renewed under it */
 		extra = g_strdup_printf("--dhcp-option=option:router,%s "
 					"--dhcp-option=option:dns-server,%s "
 					"--dhcp-option=option:domain-name,%s "
 					"--dhcp-option=option:T1,10 --dhcp-option=option:T2,20 "
 					"--dhcp-authoritative --no-ping "
-					"--enable-ra --ra-param=%s,3,60 %s",
+					"--enable-ra %s %s",
 					router_gw[i], o->dns_on_routers ? router_gw[i] : dns[i],
-					domain[i], router_if, range6);
+					domain[i], ra_param, range6);
 		if (o->router_dnsmasq) {
 			char *more = g_strconcat(extra, " ", o->router_dnsmasq, NULL);
 
@@ -82,9 +113,12 @@ void uplinks_setup_with(Uplinks *u, const UplinksOptions *o)
 		nfc_lab_sh(u->lab, NULL, "mkdir -p %s && echo online > %s/index.html", www, www);
 		{
 			g_autofree char *name = g_strdup_printf("http%d", i);
-			const char *argv[] = { "python3", "-m", "http.server", "--bind", UPLINK_SERVER4,
-					       "--directory", www, "8080", NULL };
+			g_autofree char *py = g_build_filename(nfc_lab_dir(u->lab), "online_server.py",
+							       NULL);
+			const char *argv[] = { "python3", py, www, UPLINK_SERVER4, UPLINK_SERVER6, "8080",
+					       NULL };
 
+			g_assert_true(g_file_set_contents(py, http_py, -1, NULL));
 			nfc_lab_spawn(u->lab, r, name, argv);
 		}
 	}

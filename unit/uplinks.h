@@ -2,7 +2,8 @@
 /* A two-uplink world for the system tests, built on the lab: namespace
  * "host" (nfconnd) with links uplink0 and uplink1, each a veth to its own
  * router namespace running dnsmasq (DHCPv4 and router advertisements) and
- * an HTTP server for the online check. Behind both routers the same
+ * an HTTP server for the online checks, on IPv4 and IPv6 (log "http<i>").
+ * Behind both routers the same
  * "internet" addresses answer: 203.0.113.10 and 2001:db8:ffff::10.
  *   uplink0: 198.51.100.0/25,   router .1,   pool .50-.99,   2001:db8:a::/64
  *   uplink1: 198.51.100.128/25, router .129, pool .150-.199, 2001:db8:b::/64 */
@@ -24,12 +25,27 @@ typedef struct {
 #define UPLINK_SERVER4 "203.0.113.10"
 #define UPLINK_SERVER6 "2001:db8:ffff::10"
 
+/* How often the routers advertise unasked. */
+typedef enum {
+	/* every 3 s: a test waits at most that long for the next one */
+	UPLINKS_RA_FAST,
+	/* dnsmasq's own timing, as the lab a user meets (tools/demo): every
+	 * 5-20 s in its first minute, then minutes apart; router
+	 * solicitations answered at once (unicast) */
+	UPLINKS_RA_DNSMASQ_DEFAULT,
+	/* the same with the unsolicited ones dropped on the way out: what a
+	 * host sees of such a router after its first minute, from the start.
+	 * A host gets IPv6 only by soliciting. */
+	UPLINKS_RA_SOLICITED_ONLY,
+} UplinksRaTiming;
+
 typedef struct {
 	const char *extra_conf;     /* appended to main.conf's [General] */
 	/* the routers' dnsmasq is the uplinks' nameserver (198.51.100.1 and
 	 * .129, answering), instead of .53 and .153 (named, never answering) */
 	bool dns_on_routers;
 	const char *router_dnsmasq; /* more dnsmasq options for both routers */
+	UplinksRaTiming ra_timing;
 } UplinksOptions;
 
 /* Builds the world; the router ends are up, the host ends down (nfconnd
