@@ -82,6 +82,7 @@ struct Ipt {
 	StepKind step;
 	Job *jobs[N_FAMILIES];
 	Fork *forks[N_FAMILIES];
+	guint fork_from;          /* identities from which commits are forked */
 	unsigned int jobs_left;
 	int step_error;
 	unsigned int step_failed;     /* families whose restore failed */
@@ -656,6 +657,8 @@ static bool is_identity(NfcFirewallRequestType type)
 
 /* ---- the per-session rules: libiptc in a forked child ------------------------------- */
 
+static void commit_failed(Ipt *ipt, unsigned int f, int code);
+
 static void on_fork_done(GPid pid, gint status, gpointer data)
 {
 	Fork *k = data;
@@ -665,24 +668,39 @@ static void on_fork_done(GPid pid, gint status, gpointer data)
 
 	g_spawn_close_pid(pid);
 	ipt->forks[f] = NULL;
-	if (code) {
-		nfc_warn("%s: changing the session rules failed: %s", family_name(k->family),
-			 g_strerror(code));
-		if (!ipt->step_error)
-			ipt->step_error = -code;
-		ipt->step_failed |= 1u << f;
-	}
+	if (code)
+		commit_failed(ipt, f, code);
+	else
+		nfc_debug("%s: session rules committed by child %d", family_name(k->family), pid);
 	g_free(k);
 	if (--ipt->jobs_left == 0)
 		step_done(ipt);
 }
 
-/* The batch's per-session rules, one child per family (both families
- * commit side by side); the main loop goes on meanwhile and coalesces
- * what comes in behind. Whether the kernel took them: step_done(). */
+/* From this many identities on, a commit runs in a forked child. Below,
+ * right here: forking nfconnd costs ~25 ms on this kind of machine (a VM
+ * where page-table work is dear), more than the commit itself at a few
+ * hundred identities; at 10,000 the commit costs ~1 s, which the main
+ * loop must not wait for (tools/bench/policy --backend iptables). */
+#define FORK_FROM_IDENTITIES 2000
+
+static void commit_failed(Ipt *ipt, unsigned int f, int code)
+{
+	nfc_warn("%s: changing the session rules failed: %s", family_name(ipt->families[f]),
+		 g_strerror(code));
+	if (!ipt->step_error)
+		ipt->step_error = -code;
+	ipt->step_failed |= 1u << f;
+}
+
+/* The batch's per-session rules: with a large table one child per family
+ * (both families commit side by side), the main loop going on meanwhile
+ * and coalescing what comes in behind; with a small one in-process.
+ * Whether the kernel took them: step_done(). */
 static void apply_forked(Ipt *ipt, IptBatch *b)
 {
 	IptPrepared *prepared[N_FAMILIES] = { NULL };
+	bool fork_it = g_hash_table_size(ipt->st.identities) >= ipt->fork_from;
 
 	ipt->step = STEP_WRITE;
 	ipt->step_error = 0;
@@ -697,6 +715,13 @@ static void apply_forked(Ipt *ipt, IptBatch *b)
 
 		if (!prepared[f])
 			continue;
+		if (!fork_it) {
+			int code = ipt_iptc_commit(prepared[f]);
+
+			if (code)
+				commit_failed(ipt, f, code);
+			continue;
+		}
 		pid = fork();
 		if (pid == 0) {
 			int code = ipt_iptc_commit(prepared[f]);
@@ -982,6 +1007,10 @@ static int ipt_create(const NfcFirewallConfig *config, void **priv)
 		}
 		ipt->families[ipt->n_families++] = family;
 	}
+	/* the tests take the forked way with a handful of identities */
+	ipt->fork_from = g_getenv("NFCONN_IPT_FORK_FROM") ?
+			 (guint)g_ascii_strtoull(g_getenv("NFCONN_IPT_FORK_FROM"), NULL, 10) :
+			 FORK_FROM_IDENTITIES;
 	ipt->interval = config->check_interval;
 	if (ipt->interval)
 		ipt->check_id = g_timeout_add_seconds(ipt->interval, on_check, ipt);
