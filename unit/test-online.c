@@ -124,16 +124,7 @@ static char *state_of(Fixture *f, const char *id)
 
 static char *manager_state(Fixture *f)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.connman.Manager",
-					     "GetProperties", NULL, &error);
-	g_autoptr(GVariant) props = NULL;
-	const char *s = NULL;
-
-	g_assert_no_error(error);
-	props = g_variant_get_child_value(r, 0);
-	g_assert_true(g_variant_lookup(props, "State", "&s", &s));
-	return g_strdup(s);
+	return uplinks_manager_state(&f->u);
 }
 
 static char *top_service(Fixture *f)

@@ -257,6 +257,20 @@ bool uplinks_has_service(Uplinks *u, const char *ifname)
 	return false;
 }
 
+char *uplinks_manager_state(Uplinks *u)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = nfc_lab_call(u->lab, "/", "net.connman.Manager",
+					     "GetProperties", NULL, &error);
+	g_autoptr(GVariant) props = NULL;
+	const char *s = NULL;
+
+	g_assert_no_error(error);
+	props = g_variant_get_child_value(r, 0);
+	g_assert_true(g_variant_lookup(props, "State", "&s", &s));
+	return g_strdup(s);
+}
+
 GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name)
 {
 	g_autofree char *path = g_strdup_printf("/net/connman/service/%s", id);

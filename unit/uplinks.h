@@ -85,6 +85,8 @@ char *uplinks_port_service_id(Uplinks *u, const char *ifname);
 bool uplinks_has_service(Uplinks *u, const char *ifname);
 /* A property of a service, or NULL. */
 GVariant *uplinks_service_property(Uplinks *u, const char *id, const char *name);
+/* The Manager's State ("online", "ready", ...), newly allocated. */
+char *uplinks_manager_state(Uplinks *u);
 /* Wait until a service property equals the given string. */
 void uplinks_wait_property(Uplinks *u, const char *id, const char *name, const char *value,
 			   guint timeout_ms);
