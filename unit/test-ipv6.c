@@ -43,17 +43,14 @@ static void teardown(Fixture *f, gconstpointer data)
 static void ctl(Fixture *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void ctl(Fixture *f, const char *fmt, ...)
 {
-	g_autofree char *args = NULL, *out = NULL, *err = NULL;
+	g_autofree char *args = NULL, *err = NULL;
 	va_list ap;
 	int status;
 
 	va_start(ap, fmt);
 	args = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	status = nfc_lab_sh_capture(f->u.lab, f->u.host, &out, &err,
-				    "DBUS_SYSTEM_BUS_ADDRESS=%s connmanctl %s </dev/null",
-				    nfc_lab_bus_address(f->u.lab), args);
-	g_test_message("connmanctl %s -> %d\n%s%s", args, status, out, err);
+	status = nfc_lab_connmanctl(f->u.lab, f->u.host, NULL, &err, "%s", args);
 	g_assert_cmpint(status, ==, 0);
 	g_assert_cmpstr(err, ==, "");
 }
