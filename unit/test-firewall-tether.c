@@ -317,9 +317,13 @@ typedef struct {
 static void start_echo_on(Fixture *f, const char *ns, const char *address)
 {
 	const char *argv[] = { "/usr/bin/python3", "-c", echo_server, address, NULL };
+	g_autofree char *before = nfc_lab_sh_output(f->lab, ns, "ss -Huln 'sport = :7777' | wc -l");
 
 	nfc_lab_spawn(f->lab, ns, "echo", argv);
-	nfc_lab_wait_sh(f->lab, ns, 10000, "ss -Huln | grep -q ':7777 '");
+	/* its own socket, not one of an echo started before on another
+	 * address (a datagram sent before the bind would be refused) */
+	nfc_lab_wait_sh(f->lab, ns, 10000, "test $(ss -Huln 'sport = :7777' | wc -l) -gt %s",
+			g_strstrip(before));
 }
 
 static void start_echo(Fixture *f, const char *ns)
