@@ -184,6 +184,22 @@ GVariant *uplinks_services(Uplinks *u)
 	return g_variant_get_child_value(r, 0);
 }
 
+/* A service that is up with IPv4 on DHCP is settled once it has its
+ * lease: it may be ready, and online, over IPv6 before (a router
+ * advertisement and the IPv6 online check can beat the DHCP exchange). */
+static bool ipv4_pending(GVariant *props, const char *state)
+{
+	g_autoptr(GVariant) ipv4 = g_variant_lookup_value(props, "IPv4", NULL);
+	const char *method = NULL, *addr = NULL;
+
+	if (!g_str_equal(state, "ready") && !g_str_equal(state, "online"))
+		return false;
+	if (!ipv4 || !g_variant_lookup(ipv4, "Method", "&s", &method) ||
+	    !g_str_equal(method, "dhcp"))
+		return false;
+	return !g_variant_lookup(ipv4, "Address", "&s", &addr);
+}
+
 static bool services_match(Uplinks *u, guint n, const char *states)
 {
 	g_autoptr(GVariant) list = uplinks_services(u);
@@ -197,7 +213,7 @@ static bool services_match(Uplinks *u, guint n, const char *states)
 
 		g_variant_get_child(list, i, "(&o@a{sv})", NULL, &props);
 		if (!g_variant_lookup(props, "State", "&s", &state) ||
-		    !g_strv_contains((const char *const *)want, state))
+		    !g_strv_contains((const char *const *)want, state) || ipv4_pending(props, state))
 			return false;
 	}
 	return true;

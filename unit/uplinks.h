@@ -75,7 +75,8 @@ void uplinks_set_carrier(Uplinks *u, int i, bool on);
 /* GetServices, as (path, props) pairs in order. */
 GVariant *uplinks_services(Uplinks *u);
 /* Wait until n services exist and all have one of the states in
- * states ("online", "ready|online"). Fails the test on timeout. */
+ * states ("online", "ready|online"), a ready or online one on DHCPv4 with
+ * its lease. Fails the test on timeout. */
 void uplinks_wait_services(Uplinks *u, guint n, const char *states, guint timeout_ms);
 /* The identifier of uplink i's service ("ethernet_<mac>_cable"). */
 char *uplinks_service_id(Uplinks *u, int i);
