@@ -117,15 +117,22 @@ bench_connmand() {
 	return 1
 }
 
-# bench_stop PID: SIGTERM, wait up to 5 s, then SIGKILL (only our own)
+# bench_stop PID [SECONDS]: SIGTERM, wait up to SECONDS (5), then SIGKILL
+# (only our own). BENCH_STOPPED says how long it took: "N.N s", or
+# "killed after N s".
 bench_stop() {
 	pid=$1
+	t0=$(date +%s.%N)
 	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
+	for _ in $(seq $((${2:-5} * 10))); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			BENCH_STOPPED="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+			return 0
+		fi
 		sleep 0.1
 	done
 	kill -9 "$pid" 2>/dev/null
+	BENCH_STOPPED="killed after ${2:-5} s"
 }
 
 bench_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
