@@ -274,15 +274,22 @@ static void test_rdnss(Fixture *f, gconstpointer data)
 
 /* ---- churn: IPv6 comes back after every operation ---------------------- */
 
-static void setup_churn(Fixture *f, gconstpointer data)
+/* The tests that drive connmanctl, with the routers advertising as timing
+ * says (skipped without connmanctl). */
+static void setup_connmanctl(Fixture *f, UplinksRaTiming timing)
 {
-	UplinksOptions o = { 0 };
+	UplinksOptions o = { .ra_timing = timing };
 
 	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
 		g_test_skip("connmanctl is not installed");
 		return;
 	}
 	setup_with(f, &o);
+}
+
+static void setup_fast_ra(Fixture *f, gconstpointer data)
+{
+	setup_connmanctl(f, UPLINKS_RA_FAST);
 }
 
 /* Each operation, then IPv6 checked on both uplinks (D-Bus and kernel). */
@@ -509,13 +516,7 @@ static guint64 env_number(const char *name, guint64 fallback)
 
 static void setup_solicited(Fixture *f, gconstpointer data)
 {
-	UplinksOptions o = { .ra_timing = UPLINKS_RA_SOLICITED_ONLY };
-
-	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
-		g_test_skip("connmanctl is not installed");
-		return;
-	}
-	setup_with(f, &o);
+	setup_connmanctl(f, UPLINKS_RA_SOLICITED_ONLY);
 }
 
 /* Random operations (seeded: NFC_IPV6_CHURN_SEED, NFC_IPV6_CHURN_OPS), a
@@ -594,17 +595,6 @@ static void wait_manager_state(Fixture *f, const char *want)
 	}
 }
 
-static void setup_plain(Fixture *f, gconstpointer data)
-{
-	UplinksOptions o = { 0 };
-
-	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
-		g_test_skip("connmanctl is not installed");
-		return;
-	}
-	setup_with(f, &o);
-}
-
 /* Without IPv4 a service goes online through the IPv6 check, and the
  * Manager's State follows it both ways. */
 static void test_online_ipv6(Fixture *f, gconstpointer data)
@@ -664,13 +654,7 @@ static int valid_lifetime(Fixture *f, const char *address)
 
 static void setup_default_ra(Fixture *f, gconstpointer data)
 {
-	UplinksOptions o = { .ra_timing = UPLINKS_RA_DNSMASQ_DEFAULT };
-
-	if (!g_file_test("/usr/bin/connmanctl", G_FILE_TEST_IS_EXECUTABLE)) {
-		g_test_skip("connmanctl is not installed");
-		return;
-	}
-	setup_with(f, &o);
+	setup_connmanctl(f, UPLINKS_RA_DNSMASQ_DEFAULT);
 }
 
 /* The trigger of "IPv6 lost" (issue #15 item 5), as tools/demo meets it:
@@ -731,11 +715,11 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	nfc_lab_require_root();
 	g_test_add("/ipv6/rdnss", Fixture, NULL, setup_rdnss, test_rdnss, teardown);
-	g_test_add("/ipv6/churn", Fixture, NULL, setup_churn, test_churn, teardown);
-	g_test_add("/ipv6/churn-burst", Fixture, NULL, setup_churn, test_churn_burst, teardown);
+	g_test_add("/ipv6/churn", Fixture, NULL, setup_fast_ra, test_churn, teardown);
+	g_test_add("/ipv6/churn-burst", Fixture, NULL, setup_fast_ra, test_churn_burst, teardown);
 	g_test_add("/ipv6/router-flap", Fixture, NULL, setup_default_ra, test_router_flap,
 		   teardown);
-	g_test_add("/ipv6/online", Fixture, NULL, setup_plain, test_online_ipv6, teardown);
+	g_test_add("/ipv6/online", Fixture, NULL, setup_fast_ra, test_online_ipv6, teardown);
 	g_test_add("/ipv6/churn-random", Fixture, NULL, setup_solicited, test_churn_random,
 		   teardown);
 	return g_test_run();
