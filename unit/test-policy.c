@@ -409,6 +409,13 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	/* its uplink fails: A moves to the other one */
 	uplinks_set_carrier(&f->u, first, false);
 	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
+	/* the service list shows the change first; A's rules follow within
+	 * a main-loop turn or two */
+	{
+		g_autofree char *dev = g_strdup_printf("uplink%d", second);
+
+		wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), dev);
+	}
 	r1 = router_count(f, second, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
 	g_assert_cmpuint(router_count(f, second, "v4") - r1, ==, 10);
@@ -430,7 +437,9 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 		g_assert_cmpint(r, <=, 0);
 	}
 	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 0);
-	/* A, allowed both, still gets out */
+	/* A, allowed both, still gets out (B's rules changing first says
+	 * nothing of A's) */
+	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), "uplink0");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
 	uplinks_set_carrier(&f->u, 1, true);
 	session_client_free(a);
