@@ -493,6 +493,9 @@ int nfc_engine_init(void)
 	routing->range = c->routing_range;
 	fc.layout = routing->layout;
 	fc.check_interval = c->firewall_check_interval;
+	/* no hook of ours, and no conntrack for us, until a session or the
+	 * tether needs it */
+	fc.idle_empty = true;
 	ops = nfc_firewall_choose(c->firewall_backend, &error);
 	if (!ops) {
 		nfc_error("engine: %s", error->message);

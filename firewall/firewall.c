@@ -19,6 +19,13 @@ struct NfcFirewall {
 	const NfcFirewallOps *ops;
 	NfcFirewallConfig config;
 	void *priv;
+	/* config.idle_empty: what was asked for, to know when nothing is */
+	bool started;              /* init, and no cleanup since */
+	bool installed;            /* the base state is queued or in */
+	GHashTable *keys;          /* identities added and not removed */
+	GHashTable *nats;          /* NAT entries, by nat_key() */
+	bool tether_on;
+	GPtrArray *empty_reads;    /* EmptyRead: counter reads while idle */
 };
 
 G_DEFINE_QUARK(nfc-firewall-error-quark, nfc_firewall_error)
@@ -204,6 +211,86 @@ static int submit(NfcFirewall *fw, NfcFirewallRequest *req)
 	return r;
 }
 
+/* ---- idle: nothing of ours in the kernel (config.idle_empty) --------------------- */
+
+static bool needed(NfcFirewall *fw)
+{
+	return g_hash_table_size(fw->keys) > 0 || g_hash_table_size(fw->nats) > 0 ||
+	       fw->tether_on;
+}
+
+static void on_settled(int error, void *user_data)
+{
+	NfcFirewall *fw = user_data;
+
+	if (error == 0)
+		return;
+	nfc_error("firewall: %s our %s state failed: %s",
+		  fw->installed ? "installing" : "removing", fw->ops->name, g_strerror(-error));
+	/* the next change tries again */
+	if (fw->installed)
+		fw->installed = false;
+}
+
+/* Installs the base state before a change that may be the first to need
+ * it (up), or removes it all after one that may have been the last. */
+static void settle(NfcFirewall *fw, bool up)
+{
+	bool want;
+
+	if (!fw->config.idle_empty || !fw->started)
+		return;
+	want = needed(fw);
+	if (want != up || want == fw->installed)
+		return;
+	fw->installed = want;
+	nfc_debug("firewall: %s", want ? "something to steer: installing our state"
+				       : "nothing left to steer: removing our state");
+	submit(fw, request_new(fw, want ? REQ_FULL : REQ_CLEANUP, on_settled, fw));
+}
+
+typedef struct {
+	NfcFirewall *fw;
+	guint source;
+	NfcFirewallCountersFunc done;
+	NfcFirewallTetherCountersFunc tether_done;
+	void *user_data;
+} EmptyRead;
+
+static gboolean empty_read_cb(gpointer data)
+{
+	EmptyRead *r = data;
+
+	g_ptr_array_remove_fast(r->fw->empty_reads, r);
+	if (r->done)
+		r->done(0, NULL, 0, r->user_data);
+	else
+		r->tether_done(0, NULL, 0, r->user_data);
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
+/* Idle, a counter read finds nothing, as the callback contract says:
+ * later, from the main loop. */
+static bool read_empty(NfcFirewall *fw, NfcFirewallCountersFunc done,
+		       NfcFirewallTetherCountersFunc tether_done, void *user_data)
+{
+	EmptyRead *r;
+
+	if (!fw->config.idle_empty || fw->installed)
+		return false;
+	r = g_new0(EmptyRead, 1);
+	r->fw = fw;
+	r->done = done;
+	r->tether_done = tether_done;
+	r->user_data = user_data;
+	r->source = g_idle_add(empty_read_cb, r);
+	g_ptr_array_add(fw->empty_reads, r);
+	return true;
+}
+
+/* ---- the interface ---------------------------------------------------------------- */
+
 int nfc_firewall_new(const NfcFirewallOps *ops, const NfcFirewallConfig *config,
 		     NfcFirewall **firewall)
 {
@@ -221,6 +308,9 @@ int nfc_firewall_new(const NfcFirewallOps *ops, const NfcFirewallConfig *config,
 		g_free(fw);
 		return err;
 	}
+	fw->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	fw->nats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	fw->empty_reads = g_ptr_array_new();
 	*firewall = fw;
 	return 0;
 }
@@ -230,6 +320,15 @@ void nfc_firewall_free(NfcFirewall *fw)
 	if (!fw)
 		return;
 	fw->ops->destroy(fw->priv);
+	for (guint i = 0; i < fw->empty_reads->len; i++) {
+		EmptyRead *r = fw->empty_reads->pdata[i];
+
+		g_source_remove(r->source);
+		g_free(r);
+	}
+	g_ptr_array_unref(fw->empty_reads);
+	g_hash_table_unref(fw->keys);
+	g_hash_table_unref(fw->nats);
 	g_free(fw);
 }
 
@@ -250,11 +349,20 @@ void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, voi
 
 int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data)
 {
-	return submit(fw, request_new(fw, REQ_FULL, done, user_data));
+	bool full = !fw->config.idle_empty || needed(fw);
+	int r = submit(fw, request_new(fw, full ? REQ_FULL : REQ_CLEANUP, done, user_data));
+
+	if (r == 0) {
+		fw->started = true;
+		fw->installed = full;
+	}
+	return r;
 }
 
 int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data)
 {
+	fw->started = false;
+	fw->installed = false;
 	return submit(fw, request_new(fw, REQ_CLEANUP, done, user_data));
 }
 
@@ -290,15 +398,31 @@ static int identity_request(NfcFirewall *fw, NfcFirewallRequestType type,
 			    NfcFirewallDoneFunc done, void *user_data)
 {
 	NfcFirewallRequest *req = request_new(fw, type, done, user_data);
+	g_autofree char *key = identity_key(identity);
 	int err;
 
-	req->id_key = identity_key(identity);
+	req->id_key = g_strdup(key);
 	err = fw->ops->identity_prepare(req, identity, mark);
 	if (err < 0) {
 		fw->ops->request_free(req);
 		return err;
 	}
-	return submit(fw, req);
+	if (type == REQ_ID_ADD) {
+		bool known = g_hash_table_contains(fw->keys, key);
+
+		g_hash_table_add(fw->keys, g_strdup(key));
+		settle(fw, true);
+		err = submit(fw, req);
+		if (err < 0 && !known) {
+			g_hash_table_remove(fw->keys, key);
+			settle(fw, false);
+		}
+		return err;
+	}
+	err = submit(fw, req);
+	if (err == 0 && g_hash_table_remove(fw->keys, key))
+		settle(fw, false);
+	return err;
 }
 
 int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identity, uint32_t mark,
@@ -323,8 +447,11 @@ int nfc_firewall_identity_remove(NfcFirewall *fw, const NfcFirewallIdentity *ide
 
 int nfc_firewall_counters_read(NfcFirewall *fw, NfcFirewallCountersFunc done, void *user_data)
 {
-	NfcFirewallRequest *req = request_new(fw, REQ_COUNTERS, NULL, user_data);
+	NfcFirewallRequest *req;
 
+	if (read_empty(fw, done, NULL, user_data))
+		return 0;
+	req = request_new(fw, REQ_COUNTERS, NULL, user_data);
 	req->counters_done = done;
 	return submit(fw, req);
 }
@@ -338,28 +465,52 @@ static int check_nat(const NfcFirewallNat *nat)
 	return 0;
 }
 
+static char *nat_key(const NfcFirewallNat *nat)
+{
+	return g_strdup_printf("%08x/%u %.*s", nat->subnet, nat->prefixlen,
+			       (int)sizeof(nat->ifname), nat->ifname);
+}
+
 int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
 			 NfcFirewallDoneFunc done, void *user_data)
 {
+	g_autofree char *key = NULL;
 	NfcFirewallRequest *req;
+	bool known;
+	int r;
 
 	if (check_nat(nat) < 0)
 		return -EINVAL;
+	key = nat_key(nat);
+	known = g_hash_table_contains(fw->nats, key);
+	g_hash_table_add(fw->nats, g_strdup(key));
+	settle(fw, true);
 	req = request_new(fw, REQ_NAT_ADD, done, user_data);
 	req->nat = *nat;
-	return submit(fw, req);
+	r = submit(fw, req);
+	if (r < 0 && !known) {
+		g_hash_table_remove(fw->nats, key);
+		settle(fw, false);
+	}
+	return r;
 }
 
 int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
 			    NfcFirewallDoneFunc done, void *user_data)
 {
+	g_autofree char *key = NULL;
 	NfcFirewallRequest *req;
+	int r;
 
 	if (check_nat(nat) < 0)
 		return -EINVAL;
 	req = request_new(fw, REQ_NAT_DEL, done, user_data);
 	req->nat = *nat;
-	return submit(fw, req);
+	r = submit(fw, req);
+	key = nat_key(nat);
+	if (r == 0 && g_hash_table_remove(fw->nats, key))
+		settle(fw, false);
+	return r;
 }
 
 static bool ifname_ok(const char *name)
@@ -387,23 +538,35 @@ int nfc_firewall_tether_set(NfcFirewall *fw, const NfcFirewallTether *tether,
 			    NfcFirewallDoneFunc done, void *user_data)
 {
 	NfcFirewallRequest *req;
+	bool was_on;
+	int r;
 
 	if (tether && (!ifname_ok(tether->bridge) || tether->prefixlen4 > 32 ||
 		       tether->prefixlen6 > 128))
 		return -EINVAL;
+	was_on = fw->tether_on;
+	fw->tether_on = tether != NULL;
+	settle(fw, true);
 	req = request_new(fw, REQ_TETHER, done, user_data);
 	if (tether) {
 		req->tether_on = true;
 		req->tether = *tether;
 	}
-	return submit(fw, req);
+	r = submit(fw, req);
+	if (r < 0)
+		fw->tether_on = was_on;
+	settle(fw, false);
+	return r;
 }
 
 int nfc_firewall_tether_counters_read(NfcFirewall *fw, NfcFirewallTetherCountersFunc done,
 				      void *user_data)
 {
-	NfcFirewallRequest *req = request_new(fw, REQ_TETHER_COUNTERS, NULL, user_data);
+	NfcFirewallRequest *req;
 
+	if (read_empty(fw, NULL, done, user_data))
+		return 0;
+	req = request_new(fw, REQ_TETHER_COUNTERS, NULL, user_data);
 	req->tether_counters_done = done;
 	return submit(fw, req);
 }

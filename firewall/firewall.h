@@ -152,6 +152,14 @@ typedef struct {
 	/* Seconds between two checks of our state by a backend the kernel
 	 * tells nothing of changes (iptables); 0: no periodic check. */
 	unsigned int check_interval;
+	/* Nothing of ours in the kernel while nothing asks for it: no
+	 * identity, NAT entry or tether. init then only removes what an
+	 * earlier run left; the first of them installs the base state (in
+	 * its own transaction, before the change itself), the last one
+	 * going removes it all. Idle, no packet meets a hook of ours and
+	 * nothing makes the kernel track connections for us; counter reads
+	 * find nothing. */
+	bool idle_empty;
 } NfcFirewallConfig;
 
 /* ---- the backend interface --------------------------------------------------- */
@@ -234,7 +242,8 @@ const char *nfc_firewall_backend_name(NfcFirewall *fw);
 const NfcMarkLayout *nfc_firewall_layout(NfcFirewall *fw);
 void nfc_firewall_set_event_func(NfcFirewall *fw, NfcFirewallEventFunc func, void *user_data);
 /* Install the complete base state in one transaction, replacing any state
- * of ours already there (with the identities and NAT entries known). */
+ * of ours already there (with the identities and NAT entries known); with
+ * idle_empty and nothing to install, remove what is there. */
 int nfc_firewall_init(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);
 /* Remove everything of ours. */
 int nfc_firewall_cleanup(NfcFirewall *fw, NfcFirewallDoneFunc done, void *user_data);

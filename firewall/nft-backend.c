@@ -286,7 +286,7 @@ static int start(Nft *nft, Request *req)
 	case REQ_CLEANUP:
 		b = batch_new(nft);
 		/* create-then-delete: succeeds whether or not it exists */
-		nft_put_table_delete(&b, &nft->st);
+		nft_put_table_remove(&b, &nft->st);
 		break;
 	case REQ_ID_ADD:
 		old = g_hash_table_lookup(nft->st.identities, req->base.id_key);

@@ -1288,11 +1288,6 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	}
 }
 
-void nft_put_table_delete(NftBatch *b, const NftState *s)
-{
-	put_table(b, s, NFT_MSG_DELTABLE, false);
-}
-
 void nft_put_table_remove(NftBatch *b, const NftState *s)
 {
 	put_table(b, s, NFT_MSG_NEWTABLE, false);

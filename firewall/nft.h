@@ -79,8 +79,6 @@ typedef struct {
  * works from any starting point. slots (NFT_N_SLOTS) gets the slots it
  * installs. */
 void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots);
-/* Removes the table (which must exist). */
-void nft_put_table_delete(NftBatch *b, const NftState *s);
 /* Removes the table whether or not it exists (create, then delete). */
 void nft_put_table_remove(NftBatch *b, const NftState *s);
 /* Creates and deletes a scratch table with flags: does the kernel know

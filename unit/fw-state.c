@@ -194,7 +194,7 @@ void fw_assert_none(NfcLab *lab, const char *ns)
 	g_autofree char *rs = nfc_lab_sh_output(lab, ns, "nft list ruleset; " IPT_SAVE);
 
 	if (strstr(rs, "nfconn") || strstr(rs, "NFCONN"))
-		g_error("state of ours left after an orderly stop (%s):\n%s", fw_backend_name(), rs);
+		g_error("state of ours where none should be (%s):\n%s", fw_backend_name(), rs);
 }
 
 bool fw_tamper(NfcLab *lab, const char *ns)

@@ -53,7 +53,8 @@ unsigned int fw_count_uid_entries(NfcLab *lab, const char *ns, unsigned int uid)
  * iptables is used, iptables-legacy-save/ip6tables-legacy-save while nft
  * is): fails the test otherwise. */
 void fw_assert_other_clean(NfcLab *lab, const char *ns);
-/* Nothing of ours in either backend (after an orderly stop). */
+/* Nothing of ours in either backend (after an orderly stop, or while
+ * nfconnd is idle: no session, no tether). */
 void fw_assert_none(NfcLab *lab, const char *ns);
 
 /* Take our state apart from outside the way an administrator's script

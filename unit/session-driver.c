@@ -209,3 +209,14 @@ GVariant *session_client_wait_update(SessionClient *c, const char *key, const ch
 		g_variant_unref(d);
 	}
 }
+
+SessionClient *session_client_hold(NfcLab *lab, const char *name, unsigned int uid,
+				   const char *settings)
+{
+	SessionClient *c = session_client_start(lab, name, uid);
+	g_autofree char *line = session_client_do(c, "create /app/s1 %s", settings);
+
+	if (!g_str_has_prefix(line, "created "))
+		g_error("%s: %s", name, line);
+	return c;
+}

@@ -19,6 +19,10 @@ SessionClient *session_client_start(NfcLab *lab, const char *name, unsigned int 
 /* Same, the process first moved into a cgroup v2 directory (absolute path). */
 SessionClient *session_client_start_in(NfcLab *lab, const char *name, unsigned int uid,
 				       const char *cgroup_dir);
+/* A client as uid holding one session, /app/s1 with settings (a GVariant
+ * text, "" for none). */
+SessionClient *session_client_hold(NfcLab *lab, const char *name, unsigned int uid,
+				   const char *settings);
 void session_client_free(SessionClient *c);
 /* Kill it (SIGKILL): it leaves the bus without a word. */
 void session_client_kill(SessionClient *c);

@@ -8,25 +8,39 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "session-driver.h"
 #include "uplinks.h"
+
+/* a session that narrows what its uid may use: nfconnd steers it, so
+ * its firewall state is installed (idle, there is none) */
+#define STEERED "{'AllowedInterface': <'uplink1'>}"
 
 #define IPT_OURS "{ iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null | grep -q NFCONN"
 #define NFT_OURS "nft list table inet nfconn >/dev/null 2>&1"
 
-static void start_with(Uplinks *u, const char *backend)
+/* nfconnd on backend, with a session (idle, it installs nothing) */
+static SessionClient *start_with(Uplinks *u, const char *backend)
 {
 	g_setenv("NFCONN_TEST_FIREWALL", backend, TRUE);
 	uplinks_write_config(u, "OnlineCheckMode=none\n");
 	uplinks_start_nfconnd(u);
 	uplinks_wait_services(u, 2, "ready|online", 30000);
+	return session_client_hold(u->lab, "client", 38, STEERED);
 }
 
-static void crash(Uplinks *u)
+static void crash(Uplinks *u, SessionClient *c)
 {
 	int status = nfc_lab_stop(u->lab, u->nfconnd, SIGKILL, 3000, NULL);
 
 	g_assert_true(WIFSIGNALED(status));
 	u->nfconnd = 0;
+	session_client_free(c);
+}
+
+static void stop(Uplinks *u, SessionClient *c)
+{
+	session_client_free(c);
+	uplinks_stop_nfconnd(u);
 }
 
 static bool holds(Uplinks *u, const char *cond)
@@ -37,6 +51,7 @@ static bool holds(Uplinks *u, const char *cond)
 static void test_switch(void)
 {
 	Uplinks u;
+	SessionClient *c;
 	bool nft_persists;
 
 	g_setenv("NFCONN_TEST_FIREWALL", "iptables", TRUE);
@@ -47,40 +62,40 @@ static void test_switch(void)
 
 	/* nftables in a fresh namespace: looking for iptables leftovers
 	 * instantiates no legacy table (its hooks would cost every packet) */
-	start_with(&u, "nftables");
+	c = start_with(&u, "nftables");
 	nfc_lab_wait_sh(u.lab, u.host, 10000, NFT_OURS);
 	g_assert_false(holds(&u, "cat /proc/net/ip_tables_names /proc/net/ip6_tables_names "
 				 "2>/dev/null | grep -q ."));
-	uplinks_stop_nfconnd(&u);
+	stop(&u, c);
 
 	/* iptables, killed: its chains stay (nothing owns them) */
-	start_with(&u, "iptables");
+	c = start_with(&u, "iptables");
 	nfc_lab_wait_sh(u.lab, u.host, 10000, IPT_OURS);
-	crash(&u);
+	crash(&u, c);
 	g_assert_true(holds(&u, IPT_OURS));
 
 	/* nftables next: the start removes them before installing its table */
-	start_with(&u, "nftables");
+	c = start_with(&u, "nftables");
 	nfc_lab_wait_sh(u.lab, u.host, 10000, NFT_OURS);
 	g_assert_false(holds(&u, IPT_OURS));
 	fw_assert_other_clean(u.lab, u.host);
 
 	/* nftables, killed: a persistent table stays where the kernel has
 	 * the flag (Linux >= 6.9) */
-	crash(&u);
+	crash(&u, c);
 	nft_persists = holds(&u, NFT_OURS);
 	if (!nft_persists)
 		g_test_message("this kernel drops an owned table with its owner: "
 			       "no nftables leftover to remove");
 
 	/* iptables next: the table goes */
-	start_with(&u, "iptables");
+	c = start_with(&u, "iptables");
 	nfc_lab_wait_sh(u.lab, u.host, 10000, IPT_OURS);
 	g_assert_false(holds(&u, NFT_OURS));
 	fw_assert_other_clean(u.lab, u.host);
 
 	/* SIGTERM: nothing of ours in either backend (the stop asserts it) */
-	uplinks_stop_nfconnd(&u);
+	stop(&u, c);
 	uplinks_teardown(&u);
 }
 

@@ -7,7 +7,12 @@
 
 #include <glib.h>
 
+#include "session-driver.h"
 #include "uplinks.h"
+
+/* a session that narrows what its uid may use: nfconnd steers it, so
+ * its firewall state is installed (idle, there is none) */
+#define STEERED "{'AllowedInterface': <'uplink1'>}"
 
 typedef struct {
 	Uplinks u;
@@ -27,9 +32,14 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 static void test_uplink_set(Fixture *f, gconstpointer data)
 {
 	g_autofree char *set = NULL;
+	SessionClient *c;
 
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	uplinks_wait_ipv4_leases(&f->u);
+	/* idle, nfconnd has no table at all: a steered session brings it */
+	g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, NULL,
+					  "nft list table inet nfconn 2>/dev/null"), !=, 0);
+	c = session_client_hold(f->u.lab, "client", 38, STEERED);
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 5000,
 			"nft list set inet nfconn uplinks | grep -q '\"uplink0\"' && "
 			"nft list set inet nfconn uplinks | grep -q '\"uplink1\"'");
@@ -49,6 +59,7 @@ static void test_uplink_set(Fixture *f, gconstpointer data)
 	uplinks_set_carrier(&f->u, 0, true);
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 20000,
 			"nft list set inet nfconn uplinks | grep -q '\"uplink0\"'");
+	session_client_free(c);
 }
 
 int main(int argc, char **argv)

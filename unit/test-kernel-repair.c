@@ -355,8 +355,9 @@ static void test_link_flap_quiet(Fixture *f, gconstpointer data)
 
 /* SIGKILL: nothing of ours is taken down, so A's packets go on leaving
  * by its uplink (the table persists, orphaned, and the rules and routes
- * stay). The next start replaces it all with its own fresh state: one
- * table, no element of the dead session, no rule of its class. */
+ * stay). The next start removes it all: with no session there is nothing
+ * of ours in the kernel. A new session brings one fresh state: one table,
+ * no element of the dead session, no rule of its class. */
 static void test_crash_fails_closed(Fixture *f, gconstpointer data)
 {
 	g_autofree char *log = NULL, *final = NULL, *steered = fw_cond_uid(UID_A);
@@ -378,22 +379,26 @@ static void test_crash_fails_closed(Fixture *f, gconstpointer data)
 	uplinks_start_nfconnd(&f->u);
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 30000,
-			"%s && ! { %s; } && "
+			"! { %s; } && "
 			"test $(ip -4 rule list | wc -l) = 3 && test $(ip -6 rule list | wc -l) = 2",
-			one_state, steered);
+			fw_cond_present());
 	log = nfconnd_log(f);
 	g_assert_nonnull(strstr(log, "left by an earlier run"));
-	fw_assert_other_clean(f->u.lab, f->u.host);
-	/* the one nft table is owned again: nobody else may delete it */
-	if (fw_backend() == FW_NFTABLES)
-		g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, NULL,
-						  "nft delete table inet nfconn 2>/dev/null"), !=, 0);
+	fw_assert_none(f->u.lab, f->u.host);
 
 	/* a client that creates its session again is steered again */
 	uplinks_wait_ipv4_leases(&f->u);
 	start_session(f);
 	assert_pinned(f);
+	g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, NULL, "%s", one_state), ==, 0);
+	fw_assert_other_clean(f->u.lab, f->u.host);
+	/* the one nft table is owned again: nobody else may delete it */
+	if (fw_backend() == FW_NFTABLES)
+		g_assert_cmpint(nfc_lab_sh_status(f->u.lab, f->u.host, NULL,
+						  "nft delete table inet nfconn 2>/dev/null"), !=, 0);
 	g_clear_pointer(&f->a, session_client_free);
+	/* its session gone, nothing of ours is left in the kernel */
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! { %s; }", fw_cond_present());
 
 	/* an orderly stop still removes everything of ours (the firewall's
 	 * in either backend: the stop checks it) */

@@ -578,14 +578,27 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(after_kill, ==, before);
 	session_client_free(a);
 
-	/* ... until the next start cleans them up (no session now) and
-	 * replaces the table */
+	/* ... until the next start cleans them up: no session now, so
+	 * nothing of ours is in the kernel, not even a hook */
 	uplinks_start_nfconnd(&f->u);
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 5000, "test $(ip rule list | wc -l) = 3 && "
-			"%s && ! { %s; }", fw_cond_present(), steered);
+			"! { %s; }", fw_cond_present());
 	log = nfc_lab_log(f->u.lab, "nfconnd");
 	g_assert_nonnull(strstr(log, "left by an earlier run"));
+	fw_assert_none(f->u.lab, f->u.host);
+
+	/* a new session brings it all back, and its traffic is steered */
+	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
+	uplinks_wait_ipv4_leases(&f->u);
+	a = session_for(f, "client-a2", UID_A, NULL, NULL);
+	wait_steered(f, UID_A);
 	fw_assert_other_clean(f->u.lab, f->u.host);
+	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), "uplink0");
+	r0 = router_count(f, 0, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
+	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 5);
+	session_client_free(a);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! { %s; }", fw_cond_present());
 
 	/* SIGTERM: nothing of ours stays (in either backend: the stop
 	 * checks it) */
@@ -1096,6 +1109,55 @@ static void test_shared_cgroup(Fixture *f, gconstpointer data)
 	g_assert_true(nfc_lab_wait_for(cgroup_removed, dir, 5000));
 }
 
+/* The host namespace's conntrack entries (0 where the kernel never
+ * tracked a connection there). */
+static guint64 conntrack_count(Fixture *f)
+{
+	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
+		"cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0");
+
+	return g_ascii_strtoull(out, NULL, 10);
+}
+
+/* One steered session of A's, its traffic out of uplink1, then gone. */
+static void steer_once(Fixture *f, const char *name)
+{
+	SessionClient *a = session_for(f, name, UID_A, NULL, NULL);
+	guint64 r1;
+
+	wait_steered(f, UID_A);
+	fw_assert_other_clean(f->u.lab, f->u.host);
+	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), "uplink1");
+	r1 = router_count(f, 1, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
+	g_assert_cmpuint(router_count(f, 1, "v4") - r1, ==, 10);
+	session_client_free(a);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! { %s; }", fw_cond_present());
+}
+
+/* Idle, with no session to steer, nfconnd has nothing in the kernel's
+ * firewall, not even a hook: packets cost what they cost without it, and
+ * nothing makes the kernel track connections (conntrack counts none in
+ * the namespace while traffic flows). The first steered session installs
+ * it all, the last one going takes it all away, again and again. */
+static void test_idle(Fixture *f, gconstpointer data)
+{
+	g_autofree char *pol = g_strdup_printf(
+		"[a]\nuid=%u\nAllowedBearers=ethernet\nAllowedInterface=uplink1\n", UID_A);
+
+	fw_assert_none(f->u.lab, f->u.host);
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
+	g_assert_cmpuint(conntrack_count(f), ==, 0);
+
+	write_policy(f, "10-a.policy", pol);
+	steer_once(f, "client-a");
+	/* steering needs conntrack (the mark rides on the connection) */
+	g_assert_cmpuint(conntrack_count(f), >, 0);
+	fw_assert_none(f->u.lab, f->u.host);
+	steer_once(f, "client-a2");
+	fw_assert_none(f->u.lab, f->u.host);
+}
+
 int main(int argc, char **argv)
 {
 	nfc_lab_require_root();
@@ -1114,5 +1176,6 @@ int main(int argc, char **argv)
 	ADD("/policy/own-identity", test_own_identity);
 	ADD("/policy/shared-gid", test_shared_gid);
 	ADD("/policy/shared-cgroup", test_shared_cgroup);
+	ADD("/policy/idle", test_idle);
 	return g_test_run();
 }
