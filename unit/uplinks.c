@@ -186,18 +186,20 @@ GVariant *uplinks_services(Uplinks *u)
 
 /* A service that is up with IPv4 on DHCP is settled once it has its
  * lease: it may be ready, and online, over IPv6 before (a router
- * advertisement and the IPv6 online check can beat the DHCP exchange). */
+ * advertisement and the IPv6 online check can beat the DHCP exchange).
+ * The method is the configured one: IPv4 is empty until the lease. */
 static bool ipv4_pending(GVariant *props, const char *state)
 {
 	g_autoptr(GVariant) ipv4 = g_variant_lookup_value(props, "IPv4", NULL);
+	g_autoptr(GVariant) conf = g_variant_lookup_value(props, "IPv4.Configuration", NULL);
 	const char *method = NULL, *addr = NULL;
 
 	if (!g_str_equal(state, "ready") && !g_str_equal(state, "online"))
 		return false;
-	if (!ipv4 || !g_variant_lookup(ipv4, "Method", "&s", &method) ||
+	if (!conf || !g_variant_lookup(conf, "Method", "&s", &method) ||
 	    !g_str_equal(method, "dhcp"))
 		return false;
-	return !g_variant_lookup(ipv4, "Address", "&s", &addr);
+	return !ipv4 || !g_variant_lookup(ipv4, "Address", "&s", &addr);
 }
 
 static bool services_match(Uplinks *u, guint n, const char *states)
