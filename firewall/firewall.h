@@ -156,9 +156,9 @@ typedef struct {
 	 * identity, NAT entry or tether. init then only removes what an
 	 * earlier run left; the first of them installs the base state (in
 	 * its own transaction, before the change itself), the last one
-	 * going removes it all. Idle, no packet meets a hook of ours and
-	 * nothing makes the kernel track connections for us; counter reads
-	 * find nothing. */
+	 * going removes it all 3 s later (unless another comes meanwhile).
+	 * Idle, no packet meets a hook of ours and nothing makes the kernel
+	 * track connections for us; counter reads find nothing. */
 	bool idle_empty;
 } NfcFirewallConfig;
 

@@ -398,7 +398,7 @@ static void test_crash_fails_closed(Fixture *f, gconstpointer data)
 						  "nft delete table inet nfconn 2>/dev/null"), !=, 0);
 	g_clear_pointer(&f->a, session_client_free);
 	/* its session gone, nothing of ours is left in the kernel */
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! { %s; }", fw_cond_present());
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 15000, "! { %s; }", fw_cond_present());
 
 	/* an orderly stop still removes everything of ours (the firewall's
 	 * in either backend: the stop checks it) */

@@ -598,7 +598,7 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
 	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 5);
 	session_client_free(a);
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! { %s; }", fw_cond_present());
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 15000, "! { %s; }", fw_cond_present());
 
 	/* SIGTERM: nothing of ours stays (in either backend: the stop
 	 * checks it) */
@@ -1119,8 +1119,8 @@ static guint64 conntrack_count(Fixture *f)
 	return g_ascii_strtoull(out, NULL, 10);
 }
 
-/* One steered session of A's, its traffic out of uplink1, then gone. */
-static void steer_once(Fixture *f, const char *name)
+/* A steered session of A's, its traffic out of uplink1. */
+static SessionClient *steer(Fixture *f, const char *name)
 {
 	SessionClient *a = session_for(f, name, UID_A, NULL, NULL);
 	guint64 r1;
@@ -1131,31 +1131,68 @@ static void steer_once(Fixture *f, const char *name)
 	r1 = router_count(f, 1, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
 	g_assert_cmpuint(router_count(f, 1, "v4") - r1, ==, 10);
-	session_client_free(a);
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "! { %s; }", fw_cond_present());
+	return a;
 }
+
+static guint log_count(Fixture *f, const char *what)
+{
+	g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
+	guint n = 0;
+
+	for (const char *p = log; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+#define INSTALLING "something to steer: installing our state"
+#define REMOVING "nothing left to steer: removing our state"
 
 /* Idle, with no session to steer, nfconnd has nothing in the kernel's
  * firewall, not even a hook: packets cost what they cost without it, and
  * nothing makes the kernel track connections (conntrack counts none in
  * the namespace while traffic flows). The first steered session installs
- * it all, the last one going takes it all away, again and again. */
+ * it all; the last one going takes it all away 3 s later, unless another
+ * comes meanwhile (no install then). And again. */
 static void test_idle(Fixture *f, gconstpointer data)
 {
 	g_autofree char *pol = g_strdup_printf(
 		"[a]\nuid=%u\nAllowedBearers=ethernet\nAllowedInterface=uplink1\n", UID_A);
+	SessionClient *a;
+	gint64 gone;
 
 	fw_assert_none(f->u.lab, f->u.host);
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
 	g_assert_cmpuint(conntrack_count(f), ==, 0);
+	g_assert_cmpuint(log_count(f, INSTALLING), ==, 0);
 
 	write_policy(f, "10-a.policy", pol);
-	steer_once(f, "client-a");
+	a = steer(f, "client-a");
 	/* steering needs conntrack (the mark rides on the connection) */
 	g_assert_cmpuint(conntrack_count(f), >, 0);
+	g_assert_cmpuint(log_count(f, INSTALLING), ==, 1);
+
+	/* gone, and another one right away: the state stayed */
+	session_client_free(a);
+	gone = g_get_monotonic_time();
+	a = steer(f, "client-a2");
+	if (g_get_monotonic_time() - gone < 2500 * 1000) {
+		g_assert_cmpuint(log_count(f, REMOVING), ==, 0);
+		g_assert_cmpuint(log_count(f, INSTALLING), ==, 1);
+	} else {
+		g_test_message("the second session took over 2.5 s: linger not checked");
+	}
+
+	/* the last one gone: after the linger, nothing of ours */
+	session_client_free(a);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 15000, "! { %s; }", fw_cond_present());
 	fw_assert_none(f->u.lab, f->u.host);
-	steer_once(f, "client-a2");
-	fw_assert_none(f->u.lab, f->u.host);
+	g_assert_cmpuint(log_count(f, REMOVING), ==, 1);
+
+	/* and it all comes back with the next one */
+	a = steer(f, "client-a3");
+	g_assert_cmpuint(log_count(f, INSTALLING), ==, 2);
+	session_client_free(a);
+	nfc_lab_wait_sh(f->u.lab, f->u.host, 15000, "! { %s; }", fw_cond_present());
 }
 
 int main(int argc, char **argv)
