@@ -534,6 +534,22 @@ static void test_constant_rules(Fixture *f, gconstpointer data)
 		session_client_free(clients[i]);
 }
 
+/* A steered session of A's, its traffic out of uplink<uplink>. */
+static SessionClient *steer(Fixture *f, const char *name, int uplink)
+{
+	SessionClient *a = session_for(f, name, UID_A, NULL, NULL);
+	g_autofree char *dev = g_strdup_printf("uplink%d", uplink);
+	guint64 r;
+
+	wait_steered(f, UID_A);
+	fw_assert_other_clean(f->u.lab, f->u.host);
+	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), dev);
+	r = router_count(f, uplink, "v4");
+	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
+	g_assert_cmpuint(router_count(f, uplink, "v4") - r, ==, 10);
+	return a;
+}
+
 static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 {
 	g_autofree char *pol = g_strdup_printf("[a]\nuid=%u\nAllowedBearers=ethernet\n"
@@ -590,13 +606,7 @@ static void test_crash_and_tamper(Fixture *f, gconstpointer data)
 	/* a new session brings it all back, and its traffic is steered */
 	uplinks_wait_services(&f->u, 2, "ready|online", 20000);
 	uplinks_wait_ipv4_leases(&f->u);
-	a = session_for(f, "client-a2", UID_A, NULL, NULL);
-	wait_steered(f, UID_A);
-	fw_assert_other_clean(f->u.lab, f->u.host);
-	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), "uplink0");
-	r0 = router_count(f, 0, "v4");
-	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
-	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 5);
+	a = steer(f, "client-a2", 0);
 	session_client_free(a);
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 15000, "! { %s; }", fw_cond_present());
 
@@ -1119,21 +1129,6 @@ static guint64 conntrack_count(Fixture *f)
 	return g_ascii_strtoull(out, NULL, 10);
 }
 
-/* A steered session of A's, its traffic out of uplink1. */
-static SessionClient *steer(Fixture *f, const char *name)
-{
-	SessionClient *a = session_for(f, name, UID_A, NULL, NULL);
-	guint64 r1;
-
-	wait_steered(f, UID_A);
-	fw_assert_other_clean(f->u.lab, f->u.host);
-	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), "uplink1");
-	r1 = router_count(f, 1, "v4");
-	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
-	g_assert_cmpuint(router_count(f, 1, "v4") - r1, ==, 10);
-	return a;
-}
-
 static guint log_count(Fixture *f, const char *what)
 {
 	g_autofree char *log = nfc_lab_log(f->u.lab, "nfconnd");
@@ -1166,7 +1161,7 @@ static void test_idle(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(log_count(f, INSTALLING), ==, 0);
 
 	write_policy(f, "10-a.policy", pol);
-	a = steer(f, "client-a");
+	a = steer(f, "client-a", 1);
 	/* steering needs conntrack (the mark rides on the connection) */
 	g_assert_cmpuint(conntrack_count(f), >, 0);
 	g_assert_cmpuint(log_count(f, INSTALLING), ==, 1);
@@ -1174,7 +1169,7 @@ static void test_idle(Fixture *f, gconstpointer data)
 	/* gone, and another one right away: the state stayed */
 	session_client_free(a);
 	gone = g_get_monotonic_time();
-	a = steer(f, "client-a2");
+	a = steer(f, "client-a2", 1);
 	if (g_get_monotonic_time() - gone < 2500 * 1000) {
 		g_assert_cmpuint(log_count(f, REMOVING), ==, 0);
 		g_assert_cmpuint(log_count(f, INSTALLING), ==, 1);
@@ -1189,7 +1184,7 @@ static void test_idle(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(log_count(f, REMOVING), ==, 1);
 
 	/* and it all comes back with the next one */
-	a = steer(f, "client-a3");
+	a = steer(f, "client-a3", 1);
 	g_assert_cmpuint(log_count(f, INSTALLING), ==, 2);
 	session_client_free(a);
 	nfc_lab_wait_sh(f->u.lab, f->u.host, 15000, "! { %s; }", fw_cond_present());
