@@ -24,6 +24,7 @@
 #include "ipt.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -931,6 +932,17 @@ static char *find_tool(const char *name)
 }
 
 /* Can the family's legacy tables be used here? Waits for the answer. */
+/* In the probe's child, before exec: a network namespace of its own.
+ * Asking for a legacy table instantiates it in the asker's namespace,
+ * and it stays there, hooked, until the namespace goes: every packet of
+ * an idle nfconnd's namespace would walk its empty built-in chains. The
+ * kernel modules the probe is about are the same in any namespace.
+ * Without the privilege to unshare, the probe asks in place. */
+static void probe_child_setup(gpointer data G_GNUC_UNUSED)
+{
+	(void)unshare(CLONE_NEWNET);
+}
+
 static int probe_family(int family, char **why)
 {
 	const char *tool = family == AF_INET ? "iptables-legacy-save" : "ip6tables-legacy-save";
@@ -948,8 +960,8 @@ static int probe_family(int family, char **why)
 		const char *argv[] = { path, "-t", i == 0 ? "mangle" : "nat", NULL };
 
 		g_clear_pointer(&err, g_free);
-		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-				  NULL, &err, &status, &error)) {
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+				  probe_child_setup, NULL, NULL, &err, &status, &error)) {
 			if (why)
 				*why = g_strdup_printf("cannot run %s: %s", tool, error->message);
 			return -ENOENT;
