@@ -931,7 +931,6 @@ static char *find_tool(const char *name)
 	return path;
 }
 
-/* Can the family's legacy tables be used here? Waits for the answer. */
 /* In the probe's child, before exec: a network namespace of its own.
  * Asking for a legacy table instantiates it in the asker's namespace,
  * and it stays there, hooked, until the namespace goes: every packet of
@@ -943,6 +942,7 @@ static void probe_child_setup(gpointer data G_GNUC_UNUSED)
 	(void)unshare(CLONE_NEWNET);
 }
 
+/* Can the family's legacy tables be used here? Waits for the answer. */
 static int probe_family(int family, char **why)
 {
 	const char *tool = family == AF_INET ? "iptables-legacy-save" : "ip6tables-legacy-save";
