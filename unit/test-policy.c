@@ -266,20 +266,62 @@ static void write_policy(Fixture *f, const char *name, const char *text)
 	g_assert_true(nfc_lab_wait_for(policy_loaded, &w, 10000));
 }
 
-/* The mark Explain says uid's traffic gets (uid must be steered). */
-static guint32 explained_mark(Fixture *f, unsigned int uid)
+/* The mark Explain says uid's traffic gets now; false while it has none
+ * (not steered, or between two classes). */
+static bool explain_mark(Fixture *f, unsigned int uid, guint32 *mark)
 {
 	g_autofree char *value = g_strdup_printf("%u", uid);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = nfc_lab_call(f->u.lab, "/", "net.nfconn.Manager", "Explain",
 					     g_variant_new("(ss)", "uid", value), &error);
 	g_autoptr(GVariant) d = NULL;
-	guint32 mark = 0;
 
 	g_assert_no_error(error);
 	d = g_variant_get_child_value(r, 0);
-	g_assert_true(g_variant_lookup(d, "Mark", "u", &mark));
+	return g_variant_lookup(d, "Mark", "u", mark);
+}
+
+/* ... where uid must be steered, and settled. */
+static guint32 explained_mark(Fixture *f, unsigned int uid)
+{
+	guint32 mark = 0;
+
+	g_assert_true(explain_mark(f, uid, &mark));
 	return mark;
+}
+
+typedef struct {
+	Fixture *f;
+	unsigned int uid;
+	const char *dst;
+	const char *pattern;
+	guint32 mark;
+} UidRouteWait;
+
+static gboolean uid_routed(gpointer data)
+{
+	UidRouteWait *w = data;
+
+	return explain_mark(w->f, w->uid, &w->mark) &&
+	       nfc_lab_sh_status(w->f->u.lab, w->f->u.host, NULL,
+				 "ip route get %s mark 0x%x 2>&1 | grep -q '%s'", w->dst, w->mark,
+				 w->pattern) == 0;
+}
+
+/* Wait until the kernel routes uid's traffic to dst as pattern (a grep
+ * pattern on `ip route get`) says, by the mark Explain gives it at that
+ * moment: a change of uplinks can move uid to another class, and so to
+ * another mark, a main-loop turn or two after the service list shows it. */
+static void wait_uid_route(Fixture *f, unsigned int uid, const char *dst, const char *pattern)
+{
+	UidRouteWait w = { f, uid, dst, pattern, 0 };
+
+	if (!nfc_lab_wait_for(uid_routed, &w, 10000)) {
+		g_autofree char *rules = nfc_lab_sh_output(f->u.lab, f->u.host, "ip rule list");
+
+		g_error("uid %u (mark 0x%x) is not routed to %s as '%s'; ip rules:\n%s", uid,
+			w.mark, dst, pattern, rules);
+	}
 }
 
 /* Wait until the kernel routes traffic with mark (0: unmarked) to dst
@@ -344,8 +386,8 @@ static void test_steering(Fixture *f, gconstpointer data)
 	/* ... and the kernel routes by them: unmarked (the first lookup, which
 	 * picks the source), then A's and B's marks out of their uplinks */
 	wait_route(f, UPLINK_SERVER6, 0, "uplink[01]");
-	wait_route(f, UPLINK_SERVER6, explained_mark(f, UID_A), "uplink0");
-	wait_route(f, UPLINK_SERVER6, explained_mark(f, UID_B), "uplink1");
+	wait_uid_route(f, UID_A, UPLINK_SERVER6, "dev uplink0 .*src ");
+	wait_uid_route(f, UID_B, UPLINK_SERVER6, "dev uplink1 .*src ");
 	r0 = router_count(f, 0, "v6");
 	r1 = router_count(f, 1, "v6");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER6, 10, NULL), ==, 10);
@@ -412,9 +454,9 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	/* the service list shows the change first; A's rules follow within
 	 * a main-loop turn or two */
 	{
-		g_autofree char *dev = g_strdup_printf("uplink%d", second);
+		g_autofree char *dev = g_strdup_printf("dev uplink%d .*src ", second);
 
-		wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), dev);
+		wait_uid_route(f, UID_A, UPLINK_SERVER4, dev);
 	}
 	r1 = router_count(f, second, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
@@ -427,9 +469,7 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	 * and never leaks to the main table (uplink0 stays untouched) */
 	uplinks_set_carrier(&f->u, 1, false);
 	uplinks_wait_services(&f->u, 1, "ready|online", 10000);
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
-			"ip route get " UPLINK_SERVER4 " mark 0x%x 2>&1 | grep -q unreachable",
-			explained_mark(f, UID_B));
+	wait_uid_route(f, UID_B, UPLINK_SERVER4, "unreachable");
 	r0 = router_count(f, 0, "v4");
 	{
 		int r = send_as(f, UID_B, UPLINK_SERVER4, 5, NULL);
@@ -439,7 +479,7 @@ static void test_failover_and_strict(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(router_count(f, 0, "v4") - r0, ==, 0);
 	/* A, allowed both, still gets out (B's rules changing first says
 	 * nothing of A's) */
-	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), "uplink0");
+	wait_uid_route(f, UID_A, UPLINK_SERVER4, "dev uplink0 .*src ");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 5, NULL), ==, 5);
 	uplinks_set_carrier(&f->u, 1, true);
 	session_client_free(a);
@@ -538,12 +578,12 @@ static void test_constant_rules(Fixture *f, gconstpointer data)
 static SessionClient *steer(Fixture *f, const char *name, int uplink)
 {
 	SessionClient *a = session_for(f, name, UID_A, NULL, NULL);
-	g_autofree char *dev = g_strdup_printf("uplink%d", uplink);
+	g_autofree char *dev = g_strdup_printf("dev uplink%d .*src ", uplink);
 	guint64 r;
 
 	wait_steered(f, UID_A);
 	fw_assert_other_clean(f->u.lab, f->u.host);
-	wait_route(f, UPLINK_SERVER4, explained_mark(f, UID_A), dev);
+	wait_uid_route(f, UID_A, UPLINK_SERVER4, dev);
 	r = router_count(f, uplink, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 10, NULL), ==, 10);
 	g_assert_cmpuint(router_count(f, uplink, "v4") - r, ==, 10);
@@ -1045,9 +1085,7 @@ static void test_shared_gid(Fixture *f, gconstpointer data)
 	g_free(text);
 	text = change(a, path, "'AllowedBearers', <@as []>");
 	g_assert_cmpstr(text, ==, "ok ()");
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
-			"ip route get " UPLINK_SERVER4 " mark 0x%x 2>&1 | grep -q unreachable",
-			explained_mark(f, UID_A));
+	wait_uid_route(f, UID_A, UPLINK_SERVER4, "unreachable");
 	r_top = router_count(f, top, "v4");
 	r_other = router_count(f, other, "v4");
 	g_assert_cmpint(send_as(f, UID_A, UPLINK_SERVER4, 3, NULL), <=, 0);
