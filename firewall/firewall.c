@@ -226,17 +226,25 @@ static bool needed(NfcFirewall *fw)
 	       fw->tether_on;
 }
 
-static void on_settled(int error, void *user_data)
+static void on_installed(int error, void *user_data)
 {
 	NfcFirewall *fw = user_data;
 
 	if (error == 0)
 		return;
-	nfc_error("firewall: %s our %s state failed: %s",
-		  fw->installed ? "installing" : "removing", fw->ops->name, g_strerror(-error));
+	nfc_error("firewall: installing our %s state failed: %s", fw->ops->name,
+		  g_strerror(-error));
 	/* the next change tries again */
-	if (fw->installed)
-		fw->installed = false;
+	fw->installed = false;
+}
+
+static void on_removed(int error, void *user_data)
+{
+	NfcFirewall *fw = user_data;
+
+	if (error < 0)
+		nfc_error("firewall: removing our %s state failed: %s", fw->ops->name,
+			  g_strerror(-error));
 }
 
 static gboolean on_linger(gpointer data)
@@ -248,7 +256,7 @@ static gboolean on_linger(gpointer data)
 		return G_SOURCE_REMOVE;
 	fw->installed = false;
 	nfc_debug("firewall: nothing left to steer: removing our state");
-	submit(fw, request_new(fw, REQ_CLEANUP, on_settled, fw));
+	submit(fw, request_new(fw, REQ_CLEANUP, on_removed, fw));
 	return G_SOURCE_REMOVE;
 }
 
@@ -270,10 +278,32 @@ static void settle(NfcFirewall *fw, bool up)
 			return;
 		fw->installed = true;
 		nfc_debug("firewall: something to steer: installing our state");
-		submit(fw, request_new(fw, REQ_FULL, on_settled, fw));
+		submit(fw, request_new(fw, REQ_FULL, on_installed, fw));
 	} else if (fw->installed && !fw->linger) {
 		fw->linger = g_timeout_add(IDLE_LINGER_MS, on_linger, fw);
 	}
+}
+
+/* Submits req, which adds key to set (an identity, a NAT entry) or
+ * removes it: a first add has the base state installed before it, a
+ * last removal has it go after. A refused add takes its key back. */
+static int submit_tracked(NfcFirewall *fw, GHashTable *set, const char *key, bool add,
+			  NfcFirewallRequest *req)
+{
+	bool known = g_hash_table_contains(set, key);
+	int r;
+
+	if (add) {
+		g_hash_table_add(set, g_strdup(key));
+		settle(fw, true);
+	}
+	r = submit(fw, req);
+	/* a refused add of a new key, or a removal the backend took */
+	if (add ? r < 0 && !known : r == 0 && known) {
+		g_hash_table_remove(set, key);
+		settle(fw, false);
+	}
+	return r;
 }
 
 typedef struct {
@@ -436,22 +466,7 @@ static int identity_request(NfcFirewall *fw, NfcFirewallRequestType type,
 		fw->ops->request_free(req);
 		return err;
 	}
-	if (type == REQ_ID_ADD) {
-		bool known = g_hash_table_contains(fw->keys, key);
-
-		g_hash_table_add(fw->keys, g_strdup(key));
-		settle(fw, true);
-		err = submit(fw, req);
-		if (err < 0 && !known) {
-			g_hash_table_remove(fw->keys, key);
-			settle(fw, false);
-		}
-		return err;
-	}
-	err = submit(fw, req);
-	if (err == 0 && g_hash_table_remove(fw->keys, key))
-		settle(fw, false);
-	return err;
+	return submit_tracked(fw, fw->keys, key, type == REQ_ID_ADD, req);
 }
 
 int nfc_firewall_identity_add(NfcFirewall *fw, const NfcFirewallIdentity *identity, uint32_t mark,
@@ -505,23 +520,13 @@ int nfc_firewall_nat_add(NfcFirewall *fw, const NfcFirewallNat *nat,
 {
 	g_autofree char *key = NULL;
 	NfcFirewallRequest *req;
-	bool known;
-	int r;
 
 	if (check_nat(nat) < 0)
 		return -EINVAL;
 	key = nat_key(nat);
-	known = g_hash_table_contains(fw->nats, key);
-	g_hash_table_add(fw->nats, g_strdup(key));
-	settle(fw, true);
 	req = request_new(fw, REQ_NAT_ADD, done, user_data);
 	req->nat = *nat;
-	r = submit(fw, req);
-	if (r < 0 && !known) {
-		g_hash_table_remove(fw->nats, key);
-		settle(fw, false);
-	}
-	return r;
+	return submit_tracked(fw, fw->nats, key, true, req);
 }
 
 int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
@@ -529,17 +534,13 @@ int nfc_firewall_nat_remove(NfcFirewall *fw, const NfcFirewallNat *nat,
 {
 	g_autofree char *key = NULL;
 	NfcFirewallRequest *req;
-	int r;
 
 	if (check_nat(nat) < 0)
 		return -EINVAL;
+	key = nat_key(nat);
 	req = request_new(fw, REQ_NAT_DEL, done, user_data);
 	req->nat = *nat;
-	r = submit(fw, req);
-	key = nat_key(nat);
-	if (r == 0 && g_hash_table_remove(fw->nats, key))
-		settle(fw, false);
-	return r;
+	return submit_tracked(fw, fw->nats, key, false, req);
 }
 
 static bool ifname_ok(const char *name)
