@@ -320,9 +320,11 @@ static void test_manual_ipv4(Fixture *f, gconstpointer data)
 	g_variant_builder_add(&b, "{sv}", "Method", g_variant_new_string("dhcp"));
 	set_property(f, id, "IPv4.Configuration", g_variant_builder_end(&b), &error);
 	g_assert_no_error(error);
-	uplinks_wait_property(&f->u, id, "State", "online", 15000);
+	/* online, and with the lease: it can be online over IPv6 first */
+	uplinks_wait_services(&f->u, 2, "online", 15000);
 	g_free(addr2);
 	addr2 = ipv4_field(f, id, "Address");
+	g_assert_nonnull(addr2);
 	g_assert_cmpint(atoi(strrchr(addr2, '.') + 1), >=, 50);
 	g_assert_cmpint(atoi(strrchr(addr2, '.') + 1), <=, 99);
 }
