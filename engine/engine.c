@@ -509,6 +509,11 @@ int nfc_engine_init(void)
 	/* before the firewall: its chain knows whether sockets may come marked */
 	fc.sock_marks = engine_bpf_sink_start(ops, &routing->layout);
 	fc.sock_notrack = fc.sock_marks && !c->fast_path_conntrack;
+	if (fc.sock_notrack && ops != &nfc_firewall_nft_ops) {
+		nfc_info("engine: FastPathConntrack=false needs the nftables backend: the fast "
+			 "path's flows are tracked");
+		fc.sock_notrack = false;
+	}
 	r = nfc_firewall_new(ops, &fc, &engine.fw);
 	if (r < 0) {
 		nfc_error("engine: cannot start the %s firewall: %s", ops->name, g_strerror(-r));

@@ -277,8 +277,7 @@ bool engine_route_equal(const NfcRtnlRoute *a, const NfcRtnlRoute *b);
 NfcRtnlRule engine_rule_to_rtnl(const EngineRule *r);
 
 /* sink-bpf.c: the socket-mark fast path. Start it as main.conf's
- * FastPath says and the kernel allows, with the nftables backend only
- * (one log line either way); false when it does not run. Then add the sinks: the fast path's in front of
+ * FastPath says and the kernel allows (one log line either way); false when it does not run. Then add the sinks: the fast path's in front of
  * the firewall's when it runs, else the firewall's alone. */
 bool engine_bpf_sink_start(const NfcFirewallOps *backend, const NfcMarkLayout *layout);
 void engine_bpf_sink_add(EngineStages *st, NfcFirewall *fw);

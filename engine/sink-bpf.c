@@ -134,9 +134,10 @@ bool engine_bpf_sink_start(const NfcFirewallOps *backend, const NfcMarkLayout *l
 		nfc_info("engine: fast path off (FastPath=off): sockets are marked by the firewall");
 		return false;
 	}
-	/* marked sockets need the nft chain's handling (saving the mark,
-	 * moving a moved session's sockets, masquerading only what needs it) */
-	if (backend != &nfc_firewall_nft_ops) {
+	/* marked sockets need the firewall's handling (saving the mark,
+	 * moving a moved session's sockets, masquerading only what needs
+	 * it): both backends have it (NfcFirewallConfig.sock_marks) */
+	if (backend != &nfc_firewall_nft_ops && backend != &nfc_firewall_ipt_ops) {
 		bpf.why_not = g_strdup_printf("the %s backend cannot handle marked sockets",
 					      backend->name);
 		nfc_info("engine: fast path off (%s backend): sockets are marked by the firewall",

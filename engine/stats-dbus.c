@@ -265,10 +265,13 @@ static gboolean on_explain(NfcExtManager *obj, GDBusMethodInvocation *inv, const
 	g_variant_builder_add(&b, "{sv}", "Reason", g_variant_new_string(reason));
 	{
 		const char *why_not = NULL;
+		/* (conntrack-free only on nftables: engine.c) */
+		bool notrack = !nfc_config_active()->fast_path_conntrack &&
+			       g_strcmp0(nfc_engine_firewall_backend(), "nftables") == 0;
 		g_autofree char *fast = nfc_engine_fast_path(&why_not) ?
 			g_strdup_printf("on: new sockets of steered identities are marked at "
-					"creation%s", nfc_config_active()->fast_path_conntrack ? "" :
-					"; their packets bypass conntrack (FastPathConntrack=false)") :
+					"creation%s", notrack ? "; their packets bypass conntrack "
+					"(FastPathConntrack=false)" : "") :
 			g_strdup_printf("off (%s): packets are marked on output", why_not);
 
 		g_variant_builder_add(&b, "{sv}", "FastPath", g_variant_new_string(fast));

@@ -172,6 +172,37 @@ static bool tether_equal(const NfcFirewallTether *a, const NfcFirewallTether *b)
 	       a->prefixlen6 == b->prefixlen6;
 }
 
+/* With sock_marks: NFCONN-SMAP's change for old (may be NULL) becoming id
+ * (NULL: removed), applied to s->session_marks; before session_ref()
+ * counts the change. */
+static void put_session_mark_change(Ipt *ipt, IptState *s, IptBatch *b, const IptIdentity *old,
+				    const IptIdentity *id)
+{
+	uint32_t s_old = old ? old->mark & s->session_mask : 0;
+	uint32_t s_new = id ? id->mark & s->session_mask : 0;
+	uint32_t cur;
+
+	if (!s->sock_marks)
+		return;
+	if (s_old && s_old != s_new && session_refs(s, s_old) == 1) {
+		cur = GPOINTER_TO_UINT(g_hash_table_lookup(s->session_marks, GUINT_TO_POINTER(s_old)));
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			ipt_put_session_mark(&b[f], s, s_old, cur, false);
+		g_hash_table_remove(s->session_marks, GUINT_TO_POINTER(s_old));
+	}
+	if (!s_new)
+		return;
+	cur = GPOINTER_TO_UINT(g_hash_table_lookup(s->session_marks, GUINT_TO_POINTER(s_new)));
+	if (cur == id->mark)
+		return;
+	for (unsigned int f = 0; f < ipt->n_families; f++) {
+		if (cur)
+			ipt_put_session_mark(&b[f], s, s_new, cur, false);
+		ipt_put_session_mark(&b[f], s, s_new, id->mark, true);
+	}
+	g_hash_table_insert(s->session_marks, GUINT_TO_POINTER(s_new), GUINT_TO_POINTER(id->mark));
+}
+
 /* Applies one incremental request to s, appending its lines to the
  * family batches (b[i] for ipt->families[i]). Sets req->result. */
 static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
@@ -197,6 +228,7 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 			if (s_new && s_new != s_old && session_refs(s, s_new) == 0)
 				ipt_put_session_counter(&b[f], s, s_new, true);
 		}
+		put_session_mark_change(ipt, s, b, old, &req->id);
 		if (old) {
 			session_ref(s, s_old, -1);
 			g_hash_table_remove(s->identities, req->base.id_key);
@@ -220,6 +252,7 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 			if (s_old && session_refs(s, s_old) == 1)
 				ipt_put_session_counter(&b[f], s, s_old, false);
 		}
+		put_session_mark_change(ipt, s, b, old, NULL);
 		session_ref(s, s_old, -1);
 		g_hash_table_remove(s->identities, req->base.id_key);
 		break;
@@ -990,7 +1023,8 @@ static int ipt_create(const NfcFirewallConfig *config, void **priv)
 
 	ipt->refs = 1;
 	ipt->layout = config->layout;
-	ipt_state_init(&ipt->st, &config->layout);
+	/* (sock_notrack is the nft backend's: here every flow is tracked) */
+	ipt_state_init(&ipt->st, &config->layout, config->sock_marks);
 	g_queue_init(&ipt->queue);
 	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
 		unsigned int f = ipt->n_families;

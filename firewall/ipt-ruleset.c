@@ -9,6 +9,9 @@
  *                       unmarked"), then save the mark it got to a ct mark
  *                       that has none of our bits; count in NFCONN-TX (one
  *                       rule per session)
+ *                       (with sock_marks, first: a packet that carries
+ *                       our bits and only those, from a socket the eBPF
+ *                       program marked at creation, goes to NFCONN-SOCK)
  *   mangle PREROUTING → NFCONN-PRE: restore, count in NFCONN-RX
  *   nat POSTROUTING   → NFCONN-POST: masquerade steered packets, the NAT
  *                       entries, the tether subnets out of each uplink
@@ -54,15 +57,17 @@ void ipt_identity_free(IptIdentity *id)
 	g_free(id);
 }
 
-void ipt_state_init(IptState *s, const NfcMarkLayout *layout)
+void ipt_state_init(IptState *s, const NfcMarkLayout *layout, bool sock_marks)
 {
 	memset(s, 0, sizeof(*s));
 	s->ours = nfc_mark_layout_mask(layout);
 	s->session_mask = nfc_mark_layout_session_mask(layout);
 	s->routing_mask = nfc_mark_layout_routing_mask(layout);
+	s->sock_marks = sock_marks;
 	s->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)ipt_identity_free);
 	s->sessions = g_hash_table_new(NULL, NULL);
+	s->session_marks = g_hash_table_new(NULL, NULL);
 	s->nats = g_array_new(FALSE, TRUE, sizeof(NfcFirewallNat));
 	s->uplinks = g_new0(char *, 1);
 }
@@ -71,6 +76,7 @@ void ipt_state_clear(IptState *s)
 {
 	g_clear_pointer(&s->identities, g_hash_table_unref);
 	g_clear_pointer(&s->sessions, g_hash_table_unref);
+	g_clear_pointer(&s->session_marks, g_hash_table_unref);
 	g_clear_pointer(&s->nats, g_array_unref);
 	g_clear_pointer(&s->uplinks, g_strfreev);
 }
@@ -90,6 +96,10 @@ void ipt_state_copy(IptState *dst, const IptState *src)
 	g_hash_table_iter_init(&it, src->sessions);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_hash_table_insert(dst->sessions, k, v);
+	dst->session_marks = g_hash_table_new(NULL, NULL);
+	g_hash_table_iter_init(&it, src->session_marks);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_insert(dst->session_marks, k, v);
 	dst->nats = g_array_copy(src->nats);
 	dst->uplinks = g_strdupv(src->uplinks);
 }
@@ -143,6 +153,55 @@ bool ipt_count_rule_session(const char *spec, uint32_t *bits)
 		return false;
 	*bits = value;
 	return true;
+}
+
+/* ---- sockets marked at creation (IptState.sock_marks) ---------------------------
+ * The eBPF fast path stamps a session's mark on a socket when it is made;
+ * its packets come to NFCONN-OUT with our bits and no others, so the
+ * restore and identity rules (for mark 0) leave them alone. The mark is
+ * the session's when the socket was made; the session may have moved to
+ * another routing class since, or gone. In NFCONN-SOCK:
+ *   - a new flow (no ct mark of ours) goes through NFCONN-SMAP, where the
+ *     rule of its session (its session bits) sets the ct mark to the
+ *     session's current mark; a session that is gone has no rule there;
+ *   - then the mark is restored from the ct mark: an established flow
+ *     keeps the mark it started with, a new one takes its session's
+ *     current mark (the socket's own in the common case: the mark does not
+ *     change, so the kernel does not route the packet again), and one of
+ *     a gone session gets mark 0: the identity rules look it up anew.
+ * NFCONN-POST then masquerades a steered packet only when its source is
+ * not an address of the interface it leaves by (a marked socket's source
+ * was chosen by its uplink's route). The notrack variant of the nft
+ * backend (sock_notrack) has no counterpart here: every flow is tracked. */
+
+/* -m mark --mark 0x0/~ours -m mark ! --mark 0x0: our bits, only those */
+static char *sock_jump_spec(const IptState *s)
+{
+	g_autofree char *foreign = mark_arg(0, ~s->ours);
+
+	return g_strdup_printf("-m mark --mark %s -m mark ! --mark 0x0 -j " IPT_SOCK, foreign);
+}
+
+static char *sock_map_jump_spec(const IptState *s)
+{
+	g_autofree char *m = mark_arg(0, s->ours);
+
+	return g_strdup_printf("-m connmark --mark %s -j " IPT_SMAP, m);
+}
+
+static char *sock_restore_spec(const IptState *s)
+{
+	return g_strdup_printf("-j CONNMARK --restore-mark --nfmask 0x%x --ctmask 0x%x", s->ours,
+			       s->ours);
+}
+
+/* (the same rule as ipt_put_session_mark's) */
+static char *session_mark_spec(const IptState *s, uint32_t bits, uint32_t mark)
+{
+	g_autofree char *m = mark_arg(bits, s->session_mask);
+	g_autofree char *set = mark_arg(mark, s->ours);
+
+	return g_strdup_printf("-m mark --mark %s -j CONNMARK --set-xmark %s", m, set);
 }
 
 static const char *identity_chain(NfcIdentityKind kind)
@@ -340,6 +399,17 @@ static void expected_mangle(const IptState *s, IptRuleset *r)
 		add_chain(r, IPT_MANGLE, chains[i]);
 	add_rule(r, IPT_MANGLE, "OUTPUT", g_strdup("-j " IPT_OUT));
 	add_rule(r, IPT_MANGLE, "PREROUTING", g_strdup("-j " IPT_PRE));
+	if (s->sock_marks) {
+		add_chain(r, IPT_MANGLE, IPT_SOCK);
+		add_chain(r, IPT_MANGLE, IPT_SMAP);
+		add_rule(r, IPT_MANGLE, IPT_OUT, sock_jump_spec(s));
+		add_rule(r, IPT_MANGLE, IPT_SOCK, sock_map_jump_spec(s));
+		add_rule(r, IPT_MANGLE, IPT_SOCK, sock_restore_spec(s));
+		g_hash_table_iter_init(&it, s->session_marks);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			add_rule(r, IPT_MANGLE, IPT_SMAP,
+				 session_mark_spec(s, GPOINTER_TO_UINT(key), GPOINTER_TO_UINT(value)));
+	}
 	add_rule(r, IPT_MANGLE, IPT_OUT, restore_spec(s));
 	add_rule(r, IPT_MANGLE, IPT_OUT, g_strdup("-m mark --mark 0x0 -j " IPT_ID));
 	add_rule(r, IPT_MANGLE, IPT_OUT, count_jump_spec(s, IPT_TX));
@@ -377,7 +447,11 @@ static void nat_specs(const IptState *s, int family, GPtrArray *specs)
 	g_autofree char *routing = mark_arg(0, s->routing_mask);
 
 	/* a steered packet was routed first by the main table (its source
-	 * address), then by its uplink's: give it the uplink's source */
+	 * address), then by its uplink's: give it the uplink's source; one of
+	 * a socket marked at creation has it already */
+	if (s->sock_marks)
+		g_ptr_array_add(specs, g_strdup_printf("-m mark ! --mark %s -m addrtype --src-type "
+						       "LOCAL --limit-iface-out -j RETURN", routing));
 	g_ptr_array_add(specs, g_strdup_printf("-m mark ! --mark %s -j MASQUERADE", routing));
 	if (family == AF_INET) {
 		for (guint i = 0; i < s->nats->len; i++) {
@@ -545,7 +619,7 @@ static bool unordered(const char *chain)
 {
 	return g_str_equal(chain, IPT_UID) || g_str_equal(chain, IPT_GID) ||
 	       g_str_equal(chain, IPT_CGROUP) || g_str_equal(chain, IPT_TX) ||
-	       g_str_equal(chain, IPT_RX) || !is_ours(chain);
+	       g_str_equal(chain, IPT_RX) || g_str_equal(chain, IPT_SMAP) || !is_ours(chain);
 }
 
 static gint str_order(gconstpointer a, gconstpointer b)
@@ -725,7 +799,8 @@ static unsigned int cgroup_position(const IptState *s, const IptIdentity *id)
 void ipt_put_identity(IptBatch *b, const IptState *s, const IptIdentity *id, bool add)
 {
 	IptOp op = {
-		.chain = identity_chain(id->kind), .add = add, .identity = true, .kind = id->kind,
+		.chain = identity_chain(id->kind), .add = add, .type = IPT_OP_IDENTITY,
+		.kind = id->kind,
 		.id = id->id, .cgroup = g_strdup(id->cgroup), .value = id->mark,
 		.value_mask = s->ours,
 	};
@@ -738,10 +813,20 @@ void ipt_put_identity(IptBatch *b, const IptState *s, const IptIdentity *id, boo
 /* (the same rule as count_spec, in both directions) */
 void ipt_put_session_counter(IptBatch *b, const IptState *s, uint32_t bits, bool add)
 {
-	IptOp op = { .chain = IPT_TX, .add = add, .value = bits, .value_mask = ~s->routing_mask };
+	IptOp op = { .chain = IPT_TX, .add = add, .type = IPT_OP_COUNT, .value = bits,
+		     .value_mask = ~s->routing_mask };
 
 	g_array_append_val(b->ops, op);
 	op.chain = IPT_RX;
+	g_array_append_val(b->ops, op);
+}
+
+/* (the same rule as session_mark_spec) */
+void ipt_put_session_mark(IptBatch *b, const IptState *s, uint32_t bits, uint32_t mark, bool add)
+{
+	IptOp op = { .chain = IPT_SMAP, .add = add, .type = IPT_OP_SESSION_MARK, .value = bits,
+		     .value_mask = s->session_mask, .set = mark, .set_mask = s->ours };
+
 	g_array_append_val(b->ops, op);
 }
 

@@ -25,6 +25,8 @@
 #define IPT_GID "NFCONN-GID"
 #define IPT_TX "NFCONN-TX"           /* one counting rule per session */
 #define IPT_RX "NFCONN-RX"
+#define IPT_SOCK "NFCONN-SOCK"       /* with sock_marks: packets of a socket marked at creation */
+#define IPT_SMAP "NFCONN-SMAP"       /* with sock_marks: one rule per session, its current mark */
 /* nat */
 #define IPT_POST "NFCONN-POST"       /* from POSTROUTING: masquerade */
 /* filter, while tethering */
@@ -61,8 +63,10 @@ void ipt_identity_free(IptIdentity *id);
 
 typedef struct {
 	uint32_t ours, session_mask, routing_mask;
+	bool sock_marks;            /* NfcFirewallConfig.sock_marks */
 	GHashTable *identities;     /* "u:1000" / "g:100" / "c:/path" → IptIdentity */
 	GHashTable *sessions;       /* session bits (masked) → number of identities */
+	GHashTable *session_marks;  /* session bits → the mark its identities have now */
 	GArray *nats;               /* NfcFirewallNat */
 	char **uplinks;             /* NULL-terminated */
 	bool tether_on;
@@ -70,7 +74,7 @@ typedef struct {
 	uint64_t next_seq;
 } IptState;
 
-void ipt_state_init(IptState *s, const NfcMarkLayout *layout);
+void ipt_state_init(IptState *s, const NfcMarkLayout *layout, bool sock_marks);
 void ipt_state_clear(IptState *s);
 /* A deep copy (to roll a failed batch back). */
 void ipt_state_copy(IptState *dst, const IptState *src);
@@ -112,17 +116,27 @@ void ipt_put_replace(GString *out, const IptRuleset *have, const IptRuleset *wan
 
 /* ---- incremental changes, appended to per-table text -------------------------- */
 
+typedef enum {
+	IPT_OP_COUNT,               /* -m mark --mark value/value_mask -j RETURN */
+	IPT_OP_IDENTITY,            /* -m mark --mark 0x0 -m owner|cgroup ... -j MARK
+				     * --set-xmark value/value_mask */
+	IPT_OP_SESSION_MARK,        /* -m mark --mark value/value_mask -j CONNMARK
+				     * --set-xmark set/set_mask */
+} IptOpType;
+
 /* One per-session rule of mangle added or removed in-process
- * (ipt-iptc.c): an identity rule or a counting rule. */
+ * (ipt-iptc.c): an identity rule, a counting rule, a session's current
+ * mark (with sock_marks). */
 typedef struct {
 	const char *chain;
 	bool add;
 	unsigned int position;      /* add: 0 appends, else inserts there (from 1) */
-	bool identity;
+	IptOpType type;
 	NfcIdentityKind kind;
 	uint32_t id;
 	char *cgroup;               /* owned */
-	uint32_t value, value_mask; /* identity: MARK --set-xmark; count: --mark */
+	uint32_t value, value_mask;
+	uint32_t set, set_mask;
 } IptOp;
 
 void ipt_ops_clear(GArray *ops);
@@ -152,6 +166,9 @@ char *ipt_batch_text(const IptBatch *b);
  * ops (applied in-process), everything else to restore text. */
 void ipt_put_identity(IptBatch *b, const IptState *s, const IptIdentity *id, bool add);
 void ipt_put_session_counter(IptBatch *b, const IptState *s, uint32_t bits, bool add);
+/* With sock_marks: session bits → mark, NFCONN-SMAP's rule (add, or
+ * remove the one with that mark). */
+void ipt_put_session_mark(IptBatch *b, const IptState *s, uint32_t bits, uint32_t mark, bool add);
 /* The nat chain rewritten from s (NAT entries, tether masquerade). */
 void ipt_put_nat(IptBatch *b, const IptState *s, int family);
 /* The filter chains from the tether state was_on to s's (created,

@@ -127,6 +127,36 @@ const char *fw_cond_present(void)
 	return "nft list table inet nfconn >/dev/null 2>&1";
 }
 
+uint32_t fw_uid_mark(NfcLab *lab, const char *ns, unsigned int uid)
+{
+	g_autofree char *out = NULL;
+
+	if (fw_backend() == FW_IPTABLES)
+		out = nfc_lab_sh_output(lab, ns, "iptables-legacy-save -t mangle 2>/dev/null | "
+					"sed -n 's/^-A NFCONN-UID .*--uid-owner %u -j MARK "
+					"--set-xmark \\(0x[0-9a-f]*\\).*/\\1/p'", uid);
+	else
+		out = nfc_lab_sh_output(lab, ns, "nft list map inet nfconn uid_mark 2>/dev/null | "
+					"sed -n 's/.*[^0-9]%u : \\(0x[0-9a-f]*\\).*/\\1/p'", uid);
+	return (uint32_t)g_ascii_strtoull(out, NULL, 16);
+}
+
+uint64_t fw_steered_masquerades(NfcLab *lab, const char *ns)
+{
+	g_autofree char *out = NULL;
+
+	if (fw_backend() == FW_IPTABLES)
+		out = nfc_lab_sh_output(lab, ns, "{ iptables-legacy-save -c -t nat; "
+					"ip6tables-legacy-save -c -t nat; } 2>/dev/null | "
+					"sed -n 's/^\\[\\([0-9]*\\):.*-A NFCONN-POST -m mark ! "
+					"--mark [^ ]* -j MASQUERADE$/\\1/p' | "
+					"awk '{ s += $1 } END { print s + 0 }'");
+	else
+		out = nfc_lab_sh_output(lab, ns, "nft list chain inet nfconn nat_postrouting | "
+					"sed -n 's/.*type != local counter packets \\([0-9]*\\).*/\\1/p'");
+	return g_ascii_strtoull(out, NULL, 10);
+}
+
 char *fw_dump(NfcLab *lab, const char *ns)
 {
 	if (fw_backend() == FW_IPTABLES)

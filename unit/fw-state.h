@@ -49,6 +49,13 @@ unsigned int fw_count_rules(NfcLab *lab, const char *ns);
  * owner (iptables, one per family and hook that looks at it). */
 unsigned int fw_count_uid_entries(NfcLab *lab, const char *ns, unsigned int uid);
 
+/* uid's mark (our bits) as the firewall has it; 0: not marked */
+uint32_t fw_uid_mark(NfcLab *lab, const char *ns, unsigned int uid);
+/* Flows the rule that masquerades steered packets rewrote, both families
+ * (nft: the rule of nat_postrouting after the "source not on the outgoing
+ * interface" test; iptables: NFCONN-POST's MASQUERADE by mark). */
+uint64_t fw_steered_masquerades(NfcLab *lab, const char *ns);
+
 /* Nothing of ours in the backend NOT in use (nft list ruleset while
  * iptables is used, iptables-legacy-save/ip6tables-legacy-save while nft
  * is): fails the test otherwise. */

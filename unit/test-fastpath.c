@@ -2,7 +2,9 @@
 /* System tier: the socket-mark fast path (firewall/sockmark.bpf.c) over the
  * two-uplink lab, each case run with FastPath=auto (/fastpath/auto/...), with
  * FastPath=auto and FastPathConntrack=false (/fastpath/notrack/...) and
- * with FastPath=off (/fastpath/off/...). A probe process running as uid A
+ * with FastPath=off (/fastpath/off/...), on the firewall backend the
+ * environment names (unit/fw-state.h: meson runs auto and off on both,
+ * notrack on nftables, the backend that has it). A probe process running as uid A
  * creates one socket, says the mark it carries (SO_MARK), then sends
  * through it when told; the routers count what reaches them. Sessions pin
  * the uplink the main table does not use, so that a socket that was not
@@ -22,6 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "firewall.h"
+#include "fw-state.h"
 #include "session-driver.h"
 #include "uplinks.h"
 
@@ -234,15 +237,11 @@ static guint64 router_count(Fixture *f, int i, const char *counter)
 	return g_ascii_strtoull(out, NULL, 10);
 }
 
-/* Flows the steered masquerade rule still rewrote (it has a counter with
- * the fast path on; 0 without: the test checks it only then). */
+/* Flows the steered masquerade rule still rewrote (nft: it has a counter
+ * with the fast path on; the test checks it only then). */
 static guint64 masq_count(Fixture *f)
 {
-	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
-		"nft list chain inet nfconn nat_postrouting | "
-		"sed -n 's/.*type != local counter packets \\([0-9]*\\).*/\\1/p'");
-
-	return g_ascii_strtoull(out, NULL, 10);
+	return fw_steered_masquerades(f->u.lab, f->u.host);
 }
 
 static char *uplink_prefix(Fixture *f, int i, const char *family)
@@ -384,18 +383,17 @@ static SessionClient *session_on(Fixture *f, int i, char **path)
 		g_error("session: %s", line);
 	*path = g_strdup(line + strlen("created "));
 	g_free(session_client_expect(c, "update /app/s1 ", 5000));
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
-			"nft list map inet nfconn uid_mark | grep -q '%u : 0x'", UID_A);
+	{
+		g_autofree char *marked = fw_cond_uid(UID_A);
+
+		nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "%s", marked);
+	}
 	return c;
 }
 
 static guint32 session_mark(Fixture *f)
 {
-	g_autofree char *out = nfc_lab_sh_output(f->u.lab, f->u.host,
-		"nft list map inet nfconn uid_mark | sed -n 's/.*%u : \\(0x[0-9a-f]*\\).*/\\1/p'",
-		UID_A);
-
-	return (guint32)g_ascii_strtoull(out, NULL, 16);
+	return fw_uid_mark(f->u.lab, f->u.host, UID_A);
 }
 
 static guint64 stat_u64(SessionClient *c, const char *path, const char *key)
@@ -573,13 +571,20 @@ static void test_exact(Fixture *f, gconstpointer data)
 	/* nothing of the session yet, and nothing of its ports at the router */
 	g_assert_true(exact_equal(&e));
 	/* the raw-priority chains exist in the conntrack-free mode only (and
-	 * nft can print them, as text and as JSON) */
-	{
+	 * nft can print them, as text and as JSON); iptables has the chain
+	 * for marked sockets with the fast path only */
+	if (fw_backend() == FW_NFTABLES) {
 		g_autofree char *text = nfc_lab_sh_output(f->u.lab, f->u.host,
 							  "nft list ruleset; nft -j list ruleset >/dev/null");
 
 		g_assert_true((strstr(text, "notrack") != NULL) == f->notrack);
 		g_assert_true((strstr(text, "socket mark") != NULL) == f->notrack);
+	} else {
+		g_autofree char *text = nfc_lab_sh_output(f->u.lab, f->u.host,
+							  "iptables-legacy-save; ip6tables-legacy-save");
+
+		g_assert_true((strstr(text, "-j NFCONN-SOCK") != NULL) == f->fast);
+		g_assert_null(strstr(text, "NOTRACK"));
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		check_exact(f, &e, UPLINK_SERVER4, kinds[i]);
@@ -707,9 +712,12 @@ static void test_moved(Fixture *f, gconstpointer data)
 
 	g_free(session_client_do(c, "call %s net.connman.Session Change ('AllowedInterface', "
 				 "<'uplink%d'>)", path, f->other));
-	nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
-			"test \"$(nft list map inet nfconn uid_mark | "
-			"sed -n 's/.*%u : \\(0x[0-9a-f]*\\).*/\\1/p')\" != 0x%08x", UID_A, before);
+	{
+		g_autofree char *marked = fw_cond_uid(UID_A);
+		g_autofree char *was = fw_cond_uid_mark(UID_A, before);
+
+		nfc_lab_wait_sh(f->u.lab, f->u.host, 10000, "%s && ! { %s; }", marked, was);
+	}
 	after = session_mark(f);
 	g_assert_cmpuint(after, !=, before);
 	r_other = router_count(f, f->other, "v4");
