@@ -96,10 +96,12 @@ static void build(const IptOp *op, Entry *e)
 		return;
 	}
 	if (op->type == IPT_OP_SESSION_MARK) {
-		/* -m mark --mark bits/mask -j CONNMARK --set-xmark mark/ours
-		 * (revision 2, the one iptables-restore picks on our kernels) */
+		/* -m mark --mark bits/mask -j CONNMARK --set-xmark mark/ours:
+		 * revision 2, the one iptables-restore picks, with the nfmask
+		 * it leaves at all ones (unused by --set-xmark, but compared) */
 		struct xt_connmark_tginfo2 t = {
-			.ctmark = op->set, .ctmask = op->set_mask, .mode = XT_CONNMARK_SET,
+			.ctmark = op->set, .ctmask = op->set_mask, .nfmask = 0xffffffffu,
+			.mode = XT_CONNMARK_SET,
 		};
 
 		put_mark_match(e, op->value, op->value_mask);

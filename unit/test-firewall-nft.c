@@ -928,6 +928,83 @@ static void test_ipt_crash(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(left, ==, "");
 }
 
+/* Sockets marked at creation (the fast path's): one NFCONN-SMAP rule per
+ * session with its current mark, kept in step by the in-process way
+ * (libiptc) and by a repair's restore alike, each able to delete what
+ * the other wrote. */
+static const NfcFirewallConfig sock_marks_config = {
+	.layout = { .routing_bits = 8, .routing_shift = 16,
+		    .session_bits = 16, .session_shift = 0 },
+	.check_interval = 1,
+	.sock_marks = true,
+};
+
+static void assert_smap(Fixture *f, const char *rule)
+{
+	for (guint fam = 0; fam < 2; fam++) {
+		g_autofree char *text = nfc_lab_sh_output(f->lab, f->ns, "%s-legacy -t mangle -S "
+							  "NFCONN-SMAP", fam ? "ip6tables" : "iptables");
+		g_autofree char *want = rule ? g_strdup_printf("-N NFCONN-SMAP\n%s\n", rule)
+					     : g_strdup("-N NFCONN-SMAP\n");
+
+		g_assert_cmpstr(text, ==, want);
+	}
+}
+
+static void test_ipt_sock_marks(Fixture *f, gconstpointer data)
+{
+	NfcFirewallIdentity id = { .kind = NFC_IDENTITY_UID, .id = UID_A };
+	NfcFirewallIdentity gid = { .kind = NFC_IDENTITY_GID, .id = UID_B };
+	g_autofree char *text = NULL, *installed = NULL;
+
+	identity_add(f, &id, mark_of(1, 7));
+	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy-save; ip6tables-legacy-save");
+	g_test_message("%s", text);
+	/* first in NFCONN-OUT: packets with our bits only go to NFCONN-SOCK */
+	g_assert_nonnull(strstr(text, "-A NFCONN-OUT -m mark --mark 0x0/0xff000000 -m mark ! "
+				"--mark 0x0 -j NFCONN-SOCK\n-A NFCONN-OUT -m mark --mark 0x0 -j "
+				"CONNMARK --restore-mark"));
+	g_assert_nonnull(strstr(text, "-A NFCONN-SOCK -m connmark --mark 0x0/0xffffff -j "
+				"NFCONN-SMAP\n-A NFCONN-SOCK -j CONNMARK --restore-mark --nfmask "
+				"0xffffff --ctmask 0xffffff\n"));
+	g_assert_cmpuint(count_substr(text, "-A NFCONN-POST -m mark ! --mark 0x0/0xff0000 -m "
+				      "addrtype --src-type LOCAL --limit-iface-out -j RETURN\n"
+				      "-A NFCONN-POST -m mark ! --mark 0x0/0xff0000 -j MASQUERADE\n"),
+			 ==, 2);
+	assert_smap(f, "-A NFCONN-SMAP -m mark --mark 0x7/0xffff -j CONNMARK --set-xmark "
+		    "0x10007/0xffffff");
+	/* a second identity of the same session and mark: still one rule */
+	identity_add(f, &gid, mark_of(1, 7));
+	assert_smap(f, "-A NFCONN-SMAP -m mark --mark 0x7/0xffff -j CONNMARK --set-xmark "
+		    "0x10007/0xffffff");
+	/* the session moves to another routing class */
+	identity_add(f, &id, mark_of(2, 7));
+	identity_add(f, &gid, mark_of(2, 7));
+	assert_smap(f, "-A NFCONN-SMAP -m mark --mark 0x7/0xffff -j CONNMARK --set-xmark "
+		    "0x20007/0xffffff");
+	/* what libiptc wrote reads back as what we expect: nothing to repair */
+	nfc_lab_observe_for(2500);
+	g_assert_cmpint(f->repaired, ==, 0);
+
+	/* a repair writes the rule by restore; libiptc then removes it */
+	installed = ipt_ours(f);
+	nfc_lab_sh(f->lab, f->ns, "iptables-legacy -t mangle -F NFCONN-SMAP && "
+		   "ip6tables-legacy -t mangle -F NFCONN-SMAP");
+	g_assert_true(nfc_lab_wait_for(repaired_once_more, f, 10000));
+	g_assert_cmpint(f->repair_error, ==, 0);
+	g_clear_pointer(&text, g_free);
+	text = ipt_ours(f);
+	g_assert_cmpstr(text, ==, installed);
+	f->repaired = 0;
+	g_assert_cmpint(identity_remove(f, &gid), ==, 0);
+	assert_smap(f, "-A NFCONN-SMAP -m mark --mark 0x7/0xffff -j CONNMARK --set-xmark "
+		    "0x20007/0xffffff");
+	g_assert_cmpint(identity_remove(f, &id), ==, 0);
+	assert_smap(f, NULL);
+	nfc_lab_observe_for(2500);
+	g_assert_cmpint(f->repaired, ==, 0);
+}
+
 static const NfcFirewallConfig no_owner_config = {
 	.layout = { .routing_bits = 8, .routing_shift = 16,
 		    .session_bits = 16, .session_shift = 0 },
@@ -964,6 +1041,7 @@ int main(int argc, char **argv)
 		ADD_IPT("cleanup-and-reinit", test_cleanup_and_reinit, NULL);
 		ADD_IPT("nat", test_nat, NULL);
 		ADD_IPT("crash-leftovers", test_ipt_crash, NULL);
+		ADD_IPT("sock-marks", test_ipt_sock_marks, &sock_marks_config);
 		return g_test_run();
 	}
 #define ADD(path, func, config) \
