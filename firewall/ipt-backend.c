@@ -225,14 +225,17 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 				ipt_put_identity(&b[f], s, old, false);
 			if (s_old && s_old != s_new && session_refs(s, s_old) == 1)
 				ipt_put_session_counter(&b[f], s, s_old, false);
-			if (s_new && s_new != s_old && session_refs(s, s_new) == 0)
-				ipt_put_session_counter(&b[f], s, s_new, true);
 		}
 		put_session_mark_change(ipt, s, b, old, &req->id);
 		if (old) {
 			session_ref(s, s_old, -1);
 			g_hash_table_remove(s->identities, req->base.id_key);
 		}
+		/* (after s_old's counters went: the counting tree's chains
+		 * are shared by what is in s->sessions) */
+		for (unsigned int f = 0; f < ipt->n_families; f++)
+			if (s_new && s_new != s_old && session_refs(s, s_new) == 0)
+				ipt_put_session_counter(&b[f], s, s_new, true);
 		req->id.seq = ++s->next_seq;
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			ipt_put_identity(&b[f], s, &req->id, true);
@@ -324,13 +327,13 @@ static bool complete(Ipt *ipt, Request *req, int error, const IptRuleset *counte
 
 			for (guint i = 0; i < rules->len; i++) {
 				IptRule *r = rules->pdata[i];
-				bool tx = g_str_equal(r->chain, IPT_TX);
+				char tree = ipt_count_chain(r->chain);
+				bool tx = tree == 'T';
 				NfcSessionCounters *sc;
 				uint32_t bits;
 				guint at;
 
-				if ((!tx && !g_str_equal(r->chain, IPT_RX)) ||
-				    !ipt_count_rule_session(r->spec, &bits))
+				if (!tree || !ipt_count_rule_session(r->spec, &bits))
 					continue;
 				at = GPOINTER_TO_UINT(g_hash_table_lookup(index, GUINT_TO_POINTER(bits)));
 				if (!at) {

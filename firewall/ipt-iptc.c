@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The iptables backend's quick way: the per-session rules (identity,
- * counting and session-mark rules in mangle) changed in-process through libip4tc/libip6tc,
+ * counting and session-mark rules in mangle, and the chains of the
+ * counting trees) changed in-process through libip4tc/libip6tc,
  * one read-change-commit of the table per family. Measured with
  * tools/bench/ipt-change: about 2 ms at 1,000 identities where a restore
  * helper process costs tens of ms (starting it and loading the xtables
@@ -29,8 +30,13 @@
 
 void ipt_ops_clear(GArray *ops)
 {
-	for (guint i = 0; i < ops->len; i++)
-		g_free(g_array_index(ops, IptOp, i).cgroup);
+	for (guint i = 0; i < ops->len; i++) {
+		IptOp *op = &g_array_index(ops, IptOp, i);
+
+		g_free(op->chain);
+		g_free(op->cgroup);
+		g_free(op->target);
+	}
 	g_array_set_size(ops, 0);
 }
 
@@ -40,6 +46,7 @@ typedef struct {
 	GByteArray *body;    /* matches, then the target */
 	GByteArray *mask;    /* what a delete compares, byte for byte */
 	size_t target_at;    /* offset of the target in body */
+	bool go;             /* -g: the header's goto flag */
 } Entry;
 
 static void put_ext(GByteArray *body, GByteArray *mask, const char *name, uint8_t revision,
@@ -86,6 +93,17 @@ static void build(const IptOp *op, Entry *e)
 {
 	e->body = g_byte_array_new();
 	e->mask = g_byte_array_new();
+	e->go = false;
+	if (op->type == IPT_OP_GOTO) {
+		/* -m mark --mark bits/mask -g chain: a jump by the chain's
+		 * name (libiptc finds it), the goto flag in the header */
+		int verdict = 0;
+
+		put_mark_match(e, op->value, op->value_mask);
+		put_target(e, op->target, 0, &verdict, sizeof(verdict));
+		e->go = true;
+		return;
+	}
 	if (op->type == IPT_OP_COUNT) {
 		/* -m mark --mark bits/mask -j RETURN: libiptc wants the
 		 * verdict by its label, and writes the number itself */
@@ -148,11 +166,15 @@ static void *entry_bytes(int family, const Entry *e, unsigned char **mask)
 
 		h->target_offset = head + e->target_at;
 		h->next_offset = size;
+		if (e->go)
+			h->ip.flags |= IPT_F_GOTO;
 	} else {
 		struct ip6t_entry *h = (struct ip6t_entry *)buf;
 
 		h->target_offset = head + e->target_at;
 		h->next_offset = size;
+		if (e->go)
+			h->ipv6.flags |= IP6T_F_GOTO;
 	}
 	memcpy(buf + head, e->body->data, e->body->len);
 	*mask = g_malloc(size);
@@ -166,6 +188,7 @@ static void *entry_bytes(int family, const Entry *e, unsigned char **mask)
 typedef struct {
 	char chain[XT_TABLE_MAXNAMELEN];
 	bool add;
+	bool is_chain;           /* IPT_OP_CHAIN: create or delete chain */
 	unsigned int position;
 	void *entry;
 	unsigned char *mask;
@@ -189,9 +212,13 @@ IptPrepared *ipt_iptc_prepare(int family, GArray *ops)
 		Prepared *q = &p->ops[i];
 		Entry e;
 
-		build(op, &e);
 		g_strlcpy(q->chain, op->chain, sizeof(q->chain));
 		q->add = op->add;
+		if (op->type == IPT_OP_CHAIN) {
+			q->is_chain = true;
+			continue;
+		}
+		build(op, &e);
 		q->position = op->position;
 		q->entry = entry_bytes(family, &e, &q->mask);
 		g_byte_array_unref(e.body);
@@ -219,7 +246,9 @@ static int commit_v4(const IptPrepared *p)
 	for (guint i = 0; ok && i < p->n; i++) {
 		const Prepared *q = &p->ops[i];
 
-		if (!q->add)
+		if (q->is_chain)
+			ok = q->add ? iptc_create_chain(q->chain, h) : iptc_delete_chain(q->chain, h);
+		else if (!q->add)
 			ok = iptc_delete_entry(q->chain, q->entry, q->mask, h);
 		else if (q->position)
 			ok = iptc_insert_entry(q->chain, q->entry, q->position - 1, h);
@@ -241,7 +270,9 @@ static int commit_v6(const IptPrepared *p)
 	for (guint i = 0; ok && i < p->n; i++) {
 		const Prepared *q = &p->ops[i];
 
-		if (!q->add)
+		if (q->is_chain)
+			ok = q->add ? ip6tc_create_chain(q->chain, h) : ip6tc_delete_chain(q->chain, h);
+		else if (!q->add)
 			ok = ip6tc_delete_entry(q->chain, q->entry, q->mask, h);
 		else if (q->position)
 			ok = ip6tc_insert_entry(q->chain, q->entry, q->position - 1, h);

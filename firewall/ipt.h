@@ -23,7 +23,7 @@
 #define IPT_CGROUP "NFCONN-CGROUP"   /* identity rules, deepest cgroup first */
 #define IPT_UID "NFCONN-UID"
 #define IPT_GID "NFCONN-GID"
-#define IPT_TX "NFCONN-TX"           /* one counting rule per session */
+#define IPT_TX "NFCONN-TX"           /* the counting tree's root (see ipt-ruleset.c) */
 #define IPT_RX "NFCONN-RX"
 #define IPT_SOCK "NFCONN-SOCK"       /* with sock_marks: packets of a socket marked at creation */
 #define IPT_SMAP "NFCONN-SMAP"       /* with sock_marks: one rule per session, its current mark */
@@ -63,6 +63,7 @@ void ipt_identity_free(IptIdentity *id);
 
 typedef struct {
 	uint32_t ours, session_mask, routing_mask;
+	unsigned int session_shift;
 	bool sock_marks;            /* NfcFirewallConfig.sock_marks */
 	GHashTable *identities;     /* "u:1000" / "g:100" / "c:/path" → IptIdentity */
 	GHashTable *sessions;       /* session bits (masked) → number of identities */
@@ -118,6 +119,8 @@ void ipt_put_replace(GString *out, const IptRuleset *have, const IptRuleset *wan
 
 typedef enum {
 	IPT_OP_COUNT,               /* -m mark --mark value/value_mask -j RETURN */
+	IPT_OP_CHAIN,               /* the chain created (add) or deleted */
+	IPT_OP_GOTO,                /* -m mark --mark value/value_mask -g target */
 	IPT_OP_IDENTITY,            /* -m mark --mark 0x0 -m owner|cgroup ... -j MARK
 				     * --set-xmark value/value_mask */
 	IPT_OP_SESSION_MARK,        /* -m mark --mark value/value_mask -j CONNMARK
@@ -128,13 +131,14 @@ typedef enum {
  * (ipt-iptc.c): an identity rule, a counting rule, a session's current
  * mark (with sock_marks). */
 typedef struct {
-	const char *chain;
+	char *chain;                /* owned */
 	bool add;
 	unsigned int position;      /* add: 0 appends, else inserts there (from 1) */
 	IptOpType type;
 	NfcIdentityKind kind;
 	uint32_t id;
 	char *cgroup;               /* owned */
+	char *target;               /* owned: IPT_OP_GOTO's chain */
 	uint32_t value, value_mask;
 	uint32_t set, set_mask;
 } IptOp;
@@ -178,6 +182,8 @@ void ipt_put_tether(IptBatch *b, const IptState *s, int family, bool was_on);
  * uplinks rewritten; the per-client chains (their counters) kept. */
 void ipt_put_tether_uplinks(IptBatch *b, const IptState *s, int family);
 
+/* 'T' for a chain of the TX counting tree, 'R' for one of RX, else 0. */
+char ipt_count_chain(const char *chain);
 /* Session bits of a counting rule's spec, or false if it is not one. */
 bool ipt_count_rule_session(const char *spec, uint32_t *bits);
 /* The client address of a per-client rule's spec ("-s a/32 ..." in TXC,

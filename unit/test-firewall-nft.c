@@ -186,6 +186,23 @@ static unsigned int ipt_chain_rules(Fixture *f, const char *tool, const char *ta
 	return count_substr(text, needle);
 }
 
+/* iptables: the counting rules of a counting tree (root "NFCONN-TX" or
+ * "NFCONN-RX": the rules that RETURN in its leaf chains) */
+static unsigned int ipt_tree_rules(Fixture *f, const char *tool, const char *root)
+{
+	g_autofree char *text = nfc_lab_sh_output(f->lab, f->ns, "%s-legacy-save -t mangle",
+						  tool);
+	g_autofree char *pattern = g_strdup_printf("^-A %s-[0-9a-f]+-[0-9a-f]+ -m mark --mark "
+						   "[^ ]+ -j RETURN$", root);
+	g_autoptr(GRegex) re = g_regex_new(pattern, G_REGEX_MULTILINE, 0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	unsigned int n = 0;
+
+	for (g_regex_match(re, text, 0, &m); g_match_info_matches(m); g_match_info_next(m, NULL))
+		n++;
+	return n;
+}
+
 /* iptables: every line of the save output of both families mentioning ours */
 static char *ipt_ours(Fixture *f)
 {
@@ -808,8 +825,15 @@ static void test_ipt_rules(Fixture *f, gconstpointer data)
 	/* one identity rule each, one counting rule per session and direction */
 	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 1000);
 	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-UID"), ==, 1000);
-	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX"), ==, 1000);
-	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-RX"), ==, 1000);
+	g_assert_cmpuint(ipt_tree_rules(f, "iptables", "NFCONN-TX"), ==, 1000);
+	g_assert_cmpuint(ipt_tree_rules(f, "iptables", "NFCONN-RX"), ==, 1000);
+	g_assert_cmpuint(ipt_tree_rules(f, "ip6tables", "NFCONN-TX"), ==, 1000);
+	/* in a tree: sessions 1..1000 are values 0x1..0x3e8, so the root
+	 * has 4 gotos (0x000-0x3ff by 256), a leaf at most 16 rules */
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX"), ==, 4);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX-3"), ==, 15);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX-3-e"), ==, 9);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX-0-0"), ==, 15);
 	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t mangle -S NFCONN-UID");
 	g_assert_nonnull(strstr(text, "-A NFCONN-UID -m mark --mark 0x0 -m owner --uid-owner 10999 "
 				"-j MARK --set-xmark 0x103e8/0xffffff\n"));
@@ -821,8 +845,20 @@ static void test_ipt_rules(Fixture *f, gconstpointer data)
 	g_test_message("one removal at 1000 identities: %.1f ms",
 		       (g_get_monotonic_time() - t0) / 1000.0);
 	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 999);
-	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX"), ==, 999);
+	g_assert_cmpuint(ipt_tree_rules(f, "iptables", "NFCONN-TX"), ==, 999);
 	g_assert_cmpint(identity_remove(f, &id), ==, -ENOENT);
+	/* the last sessions of a leaf go: so do the leaf and its goto, in
+	 * both directions and families (sessions 0x3e0-0x3e8) */
+	for (unsigned int i = 0x3df; i <= 0x3e7; i++) {
+		id.id = 10000 + i;
+		g_assert_cmpint(identity_remove(f, &id), ==, 0);
+	}
+	g_assert_cmpuint(ipt_tree_rules(f, "iptables", "NFCONN-TX"), ==, 990);
+	g_assert_cmpuint(ipt_tree_rules(f, "ip6tables", "NFCONN-RX"), ==, 990);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX-3"), ==, 14);
+	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-RX-3"), ==, 14);
+	g_assert_cmpint(nfc_lab_sh_status(f->lab, f->ns, NULL, "iptables-legacy -t mangle -S "
+					  "NFCONN-TX-3-e >/dev/null 2>&1"), !=, 0);
 
 	/* moving an identity to another mark replaces its rule */
 	id.id = 10001;
@@ -833,7 +869,12 @@ static void test_ipt_rules(Fixture *f, gconstpointer data)
 	g_clear_pointer(&text, g_free);
 	text = nfc_lab_sh_output(f->lab, f->ns, "iptables-legacy -t mangle -S NFCONN-UID");
 	g_assert_nonnull(strstr(text, "--uid-owner 10001 -j MARK --set-xmark 0x70fa0/0xffffff\n"));
-	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 999);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-UID"), ==, 990);
+	/* its session, 0xfa0, has new chains of its own; 0x2 left its leaf */
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX"), ==, 5);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX-f-a"), ==, 1);
+	g_assert_cmpuint(ipt_chain_rules(f, "ip6tables", "mangle", "NFCONN-RX-f-a"), ==, 1);
+	g_assert_cmpuint(ipt_chain_rules(f, "iptables", "mangle", "NFCONN-TX-0-0"), ==, 14);
 
 	id.kind = NFC_IDENTITY_GID;
 	id.id = 20000;
