@@ -135,23 +135,6 @@ static const char *family_name(int family)
 
 /* ---- state ------------------------------------------------------------------ */
 
-static unsigned int session_refs(const IptState *s, uint32_t bits)
-{
-	return GPOINTER_TO_UINT(g_hash_table_lookup(s->sessions, GUINT_TO_POINTER(bits)));
-}
-
-static void session_ref(IptState *s, uint32_t bits, int delta)
-{
-	unsigned int refs = session_refs(s, bits) + delta;
-
-	if (!bits)
-		return;
-	if (refs)
-		g_hash_table_insert(s->sessions, GUINT_TO_POINTER(bits), GUINT_TO_POINTER(refs));
-	else
-		g_hash_table_remove(s->sessions, GUINT_TO_POINTER(bits));
-}
-
 static int nat_index(const IptState *s, const NfcFirewallNat *nat)
 {
 	for (guint i = 0; i < s->nats->len; i++) {
@@ -173,7 +156,7 @@ static bool tether_equal(const NfcFirewallTether *a, const NfcFirewallTether *b)
 }
 
 /* With sock_marks: NFCONN-SMAP's change for old (may be NULL) becoming id
- * (NULL: removed), applied to s->session_marks; before session_ref()
+ * (NULL: removed), applied to s->session_marks; before ipt_session_ref()
  * counts the change. */
 static void put_session_mark_change(Ipt *ipt, IptState *s, IptBatch *b, const IptIdentity *old,
 				    const IptIdentity *id)
@@ -184,7 +167,7 @@ static void put_session_mark_change(Ipt *ipt, IptState *s, IptBatch *b, const Ip
 
 	if (!s->sock_marks)
 		return;
-	if (s_old && s_old != s_new && session_refs(s, s_old) == 1) {
+	if (s_old && s_old != s_new && ipt_session_refs(s, s_old) == 1) {
 		cur = GPOINTER_TO_UINT(g_hash_table_lookup(s->session_marks, GUINT_TO_POINTER(s_old)));
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			ipt_put_session_mark(&b[f], s, s_old, cur, false);
@@ -223,23 +206,23 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 		for (unsigned int f = 0; f < ipt->n_families; f++) {
 			if (old)
 				ipt_put_identity(&b[f], s, old, false);
-			if (s_old && s_old != s_new && session_refs(s, s_old) == 1)
+			if (s_old && s_old != s_new && ipt_session_refs(s, s_old) == 1)
 				ipt_put_session_counter(&b[f], s, s_old, false);
 		}
 		put_session_mark_change(ipt, s, b, old, &req->id);
 		if (old) {
-			session_ref(s, s_old, -1);
+			ipt_session_ref(s, s_old, -1);
 			g_hash_table_remove(s->identities, req->base.id_key);
 		}
 		/* (after s_old's counters went: the counting tree's chains
 		 * are shared by what is in s->sessions) */
 		for (unsigned int f = 0; f < ipt->n_families; f++)
-			if (s_new && s_new != s_old && session_refs(s, s_new) == 0)
+			if (s_new && s_new != s_old && ipt_session_refs(s, s_new) == 0)
 				ipt_put_session_counter(&b[f], s, s_new, true);
 		req->id.seq = ++s->next_seq;
 		for (unsigned int f = 0; f < ipt->n_families; f++)
 			ipt_put_identity(&b[f], s, &req->id, true);
-		session_ref(s, s_new, +1);
+		ipt_session_ref(s, s_new, +1);
 		g_hash_table_insert(s->identities, g_strdup(req->base.id_key),
 				    ipt_identity_copy(&req->id));
 		break;
@@ -252,11 +235,11 @@ static void build_change(Ipt *ipt, IptState *s, Request *req, IptBatch *b)
 		s_old = old->mark & s->session_mask;
 		for (unsigned int f = 0; f < ipt->n_families; f++) {
 			ipt_put_identity(&b[f], s, old, false);
-			if (s_old && session_refs(s, s_old) == 1)
+			if (s_old && ipt_session_refs(s, s_old) == 1)
 				ipt_put_session_counter(&b[f], s, s_old, false);
 		}
 		put_session_mark_change(ipt, s, b, old, NULL);
-		session_ref(s, s_old, -1);
+		ipt_session_ref(s, s_old, -1);
 		g_hash_table_remove(s->identities, req->base.id_key);
 		break;
 	case REQ_NAT_ADD:

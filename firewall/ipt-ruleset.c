@@ -71,6 +71,7 @@ void ipt_state_init(IptState *s, const NfcMarkLayout *layout, bool sock_marks)
 					      (GDestroyNotify)ipt_identity_free);
 	s->sessions = g_hash_table_new(NULL, NULL);
 	s->session_marks = g_hash_table_new(NULL, NULL);
+	s->tree_refs = g_hash_table_new(NULL, NULL);
 	s->nats = g_array_new(FALSE, TRUE, sizeof(NfcFirewallNat));
 	s->uplinks = g_new0(char *, 1);
 }
@@ -80,6 +81,7 @@ void ipt_state_clear(IptState *s)
 	g_clear_pointer(&s->identities, g_hash_table_unref);
 	g_clear_pointer(&s->sessions, g_hash_table_unref);
 	g_clear_pointer(&s->session_marks, g_hash_table_unref);
+	g_clear_pointer(&s->tree_refs, g_hash_table_unref);
 	g_clear_pointer(&s->nats, g_array_unref);
 	g_clear_pointer(&s->uplinks, g_strfreev);
 }
@@ -103,6 +105,10 @@ void ipt_state_copy(IptState *dst, const IptState *src)
 	g_hash_table_iter_init(&it, src->session_marks);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_hash_table_insert(dst->session_marks, k, v);
+	dst->tree_refs = g_hash_table_new(NULL, NULL);
+	g_hash_table_iter_init(&it, src->tree_refs);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_insert(dst->tree_refs, k, v);
 	dst->nats = g_array_copy(src->nats);
 	dst->uplinks = g_strdupv(src->uplinks);
 }
@@ -268,22 +274,53 @@ char ipt_count_chain(const char *chain)
 	return 0;
 }
 
-/* Whether a session other than bits shares value's chain at level. */
+/* s->tree_refs' key of value's chain at level: its prefix, tagged with
+ * the level (a prefix is at most 28 bits) */
+static gpointer tree_key(uint32_t value, int level)
+{
+	uint32_t prefix = value >> (level == 1 ? TREE_HIGH_SHIFT : TREE_LOW_BITS);
+
+	return GUINT_TO_POINTER(prefix << 2 | (uint32_t)level);
+}
+
+/* Whether a session other than bits has value's chain at level (bits is
+ * in s->sessions for a removal, not yet for an addition). */
 static bool tree_shared(const IptState *s, uint32_t bits, int level)
 {
-	uint32_t shift = level == 1 ? TREE_HIGH_SHIFT : TREE_LOW_BITS;
-	uint32_t v = session_value(s, bits) >> shift;
-	GHashTableIter it;
-	gpointer key;
+	unsigned int n = GPOINTER_TO_UINT(g_hash_table_lookup(s->tree_refs,
+							      tree_key(session_value(s, bits), level)));
 
-	g_hash_table_iter_init(&it, s->sessions);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		uint32_t other = GPOINTER_TO_UINT(key);
+	return n > (ipt_session_refs(s, bits) ? 1u : 0u);
+}
 
-		if (other != bits && other && session_value(s, other) >> shift == v)
-			return true;
+unsigned int ipt_session_refs(const IptState *s, uint32_t bits)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(s->sessions, GUINT_TO_POINTER(bits)));
+}
+
+void ipt_session_ref(IptState *s, uint32_t bits, int delta)
+{
+	unsigned int was = ipt_session_refs(s, bits), refs = was + delta;
+
+	if (!bits)
+		return;
+	if (refs)
+		g_hash_table_insert(s->sessions, GUINT_TO_POINTER(bits), GUINT_TO_POINTER(refs));
+	else
+		g_hash_table_remove(s->sessions, GUINT_TO_POINTER(bits));
+	if (!was == !refs)
+		return;
+	/* the session came or went: so it does below its tree chains */
+	for (int level = 1; level <= 2; level++) {
+		gpointer key = tree_key(session_value(s, bits), level);
+		unsigned int n = GPOINTER_TO_UINT(g_hash_table_lookup(s->tree_refs, key));
+
+		n = refs ? n + 1 : n - 1;
+		if (n)
+			g_hash_table_insert(s->tree_refs, key, GUINT_TO_POINTER(n));
+		else
+			g_hash_table_remove(s->tree_refs, key);
 	}
-	return false;
 }
 
 static const char *identity_chain(NfcIdentityKind kind)

@@ -67,6 +67,9 @@ typedef struct {
 	bool sock_marks;            /* NfcFirewallConfig.sock_marks */
 	GHashTable *identities;     /* "u:1000" / "g:100" / "c:/path" → IptIdentity */
 	GHashTable *sessions;       /* session bits (masked) → number of identities */
+	GHashTable *tree_refs;      /* a counting tree chain (ipt-ruleset.c's key) → sessions
+				     * below it: whether a session shares its chains,
+				     * without a walk over all sessions per change */
 	GHashTable *session_marks;  /* session bits → the mark its identities have now */
 	GArray *nats;               /* NfcFirewallNat */
 	char **uplinks;             /* NULL-terminated */
@@ -79,6 +82,9 @@ void ipt_state_init(IptState *s, const NfcMarkLayout *layout, bool sock_marks);
 void ipt_state_clear(IptState *s);
 /* A deep copy (to roll a failed batch back). */
 void ipt_state_copy(IptState *dst, const IptState *src);
+/* Identities with session bits (0 for none), and one more or one fewer. */
+unsigned int ipt_session_refs(const IptState *s, uint32_t bits);
+void ipt_session_ref(IptState *s, uint32_t bits, int delta);
 
 /* ---- rule sets: what is (parsed) or should be (built) in the kernel ------------ */
 
