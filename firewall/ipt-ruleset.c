@@ -509,8 +509,7 @@ bool ipt_parse_save(const char *text, IptRuleset *out)
 /* A counting tree (its root declared with the other chains). */
 static void expected_tree(const IptState *s, const char *root, IptRuleset *r)
 {
-	g_autoptr(GHashTable) high = g_hash_table_new(NULL, NULL);
-	g_autoptr(GHashTable) low = g_hash_table_new(NULL, NULL);
+	g_autoptr(GHashTable) made = g_hash_table_new(NULL, NULL);   /* tree_key()s */
 	GHashTableIter it;
 	gpointer key;
 
@@ -522,14 +521,13 @@ static void expected_tree(const IptState *s, const char *root, IptRuleset *r)
 
 		if (!bits)
 			continue;
-		/* keyed + 1: value 0 is a key too */
-		if (g_hash_table_add(high, GUINT_TO_POINTER((v >> TREE_HIGH_SHIFT) + 1))) {
+		if (g_hash_table_add(made, tree_key(v, 1))) {
 			g_autofree char *chain = tree_chain(root, v, 1);
 
 			add_chain(r, IPT_MANGLE, chain);
 			add_rule(r, IPT_MANGLE, root, tree_goto_spec(s, root, v, 1));
 		}
-		if (g_hash_table_add(low, GUINT_TO_POINTER((v >> TREE_LOW_BITS) + 1))) {
+		if (g_hash_table_add(made, tree_key(v, 2))) {
 			g_autofree char *chain = tree_chain(root, v, 1);
 
 			add_chain(r, IPT_MANGLE, leaf);
