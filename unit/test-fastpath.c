@@ -3,8 +3,9 @@
  * two-uplink lab, each case run with FastPath=auto (/fastpath/auto/...), with
  * FastPath=auto and FastPathConntrack=false (/fastpath/notrack/...) and
  * with FastPath=off (/fastpath/off/...), on the firewall backend the
- * environment names (unit/fw-state.h: meson runs auto and off on both,
- * notrack on nftables, the backend that has it). A probe process running as uid A
+ * environment names (unit/fw-state.h: meson runs every case on nftables,
+ * and on iptables, auto and off, the cases whose traffic meets the
+ * firewall's rules; notrack is nftables'). A probe process running as uid A
  * creates one socket, says the mark it carries (SO_MARK), then sends
  * through it when told; the routers count what reaches them. Sessions pin
  * the uplink the main table does not use, so that a socket that was not
