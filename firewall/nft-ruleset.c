@@ -7,6 +7,8 @@
  *   nat_postrouting (nat, srcnat): masquerade of steered packets (their
  *                                 source was picked by the main table) and
  *                                 of tether subnets
+ *   sock_marked, sock_count (regular): with sock_marks only, for packets
+ *                                 of sockets marked at creation (below)
  *   output_raw, prerouting_raw, input: with sock_notrack only (see
  *                                 "conntrack-free accounting" below)
  *   maps uid_mark, gid_mark, cgroup_mark_L<n>: identity → mark
@@ -863,17 +865,23 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
  * packets come here marked, so the slot rules (mark 0) leave them alone.
  * The mark a socket carries is its session's when the socket was made;
  * the session may have moved to another routing class since, or gone.
- * In the output chain, before the slot rules:
+ * The output chain's first rule sends packets that carry only our bits to
+ * a chain of their own, sock_marked, so that they meet none of the nft
+ * path's rules (measured: fewer expressions per packet, #14):
  *   - a flow that has a ct mark keeps it (as the restore rule does for
  *     unmarked sockets): an established flow stays where it started;
  *   - a new flow of a socket whose session is gone (its session bits not
- *     in session_marks) loses the mark: the slot rules look it up anew;
+ *     in session_marks) loses the mark and returns: the slot rules look
+ *     it up anew;
  *   - a new flow takes its session's mark now from session_marks; the
  *     same value as the socket's in the common case, so no re-route;
- * and after them the mark is saved to ct mark while that is 0, for the
- * RX side (prerouting restores it) and for the flow's later packets. */
+ *     the mark is saved to ct mark while that is 0, for the RX side
+ *     (prerouting restores it) and for the flow's later packets;
+ * then sock_count counts TX and accepts. */
 
 #define SET_ID_SESSION_MARKS 1003
+#define CHAIN_SOCK "sock_marked"
+#define CHAIN_SOCK_COUNT "sock_count"
 
 /* meta mark has only our bits, and some: loads it into R0 */
 static void e_only_ours(struct nftnl_rule *r, const NftState *s)
@@ -884,15 +892,20 @@ static void e_only_ours(struct nftnl_rule *r, const NftState *s)
 	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
 }
 
-/* ... and the flow has no mark of ours yet: R0 = its session bits, != 0 */
-static void e_new_session_flow(struct nftnl_rule *r, const NftState *s)
+static void put_sock_mark_chains(NftBatch *b)
 {
+	put_named_chain(b, CHAIN_SOCK, NFT_MSG_NEWCHAIN);
+	put_named_chain(b, CHAIN_SOCK_COUNT, NFT_MSG_NEWCHAIN);
+}
+
+/* output, first: meta mark has only our bits, and some → jump sock_marked */
+static void put_sock_mark_jump(NftBatch *b, const NftState *s)
+{
+	struct nftnl_rule *r = rule_new(CHAIN_OUTPUT);
+
 	e_only_ours(r, s);
-	e_ct_load(r, NFT_CT_MARK, R1);
-	e_and32(r, R1, R1, s->ours);
-	e_cmp32(r, R1, NFT_CMP_EQ, 0);
-	e_and32(r, R0, R0, s->session_mask);
-	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
+	e_verdict(r, NFT_JUMP, CHAIN_SOCK);
+	put_rule(b, r);
 }
 
 static void put_sock_mark_rules(NftBatch *b, const NftState *s)
@@ -900,18 +913,23 @@ static void put_sock_mark_rules(NftBatch *b, const NftState *s)
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
 
-	/* established: meta mark set ct mark & ours */
-	r = rule_new(CHAIN_OUTPUT);
-	e_only_ours(r, s);
+	/* established: meta mark set ct mark & ours, goto sock_count */
+	r = rule_new(CHAIN_SOCK);
 	e_ct_load(r, NFT_CT_MARK, R1);
 	e_and32(r, R1, R1, s->ours);
 	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
 	e_meta_set(r, NFT_META_MARK, R1);
+	e_verdict(r, NFT_GOTO, CHAIN_SOCK_COUNT);
 	put_rule(b, r);
 
-	/* session gone: meta mark set 0 */
-	r = rule_new(CHAIN_OUTPUT);
-	e_new_session_flow(r, s);
+	/* From here on the flow has no ct mark of ours, or no conntrack at
+	 * all (notracked: its mark is its session's current one, see
+	 * conntrack-free accounting, so the next two rules keep it).
+	 * Session gone: meta mark set 0, return (the slot rules look it up) */
+	r = rule_new(CHAIN_SOCK);
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_and32(r, R0, R0, s->session_mask);
+	e_cmp32(r, R0, NFT_CMP_NEQ, 0);
 	e = nftnl_expr_alloc("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R0);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, NFT_SET_SESSION_MARKS);
@@ -920,25 +938,35 @@ static void put_sock_mark_rules(NftBatch *b, const NftState *s)
 	nftnl_rule_add_expr(r, e);
 	e_immediate32(r, R1, 0);
 	e_meta_set(r, NFT_META_MARK, R1);
+	e_verdict(r, NFT_RETURN, NULL);
 	put_rule(b, r);
 
-	/* moved: meta mark set (meta mark & session) map @session_marks */
-	r = rule_new(CHAIN_OUTPUT);
-	e_new_session_flow(r, s);
+	/* moved (or not): meta mark set (meta mark & session) map
+	 * @session_marks; no element has session bits 0 */
+	r = rule_new(CHAIN_SOCK);
+	e_meta_load(r, NFT_META_MARK, R0);
+	e_and32(r, R0, R0, s->session_mask);
 	e_lookup(r, R0, NFT_SET_SESSION_MARKS, SET_ID_SESSION_MARKS, R1);
 	e_meta_set(r, NFT_META_MARK, R1);
 	put_rule(b, r);
-}
 
-/* meta mark only ours, ct mark 0 → ct mark set meta mark */
-static void put_sock_mark_save_rule(NftBatch *b, const NftState *s)
-{
-	struct nftnl_rule *r = rule_new(CHAIN_OUTPUT);
-
-	e_only_ours(r, s);
+	/* save: ct mark 0 → ct mark set meta mark (RX restores it) */
+	r = rule_new(CHAIN_SOCK);
 	e_ct_load(r, NFT_CT_MARK, R1);
 	e_cmp32(r, R1, NFT_CMP_EQ, 0);
+	e_meta_load(r, NFT_META_MARK, R0);
 	e_ct_set(r, NFT_CT_MARK, R0);
+	put_rule(b, r);
+
+	r = rule_new(CHAIN_SOCK);
+	e_verdict(r, NFT_GOTO, CHAIN_SOCK_COUNT);
+	put_rule(b, r);
+
+	/* counted here, then accepted: the output chain's rules after the
+	 * jump are the nft path's (its count rule would count it twice) */
+	put_count_rule(b, s, CHAIN_SOCK_COUNT, DIR_TX);
+	r = rule_new(CHAIN_SOCK_COUNT);
+	e_verdict(r, NF_ACCEPT, NULL);
 	put_rule(b, r);
 }
 
@@ -1085,9 +1113,9 @@ bool nft_slot_missing(const NftState *s, unsigned int slot)
  * specific come first: deeper cgroup levels, then uid, then gid. */
 static void put_output_rules(NftBatch *b, const NftState *s, const uint8_t *slots)
 {
-	put_restore_rule(b, s, CHAIN_OUTPUT);
 	if (s->sock_marks)
-		put_sock_mark_rules(b, s);
+		put_sock_mark_jump(b, s);
+	put_restore_rule(b, s, CHAIN_OUTPUT);
 	for (unsigned int level = NFT_MAX_CGROUP_LEVEL + 1; level-- > 0;)
 		if (slots[NFT_SLOT_CGROUP(level)])
 			put_slot_rule(b, NFT_SLOT_CGROUP(level));
@@ -1095,8 +1123,6 @@ static void put_output_rules(NftBatch *b, const NftState *s, const uint8_t *slot
 		put_slot_rule(b, NFT_SLOT_UID);
 	if (slots[NFT_SLOT_GID])
 		put_slot_rule(b, NFT_SLOT_GID);
-	if (s->sock_marks)
-		put_sock_mark_save_rule(b, s);
 	put_count_rule(b, s, CHAIN_OUTPUT, DIR_TX);
 }
 
@@ -1218,6 +1244,8 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 	put_chain(b, CHAIN_OUTPUT, "route", NF_INET_LOCAL_OUT, NF_IP_PRI_MANGLE);
 	put_chain(b, CHAIN_PREROUTING, "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE);
 	put_chain(b, CHAIN_NAT, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
+	if (s->sock_marks)
+		put_sock_mark_chains(b);
 	put_set(b, NFT_SET_COUNTERS, SET_ID_COUNTERS, (NFT_TYPE_MARK << NFT_TYPE_BITS) | NFT_TYPE_MARK,
 		2 * sizeof(uint32_t), false, true);
 	put_uplinks_set(b);
@@ -1239,6 +1267,8 @@ void nft_put_full_install(NftBatch *b, const NftState *s, uint8_t *slots)
 		if (slots[slot])
 			put_slot_set(b, slot);
 
+	if (s->sock_marks)
+		put_sock_mark_rules(b, s);
 	put_output_rules(b, s, slots);
 	put_restore_rule(b, s, CHAIN_PREROUTING);
 	put_count_rule(b, s, CHAIN_PREROUTING, DIR_RX);
