@@ -865,11 +865,12 @@ void nft_put_tether(NftBatch *b, const NftState *s, bool was_on)
  * packets come here marked, so the slot rules (mark 0) leave them alone.
  * The mark a socket carries is its session's when the socket was made;
  * the session may have moved to another routing class since, or gone.
- * The output chain's first rule sends packets that carry only our bits to
- * a chain of their own, sock_marked, so that they meet none of the nft
- * path's rules (measured: fewer expressions per packet, #14):
+ * Packets that carry only our bits meet none of the nft path's rules
+ * (measured, #14: each rule and expression they pass costs pps):
  *   - a flow that has a ct mark keeps it (as the restore rule does for
- *     unmarked sockets): an established flow stays where it started;
+ *     unmarked sockets): an established flow stays where it started,
+ *     counted and accepted by the output chain's first rule; the
+ *     second sends every other such packet to sock_marked;
  *   - a new flow of a socket whose session is gone (its session bits not
  *     in session_marks) loses the mark and returns: the slot rules look
  *     it up anew;
@@ -898,11 +899,27 @@ static void put_sock_mark_chains(NftBatch *b)
 	put_named_chain(b, CHAIN_SOCK_COUNT, NFT_MSG_NEWCHAIN);
 }
 
-/* output, first: meta mark has only our bits, and some → jump sock_marked */
+/* output, first: an established flow of a marked socket in one rule:
+ * meta mark has only our bits, and some; ct mark & ours != 0 →
+ * meta mark set ct mark & ours, (ct mark & session . TX) @session_counters,
+ * accept. Then every other packet of a marked socket → jump sock_marked. */
 static void put_sock_mark_jump(NftBatch *b, const NftState *s)
 {
 	struct nftnl_rule *r = rule_new(CHAIN_OUTPUT);
 
+	e_only_ours(r, s);
+	e_ct_load(r, NFT_CT_MARK, R1);
+	e_and32(r, R1, R1, s->ours);
+	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
+	e_meta_set(r, NFT_META_MARK, R1);
+	e_and32(r, R1, R1, s->session_mask);
+	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
+	e_immediate32(r, R2, DIR_TX);
+	e_lookup(r, R1, NFT_SET_COUNTERS, SET_ID_COUNTERS, -1);
+	e_verdict(r, NF_ACCEPT, NULL);
+	put_rule(b, r);
+
+	r = rule_new(CHAIN_OUTPUT);
 	e_only_ours(r, s);
 	e_verdict(r, NFT_JUMP, CHAIN_SOCK);
 	put_rule(b, r);
@@ -913,7 +930,9 @@ static void put_sock_mark_rules(NftBatch *b, const NftState *s)
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
 
-	/* established: meta mark set ct mark & ours, goto sock_count */
+	/* established (the output chain's first rule did not count it: a
+	 * session without its counters yet): meta mark set ct mark & ours,
+	 * goto sock_count */
 	r = rule_new(CHAIN_SOCK);
 	e_ct_load(r, NFT_CT_MARK, R1);
 	e_and32(r, R1, R1, s->ours);
