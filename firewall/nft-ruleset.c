@@ -498,6 +498,15 @@ static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* A rule of a verdict alone: accept, or jump/goto target */
+static void put_verdict_rule(NftBatch *b, const char *chain, int verdict, const char *target)
+{
+	struct nftnl_rule *r = rule_new(chain);
+
+	e_verdict(r, verdict, target);
+	put_rule(b, r);
+}
+
 static void e_payload_load(struct nftnl_rule *r, uint32_t offset, uint32_t len, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
@@ -779,9 +788,7 @@ static void put_tether_out_rules(NftBatch *b, const NfcFirewallTether *t, int fa
 	put_rule(b, r);
 	put_source_guard(b, t, family);
 	put_count_client_rule(b, chain, family, NFT_TETHER_TX);
-	r = rule_new(chain);
-	e_verdict(r, NF_ACCEPT, NULL);
-	put_rule(b, r);
+	put_verdict_rule(b, chain, NF_ACCEPT, NULL);
 }
 
 /* One family's chain to the bridge: only from an uplink, only what a
@@ -803,9 +810,7 @@ static void put_tether_in_rules(NftBatch *b, int family)
 	e_verdict(r, NF_DROP, NULL);
 	put_rule(b, r);
 	put_count_client_rule(b, chain, family, NFT_TETHER_RX);
-	r = rule_new(chain);
-	e_verdict(r, NF_ACCEPT, NULL);
-	put_rule(b, r);
+	put_verdict_rule(b, chain, NF_ACCEPT, NULL);
 }
 
 /* The forward path of the bridge, split by family at once so that a
@@ -977,16 +982,12 @@ static void put_sock_mark_rules(NftBatch *b, const NftState *s)
 	e_ct_set(r, NFT_CT_MARK, R0);
 	put_rule(b, r);
 
-	r = rule_new(CHAIN_SOCK);
-	e_verdict(r, NFT_GOTO, CHAIN_SOCK_COUNT);
-	put_rule(b, r);
+	put_verdict_rule(b, CHAIN_SOCK, NFT_GOTO, CHAIN_SOCK_COUNT);
 
 	/* counted here, then accepted: the output chain's rules after the
 	 * jump are the nft path's (its count rule would count it twice) */
 	put_count_rule(b, s, CHAIN_SOCK_COUNT, DIR_TX);
-	r = rule_new(CHAIN_SOCK_COUNT);
-	e_verdict(r, NF_ACCEPT, NULL);
-	put_rule(b, r);
+	put_verdict_rule(b, CHAIN_SOCK_COUNT, NF_ACCEPT, NULL);
 }
 
 /* A marked socket's source address was chosen by its uplink's route:
