@@ -369,6 +369,15 @@ static void put_rule(NftBatch *b, struct nftnl_rule *r)
 	nftnl_rule_free(r);
 }
 
+/* ct mark & ours != 0 → meta mark set ct mark & ours (left in R1) */
+static void e_restore_from_ct(struct nftnl_rule *r, const NftState *s)
+{
+	e_ct_load(r, NFT_CT_MARK, R1);
+	e_and32(r, R1, R1, s->ours);
+	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
+	e_meta_set(r, NFT_META_MARK, R1);
+}
+
 /* meta mark 0 ct mark & ours != 0 → meta mark set ct mark & ours */
 static void put_restore_rule(NftBatch *b, const NftState *s, const char *chain)
 {
@@ -376,10 +385,7 @@ static void put_restore_rule(NftBatch *b, const NftState *s, const char *chain)
 
 	e_meta_load(r, NFT_META_MARK, R0);
 	e_cmp32(r, R0, NFT_CMP_EQ, 0);
-	e_ct_load(r, NFT_CT_MARK, R1);
-	e_and32(r, R1, R1, s->ours);
-	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
-	e_meta_set(r, NFT_META_MARK, R1);
+	e_restore_from_ct(r, s);
 	put_rule(b, r);
 }
 
@@ -908,15 +914,12 @@ static void put_sock_mark_chains(NftBatch *b)
  * meta mark has only our bits, and some; ct mark & ours != 0 →
  * meta mark set ct mark & ours, (ct mark & session . TX) @session_counters,
  * accept. Then every other packet of a marked socket → jump sock_marked. */
-static void put_sock_mark_jump(NftBatch *b, const NftState *s)
+static void put_sock_mark_output_rules(NftBatch *b, const NftState *s)
 {
 	struct nftnl_rule *r = rule_new(CHAIN_OUTPUT);
 
 	e_only_ours(r, s);
-	e_ct_load(r, NFT_CT_MARK, R1);
-	e_and32(r, R1, R1, s->ours);
-	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
-	e_meta_set(r, NFT_META_MARK, R1);
+	e_restore_from_ct(r, s);
 	e_and32(r, R1, R1, s->session_mask);
 	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
 	e_immediate32(r, R2, DIR_TX);
@@ -939,10 +942,7 @@ static void put_sock_mark_rules(NftBatch *b, const NftState *s)
 	 * session without its counters yet): meta mark set ct mark & ours,
 	 * goto sock_count */
 	r = rule_new(CHAIN_SOCK);
-	e_ct_load(r, NFT_CT_MARK, R1);
-	e_and32(r, R1, R1, s->ours);
-	e_cmp32(r, R1, NFT_CMP_NEQ, 0);
-	e_meta_set(r, NFT_META_MARK, R1);
+	e_restore_from_ct(r, s);
 	e_verdict(r, NFT_GOTO, CHAIN_SOCK_COUNT);
 	put_rule(b, r);
 
@@ -1134,7 +1134,7 @@ bool nft_slot_missing(const NftState *s, unsigned int slot)
 static void put_output_rules(NftBatch *b, const NftState *s, const uint8_t *slots)
 {
 	if (s->sock_marks)
-		put_sock_mark_jump(b, s);
+		put_sock_mark_output_rules(b, s);
 	put_restore_rule(b, s, CHAIN_OUTPUT);
 	for (unsigned int level = NFT_MAX_CGROUP_LEVEL + 1; level-- > 0;)
 		if (slots[NFT_SLOT_CGROUP(level)])

@@ -531,6 +531,7 @@ static void check_exact(Fixture *f, Exact *e, const char *server, const char *ki
 	int status = nfc_lab_sh_status(f->u.lab, f->u.host, &out,
 				       "setpriv --reuid %u --regid %u --clear-groups "
 				       "/usr/bin/python3 %s %s %s", UID_A, UID_A, traffic, server, kind);
+	bool close_first = g_str_equal(kind, "tcp-close-first"), v6 = strchr(server, ':') != NULL;
 	bool same;
 
 	g_assert_cmpint(status, ==, 0);
@@ -538,14 +539,13 @@ static void check_exact(Fixture *f, Exact *e, const char *server, const char *ki
 	/* the sink closes 0.3 s after our FIN: wait for its FIN (our socket
 	 * then is in TIME-WAIT), or the counters may meet before it and it
 	 * falls into the next case's figures */
-	if (g_str_equal(kind, "tcp-close-first"))
+	if (close_first)
 		nfc_lab_wait_sh(f->u.lab, f->u.host, 10000,
 				"ss -Htan state time-wait | grep -qF '%s%s:9998'", server,
-				strchr(server, ':') ? "]" : "");
+				v6 ? "]" : "");
 	/* the last packets may still be on their way (a FIN, its ACK); a bare
 	 * segment with timestamps */
-	e->fin = f->notrack && g_str_equal(kind, "tcp-close-first")
-			 ? (strchr(server, ':') ? 40 + 32 : 20 + 32) : 0;
+	e->fin = f->notrack && close_first ? (v6 ? 40 + 32 : 20 + 32) : 0;
 	g_assert_true(nfc_lab_wait_for(exact_settled, e, 5000));
 	same = exact_equal(e);
 	g_test_message("%s %s: session TX %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
@@ -553,7 +553,7 @@ static void check_exact(Fixture *f, Exact *e, const char *server, const char *ki
 		       G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ", to host %" G_GUINT64_FORMAT "/%"
 		       G_GUINT64_FORMAT " (packets/bytes)", server, kind, e->v[0], e->v[1], e->v[2],
 		       e->v[3], e->v[4], e->v[5], e->v[6], e->v[7]);
-	if (!same && f->notrack && g_str_equal(kind, "tcp-close-first")) {
+	if (!same && e->fin) {
 		/* What conntrack-free accounting cannot count: packets that
 		 * reach a TCP socket after the application closed it and the
 		 * kernel made it a timewait socket (nft's socket mark needs a
